@@ -1,0 +1,41 @@
+/**
+ * The normalized configuration: every default filled in, frozen after loading
+ * (`load.ts`). Workers receive only the `ServerConfig`s of their shard.
+ */
+
+/** One stdio MCP server, from the `mcpServers` block (Claude Desktop's format). */
+export interface ServerConfig {
+  /** The key under `mcpServers`; `[A-Za-z0-9_-]`, at most 32 characters. */
+  id: string;
+  command: string;
+  args: string[];
+  /** Added to the allow-listed parent environment, after `${VAR}` expansion. */
+  env: Record<string, string>;
+  /** Working directory of the child; the config file's folder when not set. */
+  cwd: string;
+  /** Exposed names are `<prefix>__<name>`; '' exposes the backend's names unchanged. */
+  prefix: string;
+  /** Per-call timeout toward this backend. */
+  timeoutMs: number;
+}
+
+export interface DirectorConfig {
+  /** Where the config came from: a file path, or '<embedded defaults>'. */
+  source: string;
+  /** Backends in config order (order decides name collisions: the first one wins). */
+  servers: ServerConfig[];
+  listen: { host: string; port: number };
+  /** Number of shard worker threads; default min(cores, backends), at least 1. */
+  workers: number;
+  /** Folder for LMDB analytics and other state. */
+  dataDir: string;
+  analytics: { enabled: boolean };
+  /** Request bodies larger than this get 413. */
+  maxBodyBytes: number;
+  /** Items per page of tools/list, prompts/list, resources/list, templates/list. */
+  pageSize: number;
+  /** Extra Origins allowed besides localhost ones (DNS-rebinding protection). */
+  allowedOrigins: string[];
+  /** Idle legacy sessions are dropped after this long without a request or open stream. */
+  sessionIdleMs: number;
+}

@@ -1,0 +1,63 @@
+/**
+ * Errors as values with stable codes, in two families (STYLE.md rule 5):
+ * - `JsonRpcCode`: the numbers of the JSON-RPC and MCP specifications;
+ * - `DirectorErrorCode`: failures of the router itself. They cross threads and the wire
+ *   as `WireError`s whose numeric code lies outside the range JSON-RPC reserves
+ *   (-32768..-32000, protocol.md §2.15) and whose `data.director` names the code.
+ * Callers branch on `code`, never on `instanceof`.
+ */
+import type { WireError } from './messages.js';
+
+export const JsonRpcCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** MCP (legacy era): resource not found. */
+  ResourceNotFound: -32002,
+} as const;
+
+export enum DirectorErrorCode {
+  /** The backend is not running (starting, restarting or failed); data.server names it. */
+  BackendUnavailable = 'BACKEND_UNAVAILABLE',
+  /** The backend did not answer within the call's timeout; the call was cancelled upstream. */
+  BackendTimeout = 'BACKEND_TIMEOUT',
+  /** The backend process exited while the call was in flight. */
+  BackendExited = 'BACKEND_EXITED',
+  /** The shard worker thread that owned the backend died while the call was in flight. */
+  WorkerExited = 'WORKER_EXITED',
+  /** The daemon is shutting down and takes no new calls. */
+  ShuttingDown = 'SHUTTING_DOWN',
+}
+
+const wireCodes: Record<DirectorErrorCode, number> = {
+  [DirectorErrorCode.BackendUnavailable]: -31001,
+  [DirectorErrorCode.BackendTimeout]: -31002,
+  [DirectorErrorCode.BackendExited]: -31003,
+  [DirectorErrorCode.WorkerExited]: -31004,
+  [DirectorErrorCode.ShuttingDown]: -31005,
+};
+
+/** The one mapping from a director failure to the JSON-RPC error a client sees. */
+export function directorError(
+  code: DirectorErrorCode,
+  message: string,
+  data: Record<string, unknown> = {},
+): WireError {
+  return { code: wireCodes[code], message, data: { director: code, ...data } };
+}
+
+/** A protocol error of the JSON-RPC/MCP family (e.g. invalid params, unknown method). */
+export function rpcError(code: number, message: string, data?: unknown): WireError {
+  return data === undefined ? { code, message } : { code, message, data };
+}
+
+/** The director code carried by a wire error, if it is one of ours. */
+export function directorCodeOf(error: WireError): DirectorErrorCode | undefined {
+  const data = error.data as { director?: unknown } | undefined;
+  const code = data?.director;
+  return Object.values(DirectorErrorCode).includes(code as DirectorErrorCode)
+    ? (code as DirectorErrorCode)
+    : undefined;
+}

@@ -1,0 +1,183 @@
+/**
+ * The only contract between the supervisor thread and the shard workers.
+ *
+ * Each shard worker runs one long-lived piscina task that receives a transferred
+ * MessagePort; every message below flows on that port, batched per event-loop turn by
+ * `src/shared/link.ts`. Messages are plain data (structured clone drops prototypes), so
+ * errors cross as `WireError` values, never as `Error` objects.
+ *
+ * Ids: `callId` is minted by the supervisor, unique per daemon run; the worker maps it to
+ * a backend-local JSON-RPC id of its own, so ids never collide across sessions or
+ * backends. Client ids and progress tokens never reach a backend unmapped.
+ */
+import type { ServerConfig } from './config/types.js';
+import type { JsonObject } from './json.js';
+
+/** Bumped when a message shape changes incompatibly; checked in the task handshake. */
+export const THREAD_PROTOCOL_VERSION = 1;
+
+/** Requests the supervisor forwards to a backend (everything else it answers itself). */
+export type ForwardedMethod =
+  | 'tools/call'
+  | 'prompts/get'
+  | 'resources/read'
+  | 'resources/subscribe'
+  | 'resources/unsubscribe'
+  | 'completion/complete'
+  | 'logging/setLevel';
+
+/** A JSON-RPC error object as it appears on the wire (backend errors pass through as-is). */
+export interface WireError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/** Who caused a call: recorded in analytics, never sent to the backend. */
+export interface CallContext {
+  session: string;
+  profile: string;
+  /** The client's `clientInfo.name` from initialize, or '' when unknown. */
+  client: string;
+  /** The client's protocol era: 'legacy' = 2025-03-26 … 2025-11-25. */
+  era: 'legacy' | 'modern';
+}
+
+/** The input of each shard's long-lived task (piscina `run()` argument). */
+export interface ShardTaskInput {
+  protocolVersion: number;
+  shard: number;
+  /** The port the shard talks on; transferred, so the worker owns it. */
+  port: MessagePort;
+  /** The backends this shard owns (those whose id hashes to it). */
+  servers: ServerConfig[];
+  /** LMDB analytics folder, or null when analytics are off. */
+  analyticsPath: string | null;
+  /** Log level of the daemon, so worker logs match the supervisor's. */
+  logLevel: LogLevelName;
+}
+
+export type LogLevelName = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+// ───────────────────────────── supervisor → worker ─────────────────────────────
+
+/** Forward one request to a backend. Answered by exactly one `reply`, unless cancelled. */
+export interface CallMessage {
+  type: 'call';
+  callId: number;
+  server: string;
+  method: ForwardedMethod;
+  /**
+   * The params as the backend must see them: names already mapped back to the backend's
+   * own, the client's `_meta` (including `progressToken`) untouched; the worker swaps the
+   * progress token for a backend-unique one and restores it on the way back.
+   */
+  params: JsonObject;
+  /** The worker answers BACKEND_TIMEOUT and cancels upstream after this long. */
+  timeoutMs: number;
+  /** What the call is about, for analytics: tool or prompt name (backend's), or URI. */
+  target: string;
+  context: CallContext;
+}
+
+/** The client cancelled the call (or went away): tell the backend, send no reply. */
+export interface CancelMessage {
+  type: 'cancel';
+  callId: number;
+  reason?: string;
+}
+
+/** Stop every backend of the shard (stdin close, SIGTERM, SIGKILL), then `stopped`. */
+export interface StopMessage {
+  type: 'stop';
+}
+
+export type SupervisorMessage = CallMessage | CancelMessage | StopMessage;
+
+// ───────────────────────────── worker → supervisor ─────────────────────────────
+
+/** The shard is listening on its port. Sent once, first. */
+export interface ReadyMessage {
+  type: 'ready';
+  shard: number;
+  protocolVersion: number;
+}
+
+/**
+ * The answer to a `call`. `result` is the backend's result serialized as JSON text: the
+ * worker serializes it once, so the supervisor splices it into the response without
+ * touching it (payloads pass through untouched, DESIGN.md §3.4).
+ */
+export type ReplyMessage =
+  | { type: 'reply'; callId: number; ok: true; result: string }
+  | { type: 'reply'; callId: number; ok: false; error: WireError };
+
+/** `notifications/progress` for a call, with the client's own progress token restored. */
+export interface ProgressMessage {
+  type: 'progress';
+  callId: number;
+  params: JsonObject;
+}
+
+export type BackendState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
+
+/** A backend changed state. `pid` lets the supervisor kill orphans if the worker dies. */
+export interface ServerStateMessage {
+  type: 'server-state';
+  server: string;
+  state: BackendState;
+  /** Process group id (= pid, children are started detached) of a stdio backend. */
+  pid?: number;
+  restarts: number;
+  /** Why the backend failed or restarted, in words a user can act on. */
+  error?: string;
+}
+
+/** Everything a backend offers, as the backend listed it (all pages, fields untouched). */
+export interface BackendCatalog {
+  protocolVersion: string;
+  serverInfo: JsonObject;
+  capabilities: JsonObject;
+  instructions?: string;
+  tools: JsonObject[];
+  prompts: JsonObject[];
+  resources: JsonObject[];
+  resourceTemplates: JsonObject[];
+}
+
+/** A backend's full catalog, sent after it starts and after each list_changed. */
+export interface CatalogMessage {
+  type: 'catalog';
+  server: string;
+  catalog: BackendCatalog;
+}
+
+/**
+ * A backend notification that is not about one call: `notifications/message` (logging)
+ * and `notifications/resources/updated`. The supervisor decides which sessions get it.
+ */
+export interface ServerNotificationMessage {
+  type: 'server-notification';
+  server: string;
+  method: string;
+  params: JsonObject;
+}
+
+/** Every backend of the shard has stopped; the task is about to return. */
+export interface StoppedMessage {
+  type: 'stopped';
+}
+
+export type WorkerMessage =
+  | ReadyMessage
+  | ReplyMessage
+  | ProgressMessage
+  | ServerStateMessage
+  | CatalogMessage
+  | ServerNotificationMessage
+  | StoppedMessage;
+
+/** Exhaustiveness check for switches over the unions above. */
+export function assertNever(value: never): never {
+  throw new Error(`unexpected message: ${JSON.stringify(value)}`);
+}
