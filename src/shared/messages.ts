@@ -11,6 +11,7 @@
  * backends. Client ids and progress tokens never reach a backend unmapped.
  */
 import type { ServerConfig } from './config/types.js';
+import type { MessagePort } from 'node:worker_threads';
 import type { JsonObject } from './json.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
