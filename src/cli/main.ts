@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+/**
+ * The `mcp-director` command line. Registers the commands and maps failures to one-line
+ * reasons and a non-zero exit code; the commands themselves live beside this file.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { serveCommand } from './serve.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('mcp-director')
+  .usage('$0 <command> [options]\n\nOne daemon that owns your MCP servers and serves every MCP client.')
+  .command(serveCommand)
+  .demandCommand(1, 'Name a command; try: mcp-director serve')
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .version()
+  .fail((message, error) => {
+    if (error) throw error;
+    process.stderr.write(`mcp-director: ${message}\nRun 'mcp-director --help' for usage.\n`);
+    process.exit(2);
+  })
+  .parseAsync();

@@ -1,0 +1,135 @@
+/**
+ * The daemon's own HTTP API: `/healthz` for scripts and load balancers, and `/api/*` (JSON)
+ * for the CLI and dashboards. Read-only views of supervisor state and of analytics.
+ */
+import type { AnalyticsStore, StatsQuery } from '../shared/analytics/store.js';
+import type { DirectorConfig } from '../shared/config/types.js';
+import type { Catalog } from './catalog.js';
+import type { IncomingRequest, Reply } from './ingress/uws.js';
+import type { ServerStates } from './server-states.js';
+import type { ShardPool } from './shards.js';
+import type { Sessions } from './sessions.js';
+import { checkHostAndOrigin } from './origin.js';
+
+export interface ApiDeps {
+  config: DirectorConfig;
+  version: string;
+  uws: string;
+  startedAt: number;
+  states: ServerStates;
+  catalog: Catalog;
+  sessions: Sessions;
+  shards: ShardPool;
+  analytics: AnalyticsStore | undefined;
+}
+
+export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
+  const refused = checkHostAndOrigin(request.headers, deps.config.listen.host, deps.config.allowedOrigins);
+  if (refused !== undefined) return sendJson(reply, 403, { error: refused });
+  if (request.method !== 'GET') return sendJson(reply, 405, { error: `${request.method} is not allowed here; the API is read-only (GET)` }, { Allow: 'GET' });
+  switch (request.path) {
+    case '/healthz':
+      return sendJson(reply, deps.states.settled ? 200 : 503, health(deps));
+    case '/api/health':
+      return sendJson(reply, 200, health(deps));
+    case '/api/servers':
+      return sendJson(reply, 200, servers(deps));
+    case '/api/tools':
+      return sendJson(reply, 200, tools(deps));
+    case '/api/sessions':
+      return sendJson(reply, 200, sessions(deps));
+    case '/api/stats':
+      return stats(deps, request, reply);
+    default:
+      return sendJson(reply, 404, { error: `No such endpoint: ${request.path}. MCP clients use /mcp; the API has /healthz, /api/health, /api/servers, /api/tools, /api/sessions, /api/stats` });
+  }
+}
+
+function health(deps: ApiDeps): object {
+  const servers: Record<string, object> = {};
+  let ready = 0;
+  for (const [id, status] of deps.states.entries()) {
+    servers[id] = status;
+    if (status.state === 'ready') ready++;
+  }
+  const total = deps.config.servers.length;
+  return {
+    status: !deps.states.settled ? 'starting' : ready === total ? 'ok' : 'degraded',
+    version: deps.version,
+    uws: deps.uws,
+    uptimeMs: Date.now() - deps.startedAt,
+    shards: deps.shards.shardCount,
+    sessions: deps.sessions.size,
+    servers,
+  };
+}
+
+function servers(deps: ApiDeps): object {
+  return {
+    servers: deps.config.servers.map((server) => {
+      const catalog = deps.catalog.backend(server.id);
+      return {
+        id: server.id,
+        prefix: server.prefix,
+        command: server.command,
+        shard: deps.shards.shardOf(server.id),
+        ...deps.states.get(server.id),
+        serverInfo: catalog?.serverInfo,
+        protocolVersion: catalog?.protocolVersion,
+        counts: catalog && {
+          tools: catalog.tools.length,
+          prompts: catalog.prompts.length,
+          resources: catalog.resources.length,
+          resourceTemplates: catalog.resourceTemplates.length,
+        },
+      };
+    }),
+    collisions: deps.catalog.collisions,
+  };
+}
+
+function tools(deps: ApiDeps): object {
+  return {
+    tools: [...deps.catalog.toolTargets()].map(([name, target]) => ({ name, server: target.server, backendName: target.name })),
+  };
+}
+
+function sessions(deps: ApiDeps): object {
+  return {
+    sessions: [...deps.sessions.values()].map((s) => ({
+      id: s.id,
+      client: s.clientInfo,
+      protocolVersion: s.protocolVersion,
+      profile: s.profile,
+      createdAt: s.createdAt,
+      lastSeen: s.lastSeen,
+      stream: s.stream !== undefined && !s.stream.closed,
+      inFlight: s.calls.size,
+      subscriptions: [...s.subscriptions],
+    })),
+  };
+}
+
+function stats(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
+  if (deps.analytics === undefined) {
+    return sendJson(reply, 404, { error: 'Analytics are disabled in the config ("analytics": {"enabled": false})' });
+  }
+  const params = new URLSearchParams(request.query);
+  const query: StatsQuery = {};
+  for (const [key, field] of [['since', 'sinceMs'], ['until', 'untilMs']] as const) {
+    const raw = params.get(key);
+    if (raw === null) continue;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+    if (Number.isNaN(value)) {
+      return sendJson(reply, 400, { error: `Query parameter '${key}' must be ms since the epoch or an ISO date, got '${raw}'` });
+    }
+    query[field] = value;
+  }
+  const server = params.get('server');
+  if (server !== null) query.server = server;
+  sendJson(reply, 200, deps.analytics.stats(query));
+}
+
+function sendJson(reply: Reply, status: number, body: object, headers: Record<string, string> = {}): void {
+  reply.json(status, JSON.stringify(body), { 'Cache-Control': 'no-store', ...headers });
+}

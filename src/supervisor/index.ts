@@ -1,0 +1,138 @@
+/**
+ * Starts MCP Director's supervisor: the uWS ingress, sessions, the merged catalog and the
+ * shard workers, wired together. The supervisor never touches a backend itself.
+ */
+import { connect } from 'node:net';
+import { createRequire } from 'node:module';
+import type { DirectorConfig } from '../shared/config/types.js';
+import { openAnalyticsStore } from '../shared/analytics/store.js';
+import type { AnalyticsStore } from '../shared/analytics/store.js';
+import { JsonRpcCode, rpcError } from '../shared/errors.js';
+import { logger } from '../shared/log.js';
+import { handleApi } from './api.js';
+import { Catalog } from './catalog.js';
+import { Dispatcher } from './dispatch.js';
+import { listen, loadNativeUws } from './ingress/uws.js';
+import type { IncomingRequest, Reply } from './ingress/uws.js';
+import { errorFrame } from './jsonrpc.js';
+import { McpEndpoint } from './mcp-endpoint.js';
+import { ServerStates } from './server-states.js';
+import { Sessions } from './sessions.js';
+import { ShardPool } from './shards.js';
+
+const log = logger('director');
+const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+
+export interface Director {
+  /** The MCP endpoint to point clients at. */
+  url: string;
+  port: number;
+  /** Which native uWebSockets.js build serves HTTP. */
+  uws: string;
+  close(): Promise<void>;
+}
+
+export async function startDirector(config: DirectorConfig): Promise<Director> {
+  const startedAt = Date.now();
+  const build = loadNativeUws();
+  const uws = `${build.name}@${build.version}`;
+  if (config.listen.port !== 0) await refuseIfPortServed(config.listen.host, config.listen.port);
+
+  const catalog = new Catalog(config.servers, config.pageSize);
+  const states = new ServerStates(config.servers.map((s) => s.id));
+  let dispatcher: Dispatcher | undefined;
+  const sessions = new Sessions(config.sessionIdleMs, (session) => dispatcher?.sessionEnded(session));
+  const shards = new ShardPool(config, {
+    serverState: (message) => {
+      states.update(message);
+      const detail = message.error === undefined ? '' : `: ${message.error}`;
+      const write = message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
+      write(`server '${message.server}' is ${message.state}${detail}`);
+      if (message.state === 'failed' || message.state === 'stopped') {
+        const changed = catalog.removeBackend(message.server);
+        if (changed.size > 0) dispatcher?.catalogChanged(changed);
+      }
+    },
+    catalog: (message) => {
+      const before = catalog.collisions.length;
+      const changed = catalog.setBackend(message.server, message.catalog);
+      for (const c of catalog.collisions.slice(before)) {
+        log.warn(`name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`);
+      }
+      if (changed.size > 0) dispatcher?.catalogChanged(changed);
+    },
+    notification: (message) => dispatcher?.serverNotification(message),
+  });
+  dispatcher = new Dispatcher(catalog, shards, sessions);
+  const endpoint = new McpEndpoint(dispatcher, sessions, {
+    listenHost: config.listen.host,
+    allowedOrigins: config.allowedOrigins,
+    serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
+    instructions: () => instructionsOf(catalog, config),
+  });
+  let analytics: AnalyticsStore | undefined;
+  if (config.analytics.enabled) analytics = openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' });
+  const apiDeps = { config, version: VERSION, uws, startedAt, states, catalog, sessions, shards, analytics };
+
+  const route = (request: IncomingRequest, reply: Reply): void => {
+    if (request.path === '/mcp') endpoint.handle(request, reply);
+    else handleApi(apiDeps, request, reply);
+  };
+  const listener = await listen(build, {
+    host: config.listen.host,
+    port: config.listen.port,
+    maxBodyBytes: config.maxBodyBytes,
+    handler: route,
+    tooLarge: (bytes, limit) =>
+      errorFrame(null, rpcError(JsonRpcCode.InvalidRequest, `Payload Too Large: the body has ${bytes} bytes, the limit is ${limit} ("maxBodyBytes" in the config)`)),
+  });
+  const hostForUrl = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const url = `http://${hostForUrl}:${listener.port}/mcp`;
+  log.info(`HTTP on ${url} (uWebSockets.js native build ${uws}); ${config.servers.length} servers on ${shards.shardCount} shards; config: ${config.source}`);
+  await shards.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: listener.port,
+    uws,
+    close: () =>
+      (closing ??= (async () => {
+        listener.close();
+        endpoint.close();
+        sessions.close();
+        await shards.stop();
+        await analytics?.close();
+      })()),
+  };
+}
+
+/**
+ * uWS listens with SO_REUSEPORT, so a second daemon on a served port would start fine and
+ * silently take half the traffic. Refuse instead when something already answers there.
+ */
+function refuseIfPortServed(host: string, port: number): Promise<void> {
+  const probeHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: probeHost, port });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      reject(new Error(`Port ${port} on ${host} is already served by another process (another MCP Director?). Stop it, or choose another port with --port or "listen.port" in the config.`));
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', () => resolve());
+  });
+}
+
+function instructionsOf(catalog: Catalog, config: DirectorConfig): string | undefined {
+  const parts: string[] = [];
+  for (const server of config.servers) {
+    const text = catalog.backend(server.id)?.instructions;
+    if (text) parts.push(`## ${server.id}${server.prefix ? ` (tools prefixed ${server.prefix}__)` : ''}\n${text}`);
+  }
+  return parts.length === 0 ? undefined : parts.join('\n\n');
+}

@@ -1,0 +1,306 @@
+/**
+ * The only module that touches uWebSockets.js. It turns uWS's stack-allocated request and
+ * its response object into plain values (`IncomingRequest`, `Reply`, `EventStream`), so
+ * the rest of the supervisor never meets uWS's rules, which are enforced here:
+ * - the request is only valid during the handler's synchronous part: copy everything first;
+ * - every response that is not answered synchronously needs `onAborted`;
+ * - `onData` chunks are neutered after the callback: copy them;
+ * - writes outside the handler's synchronous part must be corked;
+ * - `write()` returning false means backpressure: queue and resume on `onWritable`.
+ */
+import { createRequire } from 'node:module';
+import type * as Uws from '@trufflesuite/uws-js-unofficial';
+
+type UwsModule = typeof Uws;
+type HttpResponse = Uws.HttpResponse;
+
+/** Which uWS build is running: it is always a native one, never the JS emulation. */
+export interface UwsBuild {
+  name: string;
+  version: string;
+  module: UwsModule;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Loads the best native uWS build for this Node and libc. `@trufflesuite/uws-js-unofficial`'s
+ * package entry silently falls back to a slow emulation when its binary does not load, so
+ * its binary is required directly; `@btc-vision/uwebsockets.js` throws on its own.
+ */
+export function loadNativeUws(): UwsBuild {
+  const failures: string[] = [];
+  const candidates: Array<{ name: string; load: () => UwsModule }> = [
+    { name: '@btc-vision/uwebsockets.js', load: () => require('@btc-vision/uwebsockets.js') },
+    {
+      name: '@trufflesuite/uws-js-unofficial',
+      load: () =>
+        require(
+          `@trufflesuite/uws-js-unofficial/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`,
+        ),
+    },
+  ];
+  for (const candidate of candidates) {
+    try {
+      const module = candidate.load();
+      const version = (require(`${candidate.name}/package.json`) as { version: string }).version;
+      return { name: candidate.name, version, module };
+    } catch (error) {
+      failures.push(`${candidate.name}: ${firstLine(error)}`);
+    }
+  }
+  throw new Error(
+    `No native uWebSockets.js build loads on Node ${process.version} (${process.platform}-${process.arch}, ABI ${process.versions.modules}):\n  ${failures.join('\n  ')}`,
+  );
+}
+
+function firstLine(error: unknown): string {
+  return String(error instanceof Error ? error.message : error).split('\n')[0] ?? '';
+}
+
+/** A request copied out of uWS: plain data, valid after the handler returns. */
+export interface IncomingRequest {
+  /** Upper case: GET, POST, DELETE … */
+  method: string;
+  path: string;
+  query: string;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  /** The body (empty for GET); only read for methods that carry one. */
+  body: Buffer;
+}
+
+export type RequestHandler = (request: IncomingRequest, reply: Reply) => void;
+
+const statusText: Record<number, string> = {
+  200: '200 OK',
+  202: '202 Accepted',
+  204: '204 No Content',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  406: '406 Not Acceptable',
+  409: '409 Conflict',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
+};
+
+function statusLine(status: number): string {
+  return statusText[status] ?? `${status} Status`;
+}
+
+/** One response. Every method is safe to call after the client went away (it does nothing). */
+export class Reply {
+  #res: HttpResponse;
+  #abortHandlers: Array<() => void> = [];
+  /** The client closed the connection before the response ended. */
+  aborted = false;
+  /** The response was ended (or turned into a stream). */
+  answered = false;
+
+  constructor(res: HttpResponse) {
+    this.#res = res;
+    res.onAborted(() => {
+      this.aborted = true;
+      for (const handler of this.#abortHandlers) handler();
+    });
+  }
+
+  /** Called when the client goes away before the response (or stream) ended. */
+  onAbort(handler: () => void): void {
+    this.#abortHandlers.push(handler);
+  }
+
+  send(status: number, headers: Record<string, string>, body: string | Buffer = ''): void {
+    if (this.aborted || this.answered) return;
+    this.answered = true;
+    const res = this.#res;
+    res.cork(() => {
+      res.writeStatus(statusLine(status));
+      for (const name in headers) res.writeHeader(name, headers[name] as string);
+      res.end(body);
+    });
+  }
+
+  json(status: number, body: string, headers: Record<string, string> = {}): void {
+    this.send(status, { 'Content-Type': 'application/json', ...headers }, body);
+  }
+
+  /** Starts a streamed response (SSE) with these headers; the status is 200. */
+  stream(headers: Record<string, string>): EventStream {
+    this.answered = true;
+    return new EventStream(this.#res, this, headers);
+  }
+}
+
+/**
+ * A long-lived streamed response. Chunks the socket cannot take now are queued and sent on
+ * `onWritable`; a client that stops reading is cut off once the queue passes `maxQueued`,
+ * so one slow reader cannot grow the daemon's memory without bound.
+ */
+export class EventStream {
+  #res: HttpResponse;
+  #queue: string[] = [];
+  #queuedBytes = 0;
+  #closeHandlers: Array<() => void> = [];
+  #maxQueued: number;
+  closed = false;
+
+  constructor(res: HttpResponse, reply: Reply, headers: Record<string, string>, maxQueued = 8 << 20) {
+    this.#res = res;
+    this.#maxQueued = maxQueued;
+    reply.onAbort(() => this.#markClosed());
+    if (reply.aborted) {
+      this.closed = true;
+      return;
+    }
+    res.cork(() => {
+      res.writeStatus('200 OK');
+      for (const name in headers) res.writeHeader(name, headers[name] as string);
+      // Flushes the headers now: the client learns the stream is open before any event.
+      res.write('');
+    });
+    res.onWritable(() => this.#drain());
+  }
+
+  /** Called once when the stream ends, whoever ended it. */
+  onClose(handler: () => void): void {
+    if (this.closed) handler();
+    else this.#closeHandlers.push(handler);
+  }
+
+  write(chunk: string): void {
+    if (this.closed) return;
+    if (this.#queue.length > 0) {
+      this.#enqueue(chunk);
+      return;
+    }
+    let ok = false;
+    this.#res.cork(() => {
+      ok = this.#res.write(chunk);
+    });
+    // uWS keeps what it could not send in its own buffer; wait for onWritable before more.
+    if (!ok) this.#queue.push('');
+  }
+
+  end(chunk = ''): void {
+    if (this.closed) return;
+    this.#queue.length = 0;
+    this.#res.cork(() => this.#res.end(chunk));
+    this.#markClosed();
+  }
+
+  #enqueue(chunk: string): void {
+    this.#queue.push(chunk);
+    this.#queuedBytes += chunk.length;
+    if (this.#queuedBytes > this.#maxQueued) {
+      this.#res.close();
+      this.#markClosed();
+    }
+  }
+
+  #drain(): boolean {
+    while (this.#queue.length > 0 && !this.closed) {
+      const chunk = this.#queue[0] as string;
+      let ok = false;
+      this.#res.cork(() => {
+        ok = this.#res.write(chunk);
+      });
+      this.#queue.shift();
+      this.#queuedBytes -= chunk.length;
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  #markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const handler of this.#closeHandlers.splice(0)) handler();
+  }
+}
+
+export interface ListenOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  handler: RequestHandler;
+  /** Answer for a body over the limit (the ingress sends it with status 413). */
+  tooLarge: (bytes: number, limit: number) => string;
+}
+
+export interface Listener {
+  port: number;
+  close(): void;
+}
+
+/** Starts the HTTP server; rejects if uWS cannot listen on host:port. */
+export function listen(build: UwsBuild, options: ListenOptions): Promise<Listener> {
+  const app = build.module.App();
+  app.any('/*', (res, req) => {
+    const request: IncomingRequest = {
+      method: req.getMethod().toUpperCase(),
+      path: req.getUrl(),
+      query: req.getQuery() ?? '',
+      headers: {},
+      body: EMPTY,
+    };
+    req.forEach((name, value) => {
+      request.headers[name] = value;
+    });
+    const reply = new Reply(res);
+    if (request.method === 'GET' || request.method === 'DELETE' || request.method === 'HEAD') {
+      options.handler(request, reply);
+      return;
+    }
+    readBody(res, reply, request, options);
+  });
+  return new Promise((resolve, reject) => {
+    app.listen(options.host, options.port, (socket) => {
+      if (!socket) {
+        reject(new Error(`cannot listen on ${options.host}:${options.port}`));
+        return;
+      }
+      resolve({
+        port: build.module.us_socket_local_port(socket),
+        close: () => build.module.us_listen_socket_close(socket),
+      });
+    });
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function readBody(
+  res: HttpResponse,
+  reply: Reply,
+  request: IncomingRequest,
+  options: ListenOptions,
+): void {
+  const declared = Number(request.headers['content-length'] ?? NaN);
+  if (declared > options.maxBodyBytes) {
+    reply.json(413, options.tooLarge(declared, options.maxBodyBytes), { Connection: 'close' });
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let rejected = false;
+  res.onData((chunk, isLast) => {
+    if (rejected) return;
+    size += chunk.byteLength;
+    if (size > options.maxBodyBytes) {
+      rejected = true;
+      reply.json(413, options.tooLarge(size, options.maxBodyBytes), { Connection: 'close' });
+      return;
+    }
+    // The ArrayBuffer is neutered when this callback returns: copy it.
+    if (chunk.byteLength > 0) chunks.push(Buffer.from(chunk.slice(0)));
+    if (!isLast) return;
+    request.body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    options.handler(request, reply);
+  });
+}

@@ -1,0 +1,269 @@
+/**
+ * The Streamable HTTP endpoint `/mcp` for the session revisions 2025-03-26, 2025-06-18 and
+ * 2025-11-25 (protocol.md §1.4, §1.6): POST carries messages and is answered as JSON or as
+ * an SSE stream, GET opens the session's stream for messages not tied to a request,
+ * DELETE ends the session. HTTP status rules: 400 for a missing session id, 404 for an
+ * unknown one, 202 for notifications and responses, 403 for a foreign Host/Origin.
+ */
+import type { JsonObject } from '../shared/json.js';
+import { isJsonObject } from '../shared/json.js';
+import type { WireError } from '../shared/messages.js';
+import { JsonRpcCode, rpcError } from '../shared/errors.js';
+import type { IncomingRequest, Reply } from './ingress/uws.js';
+import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from './ingress/sse.js';
+import type { Dispatcher, Responder } from './dispatch.js';
+import { Session } from './sessions.js';
+import type { Sessions } from './sessions.js';
+import { classify, errorFrame, resultFrame } from './jsonrpc.js';
+import type { IncomingMessage } from './jsonrpc.js';
+import { checkHostAndOrigin } from './origin.js';
+
+/** Newest first: `initialize` gets the client's version if listed here, else the first. */
+export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+
+/** Session-id errors use the codes the reference SDK uses, so SDK clients react correctly. */
+const NO_SESSION = -32000;
+const UNKNOWN_SESSION = -32001;
+
+export interface EndpointOptions {
+  listenHost: string;
+  allowedOrigins: readonly string[];
+  serverInfo: JsonObject;
+  /** Text for `InitializeResult.instructions`, built from the backends' own. */
+  instructions: () => string | undefined;
+}
+
+export class McpEndpoint {
+  readonly #dispatcher: Dispatcher;
+  readonly #sessions: Sessions;
+  readonly #options: EndpointOptions;
+  readonly #keepAlive: NodeJS.Timeout;
+
+  constructor(dispatcher: Dispatcher, sessions: Sessions, options: EndpointOptions) {
+    this.#dispatcher = dispatcher;
+    this.#sessions = sessions;
+    this.#options = options;
+    // Idle SSE streams are cut by proxies and OS timers unless something flows.
+    this.#keepAlive = setInterval(() => {
+      for (const session of this.#sessions.values()) session.stream?.write(SSE_KEEPALIVE);
+    }, 25_000).unref();
+  }
+
+  close(): void {
+    clearInterval(this.#keepAlive);
+  }
+
+  handle(request: IncomingRequest, reply: Reply): void {
+    const refused = checkHostAndOrigin(request.headers, this.#options.listenHost, this.#options.allowedOrigins);
+    if (refused !== undefined) return httpError(reply, 403, rpcError(NO_SESSION, `Forbidden: ${refused}`));
+    switch (request.method) {
+      case 'POST':
+        return this.#post(request, reply);
+      case 'GET':
+        return this.#get(request, reply);
+      case 'DELETE':
+        return this.#delete(request, reply);
+      default:
+        return httpError(reply, 405, rpcError(NO_SESSION, `Method ${request.method} is not allowed on /mcp: use POST, GET or DELETE`), {
+          Allow: 'GET, POST, DELETE',
+        });
+    }
+  }
+
+  #post(request: IncomingRequest, reply: Reply): void {
+    const contentType = request.headers['content-type'] ?? '';
+    if (!contentType.toLowerCase().includes('application/json')) {
+      return httpError(reply, 415, rpcError(NO_SESSION, `Unsupported Media Type: send the JSON-RPC message as Content-Type: application/json (got '${contentType}')`));
+    }
+    const accept = parseAccept(request.headers['accept']);
+    if (!accept.json && !accept.sse) {
+      return httpError(reply, 406, rpcError(NO_SESSION, 'Not Acceptable: the client must accept application/json or text/event-stream'));
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body.toString('utf8'));
+    } catch (error) {
+      return httpError(reply, 400, rpcError(JsonRpcCode.ParseError, `Parse error: the body is not valid JSON (${(error as Error).message})`));
+    }
+    if (Array.isArray(body)) return this.#batch(request, reply, body);
+    const message = classify(body);
+    if (message.kind === 'invalid') {
+      return httpError(reply, 400, rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`), {}, message.id);
+    }
+    if (message.kind === 'request' && message.method === 'initialize') {
+      return this.#initialize(message.id, message.params, reply, accept);
+    }
+    const session = this.#session(request, reply, message.kind === 'request' ? message.id : null);
+    if (session === undefined) return;
+    if (message.kind !== 'request') {
+      if (message.kind === 'notification') this.#dispatcher.notification(session, message.method, message.params);
+      reply.send(202, {});
+      return;
+    }
+    const streamed = accept.sse && (!accept.json || hasProgressToken(message.params));
+    this.#dispatcher.request(session, message.id, message.method, message.params, streamed ? sseResponder(reply) : jsonResponder(reply, session));
+  }
+
+  /** JSON-RPC batches exist in 2025-03-26 only; they are answered as one JSON array. */
+  #batch(request: IncomingRequest, reply: Reply, items: unknown[]): void {
+    if (items.length === 0) return httpError(reply, 400, rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: an empty batch'));
+    const messages = items.map(classify);
+    if (messages.some((m) => m.kind === 'request' && m.method === 'initialize')) {
+      return httpError(reply, 400, rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: initialize must not be part of a batch'));
+    }
+    const session = this.#session(request, reply, null);
+    if (session === undefined) return;
+    const answers: string[] = [];
+    let waiting = messages.filter((m) => m.kind === 'request' || m.kind === 'invalid').length;
+    if (waiting === 0) {
+      for (const m of messages) if (m.kind === 'notification') this.#dispatcher.notification(session, m.method, m.params);
+      reply.send(202, {});
+      return;
+    }
+    const collect = (answer: string): void => {
+      answers.push(answer);
+      if (--waiting === 0) reply.json(200, `[${answers.join(',')}]`);
+    };
+    for (const m of messages) this.#batchItem(session, m, collect);
+  }
+
+  #batchItem(session: Session, message: IncomingMessage, collect: (answer: string) => void): void {
+    switch (message.kind) {
+      case 'request':
+        this.#dispatcher.request(session, message.id, message.method, message.params, {
+          respond: collect,
+          notify: (frame) => session.sendFrame(frame),
+        });
+        return;
+      case 'notification':
+        this.#dispatcher.notification(session, message.method, message.params);
+        return;
+      case 'invalid':
+        collect(errorFrame(message.id, rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`)));
+        return;
+      case 'response':
+        return;
+    }
+  }
+
+  #initialize(id: string | number, params: JsonObject, reply: Reply, accept: Accept): void {
+    const requested = params['protocolVersion'];
+    const version =
+      typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
+        ? requested
+        : (SUPPORTED_PROTOCOL_VERSIONS[0] as string);
+    const clientInfo = isJsonObject(params['clientInfo']) ? params['clientInfo'] : {};
+    const capabilities = isJsonObject(params['capabilities']) ? params['capabilities'] : {};
+    const session = new Session(version, clientInfo, capabilities, 'default');
+    this.#sessions.add(session);
+    const result: JsonObject = {
+      protocolVersion: version,
+      // A router's lists change whenever a backend does, so every listChanged is declared.
+      capabilities: {
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { subscribe: true, listChanged: true },
+        logging: {},
+        completions: {},
+      },
+      serverInfo: this.#options.serverInfo,
+    };
+    const instructions = this.#options.instructions();
+    if (instructions !== undefined) result['instructions'] = instructions;
+    const frame = resultFrame(id, JSON.stringify(result));
+    const headers = { 'Mcp-Session-Id': session.id };
+    if (accept.json) {
+      reply.json(200, frame, headers);
+    } else {
+      reply.stream({ ...SSE_HEADERS, ...headers }).end(sseMessage(frame));
+    }
+  }
+
+  #get(request: IncomingRequest, reply: Reply): void {
+    if (!parseAccept(request.headers['accept']).sse) {
+      return httpError(reply, 406, rpcError(NO_SESSION, 'Not Acceptable: the GET stream needs Accept: text/event-stream'));
+    }
+    const session = this.#session(request, reply, null);
+    if (session === undefined) return;
+    if (session.stream !== undefined && !session.stream.closed) {
+      return httpError(reply, 409, rpcError(NO_SESSION, 'Conflict: this session already has an open GET stream; only one is allowed'));
+    }
+    const stream = reply.stream({ ...SSE_HEADERS, 'Mcp-Session-Id': session.id });
+    session.stream = stream;
+    stream.onClose(() => {
+      if (session.stream === stream) session.stream = undefined;
+      session.lastSeen = Date.now();
+    });
+  }
+
+  #delete(request: IncomingRequest, reply: Reply): void {
+    const session = this.#session(request, reply, null);
+    if (session === undefined) return;
+    this.#sessions.end(session.id);
+    reply.send(200, {});
+  }
+
+  /** The request's session, or undefined after answering 400/404 for a missing/unknown one. */
+  #session(request: IncomingRequest, reply: Reply, id: string | number | null): Session | undefined {
+    const sessionId = request.headers['mcp-session-id'];
+    if (sessionId === undefined || sessionId === '') {
+      httpError(reply, 400, rpcError(NO_SESSION, 'Bad Request: Mcp-Session-Id header is required; send initialize first to get one'), {}, id);
+      return undefined;
+    }
+    const session = this.#sessions.get(sessionId);
+    if (session === undefined) {
+      httpError(reply, 404, rpcError(UNKNOWN_SESSION, 'Session not found: it ended or never existed; send initialize to start a new one'), {}, id);
+      return undefined;
+    }
+    const version = request.headers['mcp-protocol-version'];
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      httpError(reply, 400, rpcError(NO_SESSION, `Bad Request: unsupported MCP-Protocol-Version '${version}' (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`), {}, id);
+      return undefined;
+    }
+    session.lastSeen = Date.now();
+    return session;
+  }
+}
+
+interface Accept {
+  json: boolean;
+  sse: boolean;
+}
+
+/** A missing Accept or a wildcard accepts both (lenient toward simple clients). */
+function parseAccept(header: string | undefined): Accept {
+  if (header === undefined || header.includes('*/*')) return { json: true, sse: true };
+  const value = header.toLowerCase();
+  return { json: value.includes('application/json'), sse: value.includes('text/event-stream') };
+}
+
+function hasProgressToken(params: JsonObject): boolean {
+  const meta = params['_meta'];
+  return isJsonObject(meta) && meta['progressToken'] !== undefined;
+}
+
+function jsonResponder(reply: Reply, session: Session): Responder {
+  return {
+    respond: (message) => reply.json(200, message),
+    // Without a stream for this request, progress can only go to the session's GET stream.
+    notify: (message) => session.sendFrame(message),
+  };
+}
+
+function sseResponder(reply: Reply): Responder {
+  const stream = reply.stream(SSE_HEADERS);
+  return {
+    respond: (message) => stream.end(sseMessage(message)),
+    notify: (message) => stream.write(sseMessage(message)),
+  };
+}
+
+function httpError(
+  reply: Reply,
+  status: number,
+  error: WireError,
+  headers: Record<string, string> = {},
+  id: string | number | null = null,
+): void {
+  reply.json(status, errorFrame(id, error), headers);
+}

@@ -1,0 +1,124 @@
+/**
+ * Legacy-era (2025-03-26 … 2025-11-25) client sessions: created by `initialize`, named by
+ * `Mcp-Session-Id`, ended by DELETE or by idling out. A session holds what the protocol
+ * makes session-scoped: the negotiated version, the GET stream, the log level, resource
+ * subscriptions and the client's in-flight requests (for `notifications/cancelled`).
+ */
+import { randomBytes } from 'node:crypto';
+import type { JsonObject, RequestId } from '../shared/json.js';
+import type { EventStream } from './ingress/uws.js';
+import { sseMessage } from './ingress/sse.js';
+
+/** Log levels of MCP (RFC 5424), least severe first. */
+export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function logLevelRank(level: string): number {
+  return LOG_LEVELS.indexOf(level as LogLevel);
+}
+
+export class Session {
+  readonly id: string;
+  readonly protocolVersion: string;
+  readonly clientInfo: JsonObject;
+  readonly clientCapabilities: JsonObject;
+  readonly profile: string;
+  readonly createdAt = Date.now();
+  lastSeen = Date.now();
+  /** The standalone GET stream for messages not tied to a request, if the client opened one. */
+  stream: EventStream | undefined;
+  /** Set by `logging/setLevel`; undefined means the client never asked (it gets everything). */
+  logLevel: LogLevel | undefined;
+  /** Resource URIs this session subscribed to. */
+  readonly subscriptions = new Set<string>();
+  /** The client's in-flight requests: request id key → call id. */
+  readonly calls = new Map<string, number>();
+
+  constructor(protocolVersion: string, clientInfo: JsonObject, clientCapabilities: JsonObject, profile: string) {
+    // 128 random bits, visible ASCII only (the spec's rule for session ids).
+    this.id = randomBytes(16).toString('base64url');
+    this.protocolVersion = protocolVersion;
+    this.clientInfo = clientInfo;
+    this.clientCapabilities = clientCapabilities;
+    this.profile = profile;
+  }
+
+  get clientName(): string {
+    const name = this.clientInfo['name'];
+    return typeof name === 'string' ? name : '';
+  }
+
+  /** Sends a notification on the GET stream; false when the client opened none. */
+  notify(method: string, params?: JsonObject): boolean {
+    const message = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    return this.sendFrame(JSON.stringify(message));
+  }
+
+  /** Sends an already serialized JSON-RPC message on the GET stream, if there is one. */
+  sendFrame(frame: string): boolean {
+    if (this.stream === undefined || this.stream.closed) return false;
+    this.stream.write(sseMessage(frame));
+    return true;
+  }
+
+  wantsLog(level: string): boolean {
+    return this.logLevel === undefined || logLevelRank(level) >= logLevelRank(this.logLevel);
+  }
+}
+
+/** The key of a client's request id in `Session.calls` (ids are strings or numbers). */
+export function requestKey(id: RequestId): string {
+  return typeof id === 'number' ? `n${id}` : `s${id}`;
+}
+
+export class Sessions {
+  readonly #sessions = new Map<string, Session>();
+  readonly #idleMs: number;
+  readonly #onEnd: (session: Session) => void;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(idleMs: number, onEnd: (session: Session) => void) {
+    this.#idleMs = idleMs;
+    this.#onEnd = onEnd;
+    this.#timer = setInterval(() => this.#evictIdle(), Math.min(60_000, idleMs)).unref();
+  }
+
+  add(session: Session): void {
+    this.#sessions.set(session.id, session);
+  }
+
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  values(): IterableIterator<Session> {
+    return this.#sessions.values();
+  }
+
+  /** Ends a session: closes its stream and lets the owner release what it held. */
+  end(id: string): boolean {
+    const session = this.#sessions.get(id);
+    if (session === undefined) return false;
+    this.#sessions.delete(id);
+    session.stream?.end();
+    this.#onEnd(session);
+    return true;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    for (const id of [...this.#sessions.keys()]) this.end(id);
+  }
+
+  #evictIdle(): void {
+    const cutoff = Date.now() - this.#idleMs;
+    for (const session of [...this.#sessions.values()]) {
+      const streaming = session.stream !== undefined && !session.stream.closed;
+      if (!streaming && session.calls.size === 0 && session.lastSeen < cutoff) this.end(session.id);
+    }
+  }
+}

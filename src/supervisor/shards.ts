@@ -1,0 +1,268 @@
+/**
+ * The shard workers, seen from the supervisor: piscina owns the threads, each shard runs
+ * one long-lived task that received a transferred MessagePort, and every call, reply,
+ * progress, catalog and state change flows on that port (`shared/messages.ts`).
+ *
+ * Per-call piscina tasks would cost ~60% of the hop (perf.md §2), hence one task per shard.
+ * Threads are pinned (min = max, no idle timeout) and atomics are off, because a shard owns
+ * child processes and must keep its event loop free. If a shard's thread dies, every call
+ * pending on it is answered WORKER_EXITED, its backends' process groups are killed (they
+ * are not tied to the thread), and the shard is started again.
+ */
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type {
+  CallContext,
+  CatalogMessage,
+  ForwardedMethod,
+  ReplyMessage,
+  ServerNotificationMessage,
+  ServerStateMessage,
+  ShardTaskInput,
+  SupervisorMessage,
+  WorkerMessage,
+} from '../shared/messages.js';
+import { THREAD_PROTOCOL_VERSION, assertNever } from '../shared/messages.js';
+import type { DirectorConfig, ServerConfig } from '../shared/config/types.js';
+import type { JsonObject } from '../shared/json.js';
+import { createLink } from '../shared/link.js';
+import type { Link } from '../shared/link.js';
+import { DirectorErrorCode, directorError } from '../shared/errors.js';
+import { currentLogLevel, logger } from '../shared/log.js';
+import { assignShards } from './router.js';
+
+const log = logger('shards');
+const SHARD_ENTRY = new URL('../workers/shard.js', import.meta.url).href;
+
+/** What the caller of `call()` is told; exactly one reply per call unless cancelled. */
+export interface CallHandlers {
+  reply(message: ReplyMessage): void;
+  progress(params: JsonObject): void;
+}
+
+export interface ShardEvents {
+  serverState(message: ServerStateMessage): void;
+  catalog(message: CatalogMessage): void;
+  notification(message: ServerNotificationMessage): void;
+}
+
+interface Shard {
+  index: number;
+  servers: ServerConfig[];
+  link: Link<SupervisorMessage> | undefined;
+  restarts: number;
+}
+
+interface Pending {
+  shard: number;
+  server: string;
+  handlers: CallHandlers;
+}
+
+export class ShardPool {
+  readonly #config: DirectorConfig;
+  readonly #events: ShardEvents;
+  readonly #piscina: Piscina<ShardTaskInput, void>;
+  readonly #shards: Shard[];
+  readonly #shardOf: Map<string, number>;
+  readonly #pending = new Map<number, Pending>();
+  /** Process group of each running stdio backend, to kill orphans if a shard dies. */
+  readonly #pids = new Map<string, number>();
+  #nextCallId = 1;
+  #stopping = false;
+  #tasks: Array<Promise<void>> = [];
+
+  constructor(config: DirectorConfig, events: ShardEvents) {
+    this.#config = config;
+    this.#events = events;
+    const count = Math.max(1, config.workers);
+    this.#shardOf = assignShards(
+      config.servers.map((s) => s.id),
+      count,
+    );
+    this.#shards = Array.from({ length: count }, (_, index) => ({
+      index,
+      servers: config.servers.filter((s) => this.#shardOf.get(s.id) === index),
+      link: undefined,
+      restarts: 0,
+    }));
+    this.#piscina = new Piscina({
+      filename: SHARD_ENTRY,
+      minThreads: count,
+      maxThreads: count,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      atomics: 'disabled',
+      name: 'default',
+    });
+  }
+
+  get shardCount(): number {
+    return this.#shards.length;
+  }
+
+  shardOf(server: string): number | undefined {
+    return this.#shardOf.get(server);
+  }
+
+  /** Starts every shard; resolves when each has said `ready`. */
+  async start(): Promise<void> {
+    await Promise.all(this.#shards.map((shard) => this.#startShard(shard)));
+  }
+
+  /** Forwards one request; returns its call id (for `cancel`). */
+  call(
+    server: string,
+    method: ForwardedMethod,
+    params: JsonObject,
+    target: string,
+    context: CallContext,
+    handlers: CallHandlers,
+  ): number {
+    const callId = this.#nextCallId++;
+    const index = this.#shardOf.get(server);
+    const link = index === undefined ? undefined : this.#shards[index]?.link;
+    if (index === undefined || link === undefined || this.#stopping) {
+      handlers.reply({
+        type: 'reply',
+        callId,
+        ok: false,
+        error: this.#stopping
+          ? directorError(DirectorErrorCode.ShuttingDown, 'MCP Director is shutting down')
+          : directorError(DirectorErrorCode.BackendUnavailable, `Server '${server}' is not available: its worker is restarting`, { server }),
+      });
+      return callId;
+    }
+    this.#pending.set(callId, { shard: index, server, handlers });
+    const timeoutMs = this.#config.servers.find((s) => s.id === server)?.timeoutMs ?? 60_000;
+    link.send({ type: 'call', callId, server, method, params, timeoutMs, target, context });
+    return callId;
+  }
+
+  /** The client cancelled: the backend is told, and no reply will come. */
+  cancel(callId: number, reason?: string): void {
+    const pending = this.#pending.get(callId);
+    if (pending === undefined) return;
+    this.#pending.delete(callId);
+    const message: SupervisorMessage = reason === undefined ? { type: 'cancel', callId } : { type: 'cancel', callId, reason };
+    this.#shards[pending.shard]?.link?.send(message);
+  }
+
+  /** Stops every backend (each shard escalates to SIGKILL itself), then the threads. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.#stopping = true;
+    for (const shard of this.#shards) shard.link?.send({ type: 'stop' });
+    const stopped = Promise.allSettled(this.#tasks);
+    const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([stopped, timer]);
+    this.#killOrphans(this.#config.servers.map((s) => s.id));
+    await this.#piscina.destroy();
+  }
+
+  #startShard(shard: Shard): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    let readyResolve!: () => void;
+    const ready = new Promise<void>((resolve) => (readyResolve = resolve));
+    shard.link = createLink<SupervisorMessage, WorkerMessage>(port1, (message) => {
+      if (message.type === 'ready') readyResolve();
+      else this.#onWorkerMessage(shard, message);
+    });
+    const input: ShardTaskInput = {
+      protocolVersion: THREAD_PROTOCOL_VERSION,
+      shard: shard.index,
+      port: port2,
+      servers: shard.servers,
+      analyticsPath: this.#config.analytics.enabled ? `${this.#config.dataDir}/analytics` : null,
+      logLevel: currentLogLevel(),
+    };
+    const task = this.#piscina.run(input, { transferList: [port2] as never }).then(
+      () => this.#onShardEnded(shard, undefined),
+      (error: unknown) => this.#onShardEnded(shard, error),
+    );
+    this.#tasks[shard.index] = task;
+    // A shard that dies before `ready` must not hang start().
+    return Promise.race([ready, task]);
+  }
+
+  #onWorkerMessage(shard: Shard, message: WorkerMessage): void {
+    switch (message.type) {
+      case 'reply': {
+        const pending = this.#pending.get(message.callId);
+        if (pending === undefined) return; // cancelled meanwhile
+        this.#pending.delete(message.callId);
+        pending.handlers.reply(message);
+        return;
+      }
+      case 'progress':
+        this.#pending.get(message.callId)?.handlers.progress(message.params);
+        return;
+      case 'server-state':
+        if (message.pid !== undefined && (message.state === 'ready' || message.state === 'starting')) {
+          this.#pids.set(message.server, message.pid);
+        } else if (message.state === 'stopped' || message.state === 'failed') {
+          this.#pids.delete(message.server);
+        }
+        this.#events.serverState(message);
+        return;
+      case 'catalog':
+        this.#events.catalog(message);
+        return;
+      case 'server-notification':
+        this.#events.notification(message);
+        return;
+      case 'ready':
+      case 'stopped':
+        return;
+      default:
+        assertNever(message);
+    }
+    void shard;
+  }
+
+  #onShardEnded(shard: Shard, error: unknown): void {
+    shard.link?.close();
+    shard.link = undefined;
+    if (this.#stopping) return;
+    // The task only returns after `stop`; anything else is a crash of the thread.
+    const reason = error instanceof Error ? error.message : String(error ?? 'the shard task returned');
+    log.error(`shard ${shard.index} died: ${reason}; failing its calls and restarting it`);
+    for (const [callId, pending] of this.#pending) {
+      if (pending.shard !== shard.index) continue;
+      this.#pending.delete(callId);
+      pending.handlers.reply({
+        type: 'reply',
+        callId,
+        ok: false,
+        error: directorError(
+          DirectorErrorCode.WorkerExited,
+          `The worker thread owning server '${pending.server}' died while handling this call (${reason}); it is being restarted`,
+          { server: pending.server },
+        ),
+      });
+    }
+    const serverIds = shard.servers.map((s) => s.id);
+    this.#killOrphans(serverIds);
+    for (const server of serverIds) {
+      this.#events.serverState({ type: 'server-state', server, state: 'restarting', restarts: shard.restarts, error: `worker thread died: ${reason}` });
+    }
+    shard.restarts++;
+    const delay = Math.min(30_000, 250 * 2 ** Math.min(shard.restarts, 7));
+    setTimeout(() => {
+      if (!this.#stopping) void this.#startShard(shard);
+    }, delay).unref();
+  }
+
+  #killOrphans(serverIds: string[]): void {
+    for (const server of serverIds) {
+      const pid = this.#pids.get(server);
+      if (pid === undefined) continue;
+      this.#pids.delete(server);
+      try {
+        process.kill(-pid, 'SIGKILL');
+        log.warn(`killed the process group ${pid} of server '${server}' left behind by its worker`);
+      } catch {
+        // Already gone: the worker stopped it.
+      }
+    }
+  }
+}
