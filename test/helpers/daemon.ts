@@ -1,0 +1,118 @@
+/**
+ * Starts MCP Director the way a user does: `mcp-director serve` as a child process with a
+ * config file, and waits until `/healthz` says every backend finished its first start.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
+
+/** `node <fixture>` as a config entry, for the fixtures compiled to dist/test/fixtures. */
+export function fixture(name: string, args: string[] = [], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { command: process.execPath, args: [join(REPO_ROOT, 'dist/test/fixtures', `${name}.js`), ...args], ...extra };
+}
+
+export interface Daemon {
+  url: string;
+  base: string;
+  port: number;
+  dir: string;
+  process: ChildProcess;
+  /** Everything the daemon wrote to stderr so far. */
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** Extra CLI arguments after `serve --no-stdio --config <file>`. */
+  args?: string[];
+  /** Wait for /healthz 200 (default true). */
+  waitHealthy?: boolean;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startDaemon(config: Record<string, unknown>, options: StartOptions = {}): Promise<Daemon> {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpd-test-'));
+  const configPath = join(dir, 'config.json');
+  writeFileSync(configPath, JSON.stringify({ listen: { port: 0 }, ...config }, null, 2));
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--no-stdio', '--config', configPath, '--data-dir', join(dir, 'data'), ...(options.args ?? [])],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`daemon did not start within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+    const onData = (): void => {
+      const match = /point your MCP client at (\S+)/.exec(stderr);
+      if (match?.[1] === undefined) return;
+      clearTimeout(timer);
+      child.stderr.off('data', onData);
+      resolve(match[1]);
+    };
+    child.stderr.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`daemon exited with code ${code} before it was ready:\n${stderr}`));
+    });
+  });
+  const base = url.replace(/\/mcp$/, '');
+  const daemon: Daemon = {
+    url,
+    base,
+    port: Number(new URL(url).port),
+    dir,
+    process: child,
+    stderr: () => stderr,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  if (options.waitHealthy ?? true) await waitHealthy(base, timeoutMs);
+  return daemon;
+}
+
+export async function waitHealthy(base: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${base}/healthz`).catch(() => undefined);
+    if (response?.status === 200) return;
+    if (Date.now() > deadline) throw new Error(`/healthz not 200 within ${timeoutMs} ms (last: ${response?.status})`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after the timeout. */
+export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** Whether a process (group) still exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
