@@ -277,17 +277,17 @@ export class Dispatcher {
     out: Responder,
   ): void {
     const key = requestKey(id);
-    let answered = false;
-    let callId: number | undefined;
-    callId = this.#shards.call(server, method, params, target, this.#context(session), {
+    // The reply may come synchronously (backend unavailable), before call() returns.
+    const call = { id: 0, answered: false };
+    call.id = this.#shards.call(server, method, params, target, this.#context(session), {
       reply: (message) => {
-        answered = true;
-        if (callId !== undefined && session.calls.get(key) === callId) session.calls.delete(key);
+        call.answered = true;
+        if (session.calls.get(key) === call.id) session.calls.delete(key);
         out.respond(message.ok ? resultFrame(id, message.result) : errorFrame(id, message.error));
       },
       progress: (progress) => out.notify(notificationFrame('notifications/progress', progress)),
     });
-    if (!answered) session.calls.set(key, callId);
+    if (!call.answered) session.calls.set(key, call.id);
   }
 
   #context(session: Session): { session: string; profile: string; client: string; era: 'legacy' } {

@@ -40,8 +40,7 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
 
   const catalog = new Catalog(config.servers, config.pageSize);
   const states = new ServerStates(config.servers.map((s) => s.id));
-  let dispatcher: Dispatcher | undefined;
-  const sessions = new Sessions(config.sessionIdleMs, (session) => dispatcher?.sessionEnded(session));
+  const sessions = new Sessions(config.sessionIdleMs, (session) => dispatcher.sessionEnded(session));
   const shards = new ShardPool(config, {
     serverState: (message) => {
       states.update(message);
@@ -50,7 +49,7 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
       write(`server '${message.server}' is ${message.state}${detail}`);
       if (message.state === 'failed' || message.state === 'stopped') {
         const changed = catalog.removeBackend(message.server);
-        if (changed.size > 0) dispatcher?.catalogChanged(changed);
+        if (changed.size > 0) dispatcher.catalogChanged(changed);
       }
     },
     catalog: (message) => {
@@ -59,11 +58,12 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
       for (const c of catalog.collisions.slice(before)) {
         log.warn(`name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`);
       }
-      if (changed.size > 0) dispatcher?.catalogChanged(changed);
+      if (changed.size > 0) dispatcher.catalogChanged(changed);
     },
-    notification: (message) => dispatcher?.serverNotification(message),
+    notification: (message) => dispatcher.serverNotification(message),
   });
-  dispatcher = new Dispatcher(catalog, shards, sessions);
+  // Declared after the pool whose events it receives; no event fires before start().
+  const dispatcher: Dispatcher = new Dispatcher(catalog, shards, sessions);
   const endpoint = new McpEndpoint(dispatcher, sessions, {
     listenHost: config.listen.host,
     allowedOrigins: config.allowedOrigins,
