@@ -32,14 +32,10 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       .option('workers', { type: 'number', describe: 'Number of shard worker threads' })
       .option('stdio', {
         type: 'boolean',
-        default: false,
-        describe: 'Also serve one MCP client on this process\'s stdin/stdout (not available yet: use `--no-stdio`, the default, and the HTTP endpoint)',
+        default: true,
+        describe: 'Also serve one MCP client on stdin/stdout (how Claude Desktop launches servers); the daemon exits when stdin closes. --no-stdio runs it as a background daemon',
       })
-      .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, default: 'info' as LogLevelName })
-      .check((argv) => {
-        if (argv.stdio) throw new Error('--stdio (single-client mode on stdin/stdout) is not available in this version; point the client at the HTTP endpoint instead');
-        return true;
-      }),
+      .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, default: 'info' as LogLevelName }),
   handler: async (argv) => {
     setLogLevel(argv['log-level']);
     const overrides: { port?: number; host?: string; dataDir?: string; workers?: number } = {};
@@ -71,5 +67,14 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // A terminal is a person, not an MCP client: stdio mode only makes sense on a pipe.
+    if (argv.stdio && process.stdin.isTTY) {
+      log.info('stdin is a terminal, so stdio mode is off (HTTP only); pass --no-stdio to say so explicitly');
+    } else if (argv.stdio) {
+      // Answer the client once the backends have started, so its first tools/list is complete.
+      await director.settled(15_000);
+      await director.serveStdio(process.stdin, process.stdout);
+      stop('stdin closed');
+    }
   },
 };

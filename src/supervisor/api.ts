@@ -103,7 +103,7 @@ function sessions(deps: ApiDeps): object {
       profile: s.profile,
       createdAt: s.createdAt,
       lastSeen: s.lastSeen,
-      stream: s.stream !== undefined && !s.stream.closed,
+      stream: s.channel !== undefined && !s.channel.closed,
       inFlight: s.calls.size,
       subscriptions: [...s.subscriptions],
     })),

@@ -3,6 +3,7 @@
  * shard workers, wired together. The supervisor never touches a backend itself.
  */
 import { connect } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { createRequire } from 'node:module';
 import type { DirectorConfig } from '../shared/config/types.js';
 import { openAnalyticsStore } from '../shared/analytics/store.js';
@@ -19,6 +20,7 @@ import { McpEndpoint } from './mcp-endpoint.js';
 import { ServerStates } from './server-states.js';
 import { Sessions } from './sessions.js';
 import { ShardPool } from './shards.js';
+import { serveStdioClient } from './stdio-client.js';
 
 const log = logger('director');
 const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
@@ -29,6 +31,10 @@ export interface Director {
   port: number;
   /** Which native uWebSockets.js build serves HTTP. */
   uws: string;
+  /** Resolves once every backend has finished its first start, or after `timeoutMs`. */
+  settled(timeoutMs: number): Promise<void>;
+  /** Serves one MCP client on these streams (single-client mode); resolves when input ends. */
+  serveStdio(input: Readable, output: Writable): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,11 +70,14 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
   });
   // Declared after the pool whose events it receives; no event fires before start().
   const dispatcher: Dispatcher = new Dispatcher(catalog, shards, sessions);
-  const endpoint = new McpEndpoint(dispatcher, sessions, {
-    listenHost: config.listen.host,
-    allowedOrigins: config.allowedOrigins,
+  const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
     instructions: () => instructionsOf(catalog, config),
+  };
+  const endpoint = new McpEndpoint(dispatcher, sessions, {
+    ...identity,
+    listenHost: config.listen.host,
+    allowedOrigins: config.allowedOrigins,
   });
   let analytics: AnalyticsStore | undefined;
   if (config.analytics.enabled) analytics = openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' });
@@ -96,6 +105,11 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
     url,
     port: listener.port,
     uws,
+    settled: async (timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!states.settled && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
+    serveStdio: (input, output) => serveStdioClient(input, output, dispatcher, sessions, identity),
     close: () =>
       (closing ??= (async () => {
         listener.close();

@@ -12,25 +12,21 @@ import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import type { IncomingRequest, Reply } from './ingress/uws.js';
 import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from './ingress/sse.js';
 import type { Dispatcher, Responder } from './dispatch.js';
-import { Session } from './sessions.js';
-import type { Sessions } from './sessions.js';
+import type { Session, SessionChannel, Sessions } from './sessions.js';
+import type { EventStream } from './ingress/uws.js';
+import { SUPPORTED_PROTOCOL_VERSIONS, initializeSession } from './initialize.js';
+import type { ServerIdentity } from './initialize.js';
 import { classify, errorFrame, resultFrame } from './jsonrpc.js';
 import type { IncomingMessage } from './jsonrpc.js';
 import { checkHostAndOrigin } from './origin.js';
-
-/** Newest first: `initialize` gets the client's version if listed here, else the first. */
-export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 
 /** Session-id errors use the codes the reference SDK uses, so SDK clients react correctly. */
 const NO_SESSION = -32000;
 const UNKNOWN_SESSION = -32001;
 
-export interface EndpointOptions {
+export interface EndpointOptions extends ServerIdentity {
   listenHost: string;
   allowedOrigins: readonly string[];
-  serverInfo: JsonObject;
-  /** Text for `InitializeResult.instructions`, built from the backends' own. */
-  instructions: () => string | undefined;
 }
 
 export class McpEndpoint {
@@ -38,6 +34,8 @@ export class McpEndpoint {
   readonly #sessions: Sessions;
   readonly #options: EndpointOptions;
   readonly #keepAlive: NodeJS.Timeout;
+  /** Open GET streams, kept alive with comments. */
+  readonly #streams = new Set<EventStream>();
 
   constructor(dispatcher: Dispatcher, sessions: Sessions, options: EndpointOptions) {
     this.#dispatcher = dispatcher;
@@ -45,7 +43,7 @@ export class McpEndpoint {
     this.#options = options;
     // Idle SSE streams are cut by proxies and OS timers unless something flows.
     this.#keepAlive = setInterval(() => {
-      for (const session of this.#sessions.values()) session.stream?.write(SSE_KEEPALIVE);
+      for (const stream of this.#streams) stream.write(SSE_KEEPALIVE);
     }, 25_000).unref();
   }
 
@@ -147,29 +145,8 @@ export class McpEndpoint {
   }
 
   #initialize(id: string | number, params: JsonObject, reply: Reply, accept: Accept): void {
-    const requested = params['protocolVersion'];
-    const version =
-      typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
-        ? requested
-        : (SUPPORTED_PROTOCOL_VERSIONS[0] as string);
-    const clientInfo = isJsonObject(params['clientInfo']) ? params['clientInfo'] : {};
-    const capabilities = isJsonObject(params['capabilities']) ? params['capabilities'] : {};
-    const session = new Session(version, clientInfo, capabilities, 'default');
+    const { session, result } = initializeSession(params, this.#options);
     this.#sessions.add(session);
-    const result: JsonObject = {
-      protocolVersion: version,
-      // A router's lists change whenever a backend does, so every listChanged is declared.
-      capabilities: {
-        tools: { listChanged: true },
-        prompts: { listChanged: true },
-        resources: { subscribe: true, listChanged: true },
-        logging: {},
-        completions: {},
-      },
-      serverInfo: this.#options.serverInfo,
-    };
-    const instructions = this.#options.instructions();
-    if (instructions !== undefined) result['instructions'] = instructions;
     const frame = resultFrame(id, JSON.stringify(result));
     const headers = { 'Mcp-Session-Id': session.id };
     if (accept.json) {
@@ -185,13 +162,16 @@ export class McpEndpoint {
     }
     const session = this.#session(request, reply, null);
     if (session === undefined) return;
-    if (session.stream !== undefined && !session.stream.closed) {
+    if (session.channel !== undefined && !session.channel.closed) {
       return httpError(reply, 409, rpcError(NO_SESSION, 'Conflict: this session already has an open GET stream; only one is allowed'));
     }
     const stream = reply.stream({ ...SSE_HEADERS, 'Mcp-Session-Id': session.id });
-    session.stream = stream;
+    const channel = sseChannel(stream);
+    session.channel = channel;
+    this.#streams.add(stream);
     stream.onClose(() => {
-      if (session.stream === stream) session.stream = undefined;
+      this.#streams.delete(stream);
+      if (session.channel === channel) session.channel = undefined;
       session.lastSeen = Date.now();
     });
   }
@@ -247,6 +227,16 @@ function jsonResponder(reply: Reply, session: Session): Responder {
     respond: (message) => reply.json(200, message),
     // Without a stream for this request, progress can only go to the session's GET stream.
     notify: (message) => session.sendFrame(message),
+  };
+}
+
+function sseChannel(stream: EventStream): SessionChannel {
+  return {
+    send: (frame) => stream.write(sseMessage(frame)),
+    end: () => stream.end(),
+    get closed() {
+      return stream.closed;
+    },
   };
 }
 

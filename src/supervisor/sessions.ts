@@ -6,8 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JsonObject, RequestId } from '../shared/json.js';
-import type { EventStream } from './ingress/uws.js';
-import { sseMessage } from './ingress/sse.js';
 
 /** Log levels of MCP (RFC 5424), least severe first. */
 export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
@@ -15,6 +13,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function logLevelRank(level: string): number {
   return LOG_LEVELS.indexOf(level as LogLevel);
+}
+
+/** Where a session's messages that belong to no request go: the HTTP GET stream, or stdout. */
+export interface SessionChannel {
+  /** Sends one serialized JSON-RPC message. */
+  send(frame: string): void;
+  end(): void;
+  readonly closed: boolean;
 }
 
 export class Session {
@@ -25,8 +31,8 @@ export class Session {
   readonly profile: string;
   readonly createdAt = Date.now();
   lastSeen = Date.now();
-  /** The standalone GET stream for messages not tied to a request, if the client opened one. */
-  stream: EventStream | undefined;
+  /** The GET stream (or stdout) for messages not tied to a request, if the client has one. */
+  channel: SessionChannel | undefined;
   /** Set by `logging/setLevel`; undefined means the client never asked (it gets everything). */
   logLevel: LogLevel | undefined;
   /** Resource URIs this session subscribed to. */
@@ -48,16 +54,16 @@ export class Session {
     return typeof name === 'string' ? name : '';
   }
 
-  /** Sends a notification on the GET stream; false when the client opened none. */
+  /** Sends a notification on the session's channel; false when the client has none. */
   notify(method: string, params?: JsonObject): boolean {
     const message = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
     return this.sendFrame(JSON.stringify(message));
   }
 
-  /** Sends an already serialized JSON-RPC message on the GET stream, if there is one. */
+  /** Sends an already serialized JSON-RPC message on the session's channel, if there is one. */
   sendFrame(frame: string): boolean {
-    if (this.stream === undefined || this.stream.closed) return false;
-    this.stream.write(sseMessage(frame));
+    if (this.channel === undefined || this.channel.closed) return false;
+    this.channel.send(frame);
     return true;
   }
 
@@ -104,7 +110,7 @@ export class Sessions {
     const session = this.#sessions.get(id);
     if (session === undefined) return false;
     this.#sessions.delete(id);
-    session.stream?.end();
+    session.channel?.end();
     this.#onEnd(session);
     return true;
   }
@@ -117,7 +123,7 @@ export class Sessions {
   #evictIdle(): void {
     const cutoff = Date.now() - this.#idleMs;
     for (const session of [...this.#sessions.values()]) {
-      const streaming = session.stream !== undefined && !session.stream.closed;
+      const streaming = session.channel !== undefined && !session.channel.closed;
       if (!streaming && session.calls.size === 0 && session.lastSeen < cutoff) this.end(session.id);
     }
   }

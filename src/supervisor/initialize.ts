@@ -1,0 +1,42 @@
+/**
+ * The `initialize` handshake of the session revisions, shared by the HTTP endpoint and the
+ * stdio mode: version negotiation, the session, and the router's own capabilities.
+ */
+import type { JsonObject } from '../shared/json.js';
+import { isJsonObject } from '../shared/json.js';
+import { Session } from './sessions.js';
+
+/** Newest first: `initialize` gets the client's version if listed here, else the first. */
+export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+
+export interface ServerIdentity {
+  serverInfo: JsonObject;
+  /** Text for `InitializeResult.instructions`, built from the backends' own. */
+  instructions: () => string | undefined;
+}
+
+export function initializeSession(params: JsonObject, identity: ServerIdentity): { session: Session; result: JsonObject } {
+  const requested = params['protocolVersion'];
+  const version =
+    typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
+      ? requested
+      : (SUPPORTED_PROTOCOL_VERSIONS[0] as string);
+  const clientInfo = isJsonObject(params['clientInfo']) ? params['clientInfo'] : {};
+  const capabilities = isJsonObject(params['capabilities']) ? params['capabilities'] : {};
+  const session = new Session(version, clientInfo, capabilities, 'default');
+  const result: JsonObject = {
+    protocolVersion: version,
+    // A router's lists change whenever a backend does, so every listChanged is declared.
+    capabilities: {
+      tools: { listChanged: true },
+      prompts: { listChanged: true },
+      resources: { subscribe: true, listChanged: true },
+      logging: {},
+      completions: {},
+    },
+    serverInfo: identity.serverInfo,
+  };
+  const instructions = identity.instructions();
+  if (instructions !== undefined) result['instructions'] = instructions;
+  return { session, result };
+}

@@ -1,0 +1,77 @@
+/**
+ * Single-client mode: the daemon's own stdin/stdout speak MCP (newline-delimited JSON-RPC),
+ * so a client that only launches commands (Claude Desktop's `command`) can use the daemon
+ * directly. The client gets a session like an HTTP client's, whose channel is stdout.
+ */
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { JsonRpcCode, rpcError } from '../shared/errors.js';
+import type { Dispatcher } from './dispatch.js';
+import { initializeSession } from './initialize.js';
+import type { ServerIdentity } from './initialize.js';
+import { classify, errorFrame, resultFrame } from './jsonrpc.js';
+import type { Session, Sessions } from './sessions.js';
+
+/** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
+export function serveStdioClient(
+  input: Readable,
+  output: Writable,
+  dispatcher: Dispatcher,
+  sessions: Sessions,
+  identity: ServerIdentity,
+): Promise<void> {
+  let session: Session | undefined;
+  let closed = false;
+  const write = (frame: string): void => {
+    if (!closed) output.write(`${frame}\n`);
+  };
+  const channel = {
+    send: write,
+    end: () => undefined,
+    get closed() {
+      return closed;
+    },
+  };
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    if (line.trim() === '') return;
+    let body: unknown;
+    try {
+      body = JSON.parse(line);
+    } catch (error) {
+      write(errorFrame(null, rpcError(JsonRpcCode.ParseError, `Parse error: the line is not valid JSON (${(error as Error).message})`)));
+      return;
+    }
+    const message = classify(body);
+    switch (message.kind) {
+      case 'invalid':
+        write(errorFrame(message.id, rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`)));
+        return;
+      case 'response':
+        return;
+      case 'notification':
+        if (session !== undefined) dispatcher.notification(session, message.method, message.params);
+        return;
+      case 'request':
+        if (message.method === 'initialize') {
+          if (session !== undefined) sessions.end(session.id);
+          const started = initializeSession(message.params, identity);
+          session = started.session;
+          session.channel = channel;
+          sessions.add(session);
+          write(resultFrame(message.id, JSON.stringify(started.result)));
+        } else if (session === undefined) {
+          write(errorFrame(message.id, rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: send initialize first')));
+        } else {
+          dispatcher.request(session, message.id, message.method, message.params, { respond: write, notify: write });
+        }
+    }
+  });
+  return new Promise((resolve) => {
+    lines.once('close', () => {
+      closed = true;
+      if (session !== undefined) sessions.end(session.id);
+      resolve();
+    });
+  });
+}
