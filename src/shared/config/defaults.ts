@@ -1,0 +1,90 @@
+/**
+ * Every default of the config in one place (STYLE.md rule 12, after piscina's
+ * kDefaultOptions), plus the config used when there is no file at all.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { deepFreeze } from './deep-freeze.js';
+import type { DirectorConfig, ServerConfig } from './types.js';
+
+export const CONFIG_DEFAULTS = deepFreeze({
+  /** Loopback only: the daemon runs local programs on behalf of whoever can reach it. */
+  listen: { host: '127.0.0.1', port: 8765 },
+  analytics: { enabled: true },
+  maxBodyBytes: 4 * 1024 * 1024,
+  pageSize: 100,
+  allowedOrigins: [] as string[],
+  sessionIdleMs: 30 * 60 * 1000,
+  server: { timeoutMs: 60_000, disabled: false },
+});
+
+/** `source` of a config that came from no file. */
+export const EMBEDDED_SOURCE = '<embedded defaults>';
+
+/** Names the config file when `--config` is not given. */
+export const CONFIG_PATH_ENV = 'MCP_DIRECTOR_CONFIG';
+
+/** The home folder as the given environment sees it (tests pass a fake HOME). */
+export function homeDir(env: NodeJS.ProcessEnv): string {
+  return env['HOME'] || os.homedir();
+}
+
+/** XDG base directories count only when absolute; the spec says to ignore relative ones. */
+function xdgDir(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const value = env[name];
+  return value && path.isAbsolute(value) ? value : path.join(homeDir(env), fallback);
+}
+
+/** `$XDG_CONFIG_HOME/mcp-director/config.json`, else `~/.config/mcp-director/config.json`. */
+export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
+  return path.join(xdgDir(env, 'XDG_CONFIG_HOME', '.config'), 'mcp-director', 'config.json');
+}
+
+/** `$XDG_DATA_HOME/mcp-director`, else `~/.local/share/mcp-director`. */
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  return path.join(xdgDir(env, 'XDG_DATA_HOME', path.join('.local', 'share')), 'mcp-director');
+}
+
+/**
+ * One shard per backend up to the core count: a shard with no backend would idle, and more
+ * shards than cores only adds context switches. At least one, so a config without servers
+ * still starts.
+ */
+export function defaultWorkers(enabledServers: number, cores = os.availableParallelism()): number {
+  return Math.max(1, Math.min(cores, enabledServers));
+}
+
+/** The compiled demo MCP server (src/demo/demo-server.ts), found relative to this module. */
+export function demoServerPath(): string {
+  return fileURLToPath(new URL('../../demo/demo-server.js', import.meta.url));
+}
+
+/**
+ * The config used when no file exists: one `demo` backend run with this very Node binary, so
+ * `mcp-director serve` works out of the box. Relative paths resolve against process.cwd().
+ */
+export function embeddedDefaultConfig(env: NodeJS.ProcessEnv = process.env): DirectorConfig {
+  const demo: ServerConfig = {
+    id: 'demo',
+    command: process.execPath,
+    args: [demoServerPath()],
+    env: {},
+    cwd: process.cwd(),
+    prefix: 'demo',
+    timeoutMs: CONFIG_DEFAULTS.server.timeoutMs,
+  };
+  return deepFreeze({
+    source: EMBEDDED_SOURCE,
+    servers: [demo],
+    listen: { ...CONFIG_DEFAULTS.listen },
+    workers: defaultWorkers(1),
+    dataDir: defaultDataDir(env),
+    analytics: { ...CONFIG_DEFAULTS.analytics },
+    maxBodyBytes: CONFIG_DEFAULTS.maxBodyBytes,
+    pageSize: CONFIG_DEFAULTS.pageSize,
+    allowedOrigins: [...CONFIG_DEFAULTS.allowedOrigins],
+    sessionIdleMs: CONFIG_DEFAULTS.sessionIdleMs,
+  });
+}

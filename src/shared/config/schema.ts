@@ -1,0 +1,290 @@
+/**
+ * The config file's shape as one zod schema: it validates files and generates
+ * schema/config.schema.json (print-schema.ts), so editors and the loader agree. The schema
+ * only describes the file; defaults, `${VAR}` expansion and paths are normalize.ts's job.
+ *
+ * Messages: each leaf states what it expects ("an integer from 0 to 65535") and the
+ * problem adds what was found, so every message reads `expected X, found Y`.
+ */
+import { z } from 'zod';
+
+import { isJsonObject } from '../json.js';
+import { CONFIG_DEFAULTS } from './defaults.js';
+import type { ConfigProblem } from './problems.js';
+import { closestKey, describeKind, describeValue, formatPath } from './problems.js';
+
+/** Server ids are also default prefixes and analytics keys: short and URL-safe. */
+export const SERVER_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** Like an id but may be empty (no prefix); never `__`, which separates prefix and name. */
+export const PREFIX_PATTERN = /^(?!.*__)[A-Za-z0-9_-]{0,32}$/;
+/** scheme://host[:port], as browsers send in `Origin`; one trailing slash is tolerated. */
+const ORIGIN_PATTERN = /^https?:\/\/[^/?#@\s]+\/?$/;
+/** setTimeout fires at once for delays above 2^31-1 ms, so longer timeouts would never wait. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Request bodies are buffered whole before parsing; more than 1 GiB is surely a typo. */
+const MAX_BODY_BYTES = 2 ** 30;
+
+function integer(min: number, max?: number) {
+  const expected =
+    max === undefined ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
+  const atLeast = z.int({ error: expected }).min(min, { error: expected });
+  return max === undefined ? atLeast : atLeast.max(max, { error: expected });
+}
+
+function nonEmptyString() {
+  const expected = 'a non-empty string';
+  return z.string({ error: expected }).min(1, { error: expected });
+}
+
+const serverId = z.string().regex(SERVER_ID_PATTERN, {
+  error: 'a server id of 1 to 32 characters from A-Z a-z 0-9 _ -',
+});
+
+const prefix = z.string().regex(PREFIX_PATTERN, {
+  error: (issue) =>
+    typeof issue.input === 'string' && issue.input.includes('__')
+      ? 'a prefix without "__" (the namespace separator)'
+      : 'a prefix of 0 to 32 characters from A-Z a-z 0-9 _ -',
+});
+
+const envName = z.string().regex(/^[^=\0]+$/, {
+  error: 'an environment variable name (non-empty, without "=")',
+});
+
+const origin = z
+  .string()
+  .regex(ORIGIN_PATTERN, {
+    error: 'an origin like "https://app.example.com" (no path)',
+    abort: true, // one message per bad origin
+  })
+  .refine((value) => URL.canParse(value), { error: 'an origin that parses as a URL' });
+
+const serverSchema = z
+  .strictObject({
+    type: z
+      .literal('stdio', { error: '"stdio" (remote servers are not supported yet)' })
+      .optional()
+      .meta({ description: 'Transport; only "stdio" (the default) is supported yet.' }),
+    command: nonEmptyString().meta({ description: 'The program to run. ${VAR} expands.' }),
+    args: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'Its arguments. ${VAR} and ${VAR:-default} expand.', default: [] }),
+    env: z.record(envName, z.string()).optional().meta({
+      description: 'Added to an allow-listed copy of the daemon environment. Values expand ${VAR}.',
+      default: {},
+    }),
+    cwd: nonEmptyString().optional().meta({
+      description: "Working directory; relative to the config file's folder, which is the default.",
+    }),
+    prefix: prefix.optional().meta({
+      description:
+        'Exposed names are <prefix>__<name>; "" exposes them unchanged. Default: the id.',
+    }),
+    timeoutMs: integer(1, MAX_TIMER_MS).optional().meta({
+      description: 'Per-call timeout toward this server, in milliseconds.',
+      default: CONFIG_DEFAULTS.server.timeoutMs,
+    }),
+    disabled: z.boolean().optional().meta({
+      description: 'Keep the entry but do not start the server.',
+      default: CONFIG_DEFAULTS.server.disabled,
+    }),
+  })
+  .meta({
+    description: 'A stdio MCP server, in the format Claude Desktop, Cursor and Claude Code use.',
+  });
+
+export const configFileSchema = z
+  .strictObject({
+    $schema: z.string().optional().meta({ description: 'Ignored; lets editors find this schema.' }),
+    mcpServers: z.record(serverId, serverSchema).optional().meta({
+      description: 'The backends, by id, in priority order: on a name clash the first one wins.',
+      default: {},
+    }),
+    listen: z
+      .strictObject({
+        host: nonEmptyString().optional().meta({ default: CONFIG_DEFAULTS.listen.host }),
+        port: integer(0, 65535).optional().meta({ default: CONFIG_DEFAULTS.listen.port }),
+      })
+      .optional()
+      .meta({ description: 'Where the HTTP endpoint listens.' }),
+    workers: integer(1).optional().meta({
+      description: 'Shard worker threads. Default: one per enabled server, at most one per core.',
+    }),
+    dataDir: nonEmptyString()
+      .optional()
+      .meta({
+        description:
+          'Folder for analytics and state; "~/" and paths relative to this file work. ' +
+          'Default: $XDG_DATA_HOME/mcp-director or ~/.local/share/mcp-director.',
+      }),
+    analytics: z
+      .strictObject({
+        enabled: z.boolean().optional().meta({ default: CONFIG_DEFAULTS.analytics.enabled }),
+      })
+      .optional()
+      .meta({ description: 'Per-call statistics kept in dataDir.' }),
+    maxBodyBytes: integer(1, MAX_BODY_BYTES).optional().meta({
+      description: 'Larger request bodies get HTTP 413.',
+      default: CONFIG_DEFAULTS.maxBodyBytes,
+    }),
+    pageSize: integer(1, 1000).optional().meta({
+      description: 'Items per page of the list methods.',
+      default: CONFIG_DEFAULTS.pageSize,
+    }),
+    allowedOrigins: z.array(origin).optional().meta({
+      description: 'Browser origins allowed besides localhost ones (DNS-rebinding protection).',
+      default: [],
+    }),
+    sessionIdleMs: integer(1, MAX_TIMER_MS).optional().meta({
+      description: 'Idle legacy sessions are dropped after this many milliseconds.',
+      default: CONFIG_DEFAULTS.sessionIdleMs,
+    }),
+  })
+  .meta({ title: 'MCP Director configuration' });
+
+/** A config file that passed validation, before defaults and expansion. */
+export type ConfigFile = z.output<typeof configFileSchema>;
+export type ServerEntry = z.output<typeof serverSchema>;
+
+/** The JSON Schema checked in as schema/config.schema.json. */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configFileSchema, { io: 'input', target: 'draft-7' });
+}
+
+/** Single values validated like the file's (the CLI's `--port` and friends). */
+export const overrideSchemas = {
+  port: integer(0, 65535),
+  host: nonEmptyString(),
+  workers: integer(1),
+  dataDir: nonEmptyString(),
+};
+
+/** Validates the parsed file; `value` is set only when the shape is right. */
+export function validateConfigFile(raw: unknown): {
+  value: ConfigFile | undefined;
+  problems: ConfigProblem[];
+} {
+  const problems: ConfigProblem[] = [];
+  const result = configFileSchema.safeParse(withoutRemoteServers(raw, problems), parseOptions);
+  if (!result.success) problems.push(...result.error.issues.flatMap(issueToProblems));
+  return { value: result.success ? result.data : undefined, problems };
+}
+
+/**
+ * The server entries of a file that failed validation whose own id and shape are fine, so
+ * their semantic checks can still run (remote ones are already reported).
+ */
+export function wellFormedServers(raw: unknown): Record<string, ServerEntry> {
+  const servers: Record<string, ServerEntry> = {};
+  if (!isJsonObject(raw) || !isJsonObject(raw['mcpServers'])) return servers;
+  for (const [id, entry] of Object.entries(raw['mcpServers'])) {
+    const parsed = serverSchema.safeParse(entry);
+    if (SERVER_ID_PATTERN.test(id) && parsed.success) servers[id] = parsed.data;
+  }
+  return servers;
+}
+
+/** Problems of one value, reported under `label` (e.g. `--port`). */
+export function validateValue(schema: z.ZodType, value: unknown, label: string): ConfigProblem[] {
+  const result = schema.safeParse(value, parseOptions);
+  if (result.success) return [];
+  return result.error.issues.flatMap(issueToProblems).map((p) => ({ ...p, path: label }));
+}
+
+// Wording for the leaves that carry no message of their own (plain strings, objects, arrays).
+const typeNames: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'an array',
+  record: 'an object',
+};
+
+const parseOptions = {
+  reportInput: true,
+  error: (issue: z.core.$ZodRawIssue) =>
+    issue.code === 'invalid_type' ? (typeNames[issue.expected] ?? issue.expected) : undefined,
+};
+
+/**
+ * Remote servers (`url`, or a `type` naming an HTTP transport) are rejected with their own
+ * message rather than as a pile of unknown keys, and kept away from the schema so their
+ * entry yields exactly one problem.
+ */
+const REMOTE_TYPES = new Set(['http', 'sse', 'streamable-http', 'streamableHttp', 'ws']);
+const REMOTE_KEYS = ['url', 'serverUrl', 'httpUrl'];
+
+function withoutRemoteServers(raw: unknown, problems: ConfigProblem[]): unknown {
+  if (!isJsonObject(raw) || !isJsonObject(raw['mcpServers'])) return raw;
+  const kept: Record<string, unknown> = {};
+  for (const [id, entry] of Object.entries(raw['mcpServers'])) {
+    const marker = isJsonObject(entry) ? remoteMarker(entry) : undefined;
+    if (marker === undefined) {
+      kept[id] = entry;
+      continue;
+    }
+    problems.push({
+      path: formatPath(['mcpServers', id]),
+      message: `remote servers (${marker}) are not supported yet; only stdio servers ("command") are`,
+    });
+  }
+  return { ...raw, mcpServers: kept };
+}
+
+function remoteMarker(entry: Record<string, unknown>): string | undefined {
+  const type = entry['type'];
+  if (typeof type === 'string' && REMOTE_TYPES.has(type)) return `"type": ${JSON.stringify(type)}`;
+  const key = REMOTE_KEYS.find((name) => name in entry);
+  return key === undefined ? undefined : `"${key}"`;
+}
+
+function issueToProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeysAt(issue.path);
+    return issue.keys.map((key) => {
+      const guess = closestKey(key, known);
+      return {
+        path: formatPath([...issue.path, key]),
+        message:
+          guess === undefined
+            ? `unknown key; expected one of: ${known.join(', ')}`
+            : `unknown key; did you mean "${guess}"?`,
+      };
+    });
+  }
+  const expected = issue.code === 'invalid_key' ? issue.issues[0]?.message : issue.message;
+  const found = issue.input;
+  // Values under `env` are often tokens: name their kind, never echo them.
+  const isEnvValue = issue.path.length === 4 && issue.path[2] === 'env';
+  const shown = isEnvValue ? describeKind(found) : describeValue(found);
+  return [
+    {
+      path: formatPath(issue.path),
+      message:
+        found === undefined
+          ? `expected ${expected}, but it is missing`
+          : `expected ${expected}, found ${shown}`,
+    },
+  ];
+}
+
+/** The keys the object at `path` allows, read off the schema itself so they cannot drift. */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType | undefined = configFileSchema;
+  for (const segment of path) {
+    schema = unwrapOptional(schema);
+    if (schema instanceof z.ZodObject) schema = schema.shape[String(segment)];
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+    else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
+    else return [];
+  }
+  schema = unwrapOptional(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unwrapOptional(schema: z.ZodType | undefined): z.ZodType | undefined {
+  return schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+}

@@ -1,0 +1,237 @@
+/**
+ * The exact text of every kind of config error: each names the file, the JSON path (or
+ * line:column), what was found and what was expected, and all of them come at once.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+
+import type { LoadConfigOptions } from '../../src/shared/config/load.js';
+import { ConfigError, loadConfig, parseConfigText } from '../../src/shared/config/load.js';
+import { closestKey } from '../../src/shared/config/problems.js';
+
+const FILE = '/home/u/.config/mcp-director/config.json';
+const ENV = { HOME: '/home/u' };
+
+function errorOf(action: () => unknown): ConfigError {
+  try {
+    action();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+/** The message lines below the heading, for a config given as text or as an object. */
+function problemLines(config: string | object, env: NodeJS.ProcessEnv = ENV): string[] {
+  const text = typeof config === 'string' ? config : JSON.stringify(config);
+  const error = errorOf(() => parseConfigText(text, FILE, env));
+  const [heading, ...lines] = error.message.split('\n');
+  const count = error.problems.length;
+  assert.equal(heading, `Invalid config ${FILE} (${count} problem${count === 1 ? '' : 's'}):`);
+  assert.equal(lines.length, count);
+  return lines.map((line) => line.replace(`  ${FILE}`, ''));
+}
+
+describe('config errors', () => {
+  it('syntax errors carry line:column and what was found', () => {
+    const text = '{\n  "listen": { "port": 1 }\n  "workers": 2,\n  "pageSize": ]\n}';
+    assert.deepEqual(problemLines(text), [
+      ':3:3: syntax error: expected a comma, found `"workers"`',
+      ':4:15: syntax error: expected a value, found `]`',
+    ]);
+    assert.deepEqual(problemLines(''), [
+      ':1:1: syntax error: expected a value, found the end of the file',
+    ]);
+    assert.deepEqual(problemLines('{} /* note'), [
+      ':1:4: syntax error: expected */ to close the comment, found `/* note`',
+    ]);
+    const error = errorOf(() => parseConfigText('[1', FILE, ENV));
+    assert.deepEqual(error.problems, [
+      {
+        path: '',
+        message: 'syntax error: expected ] to close the array, found the end of the file',
+        line: 1,
+        column: 3,
+      },
+    ]);
+  });
+
+  it('wrong types name the path, what was expected and the value found', () => {
+    const mcpServers = { github: { command: 'npx', args: ['-y', 42] } };
+    assert.deepEqual(problemLines({ mcpServers }), [
+      ': mcpServers.github.args[1]: expected a string, found 42',
+    ]);
+    assert.deepEqual(problemLines({ listen: { port: '80' }, analytics: { enabled: 'yes' } }), [
+      ': listen.port: expected an integer from 0 to 65535, found "80"',
+      ': analytics.enabled: expected true or false, found "yes"',
+    ]);
+    assert.deepEqual(problemLines({ mcpServers: { a: { args: [] } } }), [
+      ': mcpServers.a.command: expected a non-empty string, but it is missing',
+    ]);
+    assert.deepEqual(problemLines('[]'), [': expected an object, found an array']);
+  });
+
+  it('never echoes env values, which are often secrets', () => {
+    assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', env: { TOKEN: 1234 } } } }), [
+      ': mcpServers.a.env.TOKEN: expected a string, found an integer',
+    ]);
+  });
+
+  it('unknown keys are errors, with a suggestion when one is close', () => {
+    assert.deepEqual(problemLines({ listn: {}, mcpServers: { a: { command: 'x', timeout: 5 } } }), [
+      ': mcpServers.a.timeout: unknown key; did you mean "timeoutMs"?',
+      ': listn: unknown key; did you mean "listen"?',
+    ]);
+    assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', autoApprove: [] } } }), [
+      ': mcpServers.a.autoApprove: unknown key; expected one of: type, command, args, env, cwd, prefix, timeoutMs, disabled',
+    ]);
+  });
+
+  it('server ids and prefixes keep to their alphabet and never contain "__"', () => {
+    assert.deepEqual(problemLines({ mcpServers: { 'my server': { command: 'x' } } }), [
+      ': mcpServers["my server"]: expected a server id of 1 to 32 characters from A-Z a-z 0-9 _ -, found "my server"',
+    ]);
+    assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', prefix: 'git__hub' } } }), [
+      ': mcpServers.a.prefix: expected a prefix without "__" (the namespace separator), found "git__hub"',
+    ]);
+    assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', prefix: 'a.b' } } }), [
+      ': mcpServers.a.prefix: expected a prefix of 0 to 32 characters from A-Z a-z 0-9 _ -, found "a.b"',
+    ]);
+    // The id is the default prefix, so an id with "__" needs a prefix of its own.
+    assert.deepEqual(problemLines({ mcpServers: { my__srv: { command: 'x' } } }), [
+      ': mcpServers.my__srv: the id contains "__" (the namespace separator), so it cannot be the prefix; set "prefix"',
+    ]);
+    const ok = parseConfigText(
+      JSON.stringify({ mcpServers: { my__srv: { command: 'x', prefix: 'my' } } }),
+      FILE,
+      ENV,
+    );
+    assert.equal(ok.servers[0]!.prefix, 'my');
+  });
+
+  it('an unset ${VAR} without a default names the variable and the path', () => {
+    const mcpServers = { gh: { command: 'x', env: { TOKEN: '${GITHUB_TOKEN}' } } };
+    assert.deepEqual(problemLines({ mcpServers }), [
+      ': mcpServers.gh.env.TOKEN: ${GITHUB_TOKEN} is not set in the environment; set it or give a default: ${GITHUB_TOKEN:-default}',
+    ]);
+    assert.deepEqual(problemLines({ mcpServers: { a: { command: '${EMPTY}' } } }, { EMPTY: '' }), [
+      ': mcpServers.a.command: expected a program to run, found "${EMPTY}", which expands to ""',
+    ]);
+  });
+
+  it('remote servers are rejected as not supported yet', () => {
+    const mcpServers = {
+      linear: { url: 'https://mcp.linear.app/sse' },
+      notion: { type: 'http', url: 'https://mcp.notion.com/mcp' },
+      odd: { type: 'carrier-pigeon', command: 'x' },
+    };
+    assert.deepEqual(problemLines({ mcpServers }), [
+      ': mcpServers.linear: remote servers ("url") are not supported yet; only stdio servers ("command") are',
+      ': mcpServers.notion: remote servers ("type": "http") are not supported yet; only stdio servers ("command") are',
+      ': mcpServers.odd.type: expected "stdio" (remote servers are not supported yet), found "carrier-pigeon"',
+    ]);
+  });
+
+  it('duplicate keys and "__proto__" are errors, since JSON would silently drop one', () => {
+    const text = '{"mcpServers": {"a": {"command": "x"}, "a": {"command": "y"}}, "__proto__": {}}';
+    assert.deepEqual(problemLines(text), [
+      ': mcpServers.a: duplicate key; expected each key once (JSON keeps only the last)',
+      ': __proto__: the key "__proto__" is not allowed',
+    ]);
+  });
+
+  it('origins are scheme://host[:port] only', () => {
+    assert.deepEqual(problemLines({ allowedOrigins: ['https://app.example.com/login', '*'] }), [
+      ': allowedOrigins[0]: expected an origin like "https://app.example.com" (no path), found "https://app.example.com/login"',
+      ': allowedOrigins[1]: expected an origin like "https://app.example.com" (no path), found "*"',
+    ]);
+  });
+
+  it('reports every problem at once, schema and semantic ones together', () => {
+    const config = {
+      mcpServers: {
+        github: { command: 'npx', args: ['-y', 42], timout: 1000 },
+        fs: { command: 'node', args: ['${FS_ROOT}'] },
+        web: { url: 'https://example.com/mcp' },
+      },
+      listen: { port: 70000 },
+      workers: 0,
+    };
+    const error = errorOf(() => parseConfigText(JSON.stringify(config, null, 2), FILE, ENV));
+    assert.equal(
+      error.message,
+      [
+        `Invalid config ${FILE} (6 problems):`,
+        `  ${FILE}: mcpServers.web: remote servers ("url") are not supported yet; only stdio servers ("command") are`,
+        `  ${FILE}: mcpServers.github.args[1]: expected a string, found 42`,
+        `  ${FILE}: mcpServers.github.timout: unknown key; did you mean "timeoutMs"?`,
+        `  ${FILE}: listen.port: expected an integer from 0 to 65535, found 70000`,
+        `  ${FILE}: workers: expected an integer of at least 1, found 0`,
+        `  ${FILE}: mcpServers.fs.args[0]: \${FS_ROOT} is not set in the environment; set it or give a default: \${FS_ROOT:-default}`,
+      ].join('\n'),
+    );
+    assert.equal(error.name, 'ConfigError');
+    assert.equal(error.file, FILE);
+    assert.deepEqual(error.problems[1], {
+      path: 'mcpServers.github.args[1]',
+      message: 'expected a string, found 42',
+    });
+  });
+});
+
+describe('loadConfig errors', () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'mcp-director-config-errors-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const missing = path.join(root, 'missing.json');
+  const messageOf = (options: LoadConfigOptions) => errorOf(() => loadConfig(options)).message;
+
+  it('a missing explicit file is an error naming its path', () => {
+    assert.equal(
+      messageOf({ configPath: missing, env: ENV }),
+      `Invalid config ${missing} (1 problem):\n  ${missing}: the config file does not exist`,
+    );
+    assert.equal(
+      messageOf({ env: { ...ENV, MCP_DIRECTOR_CONFIG: missing } }),
+      `Invalid config ${missing} (1 problem):\n  ${missing}: the config file does not exist (named by MCP_DIRECTOR_CONFIG)`,
+    );
+  });
+
+  it('a folder is not a config file', () => {
+    assert.equal(
+      messageOf({ configPath: root, env: ENV }),
+      `Invalid config ${root} (1 problem):\n  ${root}: expected a config file, found a folder`,
+    );
+  });
+
+  it('bad overrides are reported as command-line problems, all at once', () => {
+    const overrides = { port: 70000, host: '', workers: 1.5, dataDir: 'ok' };
+    assert.equal(
+      messageOf({ configPath: missing, overrides }),
+      [
+        'Invalid config <command line> (3 problems):',
+        '  <command line>: --port: expected an integer from 0 to 65535, found 70000',
+        '  <command line>: --host: expected a non-empty string, found ""',
+        '  <command line>: --workers: expected an integer of at least 1, found 1.5',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('closestKey', () => {
+  it('suggests keys one typo away, swapped letters, other case, or a fragment', () => {
+    const known = ['mcpServers', 'listen', 'workers', 'timeoutMs', 'env'];
+    assert.equal(closestKey('listn', known), 'listen');
+    assert.equal(closestKey('workres', known), 'workers');
+    assert.equal(closestKey('MCPServers', known), 'mcpServers');
+    assert.equal(closestKey('timeout', known), 'timeoutMs');
+    assert.equal(closestKey('timout', known), 'timeoutMs');
+    assert.equal(closestKey('servers', known), 'mcpServers');
+    assert.equal(closestKey('autoApprove', known), undefined);
+    assert.equal(closestKey('envFile', known), undefined);
+    assert.equal(closestKey('en', known), 'env');
+  });
+});
