@@ -1,0 +1,27 @@
+/**
+ * One analytics record per forwarded call (DESIGN.md §3.5), appended by the shard worker
+ * that forwarded it. The store (`store.ts`) is the only module that imports lmdb.
+ */
+export type CallStatus = 'ok' | 'error' | 'timeout' | 'cancelled';
+
+export interface CallRecord {
+  /** When the call reached the worker, ms since the epoch. */
+  ts: number;
+  profile: string;
+  /** The client's `clientInfo.name`, '' when unknown. */
+  client: string;
+  session: string;
+  server: string;
+  /** The forwarded method, e.g. 'tools/call'. */
+  method: string;
+  /** Tool or prompt name as the backend knows it, or the resource URI. */
+  target: string;
+  era: 'legacy' | 'modern';
+  /** 'error' covers JSON-RPC errors and tool results with `isError: true`. */
+  status: CallStatus;
+  /** JSON-RPC error code, or null. */
+  errorCode: number | null;
+  latencyUs: number;
+  bytesIn: number;
+  bytesOut: number;
+}
