@@ -4,12 +4,12 @@
  */
 import { connect } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { createRequire } from 'node:module';
 import type { DirectorConfig } from '../shared/config/types.js';
 import { openAnalyticsStore } from '../shared/analytics/store.js';
 import type { AnalyticsStore } from '../shared/analytics/store.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
+import { DIRECTOR_VERSION as VERSION } from '../shared/version.js';
 import { handleApi } from './api.js';
 import { Catalog } from './catalog.js';
 import { Dispatcher } from './dispatch.js';
@@ -23,7 +23,6 @@ import { ShardPool } from './shards.js';
 import { serveStdioClient } from './stdio-client.js';
 
 const log = logger('director');
-const VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
 
 export interface Director {
   /** The MCP endpoint to point clients at. */

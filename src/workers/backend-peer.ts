@@ -1,0 +1,342 @@
+/**
+ * The JSON-RPC side of one backend: request ids, the table of forwarded calls, the
+ * worker's own requests (initialize, lists), progress-token mapping, timeouts and
+ * cancellation. It knows nothing of processes; `Backend` attaches it to each new child.
+ *
+ * Ids: one counter per backend, never the client's id, shared by forwarded calls and the
+ * worker's own requests so a response id names exactly one of them. A forwarded call's id
+ * doubles as the progress token the backend sees (unique among its in-flight requests, as
+ * the spec requires); the client's own token is restored on the way back.
+ *
+ * Hot path: `forward` stringifies the params once and writes one line; `receive` gets the
+ * line already parsed, serializes the result once for the reply, and validates nothing.
+ */
+import type { CallFacts, CallRecorder } from './call-recorder.js';
+import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../shared/errors.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../shared/json.js';
+import type { Logger } from '../shared/log.js';
+import type { CallMessage, ForwardedMethod, WireError, WorkerMessage } from '../shared/messages.js';
+
+export type Sink = (message: WorkerMessage) => void;
+
+/** Where the peer writes: the current child's stdin (one serialized message per call). */
+export interface PeerWire {
+  send(json: string): void;
+}
+
+export interface PeerEvents {
+  /** A backend notification other than progress (list_changed, logging, updates…). */
+  onNotification(method: string, params: JsonValue | undefined): void;
+  /** A forwarded call succeeded; lets the backend remember what a restart must re-apply. */
+  onCallSucceeded(method: ForwardedMethod, params: JsonObject): void;
+}
+
+export interface PeerOptions {
+  server: string;
+  out: Sink;
+  recorder: CallRecorder;
+  events: PeerEvents;
+  log: Logger;
+}
+
+/** A request of the worker's own (initialize, lists, re-subscribe) that did not succeed. */
+export class RequestFailed extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'error' | 'timeout' | 'exited',
+  ) {
+    super(message);
+  }
+}
+
+export interface InFlight {
+  method: ForwardedMethod;
+  target: string;
+}
+
+interface PendingCall extends CallFacts, InFlight {
+  method: ForwardedMethod;
+  callId: number;
+  id: number;
+  /** The params as the supervisor sent them (the client's progress token included). */
+  params: JsonObject;
+  timeoutMs: number;
+  /** The client's own progress token, restored on every progress notification. */
+  clientToken: JsonValue | undefined;
+  timer: NodeJS.Timeout;
+}
+
+interface OwnRequest {
+  method: string;
+  resolve: (result: JsonObject) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class BackendPeer {
+  readonly #server: string;
+  readonly #out: Sink;
+  readonly #recorder: CallRecorder;
+  readonly #events: PeerEvents;
+  readonly #log: Logger;
+  #wire: PeerWire | null = null;
+  #nextId = 1;
+  readonly #calls = new Map<number, PendingCall>();
+  readonly #callIds = new Map<number, number>();
+  readonly #own = new Map<number, OwnRequest>();
+
+  constructor(options: PeerOptions) {
+    this.#server = options.server;
+    this.#out = options.out;
+    this.#recorder = options.recorder;
+    this.#events = options.events;
+    this.#log = options.log;
+  }
+
+  /** Starts talking to a new child. */
+  attach(wire: PeerWire): void {
+    this.#wire = wire;
+  }
+
+  // ───────────────────────────── forwarded calls ─────────────────────────────
+
+  forward(message: CallMessage, timeoutMs: number): void {
+    const startedAt = process.hrtime.bigint();
+    const id = this.#nextId++;
+    let params = message.params;
+    let clientToken: JsonValue | undefined;
+    const meta = params._meta;
+    if (isJsonObject(meta) && meta.progressToken !== undefined) {
+      // Copies, so the caller's object is left as it was.
+      clientToken = meta.progressToken;
+      params = { ...params, _meta: { ...meta, progressToken: id } };
+    }
+    const paramsJson = JSON.stringify(params);
+    const pending: PendingCall = {
+      ts: Date.now(),
+      startedAt,
+      server: this.#server,
+      method: message.method,
+      target: message.target,
+      context: message.context,
+      bytesIn: paramsJson.length,
+      callId: message.callId,
+      id,
+      params: message.params,
+      timeoutMs,
+      clientToken,
+      timer: setTimeout(BackendPeer.#onCallTimeout, timeoutMs, this, id),
+    };
+    this.#calls.set(id, pending);
+    this.#callIds.set(message.callId, id);
+    this.#wire?.send(
+      `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(message.method)},"params":${paramsJson}}`,
+    );
+  }
+
+  /** Cancels a call upstream (no reply is sent); false when the call is not here. */
+  cancel(callId: number, reason: string | undefined): boolean {
+    const id = this.#callIds.get(callId);
+    const call = id === undefined ? undefined : this.#calls.get(id);
+    if (call === undefined) return false;
+    this.#forget(call);
+    this.notify(
+      'notifications/cancelled',
+      reason === undefined ? { requestId: call.id } : { requestId: call.id, reason },
+    );
+    this.#recorder.record(call, 'cancelled', null, 0);
+    return true;
+  }
+
+  static #onCallTimeout(peer: BackendPeer, id: number): void {
+    peer.#expire(id);
+  }
+
+  #expire(id: number): void {
+    const call = this.#calls.get(id);
+    if (call === undefined) return;
+    this.#forget(call);
+    this.notify('notifications/cancelled', {
+      requestId: id,
+      reason: `timed out after ${call.timeoutMs} ms`,
+    });
+    const error = directorError(
+      DirectorErrorCode.BackendTimeout,
+      `Server '${this.#server}' did not answer ${call.method} '${call.target}' within ${call.timeoutMs} ms`,
+      { server: this.#server },
+    );
+    this.#out({ type: 'reply', callId: call.callId, ok: false, error });
+    this.#recorder.record(call, 'timeout', error.code, 0);
+  }
+
+  #complete(call: PendingCall, response: JsonObject): void {
+    this.#forget(call);
+    const { error, result } = response;
+    if ((error !== undefined && error !== null) || result === undefined) {
+      const wire = this.#wireError(call, error);
+      this.#out({ type: 'reply', callId: call.callId, ok: false, error: wire });
+      if (this.#recorder.enabled) {
+        this.#recorder.record(call, 'error', wire.code, JSON.stringify(wire).length);
+      }
+      return;
+    }
+    const text = JSON.stringify(result);
+    this.#out({ type: 'reply', callId: call.callId, ok: true, result: text });
+    if (call.method !== 'tools/call') this.#events.onCallSucceeded(call.method, call.params);
+    const toolError = isJsonObject(result) && result.isError === true;
+    this.#recorder.record(call, toolError ? 'error' : 'ok', null, text.length);
+  }
+
+  /** Backend errors pass through untouched; only a malformed one is replaced. */
+  #wireError(call: PendingCall, error: JsonValue | undefined): WireError {
+    if (
+      isJsonObject(error) &&
+      typeof error.code === 'number' &&
+      typeof error.message === 'string'
+    ) {
+      return error as unknown as WireError;
+    }
+    const what = error === undefined ? 'neither a result nor an error' : 'a malformed error';
+    return rpcError(
+      JsonRpcCode.InternalError,
+      `Server '${this.#server}' answered ${call.method} '${call.target}' with ${what}`,
+      { server: this.#server, ...(error === undefined ? {} : { error }) },
+    );
+  }
+
+  #forget(call: PendingCall): void {
+    clearTimeout(call.timer);
+    this.#calls.delete(call.id);
+    this.#callIds.delete(call.callId);
+  }
+
+  /**
+   * The child is gone: every forwarded call is answered with `errorFor(call)` and every
+   * own request fails with `why`. Nothing is written until the next `attach`.
+   */
+  detach(errorFor: (call: InFlight) => WireError, why: string): void {
+    this.#wire = null;
+    for (const call of this.#calls.values()) {
+      clearTimeout(call.timer);
+      const error = errorFor(call);
+      this.#out({ type: 'reply', callId: call.callId, ok: false, error });
+      this.#recorder.record(call, 'error', error.code, 0);
+    }
+    this.#calls.clear();
+    this.#callIds.clear();
+    for (const request of this.#own.values()) {
+      clearTimeout(request.timer);
+      request.reject(new RequestFailed(`${why} before answering ${request.method}`, 'exited'));
+    }
+    this.#own.clear();
+  }
+
+  // ───────────────────────────── the worker's own requests ─────────────────────────────
+
+  request(method: string, params: JsonObject, timeoutMs: number): Promise<JsonObject> {
+    return new Promise((resolve, reject) => {
+      const wire = this.#wire;
+      if (wire === null) {
+        reject(new RequestFailed(`server is not running; ${method} not sent`, 'exited'));
+        return;
+      }
+      const id = this.#nextId++;
+      const timer = setTimeout(() => {
+        this.#own.delete(id);
+        // The spec forbids cancelling initialize; the stop that follows ends it anyway.
+        if (method !== 'initialize') {
+          this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' });
+        }
+        reject(new RequestFailed(`${method} got no answer within ${timeoutMs} ms`, 'timeout'));
+      }, timeoutMs);
+      this.#own.set(id, { method, resolve, reject, timer });
+      wire.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+
+  notify(method: string, params?: JsonObject): void {
+    const message =
+      params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    this.#wire?.send(JSON.stringify(message));
+  }
+
+  // ───────────────────────────── messages from the backend ─────────────────────────────
+
+  receive(message: unknown): void {
+    if (Array.isArray(message)) {
+      // JSON-RPC batches (2025-03-26 only): each element stands on its own.
+      for (const item of message) this.receive(item);
+      return;
+    }
+    if (!isJsonObject(message)) return;
+    const { method, id } = message;
+    if (typeof method === 'string') {
+      if (id === undefined || id === null) this.#onNotification(method, message.params);
+      else this.#onServerRequest(id, method);
+      return;
+    }
+    const call = typeof id === 'number' ? this.#calls.get(id) : undefined;
+    if (call !== undefined) {
+      this.#complete(call, message);
+      return;
+    }
+    const request = typeof id === 'number' ? this.#own.get(id) : undefined;
+    if (request !== undefined) {
+      this.#own.delete(id as number);
+      clearTimeout(request.timer);
+      this.#settleOwn(request, message);
+      return;
+    }
+    // A late answer to a call that timed out or was cancelled.
+    this.#log.debug(`answer to request ${JSON.stringify(id)} arrived after it was settled`);
+  }
+
+  #settleOwn(request: OwnRequest, { error, result }: JsonObject): void {
+    if (error === undefined || error === null) {
+      request.resolve(isJsonObject(result) ? result : {});
+      return;
+    }
+    const text = isJsonObject(error)
+      ? `${String(error.message)} (${String(error.code)})`
+      : JSON.stringify(error);
+    request.reject(new RequestFailed(`${request.method} failed: ${text}`, 'error'));
+  }
+
+  #onNotification(method: string, params: JsonValue | undefined): void {
+    if (method !== 'notifications/progress') {
+      this.#events.onNotification(method, params);
+      return;
+    }
+    if (!isJsonObject(params)) return;
+    const token = params.progressToken;
+    const call = typeof token === 'number' ? this.#calls.get(token) : undefined;
+    if (call === undefined || call.clientToken === undefined) {
+      this.#log.debug(`progress for unknown token ${JSON.stringify(token)} dropped`);
+      return;
+    }
+    this.#out({
+      type: 'progress',
+      callId: call.callId,
+      params: { ...params, progressToken: call.clientToken },
+    });
+  }
+
+  /**
+   * Server-to-client requests. A shared backend's sampling/elicitation/roots request
+   * cannot be attributed to one client over stdio (protocol.md §2.9), and the director
+   * declared none of those capabilities, so they are refused; ping is answered here.
+   */
+  #onServerRequest(id: JsonValue, method: string): void {
+    const idJson = JSON.stringify(id);
+    if (method === 'ping') {
+      this.#wire?.send(`{"jsonrpc":"2.0","id":${idJson},"result":{}}`);
+      return;
+    }
+    this.#log.debug(`refused server-to-client request ${method}`);
+    const error = rpcError(
+      JsonRpcCode.MethodNotFound,
+      `MCP Director does not forward server-to-client requests (${method}) to clients yet`,
+    );
+    this.#wire?.send(`{"jsonrpc":"2.0","id":${idJson},"error":${JSON.stringify(error)}}`);
+  }
+}

@@ -1,0 +1,420 @@
+/**
+ * One stdio backend's lifecycle (DESIGN.md §7); its JSON-RPC side (ids, forwarded calls,
+ * progress, timeouts, cancellation) is `BackendPeer`, attached to each child in turn.
+ *
+ * States (every change, and every new pid, is sent as `server-state`):
+ *   starting ─▶ ready ─exit─▶ restarting ─▶ ready …
+ *      │                          │ 5 failures in a row
+ *      └─ first start fails ─▶ failed ◀┘   (retries continue with capped backoff) ─▶ ready
+ *   any ─stop─▶ stopped
+ * A start is: spawn, `initialize`, `notifications/initialized`, re-apply the logging level
+ * and resource subscriptions of the previous run, list everything the server declared (all
+ * pages), send `catalog`, then `ready`.
+ *
+ * Calls are accepted only while `ready`; otherwise they are answered at once with
+ * BACKEND_UNAVAILABLE naming the state and the last error.
+ */
+import { BackendPeer, RequestFailed, type InFlight, type Sink } from './backend-peer.js';
+import type { CallRecorder } from './call-recorder.js';
+import {
+  LIST_CHANGED,
+  LIST_KINDS,
+  declares,
+  emptyCatalog,
+  listAll,
+  type ListKind,
+} from './catalog-fetch.js';
+import { BACKEND_PROTOCOL_VERSION, CLIENT_INFO } from './client-info.js';
+import { exitCause, exitSummary, withStderr } from './exit-reason.js';
+import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.js';
+import { StdioChannel, type ChannelHandler, type ChildExit } from './stdio-channel.js';
+import type { ServerConfig } from '../shared/config/types.js';
+import { DirectorErrorCode, directorError } from '../shared/errors.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../shared/json.js';
+import { logger, type Logger } from '../shared/log.js';
+import type {
+  BackendCatalog,
+  BackendState,
+  CallMessage,
+  ForwardedMethod,
+  ServerStateMessage,
+  WireError,
+} from '../shared/messages.js';
+
+export type { Sink } from './backend-peer.js';
+
+export interface BackendOptions {
+  config: ServerConfig;
+  out: Sink;
+  recorder: CallRecorder;
+  /** Grace period of each stop step; tests shorten it. */
+  stopGraceMs?: number;
+}
+
+/** `npx -y pkg` may download the package before it can answer initialize. */
+const INITIALIZE_TIMEOUT_MS = 60_000;
+/** Coalesces bursts of list_changed into one re-list (and one catalog message). */
+const LIST_CHANGED_DEBOUNCE_MS = 20;
+
+export class Backend implements ChannelHandler {
+  readonly id: string;
+  readonly #config: ServerConfig;
+  readonly #out: Sink;
+  readonly #recorder: CallRecorder;
+  readonly #stopGraceMs: number | undefined;
+  readonly #log: Logger;
+  #state: BackendState = 'starting';
+  #channel: StdioChannel | null = null;
+  #live = false;
+  /** Bumped per spawn; async work of an older spawn checks it and stands down. */
+  #generation = 0;
+  readonly #peer: BackendPeer;
+  #restarts = 0;
+  #failures = 0;
+  #everReady = false;
+  #readyAt: number | null = null;
+  /** One line: why the backend is not running (for call errors). */
+  #lastCause: string | undefined;
+  /** The cause plus the last stderr lines (for server-state and logs). */
+  #lastError: string | undefined;
+  /** Why the current start was abandoned, when the worker (not the child) ended it. */
+  #startFailure: string | null = null;
+  #restartTimer: NodeJS.Timeout | null = null;
+  #stopRequested = false;
+  #stopping: Promise<void> | null = null;
+  #catalog: BackendCatalog = emptyCatalog();
+  readonly #subscriptions = new Set<string>();
+  #logLevel: string | null = null;
+  readonly #dirty = new Set<ListKind>();
+  #refreshTimer: NodeJS.Timeout | null = null;
+  #refreshing = false;
+
+  constructor(options: BackendOptions) {
+    this.#config = options.config;
+    this.id = options.config.id;
+    this.#out = options.out;
+    this.#recorder = options.recorder;
+    this.#stopGraceMs = options.stopGraceMs;
+    this.#log = logger(`server:${this.id}`);
+    this.#peer = new BackendPeer({
+      server: this.id,
+      out: this.#out,
+      recorder: this.#recorder,
+      log: this.#log,
+      events: {
+        onNotification: (method, params) => this.#onNotification(method, params),
+        onCallSucceeded: (method, params) => this.#noteSuccess(method, params),
+      },
+    });
+  }
+
+  get state(): BackendState {
+    return this.#state;
+  }
+
+  start(): void {
+    this.#spawn();
+  }
+
+  // ───────────────────────────── calls (hot path) ─────────────────────────────
+
+  call(message: CallMessage): void {
+    if (this.#state !== 'ready') {
+      const why = this.#lastCause === undefined ? '' : `: ${this.#lastCause}`;
+      this.#refuse(
+        message,
+        directorError(
+          DirectorErrorCode.BackendUnavailable,
+          `Server '${this.id}' is not available (${this.#state})${why}`,
+          { server: this.id, state: this.#state },
+        ),
+      );
+      return;
+    }
+    this.#peer.forward(message, message.timeoutMs > 0 ? message.timeoutMs : this.#config.timeoutMs);
+  }
+
+  /** Cancels a call of this backend; false when the call is not (or no longer) here. */
+  cancel(callId: number, reason: string | undefined): boolean {
+    return this.#peer.cancel(callId, reason);
+  }
+
+  #refuse(message: CallMessage, error: WireError): void {
+    this.#out({ type: 'reply', callId: message.callId, ok: false, error });
+    this.#recorder.refused(message, error);
+  }
+
+  /** Remembers what a restart must re-apply: subscriptions and the logging level. */
+  #noteSuccess(method: ForwardedMethod, params: JsonObject): void {
+    const { uri, level } = params;
+    switch (method) {
+      case 'resources/subscribe':
+        if (typeof uri === 'string') this.#subscriptions.add(uri);
+        return;
+      case 'resources/unsubscribe':
+        if (typeof uri === 'string') this.#subscriptions.delete(uri);
+        return;
+      case 'logging/setLevel':
+        if (typeof level === 'string') this.#logLevel = level;
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ───────────────────────────── messages from the backend ─────────────────────────────
+
+  onChannelMessage(message: unknown): void {
+    this.#peer.receive(message);
+  }
+
+  /** Notifications other than progress (which the peer maps to its call). */
+  #onNotification(method: string, params: JsonValue | undefined): void {
+    const kinds = LIST_CHANGED.get(method);
+    if (kinds !== undefined) {
+      for (const kind of kinds) this.#dirty.add(kind);
+      if (this.#state === 'ready') this.#scheduleRefresh();
+      return;
+    }
+    if (method === 'notifications/cancelled') {
+      // The server withdrew a request of its own; we answer those at once, so nothing to do.
+      return;
+    }
+    const payload = isJsonObject(params) ? params : {};
+    this.#out({ type: 'server-notification', server: this.id, method, params: payload });
+  }
+
+  // ───────────────────────────── lifecycle ─────────────────────────────
+
+  #spawn(): void {
+    this.#restartTimer = null;
+    const generation = ++this.#generation;
+    const { command, args, env, cwd } = this.#config;
+    const channel = new StdioChannel(
+      {
+        id: this.id,
+        command,
+        args,
+        env,
+        cwd,
+        ...(this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs }),
+      },
+      this,
+    );
+    this.#channel = channel;
+    this.#startFailure = null;
+    this.#dirty.clear(); // this start lists everything anyway
+    this.#live = true;
+    this.#peer.attach(channel);
+    channel.start();
+    this.#announce();
+    void this.#initialize(channel, generation);
+  }
+
+  async #initialize(channel: StdioChannel, generation: number): Promise<void> {
+    const current = (): boolean =>
+      generation === this.#generation && this.#live && !this.#stopRequested;
+    try {
+      const init = await this.#peer.request(
+        'initialize',
+        { protocolVersion: BACKEND_PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO },
+        INITIALIZE_TIMEOUT_MS,
+      );
+      if (!current()) return;
+      this.#peer.notify('notifications/initialized');
+      const catalog = emptyCatalog();
+      if (typeof init.protocolVersion === 'string') catalog.protocolVersion = init.protocolVersion;
+      if (isJsonObject(init.serverInfo)) catalog.serverInfo = init.serverInfo;
+      if (isJsonObject(init.capabilities)) catalog.capabilities = init.capabilities;
+      if (typeof init.instructions === 'string') catalog.instructions = init.instructions;
+      await this.#reapply();
+      const kinds = LIST_KINDS.filter((kind) => declares(catalog.capabilities, kind));
+      const lists = await Promise.all(kinds.map((kind) => this.#list(kind)));
+      if (!current()) return;
+      kinds.forEach((kind, i) => (catalog[kind] = lists[i] ?? []));
+      this.#catalog = catalog;
+      this.#out({ type: 'catalog', server: this.id, catalog });
+      this.#everReady = true;
+      this.#readyAt = Date.now();
+      this.#lastCause = undefined;
+      this.#lastError = undefined;
+      this.#setState('ready');
+      this.#log.info(`ready (pid ${channel.pid ?? '?'}, ${catalog.tools.length} tools)`);
+      if (this.#dirty.size > 0) this.#scheduleRefresh();
+    } catch (error) {
+      if (!current()) return;
+      // An exit is reported by onChannelExit; anything else means the child is up but
+      // useless (init refused or hung), so stop it and let the exit path restart it.
+      if (error instanceof RequestFailed && error.kind === 'exited') return;
+      this.#startFailure = `failed to start: ${(error as Error).message}`;
+      void channel.stop();
+    }
+  }
+
+  /** Re-applies what the previous process had been told: logging level, subscriptions. */
+  async #reapply(): Promise<void> {
+    const requests: Promise<unknown>[] = [];
+    if (this.#logLevel !== null) {
+      requests.push(
+        this.#peer.request('logging/setLevel', { level: this.#logLevel }, this.#config.timeoutMs),
+      );
+    }
+    for (const uri of this.#subscriptions) {
+      requests.push(this.#peer.request('resources/subscribe', { uri }, this.#config.timeoutMs));
+    }
+    for (const outcome of await Promise.allSettled(requests)) {
+      if (outcome.status === 'rejected') {
+        this.#log.warn(`could not re-apply state after restart: ${String(outcome.reason)}`);
+      }
+    }
+  }
+
+  #list(kind: ListKind): Promise<JsonObject[]> {
+    return listAll(
+      (method, params) => this.#peer.request(method, params, this.#config.timeoutMs),
+      kind,
+      (problem) => this.#log.warn(problem.message),
+    ).catch((error: unknown) => {
+      // A list the server declared but cannot serve is reported and left empty; an exit
+      // or timeout fails the whole start.
+      if (error instanceof RequestFailed && error.kind === 'error') {
+        this.#log.warn(`${error.message}; its ${kind} are left out of the catalog`);
+        return [];
+      }
+      throw error;
+    });
+  }
+
+  onChannelExit(exit: ChildExit): void {
+    const channel = this.#channel;
+    this.#live = false;
+    this.#failInFlight(exit);
+    if (this.#refreshTimer !== null) clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = null;
+    if (this.#stopRequested) {
+      this.#setState('stopped');
+      return;
+    }
+    const cause = this.#startFailure ?? exitCause(exit, this.#config);
+    const reason = withStderr(cause, channel?.stderrTail ?? []);
+    const readyFor =
+      this.#state === 'ready' && this.#readyAt !== null ? Date.now() - this.#readyAt : null;
+    this.#failures = nextFailureCount(this.#failures, readyFor);
+    this.#readyAt = null;
+    const delay = restartDelayMs(this.#failures);
+    this.#lastCause = cause;
+    this.#lastError = reason;
+    const next = isCrashLoop(this.#failures, this.#everReady) ? 'failed' : 'restarting';
+    // Retries of a failed backend go on for as long as the daemon runs; say so once.
+    const log =
+      next === 'restarting'
+        ? this.#log.warn
+        : this.#state === 'failed'
+          ? this.#log.debug
+          : this.#log.error;
+    log(`${next}, next start in ${delay} ms: ${reason}`);
+    this.#setState(next);
+    this.#restartTimer = setTimeout(Backend.#onRestartDue, delay, this);
+  }
+
+  static #onRestartDue(backend: Backend): void {
+    if (backend.#stopRequested) return;
+    backend.#restarts++;
+    backend.#spawn();
+  }
+
+  #failInFlight(exit: ChildExit): void {
+    const summary = exitSummary(exit);
+    const errorFor = ({ method, target }: InFlight): WireError =>
+      this.#stopRequested
+        ? directorError(
+            DirectorErrorCode.ShuttingDown,
+            `Server '${this.id}' was stopped while handling ${method} '${target}'`,
+            { server: this.id },
+          )
+        : directorError(
+            DirectorErrorCode.BackendExited,
+            `Server '${this.id}' exited (${summary}) while handling ${method} '${target}'; it is being restarted`,
+            { server: this.id },
+          );
+    this.#peer.detach(errorFor, `server exited (${summary})`);
+  }
+
+  /** Stops the child (stdin close, SIGTERM, SIGKILL); resolves once it is gone. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopRequested = true;
+    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
+    if (this.#refreshTimer !== null) clearTimeout(this.#refreshTimer);
+    this.#restartTimer = null;
+    this.#refreshTimer = null;
+    if (this.#live && this.#channel !== null) {
+      await this.#channel.stop(); // its exit sets 'stopped'
+    } else {
+      this.#setState('stopped');
+    }
+  }
+
+  #setState(state: BackendState): void {
+    this.#state = state;
+    this.#announce();
+  }
+
+  /** Sends the current state; `pid` only while the process lives (a stale pid could be reused). */
+  #announce(): void {
+    const message: ServerStateMessage = {
+      type: 'server-state',
+      server: this.id,
+      state: this.#state,
+      restarts: this.#restarts,
+    };
+    const pid = this.#live ? this.#channel?.pid : undefined;
+    if (pid !== undefined) message.pid = pid;
+    if (this.#lastError !== undefined && this.#state !== 'ready' && this.#state !== 'stopped') {
+      message.error = this.#lastError;
+    }
+    this.#out(message);
+  }
+
+  // ───────────────────────────── catalog refresh ─────────────────────────────
+
+  #scheduleRefresh(): void {
+    if (this.#refreshTimer !== null || this.#refreshing) return;
+    this.#refreshTimer = setTimeout(Backend.#onRefreshDue, LIST_CHANGED_DEBOUNCE_MS, this);
+  }
+
+  static #onRefreshDue(backend: Backend): void {
+    backend.#refreshTimer = null;
+    void backend.#refresh();
+  }
+
+  /** Re-reads the lists that changed (all pages) and sends a new full catalog. */
+  async #refresh(): Promise<void> {
+    if (this.#state !== 'ready') return; // the next start lists everything anyway
+    const kinds = [...this.#dirty].filter((kind) => declares(this.#catalog.capabilities, kind));
+    this.#dirty.clear();
+    if (kinds.length === 0) return;
+    const generation = this.#generation;
+    this.#refreshing = true;
+    try {
+      const lists = await Promise.all(kinds.map((kind) => this.#list(kind)));
+      if (generation !== this.#generation || this.#state !== 'ready') return;
+      const catalog = { ...this.#catalog };
+      kinds.forEach((kind, i) => (catalog[kind] = lists[i] ?? []));
+      this.#catalog = catalog;
+      this.#out({ type: 'catalog', server: this.id, catalog });
+    } catch (error) {
+      // After an exit the next start lists everything; only a live server's failure matters.
+      if (generation === this.#generation && this.#live) {
+        this.#log.warn(`could not re-read lists: ${String(error)}`);
+      }
+    } finally {
+      this.#refreshing = false;
+      if (this.#dirty.size > 0 && this.#state === 'ready') this.#scheduleRefresh();
+    }
+  }
+}

@@ -1,0 +1,7 @@
+/** How the director introduces itself to backends in `initialize`. */
+import { DIRECTOR_VERSION, PACKAGE_NAME } from '../shared/version.js';
+
+/** The protocol revision the director asks backends for (the newest legacy-era one). */
+export const BACKEND_PROTOCOL_VERSION = '2025-11-25';
+
+export const CLIENT_INFO = { name: PACKAGE_NAME, version: DIRECTOR_VERSION } as const;

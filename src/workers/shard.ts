@@ -1,0 +1,104 @@
+/**
+ * A shard worker's one long-lived task (DESIGN.md §2): the default export is what piscina
+ * runs on each pinned thread, but it needs nothing from piscina — a MessagePort is enough,
+ * so tests call it directly.
+ *
+ * Messages sent, in order: `ready` first; then per backend `server-state` (starting, with
+ * pid), `catalog` and `server-state` (ready), and from then on `reply` / `progress` /
+ * `server-notification` / `catalog` / `server-state` as things happen; after a `stop`,
+ * a `server-state` (stopped) per backend and finally `stopped`, after which the port is
+ * closed and the task resolves.
+ */
+import { BackendHost } from './backend-host.js';
+import { CallRecorder } from './call-recorder.js';
+import { openAnalyticsStore, type AnalyticsStore } from '../shared/analytics/store.js';
+import { createLink } from '../shared/link.js';
+import { logger, setLogLevel, type Logger } from '../shared/log.js';
+import {
+  THREAD_PROTOCOL_VERSION,
+  assertNever,
+  type ShardTaskInput,
+  type SupervisorMessage,
+  type WorkerMessage,
+} from '../shared/messages.js';
+
+export default async function runShard(input: ShardTaskInput): Promise<void> {
+  if (input.protocolVersion !== THREAD_PROTOCOL_VERSION) {
+    throw new Error(
+      `shard ${input.shard}: the supervisor speaks thread protocol ${input.protocolVersion}, ` +
+        `this worker speaks ${THREAD_PROTOCOL_VERSION}; the two come from different builds`,
+    );
+  }
+  setLogLevel(input.logLevel);
+  const log = logger(`shard:${input.shard}`);
+  const recorder = new CallRecorder(openStore(input, log));
+
+  const host = new BackendHost({
+    shard: input.shard,
+    servers: input.servers,
+    out: (message) => link.send(message),
+    recorder,
+  });
+
+  let stopping: Promise<void> | null = null;
+  let finished: () => void = () => {};
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const stop = (): void => {
+    stopping ??= (async () => {
+      try {
+        await host.stopAll();
+        await recorder.close();
+      } catch (error) {
+        log.error(`while stopping: ${(error as Error).stack ?? String(error)}`);
+      } finally {
+        link.send({ type: 'stopped' });
+        link.close();
+        finished();
+      }
+    })();
+  };
+
+  const link = createLink<WorkerMessage, SupervisorMessage>(input.port, (message) => {
+    try {
+      switch (message.type) {
+        case 'call':
+          host.call(message);
+          return;
+        case 'cancel':
+          host.cancel(message);
+          return;
+        case 'stop':
+          stop();
+          return;
+        default:
+          assertNever(message);
+      }
+    } catch (error) {
+      // A bad message must not take the thread (and every backend on it) down.
+      log.error(`failed to handle a message: ${(error as Error).stack ?? String(error)}`);
+    }
+  });
+  // A supervisor that goes away without `stop` still gets its backends stopped.
+  input.port.once('close', () => {
+    if (stopping !== null) return;
+    log.warn('the supervisor closed the port without stop; stopping every backend');
+    stop();
+  });
+
+  link.send({ type: 'ready', shard: input.shard, protocolVersion: THREAD_PROTOCOL_VERSION });
+  host.startAll();
+  await done;
+}
+
+/** Analytics must not stop a shard from serving: a store that cannot open is logged. */
+function openStore(input: ShardTaskInput, log: Logger): AnalyticsStore | null {
+  if (input.analyticsPath === null) return null;
+  try {
+    return openAnalyticsStore(input.analyticsPath, { writerId: `shard-${input.shard}` });
+  } catch (error) {
+    log.error(
+      `analytics are off for this shard: cannot open ${input.analyticsPath}: ${String(error)}`,
+    );
+    return null;
+  }
+}
