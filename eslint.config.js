@@ -29,7 +29,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/supervisor/**', '**/workers/**', '**/cli/**'], message: 'shared imports nothing from supervisor, workers or cli' },
+            {
+              group: ['**/supervisor/**', '**/workers/**', '**/cli/**'],
+              message: 'shared imports nothing from supervisor, workers or cli',
+            },
           ],
         },
       ],
@@ -43,7 +46,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/workers/**'], message: 'the supervisor talks to workers only through src/shared/messages.ts' },
+            {
+              group: ['**/workers/**'],
+              message: 'the supervisor talks to workers only through src/shared/messages.ts',
+            },
             onlyIn('@trufflesuite/uws-js-unofficial', 'src/supervisor/ingress/uws.ts'),
             onlyIn('@btc-vision/uwebsockets.js', 'src/supervisor/ingress/uws.ts'),
           ],
@@ -58,7 +64,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/supervisor/**', '**/cli/**'], message: 'workers talk to the supervisor only through src/shared/messages.ts' },
+            {
+              group: ['**/supervisor/**', '**/cli/**'],
+              message: 'workers talk to the supervisor only through src/shared/messages.ts',
+            },
           ],
         },
       ],

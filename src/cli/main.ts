@@ -9,7 +9,9 @@ import { serveCommand } from './serve.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('mcp-director')
-  .usage('$0 <command> [options]\n\nOne daemon that owns your MCP servers and serves every MCP client.')
+  .usage(
+    '$0 <command> [options]\n\nOne daemon that owns your MCP servers and serves every MCP client.',
+  )
   .command(serveCommand)
   .demandCommand(1, 'Name a command; try: mcp-director serve')
   .strict()

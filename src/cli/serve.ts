@@ -25,17 +25,31 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
   describe: 'Start the daemon: own the configured MCP servers and serve clients on /mcp',
   builder: (y) =>
     y
-      .option('config', { type: 'string', describe: 'Config file (default: $MCP_DIRECTOR_CONFIG, ~/.config/mcp-director/config.json, else the embedded demo config)' })
+      .option('config', {
+        type: 'string',
+        describe:
+          'Config file (default: $MCP_DIRECTOR_CONFIG, ~/.config/mcp-director/config.json, else the embedded demo config)',
+      })
       .option('port', { type: 'number', describe: 'HTTP port (overrides listen.port)' })
-      .option('host', { type: 'string', describe: 'Interface to bind (overrides listen.host; default 127.0.0.1)' })
-      .option('data-dir', { type: 'string', describe: 'Folder for analytics (default ~/.local/share/mcp-director)' })
+      .option('host', {
+        type: 'string',
+        describe: 'Interface to bind (overrides listen.host; default 127.0.0.1)',
+      })
+      .option('data-dir', {
+        type: 'string',
+        describe: 'Folder for analytics (default ~/.local/share/mcp-director)',
+      })
       .option('workers', { type: 'number', describe: 'Number of shard worker threads' })
       .option('stdio', {
         type: 'boolean',
         default: true,
-        describe: 'Also serve one MCP client on stdin/stdout (how Claude Desktop launches servers); the daemon exits when stdin closes. --no-stdio runs it as a background daemon',
+        describe:
+          'Also serve one MCP client on stdin/stdout (how Claude Desktop launches servers); the daemon exits when stdin closes. --no-stdio runs it as a background daemon',
       })
-      .option('log-level', { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, default: 'info' as LogLevelName }),
+      .option('log-level', {
+        choices: ['debug', 'info', 'warn', 'error', 'silent'] as const,
+        default: 'info' as LogLevelName,
+      }),
   handler: async (argv) => {
     setLogLevel(argv['log-level']);
     const overrides: { port?: number; host?: string; dataDir?: string; workers?: number } = {};
@@ -43,7 +57,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     if (argv.host !== undefined) overrides.host = argv.host;
     if (argv['data-dir'] !== undefined) overrides.dataDir = argv['data-dir'];
     if (argv.workers !== undefined) overrides.workers = argv.workers;
-    const configOptions = argv.config === undefined ? { overrides } : { configPath: argv.config, overrides };
+    const configOptions =
+      argv.config === undefined ? { overrides } : { configPath: argv.config, overrides };
     let director;
     try {
       director = await startDirector(loadConfig(configOptions));
@@ -69,7 +84,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     process.on('SIGTERM', () => stop('SIGTERM'));
     // A terminal is a person, not an MCP client: stdio mode only makes sense on a pipe.
     if (argv.stdio && process.stdin.isTTY) {
-      log.info('stdin is a terminal, so stdio mode is off (HTTP only); pass --no-stdio to say so explicitly');
+      log.info(
+        'stdin is a terminal, so stdio mode is off (HTTP only); pass --no-stdio to say so explicitly',
+      );
     } else if (argv.stdio) {
       // Answer the client once the backends have started, so its first tools/list is complete.
       await director.settled(15_000);

@@ -6,7 +6,8 @@ import type { LogLevelName } from './messages.js';
 
 const rank: Record<LogLevelName, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
-let threshold: number = rank[(process.env['MCP_DIRECTOR_LOG'] as LogLevelName) ?? 'info'] ?? rank.info;
+let threshold: number =
+  rank[(process.env['MCP_DIRECTOR_LOG'] as LogLevelName) ?? 'info'] ?? rank.info;
 
 export function setLogLevel(level: LogLevelName): void {
   threshold = rank[level];

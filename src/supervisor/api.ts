@@ -26,9 +26,19 @@ export interface ApiDeps {
 }
 
 export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
-  const refused = checkHostAndOrigin(request.headers, deps.config.listen.host, deps.config.allowedOrigins);
+  const refused = checkHostAndOrigin(
+    request.headers,
+    deps.config.listen.host,
+    deps.config.allowedOrigins,
+  );
   if (refused !== undefined) return sendJson(reply, 403, { error: refused });
-  if (request.method !== 'GET') return sendJson(reply, 405, { error: `${request.method} is not allowed here; the API is read-only (GET)` }, { Allow: 'GET' });
+  if (request.method !== 'GET')
+    return sendJson(
+      reply,
+      405,
+      { error: `${request.method} is not allowed here; the API is read-only (GET)` },
+      { Allow: 'GET' },
+    );
   switch (request.path) {
     case '/healthz':
       return sendJson(reply, deps.states.settled ? 200 : 503, health(deps));
@@ -43,7 +53,9 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
     case '/api/stats':
       return stats(deps, request, reply);
     default:
-      return sendJson(reply, 404, { error: `No such endpoint: ${request.path}. MCP clients use /mcp; the API has /healthz, /api/health, /api/servers, /api/tools, /api/sessions, /api/stats` });
+      return sendJson(reply, 404, {
+        error: `No such endpoint: ${request.path}. MCP clients use /mcp; the API has /healthz, /api/health, /api/servers, /api/tools, /api/sessions, /api/stats`,
+      });
   }
 }
 
@@ -92,7 +104,11 @@ function servers(deps: ApiDeps): object {
 
 function tools(deps: ApiDeps): object {
   return {
-    tools: [...deps.catalog.toolTargets()].map(([name, target]) => ({ name, server: target.server, backendName: target.name })),
+    tools: [...deps.catalog.toolTargets()].map(([name, target]) => ({
+      name,
+      server: target.server,
+      backendName: target.name,
+    })),
   };
 }
 
@@ -114,16 +130,23 @@ function sessions(deps: ApiDeps): object {
 
 function stats(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
   if (deps.analytics === undefined) {
-    return sendJson(reply, 404, { error: 'Analytics are disabled in the config ("analytics": {"enabled": false})' });
+    return sendJson(reply, 404, {
+      error: 'Analytics are disabled in the config ("analytics": {"enabled": false})',
+    });
   }
   const params = new URLSearchParams(request.query);
   const query: StatsQuery = {};
-  for (const [key, field] of [['since', 'sinceMs'], ['until', 'untilMs']] as const) {
+  for (const [key, field] of [
+    ['since', 'sinceMs'],
+    ['until', 'untilMs'],
+  ] as const) {
     const raw = params.get(key);
     if (raw === null) continue;
     const value = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
     if (Number.isNaN(value)) {
-      return sendJson(reply, 400, { error: `Query parameter '${key}' must be ms since the epoch or an ISO date, got '${raw}'` });
+      return sendJson(reply, 400, {
+        error: `Query parameter '${key}' must be ms since the epoch or an ISO date, got '${raw}'`,
+      });
     }
     query[field] = value;
   }
@@ -134,6 +157,11 @@ function stats(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
   sendJson(reply, 200, deps.analytics.stats(query));
 }
 
-function sendJson(reply: Reply, status: number, body: object, headers: Record<string, string> = {}): void {
+function sendJson(
+  reply: Reply,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+): void {
   reply.json(status, JSON.stringify(body), { 'Cache-Control': 'no-store', ...headers });
 }

@@ -56,7 +56,12 @@ export class Catalog {
   #prompts = new Map<string, Target>();
   #resources = new Map<string, string>();
   #templates: CompiledTemplate[] = [];
-  #pages: Record<ListKind, string[]> = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
+  #pages: Record<ListKind, string[]> = {
+    tools: [],
+    prompts: [],
+    resources: [],
+    resourceTemplates: [],
+  };
   #collisions: Collision[] = [];
 
   constructor(servers: readonly ServerNaming[], pageSize: number) {
@@ -97,7 +102,10 @@ export class Catalog {
 
   /** The backend that declared a template, for `completion/complete` with `ref/resource`. */
   templateServer(uriTemplate: string): string | undefined {
-    return this.#templates.find((t) => t.uriTemplate === uriTemplate)?.server ?? this.resourceServer(uriTemplate);
+    return (
+      this.#templates.find((t) => t.uriTemplate === uriTemplate)?.server ??
+      this.resourceServer(uriTemplate)
+    );
   }
 
   get collisions(): readonly Collision[] {
@@ -125,7 +133,10 @@ export class Catalog {
     const index = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
     if (index === undefined || index >= pages.length) {
       return {
-        error: rpcError(JsonRpcCode.InvalidParams, `Invalid cursor: ${JSON.stringify(cursor)} is not a cursor this server issued; list again without a cursor`),
+        error: rpcError(
+          JsonRpcCode.InvalidParams,
+          `Invalid cursor: ${JSON.stringify(cursor)} is not a cursor this server issued; list again without a cursor`,
+        ),
       };
     }
     return { json: pages[index] as string };
@@ -136,7 +147,12 @@ export class Catalog {
     const prompts = new Map<string, Target>();
     const resources = new Map<string, string>();
     const templates: CompiledTemplate[] = [];
-    const items: Record<ListKind, JsonObject[]> = { tools: [], prompts: [], resources: [], resourceTemplates: [] };
+    const items: Record<ListKind, JsonObject[]> = {
+      tools: [],
+      prompts: [],
+      resources: [],
+      resourceTemplates: [],
+    };
     const collisions: Collision[] = [];
 
     for (const { id: server, prefix } of this.#servers) {
@@ -164,7 +180,12 @@ export class Catalog {
         const uriTemplate = String(template['uriTemplate']);
         const owner = templates.find((t) => t.uriTemplate === uriTemplate);
         if (owner !== undefined) {
-          collisions.push({ kind: 'resource template', name: uriTemplate, kept: owner.server, dropped: server });
+          collisions.push({
+            kind: 'resource template',
+            name: uriTemplate,
+            kept: owner.server,
+            dropped: server,
+          });
           continue;
         }
         templates.push({ server, uriTemplate, pattern: compileUriTemplate(uriTemplate) });
@@ -207,7 +228,8 @@ function renamed(
   names.set(exposed.name, { server, name });
   if (exposed.name === name) return item;
   const copy: JsonObject = { ...item, name: exposed.name };
-  if (exposed.fullName !== undefined && copy['title'] === undefined) copy['title'] = exposed.fullName;
+  if (exposed.fullName !== undefined && copy['title'] === undefined)
+    copy['title'] = exposed.fullName;
   return copy;
 }
 

@@ -48,7 +48,13 @@ export class Dispatcher {
     this.#sessions = sessions;
   }
 
-  request(session: Session, id: RequestId, method: string, params: JsonObject, out: Responder): void {
+  request(
+    session: Session,
+    id: RequestId,
+    method: string,
+    params: JsonObject,
+    out: Responder,
+  ): void {
     const kind = LIST_METHODS[method];
     if (kind !== undefined) {
       const page = this.#catalog.page(kind, params['cursor']);
@@ -57,9 +63,25 @@ export class Dispatcher {
     }
     switch (method) {
       case 'tools/call':
-        return this.#forwardNamed(session, id, 'tools/call', params, this.#catalog.tool(String(params['name'])), 'tool', out);
+        return this.#forwardNamed(
+          session,
+          id,
+          'tools/call',
+          params,
+          this.#catalog.tool(String(params['name'])),
+          'tool',
+          out,
+        );
       case 'prompts/get':
-        return this.#forwardNamed(session, id, 'prompts/get', params, this.#catalog.prompt(String(params['name'])), 'prompt', out);
+        return this.#forwardNamed(
+          session,
+          id,
+          'prompts/get',
+          params,
+          this.#catalog.prompt(String(params['name'])),
+          'prompt',
+          out,
+        );
       case 'resources/read':
         return this.#read(session, id, params, out);
       case 'resources/subscribe':
@@ -72,7 +94,9 @@ export class Dispatcher {
       case 'ping':
         return out.respond(resultFrame(id, '{}'));
       default:
-        out.respond(errorFrame(id, rpcError(JsonRpcCode.MethodNotFound, `Method not found: ${method}`)));
+        out.respond(
+          errorFrame(id, rpcError(JsonRpcCode.MethodNotFound, `Method not found: ${method}`)),
+        );
     }
   }
 
@@ -92,7 +116,8 @@ export class Dispatcher {
 
   /** Releases what a session held: its calls, its subscriptions, its log level. */
   sessionEnded(session: Session): void {
-    for (const callId of session.calls.values()) this.#shards.cancel(callId, 'the client session ended');
+    for (const callId of session.calls.values())
+      this.#shards.cancel(callId, 'the client session ended');
     session.calls.clear();
     for (const uri of session.subscriptions) this.#unsubscribe(session, uri);
     session.subscriptions.clear();
@@ -116,9 +141,12 @@ export class Dispatcher {
       }
     } else if (method === 'notifications/resources/updated') {
       const subscribers = this.#subscribers.get(String(params['uri']));
-      for (const sessionId of subscribers ?? []) this.#sessions.get(sessionId)?.notify(method, params);
+      for (const sessionId of subscribers ?? [])
+        this.#sessions.get(sessionId)?.notify(method, params);
     } else {
-      log.debug(`dropped ${method} from server '${message.server}': not forwarded by a shared backend`);
+      log.debug(
+        `dropped ${method} from server '${message.server}': not forwarded by a shared backend`,
+      );
     }
   }
 
@@ -133,7 +161,12 @@ export class Dispatcher {
   ): void {
     if (target === undefined) {
       // A denied name and an unknown one get the same answer.
-      out.respond(errorFrame(id, rpcError(JsonRpcCode.InvalidParams, `Unknown ${noun}: ${String(params['name'])}`)));
+      out.respond(
+        errorFrame(
+          id,
+          rpcError(JsonRpcCode.InvalidParams, `Unknown ${noun}: ${String(params['name'])}`),
+        ),
+      );
       return;
     }
     const forwarded = params['name'] === target.name ? params : { ...params, name: target.name };
@@ -211,13 +244,20 @@ export class Dispatcher {
   #complete(session: Session, id: RequestId, params: JsonObject, out: Responder): void {
     const ref = params['ref'];
     if (!isJsonObject(ref)) {
-      out.respond(errorFrame(id, rpcError(JsonRpcCode.InvalidParams, 'completion/complete needs params.ref')));
+      out.respond(
+        errorFrame(id, rpcError(JsonRpcCode.InvalidParams, 'completion/complete needs params.ref')),
+      );
       return;
     }
     if (ref['type'] === 'ref/prompt') {
       const target = this.#catalog.prompt(String(ref['name']));
       if (target === undefined) {
-        out.respond(errorFrame(id, rpcError(JsonRpcCode.InvalidParams, `Unknown prompt: ${String(ref['name'])}`)));
+        out.respond(
+          errorFrame(
+            id,
+            rpcError(JsonRpcCode.InvalidParams, `Unknown prompt: ${String(ref['name'])}`),
+          ),
+        );
         return;
       }
       const forwarded = { ...params, ref: { ...ref, name: target.name } };
@@ -236,7 +276,15 @@ export class Dispatcher {
   #setLogLevel(session: Session, id: RequestId, params: JsonObject, out: Responder): void {
     const level = params['level'];
     if (typeof level !== 'string' || logLevelRank(level) < 0) {
-      out.respond(errorFrame(id, rpcError(JsonRpcCode.InvalidParams, `Invalid log level ${JSON.stringify(level)}: expected one of ${LOG_LEVELS.join(', ')}`)));
+      out.respond(
+        errorFrame(
+          id,
+          rpcError(
+            JsonRpcCode.InvalidParams,
+            `Invalid log level ${JSON.stringify(level)}: expected one of ${LOG_LEVELS.join(', ')}`,
+          ),
+        ),
+      );
       return;
     }
     session.logLevel = level as Session['logLevel'];
@@ -251,7 +299,10 @@ export class Dispatcher {
   #applyLogLevel(): void {
     let wanted: string | undefined;
     for (const session of this.#sessions.values()) {
-      if (session.logLevel !== undefined && (wanted === undefined || logLevelRank(session.logLevel) < logLevelRank(wanted))) {
+      if (
+        session.logLevel !== undefined &&
+        (wanted === undefined || logLevelRank(session.logLevel) < logLevelRank(wanted))
+      ) {
         wanted = session.logLevel;
       }
     }
@@ -260,7 +311,8 @@ export class Dispatcher {
     for (const server of this.#catalog.serversWith('logging')) {
       this.#shards.call(server, 'logging/setLevel', { level: wanted }, wanted, systemContext, {
         reply: (m) => {
-          if (!m.ok) log.warn(`server '${server}' refused logging/setLevel ${wanted}: ${m.error.message}`);
+          if (!m.ok)
+            log.warn(`server '${server}' refused logging/setLevel ${wanted}: ${m.error.message}`);
         },
         progress: () => undefined,
       });
@@ -291,7 +343,12 @@ export class Dispatcher {
   }
 
   #context(session: Session): { session: string; profile: string; client: string; era: 'legacy' } {
-    return { session: session.id, profile: session.profile, client: session.clientName, era: 'legacy' };
+    return {
+      session: session.id,
+      profile: session.profile,
+      client: session.clientName,
+      era: 'legacy',
+    };
   }
 }
 

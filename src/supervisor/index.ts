@@ -45,12 +45,15 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
 
   const catalog = new Catalog(config.servers, config.pageSize);
   const states = new ServerStates(config.servers.map((s) => s.id));
-  const sessions = new Sessions(config.sessionIdleMs, (session) => dispatcher.sessionEnded(session));
+  const sessions = new Sessions(config.sessionIdleMs, (session) =>
+    dispatcher.sessionEnded(session),
+  );
   const shards = new ShardPool(config, {
     serverState: (message) => {
       states.update(message);
       const detail = message.error === undefined ? '' : `: ${message.error}`;
-      const write = message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
+      const write =
+        message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
       write(`server '${message.server}' is ${message.state}${detail}`);
       if (message.state === 'failed' || message.state === 'stopped') {
         const changed = catalog.removeBackend(message.server);
@@ -61,7 +64,9 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
       const before = catalog.collisions.length;
       const changed = catalog.setBackend(message.server, message.catalog);
       for (const c of catalog.collisions.slice(before)) {
-        log.warn(`name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`);
+        log.warn(
+          `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
+        );
       }
       if (changed.size > 0) dispatcher.catalogChanged(changed);
     },
@@ -79,8 +84,19 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
     allowedOrigins: config.allowedOrigins,
   });
   let analytics: AnalyticsStore | undefined;
-  if (config.analytics.enabled) analytics = openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' });
-  const apiDeps = { config, version: VERSION, uws, startedAt, states, catalog, sessions, shards, analytics };
+  if (config.analytics.enabled)
+    analytics = openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' });
+  const apiDeps = {
+    config,
+    version: VERSION,
+    uws,
+    startedAt,
+    states,
+    catalog,
+    sessions,
+    shards,
+    analytics,
+  };
 
   const route = (request: IncomingRequest, reply: Reply): void => {
     if (request.path === '/mcp') endpoint.handle(request, reply);
@@ -92,11 +108,21 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
     maxBodyBytes: config.maxBodyBytes,
     handler: route,
     tooLarge: (bytes, limit) =>
-      errorFrame(null, rpcError(JsonRpcCode.InvalidRequest, `Payload Too Large: the body has ${bytes} bytes, the limit is ${limit} ("maxBodyBytes" in the config)`)),
+      errorFrame(
+        null,
+        rpcError(
+          JsonRpcCode.InvalidRequest,
+          `Payload Too Large: the body has ${bytes} bytes, the limit is ${limit} ("maxBodyBytes" in the config)`,
+        ),
+      ),
   });
-  const hostForUrl = config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host;
+  const hostForUrl = config.listen.host.includes(':')
+    ? `[${config.listen.host}]`
+    : config.listen.host;
   const url = `http://${hostForUrl}:${listener.port}/mcp`;
-  log.info(`HTTP on ${url} (uWebSockets.js native build ${uws}); ${config.servers.length} servers on ${shards.shardCount} shards; config: ${config.source}`);
+  log.info(
+    `HTTP on ${url} (uWebSockets.js native build ${uws}); ${plural(config.servers.length, 'server')} on ${plural(shards.shardCount, 'shard')}; config: ${config.source}`,
+  );
   await shards.start();
 
   let closing: Promise<void> | undefined;
@@ -106,7 +132,8 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
     uws,
     settled: async (timeoutMs) => {
       const deadline = Date.now() + timeoutMs;
-      while (!states.settled && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (!states.settled && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
     },
     serveStdio: (input, output) => serveStdioClient(input, output, dispatcher, sessions, identity),
     close: () =>
@@ -131,7 +158,11 @@ function refuseIfPortServed(host: string, port: number): Promise<void> {
     socket.setTimeout(1000);
     socket.once('connect', () => {
       socket.destroy();
-      reject(new Error(`Port ${port} on ${host} is already served by another process (another MCP Director?). Stop it, or choose another port with --port or "listen.port" in the config.`));
+      reject(
+        new Error(
+          `Port ${port} on ${host} is already served by another process (another MCP Director?). Stop it, or choose another port with --port or "listen.port" in the config.`,
+        ),
+      );
     });
     socket.once('timeout', () => {
       socket.destroy();
@@ -145,7 +176,14 @@ function instructionsOf(catalog: Catalog, config: DirectorConfig): string | unde
   const parts: string[] = [];
   for (const server of config.servers) {
     const text = catalog.backend(server.id)?.instructions;
-    if (text) parts.push(`## ${server.id}${server.prefix ? ` (tools prefixed ${server.prefix}__)` : ''}\n${text}`);
+    if (text)
+      parts.push(
+        `## ${server.id}${server.prefix ? ` (tools prefixed ${server.prefix}__)` : ''}\n${text}`,
+      );
   }
   return parts.length === 0 ? undefined : parts.join('\n\n');
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -15,7 +15,10 @@ export interface ServerIdentity {
   instructions: () => string | undefined;
 }
 
-export function initializeSession(params: JsonObject, identity: ServerIdentity): { session: Session; result: JsonObject } {
+export function initializeSession(
+  params: JsonObject,
+  identity: ServerIdentity,
+): { session: Session; result: JsonObject } {
   const requested = params['protocolVersion'];
   const version =
     typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested)

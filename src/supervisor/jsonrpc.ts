@@ -32,17 +32,38 @@ export function classify(value: unknown): IncomingMessage {
   const id = message['id'];
   const validId = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
   if (message['jsonrpc'] !== '2.0') {
-    return { kind: 'invalid', id: validId ? (id as RequestId) : null, reason: 'the "jsonrpc" member must be exactly "2.0"' };
+    return {
+      kind: 'invalid',
+      id: validId ? (id as RequestId) : null,
+      reason: 'the "jsonrpc" member must be exactly "2.0"',
+    };
   }
   const method = message['method'];
   if (method === undefined) {
-    if (validId && ('result' in message || 'error' in message)) return { kind: 'response', id: id as RequestId };
-    return { kind: 'invalid', id: validId ? (id as RequestId) : null, reason: 'the message has no "method" and is not a response' };
+    if (validId && ('result' in message || 'error' in message))
+      return { kind: 'response', id: id as RequestId };
+    return {
+      kind: 'invalid',
+      id: validId ? (id as RequestId) : null,
+      reason: 'the message has no "method" and is not a response',
+    };
   }
-  if (typeof method !== 'string') return { kind: 'invalid', id: validId ? (id as RequestId) : null, reason: '"method" must be a string' };
+  if (typeof method !== 'string')
+    return {
+      kind: 'invalid',
+      id: validId ? (id as RequestId) : null,
+      reason: '"method" must be a string',
+    };
   const rawParams = message['params'];
-  if (rawParams !== undefined && (typeof rawParams !== 'object' || rawParams === null || Array.isArray(rawParams))) {
-    return { kind: 'invalid', id: validId ? (id as RequestId) : null, reason: '"params" must be an object' };
+  if (
+    rawParams !== undefined &&
+    (typeof rawParams !== 'object' || rawParams === null || Array.isArray(rawParams))
+  ) {
+    return {
+      kind: 'invalid',
+      id: validId ? (id as RequestId) : null,
+      reason: '"params" must be an object',
+    };
   }
   const params = (rawParams ?? {}) as JsonObject;
   if (id === undefined) return { kind: 'notification', method, params };

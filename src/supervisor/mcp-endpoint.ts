@@ -52,8 +52,13 @@ export class McpEndpoint {
   }
 
   handle(request: IncomingRequest, reply: Reply): void {
-    const refused = checkHostAndOrigin(request.headers, this.#options.listenHost, this.#options.allowedOrigins);
-    if (refused !== undefined) return httpError(reply, 403, rpcError(NO_SESSION, `Forbidden: ${refused}`));
+    const refused = checkHostAndOrigin(
+      request.headers,
+      this.#options.listenHost,
+      this.#options.allowedOrigins,
+    );
+    if (refused !== undefined)
+      return httpError(reply, 403, rpcError(NO_SESSION, `Forbidden: ${refused}`));
     switch (request.method) {
       case 'POST':
         return this.#post(request, reply);
@@ -62,31 +67,66 @@ export class McpEndpoint {
       case 'DELETE':
         return this.#delete(request, reply);
       default:
-        return httpError(reply, 405, rpcError(NO_SESSION, `Method ${request.method} is not allowed on /mcp: use POST, GET or DELETE`), {
-          Allow: 'GET, POST, DELETE',
-        });
+        return httpError(
+          reply,
+          405,
+          rpcError(
+            NO_SESSION,
+            `Method ${request.method} is not allowed on /mcp: use POST, GET or DELETE`,
+          ),
+          {
+            Allow: 'GET, POST, DELETE',
+          },
+        );
     }
   }
 
   #post(request: IncomingRequest, reply: Reply): void {
     const contentType = request.headers['content-type'] ?? '';
     if (!contentType.toLowerCase().includes('application/json')) {
-      return httpError(reply, 415, rpcError(NO_SESSION, `Unsupported Media Type: send the JSON-RPC message as Content-Type: application/json (got '${contentType}')`));
+      return httpError(
+        reply,
+        415,
+        rpcError(
+          NO_SESSION,
+          `Unsupported Media Type: send the JSON-RPC message as Content-Type: application/json (got '${contentType}')`,
+        ),
+      );
     }
     const accept = parseAccept(request.headers['accept']);
     if (!accept.json && !accept.sse) {
-      return httpError(reply, 406, rpcError(NO_SESSION, 'Not Acceptable: the client must accept application/json or text/event-stream'));
+      return httpError(
+        reply,
+        406,
+        rpcError(
+          NO_SESSION,
+          'Not Acceptable: the client must accept application/json or text/event-stream',
+        ),
+      );
     }
     let body: unknown;
     try {
       body = JSON.parse(request.body.toString('utf8'));
     } catch (error) {
-      return httpError(reply, 400, rpcError(JsonRpcCode.ParseError, `Parse error: the body is not valid JSON (${(error as Error).message})`));
+      return httpError(
+        reply,
+        400,
+        rpcError(
+          JsonRpcCode.ParseError,
+          `Parse error: the body is not valid JSON (${(error as Error).message})`,
+        ),
+      );
     }
     if (Array.isArray(body)) return this.#batch(request, reply, body);
     const message = classify(body);
     if (message.kind === 'invalid') {
-      return httpError(reply, 400, rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`), {}, message.id);
+      return httpError(
+        reply,
+        400,
+        rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`),
+        {},
+        message.id,
+      );
     }
     if (message.kind === 'request' && message.method === 'initialize') {
       return this.#initialize(message.id, message.params, reply, accept);
@@ -94,27 +134,47 @@ export class McpEndpoint {
     const session = this.#session(request, reply, message.kind === 'request' ? message.id : null);
     if (session === undefined) return;
     if (message.kind !== 'request') {
-      if (message.kind === 'notification') this.#dispatcher.notification(session, message.method, message.params);
+      if (message.kind === 'notification')
+        this.#dispatcher.notification(session, message.method, message.params);
       reply.send(202, {});
       return;
     }
     const streamed = accept.sse && (!accept.json || hasProgressToken(message.params));
-    this.#dispatcher.request(session, message.id, message.method, message.params, streamed ? sseResponder(reply) : jsonResponder(reply, session));
+    this.#dispatcher.request(
+      session,
+      message.id,
+      message.method,
+      message.params,
+      streamed ? sseResponder(reply) : jsonResponder(reply, session),
+    );
   }
 
   /** JSON-RPC batches exist in 2025-03-26 only; they are answered as one JSON array. */
   #batch(request: IncomingRequest, reply: Reply, items: unknown[]): void {
-    if (items.length === 0) return httpError(reply, 400, rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: an empty batch'));
+    if (items.length === 0)
+      return httpError(
+        reply,
+        400,
+        rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: an empty batch'),
+      );
     const messages = items.map(classify);
     if (messages.some((m) => m.kind === 'request' && m.method === 'initialize')) {
-      return httpError(reply, 400, rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: initialize must not be part of a batch'));
+      return httpError(
+        reply,
+        400,
+        rpcError(
+          JsonRpcCode.InvalidRequest,
+          'Invalid Request: initialize must not be part of a batch',
+        ),
+      );
     }
     const session = this.#session(request, reply, null);
     if (session === undefined) return;
     const answers: string[] = [];
     let waiting = messages.filter((m) => m.kind === 'request' || m.kind === 'invalid').length;
     if (waiting === 0) {
-      for (const m of messages) if (m.kind === 'notification') this.#dispatcher.notification(session, m.method, m.params);
+      for (const m of messages)
+        if (m.kind === 'notification') this.#dispatcher.notification(session, m.method, m.params);
       reply.send(202, {});
       return;
     }
@@ -137,7 +197,12 @@ export class McpEndpoint {
         this.#dispatcher.notification(session, message.method, message.params);
         return;
       case 'invalid':
-        collect(errorFrame(message.id, rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`)));
+        collect(
+          errorFrame(
+            message.id,
+            rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`),
+          ),
+        );
         return;
       case 'response':
         return;
@@ -158,12 +223,23 @@ export class McpEndpoint {
 
   #get(request: IncomingRequest, reply: Reply): void {
     if (!parseAccept(request.headers['accept']).sse) {
-      return httpError(reply, 406, rpcError(NO_SESSION, 'Not Acceptable: the GET stream needs Accept: text/event-stream'));
+      return httpError(
+        reply,
+        406,
+        rpcError(NO_SESSION, 'Not Acceptable: the GET stream needs Accept: text/event-stream'),
+      );
     }
     const session = this.#session(request, reply, null);
     if (session === undefined) return;
     if (session.channel !== undefined && !session.channel.closed) {
-      return httpError(reply, 409, rpcError(NO_SESSION, 'Conflict: this session already has an open GET stream; only one is allowed'));
+      return httpError(
+        reply,
+        409,
+        rpcError(
+          NO_SESSION,
+          'Conflict: this session already has an open GET stream; only one is allowed',
+        ),
+      );
     }
     const stream = reply.stream({ ...SSE_HEADERS, 'Mcp-Session-Id': session.id });
     const channel = sseChannel(stream);
@@ -184,20 +260,51 @@ export class McpEndpoint {
   }
 
   /** The request's session, or undefined after answering 400/404 for a missing/unknown one. */
-  #session(request: IncomingRequest, reply: Reply, id: string | number | null): Session | undefined {
+  #session(
+    request: IncomingRequest,
+    reply: Reply,
+    id: string | number | null,
+  ): Session | undefined {
     const sessionId = request.headers['mcp-session-id'];
     if (sessionId === undefined || sessionId === '') {
-      httpError(reply, 400, rpcError(NO_SESSION, 'Bad Request: Mcp-Session-Id header is required; send initialize first to get one'), {}, id);
+      httpError(
+        reply,
+        400,
+        rpcError(
+          NO_SESSION,
+          'Bad Request: Mcp-Session-Id header is required; send initialize first to get one',
+        ),
+        {},
+        id,
+      );
       return undefined;
     }
     const session = this.#sessions.get(sessionId);
     if (session === undefined) {
-      httpError(reply, 404, rpcError(UNKNOWN_SESSION, 'Session not found: it ended or never existed; send initialize to start a new one'), {}, id);
+      httpError(
+        reply,
+        404,
+        rpcError(
+          UNKNOWN_SESSION,
+          'Session not found: it ended or never existed; send initialize to start a new one',
+        ),
+        {},
+        id,
+      );
       return undefined;
     }
     const version = request.headers['mcp-protocol-version'];
     if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      httpError(reply, 400, rpcError(NO_SESSION, `Bad Request: unsupported MCP-Protocol-Version '${version}' (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`), {}, id);
+      httpError(
+        reply,
+        400,
+        rpcError(
+          NO_SESSION,
+          `Bad Request: unsupported MCP-Protocol-Version '${version}' (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+        ),
+        {},
+        id,
+      );
       return undefined;
     }
     session.lastSeen = Date.now();

@@ -34,7 +34,11 @@ export function checkHostAndOrigin(
   if (allowedOrigins.includes(origin)) return undefined;
   try {
     const url = new URL(origin);
-    if ((url.protocol === 'http:' || url.protocol === 'https:') && LOCAL_HOSTNAMES.has(url.hostname)) return undefined;
+    if (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      LOCAL_HOSTNAMES.has(url.hostname)
+    )
+      return undefined;
   } catch {
     // "null" and other opaque origins fall through to the refusal.
   }

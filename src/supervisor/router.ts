@@ -26,6 +26,9 @@ export function shardFor(serverId: string, shardCount: number): number {
 }
 
 /** The routing table for a set of servers: server id → shard index. */
-export function assignShards(serverIds: readonly string[], shardCount: number): Map<string, number> {
+export function assignShards(
+  serverIds: readonly string[],
+  shardCount: number,
+): Map<string, number> {
   return new Map(serverIds.map((id) => [id, shardFor(id, shardCount)]));
 }

@@ -19,11 +19,16 @@ export class ServerStates {
   readonly #settled = new Set<string>();
 
   constructor(serverIds: readonly string[]) {
-    for (const id of serverIds) this.#states.set(id, { state: 'starting', restarts: 0, since: Date.now() });
+    for (const id of serverIds)
+      this.#states.set(id, { state: 'starting', restarts: 0, since: Date.now() });
   }
 
   update(message: ServerStateMessage): void {
-    const status: ServerStatus = { state: message.state, restarts: message.restarts, since: Date.now() };
+    const status: ServerStatus = {
+      state: message.state,
+      restarts: message.restarts,
+      since: Date.now(),
+    };
     if (message.error !== undefined) status.error = message.error;
     if (message.pid !== undefined) status.pid = message.pid;
     this.#states.set(message.server, status);

@@ -8,7 +8,16 @@ import { randomBytes } from 'node:crypto';
 import type { JsonObject, RequestId } from '../shared/json.js';
 
 /** Log levels of MCP (RFC 5424), least severe first. */
-export const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'] as const;
+export const LOG_LEVELS = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function logLevelRank(level: string): number {
@@ -40,7 +49,12 @@ export class Session {
   /** The client's in-flight requests: request id key → call id. */
   readonly calls = new Map<string, number>();
 
-  constructor(protocolVersion: string, clientInfo: JsonObject, clientCapabilities: JsonObject, profile: string) {
+  constructor(
+    protocolVersion: string,
+    clientInfo: JsonObject,
+    clientCapabilities: JsonObject,
+    profile: string,
+  ) {
     // 128 random bits, visible ASCII only (the spec's rule for session ids).
     this.id = randomBytes(16).toString('base64url');
     this.protocolVersion = protocolVersion;
@@ -56,7 +70,8 @@ export class Session {
 
   /** Sends a notification on the session's channel; false when the client has none. */
   notify(method: string, params?: JsonObject): boolean {
-    const message = params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    const message =
+      params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
     return this.sendFrame(JSON.stringify(message));
   }
 

@@ -129,7 +129,11 @@ export class ShardPool {
         ok: false,
         error: this.#stopping
           ? directorError(DirectorErrorCode.ShuttingDown, 'MCP Director is shutting down')
-          : directorError(DirectorErrorCode.BackendUnavailable, `Server '${server}' is not available: its worker is restarting`, { server }),
+          : directorError(
+              DirectorErrorCode.BackendUnavailable,
+              `Server '${server}' is not available: its worker is restarting`,
+              { server },
+            ),
       });
       return callId;
     }
@@ -144,7 +148,8 @@ export class ShardPool {
     const pending = this.#pending.get(callId);
     if (pending === undefined) return;
     this.#pending.delete(callId);
-    const message: SupervisorMessage = reason === undefined ? { type: 'cancel', callId } : { type: 'cancel', callId, reason };
+    const message: SupervisorMessage =
+      reason === undefined ? { type: 'cancel', callId } : { type: 'cancel', callId, reason };
     this.#shards[pending.shard]?.link?.send(message);
   }
 
@@ -165,7 +170,7 @@ export class ShardPool {
     const ready = new Promise<void>((resolve) => (readyResolve = resolve));
     shard.link = createLink<SupervisorMessage, WorkerMessage>(port1, (message) => {
       if (message.type === 'ready') readyResolve();
-      else this.#onWorkerMessage(shard, message);
+      else this.#onWorkerMessage(message);
     });
     const input: ShardTaskInput = {
       protocolVersion: THREAD_PROTOCOL_VERSION,
@@ -184,7 +189,7 @@ export class ShardPool {
     return Promise.race([ready, task]);
   }
 
-  #onWorkerMessage(shard: Shard, message: WorkerMessage): void {
+  #onWorkerMessage(message: WorkerMessage): void {
     switch (message.type) {
       case 'reply': {
         const pending = this.#pending.get(message.callId);
@@ -197,7 +202,10 @@ export class ShardPool {
         this.#pending.get(message.callId)?.handlers.progress(message.params);
         return;
       case 'server-state':
-        if (message.pid !== undefined && (message.state === 'ready' || message.state === 'starting')) {
+        if (
+          message.pid !== undefined &&
+          (message.state === 'ready' || message.state === 'starting')
+        ) {
           this.#pids.set(message.server, message.pid);
         } else if (message.state === 'stopped' || message.state === 'failed') {
           this.#pids.delete(message.server);
@@ -216,7 +224,6 @@ export class ShardPool {
       default:
         assertNever(message);
     }
-    void shard;
   }
 
   #onShardEnded(shard: Shard, error: unknown): void {
@@ -224,7 +231,8 @@ export class ShardPool {
     shard.link = undefined;
     if (this.#stopping) return;
     // The task only returns after `stop`; anything else is a crash of the thread.
-    const reason = error instanceof Error ? error.message : String(error ?? 'the shard task returned');
+    const reason =
+      error instanceof Error ? error.message : String(error ?? 'the shard task returned');
     log.error(`shard ${shard.index} died: ${reason}; failing its calls and restarting it`);
     for (const [callId, pending] of this.#pending) {
       if (pending.shard !== shard.index) continue;
@@ -243,7 +251,13 @@ export class ShardPool {
     const serverIds = shard.servers.map((s) => s.id);
     this.#killOrphans(serverIds);
     for (const server of serverIds) {
-      this.#events.serverState({ type: 'server-state', server, state: 'restarting', restarts: shard.restarts, error: `worker thread died: ${reason}` });
+      this.#events.serverState({
+        type: 'server-state',
+        server,
+        state: 'restarting',
+        restarts: shard.restarts,
+        error: `worker thread died: ${reason}`,
+      });
     }
     shard.restarts++;
     const delay = Math.min(30_000, 250 * 2 ** Math.min(shard.restarts, 7));

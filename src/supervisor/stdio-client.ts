@@ -39,13 +39,26 @@ export function serveStdioClient(
     try {
       body = JSON.parse(line);
     } catch (error) {
-      write(errorFrame(null, rpcError(JsonRpcCode.ParseError, `Parse error: the line is not valid JSON (${(error as Error).message})`)));
+      write(
+        errorFrame(
+          null,
+          rpcError(
+            JsonRpcCode.ParseError,
+            `Parse error: the line is not valid JSON (${(error as Error).message})`,
+          ),
+        ),
+      );
       return;
     }
     const message = classify(body);
     switch (message.kind) {
       case 'invalid':
-        write(errorFrame(message.id, rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`)));
+        write(
+          errorFrame(
+            message.id,
+            rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`),
+          ),
+        );
         return;
       case 'response':
         return;
@@ -61,9 +74,17 @@ export function serveStdioClient(
           sessions.add(session);
           write(resultFrame(message.id, JSON.stringify(started.result)));
         } else if (session === undefined) {
-          write(errorFrame(message.id, rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: send initialize first')));
+          write(
+            errorFrame(
+              message.id,
+              rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: send initialize first'),
+            ),
+          );
         } else {
-          dispatcher.request(session, message.id, message.method, message.params, { respond: write, notify: write });
+          dispatcher.request(session, message.id, message.method, message.params, {
+            respond: write,
+            notify: write,
+          });
         }
     }
   });

@@ -15,7 +15,10 @@ import {
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as TransportV2,
+} from '@modelcontextprotocol/client';
 import { eventually, fixture, startDaemon } from '../helpers/daemon.js';
 import type { Daemon } from '../helpers/daemon.js';
 
@@ -70,9 +73,14 @@ describe('MCP Director end to end', () => {
   });
 
   test('backends are spread over two shards', async () => {
-    const body = (await (await fetch(`${daemon.base}/api/servers`)).json()) as { servers: Array<{ id: string; shard: number; state: string }> };
+    const body = (await (await fetch(`${daemon.base}/api/servers`)).json()) as {
+      servers: Array<{ id: string; shard: number; state: string }>;
+    };
     assert.deepEqual(new Set(body.servers.map((s) => s.shard)), new Set([0, 1]));
-    assert.ok(body.servers.every((s) => s.state === 'ready'), JSON.stringify(body.servers));
+    assert.ok(
+      body.servers.every((s) => s.state === 'ready'),
+      JSON.stringify(body.servers),
+    );
   });
 
   test('lists every backend tool under its exposed name, page by page', async () => {
@@ -80,11 +88,27 @@ describe('MCP Director end to end', () => {
     const names = tools.map((t) => t.name);
     assert.equal(new Set(names).size, names.length, 'no duplicates');
     // Prefix = server id by default, a custom prefix, and no prefix.
-    for (const name of ['echo__echo', 'echo__add', 'custom__echo', 'custom__whoami', 'tool_000', 'tool_024', 'whoami']) {
+    for (const name of [
+      'echo__echo',
+      'echo__add',
+      'custom__echo',
+      'custom__whoami',
+      'tool_000',
+      'tool_024',
+      'whoami',
+    ]) {
       assert.ok(names.includes(name), `${name} is listed`);
     }
-    assert.equal(names.filter((n) => n.startsWith('tool_')).length, 25, 'backend pagination was followed to the end');
-    assert.equal(pages, Math.ceil(names.length / 10), 'the director pages its own list by pageSize');
+    assert.equal(
+      names.filter((n) => n.startsWith('tool_')).length,
+      25,
+      'backend pagination was followed to the end',
+    );
+    assert.equal(
+      pages,
+      Math.ceil(names.length / 10),
+      'the director pages its own list by pageSize',
+    );
     const echo = tools.find((t) => t.name === 'echo__echo');
     assert.equal(echo?.inputSchema.type, 'object', 'schemas pass through');
   });
@@ -92,14 +116,26 @@ describe('MCP Director end to end', () => {
   test('a name collision keeps the first server in config order and is reported', async () => {
     const result = await client.callTool({ name: 'whoami', arguments: {} });
     assert.equal(textOf(result), 'first');
-    const body = (await (await fetch(`${daemon.base}/api/servers`)).json()) as { collisions: Array<{ name: string; kept: string; dropped: string }> };
-    assert.ok(body.collisions.some((c) => c.name === 'whoami' && c.kept === 'first' && c.dropped === 'clash'));
+    const body = (await (await fetch(`${daemon.base}/api/servers`)).json()) as {
+      collisions: Array<{ name: string; kept: string; dropped: string }>;
+    };
+    assert.ok(
+      body.collisions.some(
+        (c) => c.name === 'whoami' && c.kept === 'first' && c.dropped === 'clash',
+      ),
+    );
     assert.match(daemon.stderr(), /name collision: tool 'whoami' of server 'clash' is hidden/);
   });
 
   test('calls reach the right backend across shards', async () => {
-    assert.equal(textOf(await client.callTool({ name: 'echo__echo', arguments: { text: 'hi' } })), 'hi');
-    assert.equal(textOf(await client.callTool({ name: 'custom__whoami', arguments: {} })), 'second');
+    assert.equal(
+      textOf(await client.callTool({ name: 'echo__echo', arguments: { text: 'hi' } })),
+      'hi',
+    );
+    assert.equal(
+      textOf(await client.callTool({ name: 'custom__whoami', arguments: {} })),
+      'second',
+    );
     assert.equal(textOf(await client.callTool({ name: 'tool_003', arguments: {} })), 'tool_003');
     const sum = await client.callTool({ name: 'echo__add', arguments: { a: 2, b: 40 } });
     assert.deepEqual(sum.structuredContent, { sum: 42 });
@@ -108,20 +144,33 @@ describe('MCP Director end to end', () => {
   });
 
   test('an unknown tool is a JSON-RPC invalid-params error', async () => {
-    await assert.rejects(client.callTool({ name: 'nope__nothing', arguments: {} }), (error: { code?: number; message?: string }) => {
-      assert.equal(error.code, -32602);
-      assert.match(String(error.message), /Unknown tool: nope__nothing/);
-      return true;
-    });
+    await assert.rejects(
+      client.callTool({ name: 'nope__nothing', arguments: {} }),
+      (error: { code?: number; message?: string }) => {
+        assert.equal(error.code, -32602);
+        assert.match(String(error.message), /Unknown tool: nope__nothing/);
+        return true;
+      },
+    );
   });
 
   test('progress arrives with the exact token the client sent', async () => {
     // A client of its own: replacing the progress handler disables the SDK's onprogress.
     const raw = await connectV1('progress-raw');
     const seen: unknown[] = [];
-    raw.setNotificationHandler(ProgressNotificationSchema, (n) => void seen.push(n.params.progressToken));
+    raw.setNotificationHandler(
+      ProgressNotificationSchema,
+      (n) => void seen.push(n.params.progressToken),
+    );
     const result = await raw.request(
-      { method: 'tools/call', params: { name: 'echo__progress', arguments: { steps: 3, delayMs: 5 }, _meta: { progressToken: 'my-token-7' } } },
+      {
+        method: 'tools/call',
+        params: {
+          name: 'echo__progress',
+          arguments: { steps: 3, delayMs: 5 },
+          _meta: { progressToken: 'my-token-7' },
+        },
+      },
       CallToolResultSchema,
     );
     assert.equal(textOf(result), 'done 3');
@@ -129,29 +178,52 @@ describe('MCP Director end to end', () => {
     await raw.close();
     // The SDK's own numeric tokens, with onprogress, round-trip too.
     const steps: number[] = [];
-    await client.callTool({ name: 'custom__progress', arguments: { steps: 2 } }, undefined, { onprogress: (p) => void steps.push(p.progress) });
+    await client.callTool({ name: 'custom__progress', arguments: { steps: 2 } }, undefined, {
+      onprogress: (p) => void steps.push(p.progress),
+    });
     assert.deepEqual(steps, [1, 2]);
   });
 
   test('cancellation reaches the backend', async () => {
     const controller = new AbortController();
-    const call = client.callTool({ name: 'echo__slow', arguments: { ms: 10_000 } }, undefined, { signal: controller.signal });
+    const call = client.callTool({ name: 'echo__slow', arguments: { ms: 10_000 } }, undefined, {
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort('changed my mind'), 200);
     await assert.rejects(call);
-    const stats = await eventually(async () => {
-      const s = JSON.parse(textOf(await client.callTool({ name: 'echo__stats', arguments: {} }))) as { cancelled: number };
-      return s.cancelled >= 1 ? s : undefined;
-    }, 5000, 'the backend to count the cancellation');
+    const stats = await eventually(
+      async () => {
+        const s = JSON.parse(
+          textOf(await client.callTool({ name: 'echo__stats', arguments: {} })),
+        ) as { cancelled: number };
+        return s.cancelled >= 1 ? s : undefined;
+      },
+      5000,
+      'the backend to count the cancellation',
+    );
     assert.equal(stats.cancelled, 1);
   });
 
   test('logging: setLevel reaches the backends and messages reach the client', async () => {
     const messages: Array<{ level: string; data: unknown }> = [];
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push(n.params));
+    client.setNotificationHandler(
+      LoggingMessageNotificationSchema,
+      (n) => void messages.push(n.params),
+    );
     await client.setLoggingLevel('warning');
-    await client.callTool({ name: 'echo__log', arguments: { level: 'info', message: 'too quiet' } });
-    await client.callTool({ name: 'echo__log', arguments: { level: 'error', message: 'loud enough' } });
-    await eventually(() => (messages.some((m) => m.data === 'loud enough') ? true : undefined), 5000, 'the error log message');
+    await client.callTool({
+      name: 'echo__log',
+      arguments: { level: 'info', message: 'too quiet' },
+    });
+    await client.callTool({
+      name: 'echo__log',
+      arguments: { level: 'error', message: 'loud enough' },
+    });
+    await eventually(
+      () => (messages.some((m) => m.data === 'loud enough') ? true : undefined),
+      5000,
+      'the error log message',
+    );
     assert.ok(!messages.some((m) => m.data === 'too quiet'), 'below the level is filtered');
   });
 
@@ -162,7 +234,10 @@ describe('MCP Director end to end', () => {
     await eventually(() => (changed > 0 ? true : undefined), 5000, 'tools/list_changed');
     const { tools } = await listAllTools(client);
     assert.ok(tools.some((t) => t.name === 'custom__fresh'));
-    assert.equal(textOf(await client.callTool({ name: 'custom__fresh', arguments: {} })), 'dynamic fresh');
+    assert.equal(
+      textOf(await client.callTool({ name: 'custom__fresh', arguments: {} })),
+      'dynamic fresh',
+    );
   });
 
   test('resources: read, templates, subscribe and updated', async () => {
@@ -172,13 +247,23 @@ describe('MCP Director end to end', () => {
     assert.equal((item.contents[0] as { text: string }).text, 'item 42');
     const templates = await client.listResourceTemplates();
     assert.ok(templates.resourceTemplates.some((t) => t.uriTemplate === 'echo://item/{id}'));
-    await assert.rejects(client.readResource({ uri: 'nowhere://x' }), (e: { code?: number }) => e.code === -32002);
+    await assert.rejects(
+      client.readResource({ uri: 'nowhere://x' }),
+      (e: { code?: number }) => e.code === -32002,
+    );
 
     const updated: string[] = [];
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri));
+    client.setNotificationHandler(
+      ResourceUpdatedNotificationSchema,
+      (n) => void updated.push(n.params.uri),
+    );
     await client.subscribeResource({ uri: 'echo://counter' });
     await client.callTool({ name: 'echo__bump', arguments: {} });
-    await eventually(() => (updated.includes('echo://counter') ? true : undefined), 5000, 'resources/updated');
+    await eventually(
+      () => (updated.includes('echo://counter') ? true : undefined),
+      5000,
+      'resources/updated',
+    );
     await client.unsubscribeResource({ uri: 'echo://counter' });
   });
 
@@ -187,7 +272,10 @@ describe('MCP Director end to end', () => {
     assert.ok(prompts.prompts.some((p) => p.name === 'echo__greet'));
     const prompt = await client.getPrompt({ name: 'echo__greet', arguments: { name: 'Ada' } });
     assert.match(JSON.stringify(prompt.messages), /Hello, Ada!/);
-    const completion = await client.complete({ ref: { type: 'ref/prompt', name: 'echo__greet' }, argument: { name: 'name', value: 'al' } });
+    const completion = await client.complete({
+      ref: { type: 'ref/prompt', name: 'echo__greet' },
+      argument: { name: 'name', value: 'al' },
+    });
     assert.deepEqual(completion.completion.values.sort(), ['albert', 'alice']);
   });
 
@@ -205,14 +293,23 @@ describe('MCP Director end to end', () => {
   });
 
   test('every forwarded call is recorded and /api/stats aggregates it', async () => {
-    for (let i = 0; i < 5; i++) await client.callTool({ name: 'custom__echo', arguments: { text: String(i) } });
-    const stats = await eventually(async () => {
-      const body = (await (await fetch(`${daemon.base}/api/stats?server=second`)).json()) as {
-        servers: Array<{ server: string; calls: number; tools: Array<{ tool: string; calls: number; p50Ms: number }> }>;
-      };
-      const echo = body.servers[0]?.tools.find((t) => t.tool === 'echo');
-      return echo !== undefined && echo.calls >= 5 ? body : undefined;
-    }, 5000, 'analytics records');
+    for (let i = 0; i < 5; i++)
+      await client.callTool({ name: 'custom__echo', arguments: { text: String(i) } });
+    const stats = await eventually(
+      async () => {
+        const body = (await (await fetch(`${daemon.base}/api/stats?server=second`)).json()) as {
+          servers: Array<{
+            server: string;
+            calls: number;
+            tools: Array<{ tool: string; calls: number; p50Ms: number }>;
+          }>;
+        };
+        const echo = body.servers[0]?.tools.find((t) => t.tool === 'echo');
+        return echo !== undefined && echo.calls >= 5 ? body : undefined;
+      },
+      5000,
+      'analytics records',
+    );
     assert.equal(stats.servers.length, 1);
     assert.equal(stats.servers[0]?.server, 'second');
   });
@@ -230,7 +327,11 @@ describe('HTTP errors', () => {
   const post = (body: string, headers: Record<string, string> = {}): Promise<Response> =>
     fetch(d.url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream', ...headers },
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        ...headers,
+      },
       body,
     });
   const list = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
@@ -238,7 +339,10 @@ describe('HTTP errors', () => {
   test('missing session id: 400', async () => {
     const response = await post(list);
     assert.equal(response.status, 400);
-    assert.match(((await response.json()) as { error: { message: string } }).error.message, /Mcp-Session-Id header is required/);
+    assert.match(
+      ((await response.json()) as { error: { message: string } }).error.message,
+      /Mcp-Session-Id header is required/,
+    );
   });
 
   test('unknown session id: 404', async () => {
@@ -247,11 +351,25 @@ describe('HTTP errors', () => {
   });
 
   test('a deleted session: 404', async () => {
-    const init = await post(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } }));
+    const init = await post(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-11-25',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '0' },
+        },
+      }),
+    );
     const sessionId = init.headers.get('mcp-session-id') ?? '';
     assert.ok(sessionId.length >= 16);
     assert.equal((await post(list, { 'Mcp-Session-Id': sessionId })).status, 200);
-    const deleted = await fetch(d.url, { method: 'DELETE', headers: { 'Mcp-Session-Id': sessionId } });
+    const deleted = await fetch(d.url, {
+      method: 'DELETE',
+      headers: { 'Mcp-Session-Id': sessionId },
+    });
     assert.equal(deleted.status, 200);
     assert.equal((await post(list, { 'Mcp-Session-Id': sessionId })).status, 404);
   });
@@ -263,7 +381,14 @@ describe('HTTP errors', () => {
   });
 
   test('an oversized body: 413', async () => {
-    const response = await post(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { text: 'x'.repeat(5000) } } }));
+    const response = await post(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'x', arguments: { text: 'x'.repeat(5000) } },
+      }),
+    );
     assert.equal(response.status, 413);
   });
 
@@ -274,9 +399,23 @@ describe('HTTP errors', () => {
   });
 
   test('notifications are accepted with 202', async () => {
-    const init = await post(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } }));
+    const init = await post(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          clientInfo: { name: 'raw', version: '0' },
+        },
+      }),
+    );
     const sessionId = init.headers.get('mcp-session-id') ?? '';
-    const response = await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), { 'Mcp-Session-Id': sessionId });
+    const response = await post(
+      JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+      { 'Mcp-Session-Id': sessionId },
+    );
     assert.equal(response.status, 202);
   });
 });

@@ -12,7 +12,9 @@ import { alive, eventually, fixture, startDaemon } from '../helpers/daemon.js';
 import type { Daemon } from '../helpers/daemon.js';
 
 function textOf(result: unknown): string {
-  return (result as { content: Array<{ text?: string }> }).content.map((c) => c.text ?? '').join('');
+  return (result as { content: Array<{ text?: string }> }).content
+    .map((c) => c.text ?? '')
+    .join('');
 }
 
 async function connect(url: string): Promise<Client> {
@@ -65,11 +67,14 @@ describe('backend failures', () => {
 
   test('a backend that exits mid-call: the call gets a clear error, the backend restarts', async () => {
     const before = await health(daemon);
-    await assert.rejects(client.callTool({ name: 'crash__crash', arguments: {} }), (error: { code?: number; message?: string }) => {
-      assert.equal(error.code, -31003);
-      assert.match(String(error.message), /crash/);
-      return true;
-    });
+    await assert.rejects(
+      client.callTool({ name: 'crash__crash', arguments: {} }),
+      (error: { code?: number; message?: string }) => {
+        assert.equal(error.code, -31003);
+        assert.match(String(error.message), /crash/);
+        return true;
+      },
+    );
     const pong = await eventually(
       async () => {
         try {
@@ -83,9 +88,14 @@ describe('backend failures', () => {
     );
     assert.equal(pong, 'pong');
     const afterHealth = await health(daemon);
-    assert.ok((afterHealth.servers['crash']?.restarts ?? 0) > (before.servers['crash']?.restarts ?? 0));
+    assert.ok(
+      (afterHealth.servers['crash']?.restarts ?? 0) > (before.servers['crash']?.restarts ?? 0),
+    );
     // Other backends never noticed.
-    assert.equal(textOf(await client.callTool({ name: 'echo__echo', arguments: { text: 'still here' } })), 'still here');
+    assert.equal(
+      textOf(await client.callTool({ name: 'echo__echo', arguments: { text: 'still here' } })),
+      'still here',
+    );
   });
 });
 
@@ -99,7 +109,10 @@ describe('stopping', () => {
     });
     const servers = (await health(daemon)).servers;
     const pids = [servers['polite']?.pid, servers['stubborn']?.pid];
-    assert.ok(pids.every((pid) => typeof pid === 'number' && alive(pid)), JSON.stringify(servers));
+    assert.ok(
+      pids.every((pid) => typeof pid === 'number' && alive(pid)),
+      JSON.stringify(servers),
+    );
     const code = await daemon.stop('SIGTERM');
     assert.equal(code, 0);
     for (const pid of pids) assert.equal(alive(pid as number), false, `process ${pid} is gone`);
@@ -114,7 +127,10 @@ describe('stopping', () => {
     });
     const first = await startDaemon({ listen: { port }, mcpServers: {} });
     try {
-      await assert.rejects(startDaemon({ listen: { port }, mcpServers: {} }), /already served by another process/);
+      await assert.rejects(
+        startDaemon({ listen: { port }, mcpServers: {} }),
+        /already served by another process/,
+      );
     } finally {
       await first.stop();
     }

@@ -15,7 +15,13 @@ import { CLI, alive, eventually, fixture } from '../helpers/daemon.js';
 test('an SDK client launches the daemon over stdio, lists and calls; closing stdin stops everything', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mcpd-stdio-'));
   const configPath = join(dir, 'config.json');
-  writeFileSync(configPath, JSON.stringify({ listen: { port: 0 }, mcpServers: { echo: fixture('echo-server'), crash: fixture('crash-server') } }));
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      listen: { port: 0 },
+      mcpServers: { echo: fixture('echo-server'), crash: fixture('crash-server') },
+    }),
+  );
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [CLI, 'serve', '--config', configPath, '--data-dir', join(dir, 'data')],
@@ -28,7 +34,10 @@ test('an SDK client launches the daemon over stdio, lists and calls; closing std
 
   const tools = await client.listTools();
   const names = tools.tools.map((t) => t.name);
-  assert.ok(names.includes('echo__echo') && names.includes('crash__pid'), 'the first list is complete: backends had started');
+  assert.ok(
+    names.includes('echo__echo') && names.includes('crash__pid'),
+    'the first list is complete: backends had started',
+  );
   const echoed = await client.callTool({ name: 'echo__echo', arguments: { text: 'over stdio' } });
   assert.deepEqual(echoed.content, [{ type: 'text', text: 'over stdio' }]);
   const pidResult = await client.callTool({ name: 'crash__pid', arguments: {} });
@@ -36,5 +45,9 @@ test('an SDK client launches the daemon over stdio, lists and calls; closing std
   assert.ok(alive(backendPid));
 
   await client.close();
-  await eventually(() => (!alive(daemonPid) && !alive(backendPid) ? true : undefined), 15_000, 'the daemon and its backends to exit');
+  await eventually(
+    () => (!alive(daemonPid) && !alive(backendPid) ? true : undefined),
+    15_000,
+    'the daemon and its backends to exit',
+  );
 });

@@ -13,8 +13,16 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 
 /** `node <fixture>` as a config entry, for the fixtures compiled to dist/test/fixtures. */
-export function fixture(name: string, args: string[] = [], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { command: process.execPath, args: [join(REPO_ROOT, 'dist/test/fixtures', `${name}.js`), ...args], ...extra };
+export function fixture(
+  name: string,
+  args: string[] = [],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    command: process.execPath,
+    args: [join(REPO_ROOT, 'dist/test/fixtures', `${name}.js`), ...args],
+    ...extra,
+  };
 }
 
 export interface Daemon {
@@ -37,21 +45,38 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function startDaemon(config: Record<string, unknown>, options: StartOptions = {}): Promise<Daemon> {
+export async function startDaemon(
+  config: Record<string, unknown>,
+  options: StartOptions = {},
+): Promise<Daemon> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpd-test-'));
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({ listen: { port: 0 }, ...config }, null, 2));
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--no-stdio', '--config', configPath, '--data-dir', join(dir, 'data'), ...(options.args ?? [])],
+    [
+      CLI,
+      'serve',
+      '--no-stdio',
+      '--config',
+      configPath,
+      '--data-dir',
+      join(dir, 'data'),
+      ...(options.args ?? []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   const timeoutMs = options.timeoutMs ?? 20_000;
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`daemon did not start within ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`daemon did not start within ${timeoutMs} ms:\n${stderr}`)),
+      timeoutMs,
+    );
     const onData = (): void => {
       const match = /point your MCP client at (\S+)/.exec(stderr);
       if (match?.[1] === undefined) return;
@@ -91,18 +116,24 @@ export async function waitHealthy(base: string, timeoutMs: number): Promise<void
   for (;;) {
     const response = await fetch(`${base}/healthz`).catch(() => undefined);
     if (response?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`/healthz not 200 within ${timeoutMs} ms (last: ${response?.status})`);
+    if (Date.now() > deadline)
+      throw new Error(`/healthz not 200 within ${timeoutMs} ms (last: ${response?.status})`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after the timeout. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

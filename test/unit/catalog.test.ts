@@ -10,7 +10,11 @@ function backend(tools: string[], extra: Partial<BackendCatalog> = {}): BackendC
     protocolVersion: '2025-11-25',
     serverInfo: { name: 'x', version: '1' },
     capabilities: { tools: {} },
-    tools: tools.map((name) => ({ name, inputSchema: { type: 'object' }, 'x-custom': { kept: true } })),
+    tools: tools.map((name) => ({
+      name,
+      inputSchema: { type: 'object' },
+      'x-custom': { kept: true },
+    })),
     prompts: [],
     resources: [],
     resourceTemplates: [],
@@ -25,18 +29,34 @@ function page(catalog: Catalog, cursor?: string): JsonObject {
 }
 
 test('prefixes, custom prefixes and no prefix; unknown fields survive', () => {
-  const catalog = new Catalog([{ id: 'fs', prefix: 'fs' }, { id: 'gh', prefix: 'git' }, { id: 'raw', prefix: '' }], 100);
+  const catalog = new Catalog(
+    [
+      { id: 'fs', prefix: 'fs' },
+      { id: 'gh', prefix: 'git' },
+      { id: 'raw', prefix: '' },
+    ],
+    100,
+  );
   catalog.setBackend('fs', backend(['read']));
   catalog.setBackend('gh', backend(['read']));
   catalog.setBackend('raw', backend(['read']));
   const tools = page(catalog)['tools'] as JsonObject[];
-  assert.deepEqual(tools.map((t) => t['name']), ['fs__read', 'git__read', 'read']);
+  assert.deepEqual(
+    tools.map((t) => t['name']),
+    ['fs__read', 'git__read', 'read'],
+  );
   assert.deepEqual(tools[0]?.['x-custom'], { kept: true });
   assert.deepEqual(catalog.tool('git__read'), { server: 'gh', name: 'read' });
 });
 
 test('a collision keeps the first server in config order, whatever order backends arrive in', () => {
-  const catalog = new Catalog([{ id: 'a', prefix: '' }, { id: 'b', prefix: '' }], 100);
+  const catalog = new Catalog(
+    [
+      { id: 'a', prefix: '' },
+      { id: 'b', prefix: '' },
+    ],
+    100,
+  );
   catalog.setBackend('b', backend(['same']));
   catalog.setBackend('a', backend(['same']));
   assert.deepEqual(catalog.tool('same'), { server: 'a', name: 'same' });
@@ -70,9 +90,20 @@ test('setBackend reports which lists changed', () => {
 });
 
 test('resources route by URI, templates by match, never renamed', () => {
-  const catalog = new Catalog([{ id: 'a', prefix: 'a' }, { id: 'b', prefix: 'b' }], 100);
+  const catalog = new Catalog(
+    [
+      { id: 'a', prefix: 'a' },
+      { id: 'b', prefix: 'b' },
+    ],
+    100,
+  );
   catalog.setBackend('a', backend([], { resources: [{ uri: 'file:///x', name: 'x' }] }));
-  catalog.setBackend('b', backend([], { resourceTemplates: [{ uriTemplate: 'db://{table}/rows{?limit}', name: 'rows' }] }));
+  catalog.setBackend(
+    'b',
+    backend([], {
+      resourceTemplates: [{ uriTemplate: 'db://{table}/rows{?limit}', name: 'rows' }],
+    }),
+  );
   assert.equal(catalog.resourceServer('file:///x'), 'a');
   assert.equal(catalog.resourceServer('db://users/rows?limit=3'), 'b');
   assert.equal(catalog.resourceServer('db://users/more/rows'), undefined);

@@ -11,7 +11,8 @@ test('the same id always lands on the same shard', () => {
 test('servers spread over all shards', () => {
   const counts = [0, 0, 0, 0];
   for (const shard of assignShards(ids, 4).values()) counts[shard] = (counts[shard] ?? 0) + 1;
-  for (const count of counts) assert.ok(count > 60 && count < 140, `balanced enough: ${counts.join(',')}`);
+  for (const count of counts)
+    assert.ok(count > 60 && count < 140, `balanced enough: ${counts.join(',')}`);
 });
 
 test('adding a shard moves only the servers the new shard wins (~1/N)', () => {

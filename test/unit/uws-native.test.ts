@@ -9,10 +9,19 @@ import { loadNativeUws } from '../../src/supervisor/ingress/uws.js';
 
 test('the uWebSockets.js build in use is native, not the JS fallback', () => {
   const build = loadNativeUws();
-  assert.ok(['@btc-vision/uwebsockets.js', '@trufflesuite/uws-js-unofficial'].includes(build.name), build.name);
+  assert.ok(
+    ['@btc-vision/uwebsockets.js', '@trufflesuite/uws-js-unofficial'].includes(build.name),
+    build.name,
+  );
   // A native addon's functions are implemented in C++; the emulation's are JS source.
   assert.match(Function.prototype.toString.call(build.module.App), /\[native code\]/);
   const cached = Object.keys(createRequire(import.meta.url).cache);
-  assert.ok(cached.some((path) => /uws_[a-z0-9]+_[a-z0-9]+_\d+\.node$/.test(path)), 'a uws_*.node addon is loaded');
-  assert.ok(!cached.some((path) => path.includes('uws-js-unofficial/dist/')), 'the JS emulation is not loaded');
+  assert.ok(
+    cached.some((path) => /uws_[a-z0-9]+_[a-z0-9]+_\d+\.node$/.test(path)),
+    'a uws_*.node addon is loaded',
+  );
+  assert.ok(
+    !cached.some((path) => path.includes('uws-js-unofficial/dist/')),
+    'the JS emulation is not loaded',
+  );
 });

@@ -3,7 +3,8 @@
  * with CR or LF is refused, so no payload can inject a frame of its own.
  */
 export function sseMessage(data: string, id?: string): string {
-  if (id !== undefined && /[\r\n]/.test(id)) throw new Error('SSE event id must not contain CR or LF');
+  if (id !== undefined && /[\r\n]/.test(id))
+    throw new Error('SSE event id must not contain CR or LF');
   const idLine = id === undefined ? '' : `id: ${id}\n`;
   // JSON text never holds a raw newline, so the common case is one data line.
   const dataLines = data.includes('\n') ? data.split(/\r?\n/).join('\ndata: ') : data;

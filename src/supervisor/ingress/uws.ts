@@ -150,7 +150,12 @@ export class EventStream {
   #maxQueued: number;
   closed = false;
 
-  constructor(res: HttpResponse, reply: Reply, headers: Record<string, string>, maxQueued = 8 << 20) {
+  constructor(
+    res: HttpResponse,
+    reply: Reply,
+    headers: Record<string, string>,
+    maxQueued = 8 << 20,
+  ) {
     this.#res = res;
     this.#maxQueued = maxQueued;
     reply.onAbort(() => this.#markClosed());
