@@ -4,6 +4,7 @@
  */
 import type { JsonObject, RequestId } from '../shared/json.js';
 import type { WireError } from '../shared/messages.js';
+import { JsonRpcCode, rpcError } from '../shared/errors.js';
 
 export function resultFrame(id: RequestId, resultJson: string): string {
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${resultJson}}`;
@@ -15,6 +16,11 @@ export function errorFrame(id: RequestId | null, error: WireError): string {
 
 export function notificationFrame(method: string, params: JsonObject): string {
   return JSON.stringify({ jsonrpc: '2.0', method, params });
+}
+
+/** The error for a message `classify` found invalid, with its reason. */
+export function invalidRequest(reason: string): WireError {
+  return rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${reason}`);
 }
 
 /** The shape of one incoming JSON-RPC message, classified. */

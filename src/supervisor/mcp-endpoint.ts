@@ -16,7 +16,7 @@ import type { Session, SessionChannel, Sessions } from './sessions.js';
 import type { EventStream } from './ingress/uws.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
-import { classify, errorFrame, resultFrame } from './jsonrpc.js';
+import { classify, errorFrame, invalidRequest, resultFrame } from './jsonrpc.js';
 import type { IncomingMessage } from './jsonrpc.js';
 import { checkHostAndOrigin } from './origin.js';
 
@@ -120,13 +120,7 @@ export class McpEndpoint {
     if (Array.isArray(body)) return this.#batch(request, reply, body);
     const message = classify(body);
     if (message.kind === 'invalid') {
-      return httpError(
-        reply,
-        400,
-        rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`),
-        {},
-        message.id,
-      );
+      return httpError(reply, 400, invalidRequest(message.reason), {}, message.id);
     }
     if (message.kind === 'request' && message.method === 'initialize') {
       return this.#initialize(message.id, message.params, reply, accept);
@@ -197,12 +191,7 @@ export class McpEndpoint {
         this.#dispatcher.notification(session, message.method, message.params);
         return;
       case 'invalid':
-        collect(
-          errorFrame(
-            message.id,
-            rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`),
-          ),
-        );
+        collect(errorFrame(message.id, invalidRequest(message.reason)));
         return;
       case 'response':
         return;

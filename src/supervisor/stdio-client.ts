@@ -9,7 +9,7 @@ import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import type { Dispatcher } from './dispatch.js';
 import { initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
-import { classify, errorFrame, resultFrame } from './jsonrpc.js';
+import { classify, errorFrame, invalidRequest, resultFrame } from './jsonrpc.js';
 import type { Session, Sessions } from './sessions.js';
 
 /** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
@@ -53,12 +53,7 @@ export function serveStdioClient(
     const message = classify(body);
     switch (message.kind) {
       case 'invalid':
-        write(
-          errorFrame(
-            message.id,
-            rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${message.reason}`),
-          ),
-        );
+        write(errorFrame(message.id, invalidRequest(message.reason)));
         return;
       case 'response':
         return;

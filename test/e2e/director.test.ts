@@ -335,6 +335,14 @@ describe('HTTP errors', () => {
       body,
     });
   const list = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+  const initialize = async (protocolVersion: string): Promise<string> => {
+    const params = { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '0' } };
+    const init = await post(
+      JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params }),
+    );
+    assert.equal(init.status, 200);
+    return init.headers.get('mcp-session-id') ?? '';
+  };
 
   test('missing session id: 400', async () => {
     const response = await post(list);
@@ -351,19 +359,7 @@ describe('HTTP errors', () => {
   });
 
   test('a deleted session: 404', async () => {
-    const init = await post(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '0' },
-        },
-      }),
-    );
-    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    const sessionId = await initialize('2025-11-25');
     assert.ok(sessionId.length >= 16);
     assert.equal((await post(list, { 'Mcp-Session-Id': sessionId })).status, 200);
     const deleted = await fetch(d.url, {
@@ -399,19 +395,7 @@ describe('HTTP errors', () => {
   });
 
   test('notifications are accepted with 202', async () => {
-    const init = await post(
-      JSON.stringify({
-        jsonrpc: '2.0',
-        id: 0,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '0' },
-        },
-      }),
-    );
-    const sessionId = init.headers.get('mcp-session-id') ?? '';
+    const sessionId = await initialize('2025-06-18');
     const response = await post(
       JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
       { 'Mcp-Session-Id': sessionId },
