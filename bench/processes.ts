@@ -1,0 +1,185 @@
+/**
+ * Child processes for the benchmark: started in their own process group, awaited by a
+ * readiness line or an HTTP probe, and stopped with their whole tree — including
+ * grandchildren that a daemon started in process groups of their own (stdio backends are
+ * spawned detached), which killing the daemon's group alone would orphan.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { request } from 'undici';
+
+export interface StartOptions {
+  command: string;
+  args: string[];
+  cwd?: string;
+  /** Resolve once stdout or stderr matches this; the first capture group is returned. */
+  readyLine?: RegExp;
+  timeoutMs: number;
+}
+
+export interface Started {
+  child: ChildProcess;
+  pid: number;
+  /** The readiness line's first capture group, or '' without `readyLine`. */
+  ready: string;
+  /** The last lines the process wrote (stdout and stderr), for failure reports. */
+  tail(): string;
+  exited(): boolean;
+  /** SIGTERM to the group, SIGKILL after `graceMs`, then any descendant left over. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const TAIL_CHARS = 4000;
+
+export async function startProcess(options: StartOptions): Promise<Started> {
+  const child = spawn(options.command, options.args, {
+    cwd: options.cwd,
+    detached: true, // own process group, so stop() reaches everything it spawned in it
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${options.command}`);
+  let output = '';
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let hasExited = false;
+  void exit.then(() => (hasExited = true));
+
+  const ready = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`not ready within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
+    const onOutput = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-TAIL_CHARS);
+      const match = options.readyLine?.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1] ?? '');
+      }
+    };
+    child.stdout?.on('data', onOutput);
+    child.stderr?.on('data', onOutput);
+    if (options.readyLine === undefined) {
+      clearTimeout(timer);
+      resolve('');
+    }
+    void exit.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`exited (code ${child.exitCode}, signal ${child.signalCode}) before ready`));
+    });
+  }).catch(async (error: unknown) => {
+    await stopTree(pid, exit, 2000);
+    throw new Error(`${(error as Error).message}; output:\n${output}`);
+  });
+
+  return {
+    child,
+    pid,
+    ready,
+    tail: () => output,
+    exited: () => hasExited,
+    stop: (graceMs = 5000) => stopTree(pid, exit, graceMs),
+  };
+}
+
+async function stopTree(pid: number, exit: Promise<void>, graceMs: number): Promise<void> {
+  const tree = descendants(pid);
+  signalGroup(pid, 'SIGTERM');
+  const stopped = await Promise.race([
+    exit.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs)),
+  ]);
+  if (!stopped) {
+    signalGroup(pid, 'SIGKILL');
+    await Promise.race([exit, new Promise((resolve) => setTimeout(resolve, 1000))]);
+  }
+  // A daemon stops its own backends on SIGTERM; whatever it left is killed here, by pid.
+  for (const orphan of [...tree, ...descendants(pid)]) {
+    signalGroup(orphan, 'SIGKILL');
+    signal(orphan, 'SIGKILL');
+  }
+}
+
+function signalGroup(pid: number, name: NodeJS.Signals): void {
+  signal(-pid, name);
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+/** Every live descendant of `root` (Linux /proc; empty elsewhere). */
+export function descendants(root: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const entry of entries) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // The command name may contain spaces and parentheses: fields resume after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const parent = Number(fields[1]);
+    const list = children.get(parent) ?? [];
+    list.push(Number(entry));
+    children.set(parent, list);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.pop()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** A port nobody listens on now (uWS binds with SO_REUSEPORT, so a busy port would be shared). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `GET url` until it answers 200; fails early if `started` exits. */
+export async function waitForHttp200(
+  url: string,
+  timeoutMs: number,
+  started: Started,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    if (started.exited()) throw new Error(`exited before ${url} answered 200`);
+    try {
+      const response = await request(url, { headersTimeout: 2000, bodyTimeout: 2000 });
+      await response.body.dump();
+      if (response.statusCode === 200) return;
+      last = `HTTP ${response.statusCode}`;
+    } catch (error) {
+      last = (error as { code?: string }).code ?? (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
+}
