@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: measures, one after the other, the driver's ceiling (noop), the echo
  * fixture served directly by the SDK over Streamable HTTP (direct), and MCP Director in
- * front of the same fixture over stdio (director), with the same load settings, then
+ * front of the same fixture over stdio (director) and of an SDK-free NDJSON echo server
+ * (director-bare: the router's own cost), with the same load settings, then
  * prints one table and the ratios. Every system gets a free port on 127.0.0.1, a hard
  * time limit, and is stopped with its whole process tree, also on failure and Ctrl-C.
  *
  *   node dist/bench/run.js [--duration 10] [--warmup 3] [--connections 16] [--threads 2]
- *                          [--pipelining 1] [--engine raw|undici] [--only noop,direct,director]
+ *                          [--pipelining 1] [--engine raw|undici] [--only noop,direct,director,director-bare]
  *                          [--rounds 1]
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { freePort, startProcess, waitForHttp200 } from './processes.js';
 import type { Started } from './processes.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SYSTEMS = ['noop', 'direct', 'director'] as const;
+const SYSTEMS = ['noop', 'direct', 'director', 'director-bare'] as const;
 type SystemName = (typeof SYSTEMS)[number];
 
 /** How long a system may take to start and become ready. */
@@ -66,12 +67,16 @@ async function startDirect(): Promise<SystemUnderTest> {
   return { url: started.ready, tool: 'echo', started };
 }
 
-async function startDirector(): Promise<SystemUnderTest> {
+/**
+ * MCP Director in front of a stdio echo backend: the SDK-built fixture that `direct` serves
+ * (`director`), or the SDK-free NDJSON server, which shows the router's own cost (`director-bare`).
+ */
+async function startDirector(backend: string): Promise<SystemUnderTest> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpd-bench-'));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   try {
     const configPath = join(dir, 'config.json');
-    const echoServer = join(REPO_ROOT, 'dist/test/fixtures/echo-server.js');
+    const echoServer = join(REPO_ROOT, backend);
     const config = { mcpServers: { echo: { command: process.execPath, args: [echoServer] } } };
     writeFileSync(configPath, JSON.stringify(config, null, 2));
     const port = await freePort();
@@ -107,7 +112,8 @@ async function startDirector(): Promise<SystemUnderTest> {
 const starters: Record<SystemName, () => Promise<SystemUnderTest>> = {
   noop: startNoop,
   direct: startDirect,
-  director: startDirector,
+  director: () => startDirector('dist/test/fixtures/echo-server.js'),
+  'director-bare': () => startDirector('dist/bench/ndjson-echo-server.js'),
 };
 
 type Outcome = { system: SystemName; result: LoadResult } | { system: SystemName; error: string };
@@ -245,6 +251,7 @@ function printTable(rows: SystemRow[], rounds: number): void {
   };
   ratio('director', 'direct');
   ratio('director', 'noop');
+  ratio('director-bare', 'noop');
   ratio('direct', 'noop');
   if (ratios.length > 0) process.stdout.write(`\nratios: ${ratios.join('   ')}\n`);
 
