@@ -1,10 +1,10 @@
 /**
  * Appends one analytics record per forwarded call (DESIGN.md §3.5) through the shard's
- * analytics store. Recording never waits on the disk: records are buffered briefly and
- * handed to the store together, whose un-awaited puts lmdb-js commits as one transaction.
+ * analytics store. Recording never waits on the disk: the store buffers records and writes
+ * them in batches.
  */
 import type { AnalyticsStore } from '../shared/analytics/store.js';
-import type { CallRecord, CallStatus } from '../shared/analytics/types.js';
+import type { CallStatus } from '../shared/analytics/types.js';
 import type { CallContext, CallMessage, WireError } from '../shared/messages.js';
 
 /** What the worker knows of a call when it arrives. */
@@ -21,18 +21,8 @@ export interface CallFacts {
   bytesIn: number;
 }
 
-/**
- * Records wait this long and go to the store together: lmdb-js commits the puts of one
- * turn as one transaction, and a commit costs far more than a put. Measured on the shard
- * with a bare NDJSON backend, 16 calls in flight (2 busy cores): 10.7k calls/s without
- * analytics, 5.7k with one put per call, 9–11k with 50 ms batches (as without).
- */
-const RECORD_BATCH_MS = 50;
-
 export class CallRecorder {
   readonly #store: AnalyticsStore | null;
-  #pending: CallRecord[] = [];
-  #timer: NodeJS.Timeout | null = null;
 
   /** `store` null: analytics are off and nothing is recorded. */
   constructor(store: AnalyticsStore | null) {
@@ -46,7 +36,7 @@ export class CallRecorder {
   record(call: CallFacts, status: CallStatus, errorCode: number | null, bytesOut: number): void {
     if (this.#store === null) return;
     const { context } = call;
-    this.#pending.push({
+    this.#store.record({
       ts: call.ts,
       profile: context.profile,
       client: context.client,
@@ -61,18 +51,6 @@ export class CallRecorder {
       bytesIn: call.bytesIn,
       bytesOut,
     });
-    if (this.#timer === null) {
-      this.#timer = setTimeout(CallRecorder.#drain, RECORD_BATCH_MS, this);
-      this.#timer.unref();
-    }
-  }
-
-  static #drain(recorder: CallRecorder): void {
-    recorder.#timer = null;
-    const store = recorder.#store;
-    const records = recorder.#pending;
-    recorder.#pending = [];
-    if (store !== null) for (const r of records) store.record(r);
   }
 
   /** Records a call answered with an error before it reached any backend. */
@@ -93,8 +71,6 @@ export class CallRecorder {
   /** Waits for the records written so far to be committed, then closes the store. */
   async close(): Promise<void> {
     if (this.#store === null) return;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    CallRecorder.#drain(this);
     await this.#store.flushed();
     await this.#store.close();
   }

@@ -49,17 +49,18 @@ export interface AnalyticsStore {
   close(): Promise<void>;
 }
 
-/** [ts, writer tag, sequence]: array keys sort element-wise, so time ranges are key ranges. */
-type RecordKey = [number, string, number];
+/**
+ * [bucket start, writer tag, sequence]: array keys sort element-wise, so time ranges are
+ * key ranges. One entry holds every record of one flush whose `ts` falls in that bucket.
+ */
+type BatchKey = [number, string, number];
 
 /**
- * Values are positional arrays, not objects: measured with lmdb-js 3.5.6 on 12-field records,
- * 79 bytes and ~750k decoded/s against 193 bytes and ~190k/s for plain objects (86 bytes and
- * ~420k/s with shared structures, which would also need cross-thread structure updates).
- * The first slot is the format version so later fields can be added without a migration.
+ * A record is a positional array, not an object: measured with lmdb-js 3.5.6 on 12-field
+ * records, 79 bytes and ~750k decoded/s against 193 bytes and ~190k/s for plain objects.
  */
 type StoredRecord = [
-  version: number,
+  ts: number,
   profile: string,
   client: string,
   session: string,
@@ -74,27 +75,43 @@ type StoredRecord = [
   bytesOut: number,
 ];
 
-const FORMAT_VERSION = 1;
+/** The format version first, so later fields can be added without a migration. */
+type StoredBatch = [version: number, ...records: StoredRecord[]];
+
+const FORMAT_VERSION = 2;
+const TS_SLOT = 0;
 const SERVER_SLOT = 4;
 const STATUSES: readonly CallStatus[] = ['ok', 'error', 'timeout', 'cancelled'];
 const STATUS_CODE: Record<CallStatus, number> = { ok: 0, error: 1, timeout: 2, cancelled: 3 };
-/** Keys removed per prune transaction: keeps each write transaction short. */
-const PRUNE_BATCH = 10_000;
+/**
+ * Records wait this long and are written together. One LMDB put per call cost the shard
+ * ~15-20% of its CPU per forwarded call (bench/README.md); one put per flush and bucket
+ * makes analytics nearly free. A crash loses at most this much of the record.
+ */
+const FLUSH_MS = 50;
+/** Records of one flush are grouped per second of `ts`, so a time range maps to key ranges. */
+const BUCKET_MS = 1000;
+/** Entries removed per prune transaction: keeps each write transaction short. */
+const PRUNE_BATCH = 1_000;
 const WRITER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 const log = logger('analytics');
 
 /**
- * A one-element key sorts before every key with that ts (a prefix sorts first), so as a
- * range start it includes `ms` and as a range end it excludes it.
+ * A one-element key sorts before every key with that bucket start (a prefix sorts first),
+ * so as a range start it includes `ms` and as a range end it excludes it.
  */
-function timeBound(ms: number): RecordKey {
-  return [ms] as unknown as RecordKey;
+function keyBound(ms: number): BatchKey {
+  return [ms] as unknown as BatchKey;
+}
+
+function bucketOf(ts: number): number {
+  return Math.floor(ts / BUCKET_MS) * BUCKET_MS;
 }
 
 function encode(r: CallRecord): StoredRecord {
   return [
-    FORMAT_VERSION,
+    r.ts,
     r.profile,
     r.client,
     r.session,
@@ -110,9 +127,9 @@ function encode(r: CallRecord): StoredRecord {
   ];
 }
 
-function decode(ts: number, v: StoredRecord): CallRecord {
+function decode(v: StoredRecord): CallRecord {
   return {
-    ts,
+    ts: v[0],
     profile: v[1],
     client: v[2],
     session: v[3],
@@ -128,6 +145,12 @@ function decode(ts: number, v: StoredRecord): CallRecord {
   };
 }
 
+/** The records of a stored entry, or none if it is not of this format. */
+function recordsOf(value: unknown): StoredRecord[] {
+  if (!Array.isArray(value) || value[0] !== FORMAT_VERSION) return [];
+  return value.slice(1) as StoredRecord[];
+}
+
 /**
  * Opens (creating if needed) the store in `path`, a folder holding `calls.mdb` and its lock
  * file. Every thread of the process may open the same path with its own writerId.
@@ -137,7 +160,7 @@ export function openAnalyticsStore(path: string, options: AnalyticsStoreOptions)
     throw new TypeError('options.writerId must be 1-64 characters of A-Z a-z 0-9 _ . : -');
   }
   mkdirSync(path, { recursive: true });
-  const db: RootDatabase<StoredRecord, RecordKey> = open({
+  const db: RootDatabase<StoredBatch, BatchKey> = open({
     path: join(path, 'calls.mdb'),
     // Values are small arrays of short strings: LZ4 would cost CPU for little gain.
     compression: false,
@@ -158,15 +181,12 @@ class LmdbAnalyticsStore implements AnalyticsStore {
   private recorded = 0;
   private failed = 0;
   private failureLogged = false;
-  /**
-   * lmdb-js returns the same promise for every put of one commit batch: watching each
-   * distinct promise once (not every put) keeps record() to a put and a comparison.
-   */
-  private batch: { commit: Promise<boolean>; size: number } | null = null;
+  private pending: CallRecord[] = [];
+  private timer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
 
   constructor(
-    private readonly db: RootDatabase<StoredRecord, RecordKey>,
+    private readonly db: RootDatabase<StoredBatch, BatchKey>,
     private readonly writer: string,
   ) {
     log.debug(`opened analytics store as ${writer}`);
@@ -177,66 +197,71 @@ class LmdbAnalyticsStore implements AnalyticsStore {
       this.fail(1, 'record after close');
       return;
     }
-    try {
-      const commit = this.db.put([r.ts, this.writer, this.seq++], encode(r));
-      this.recorded += 1;
-      if (commit === this.batch?.commit) {
-        this.batch.size += 1;
-        return;
-      }
-      const batch = { commit, size: 1 };
-      this.batch = batch;
-      commit.then(undefined, (err: unknown) => this.fail(batch.size, err));
-    } catch (err) {
-      // Synchronous failures: the value could not be encoded, or the map is unusable.
-      this.fail(1, err);
+    this.pending.push(r);
+    if (this.timer === null) {
+      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.timer.unref();
     }
   }
 
   async flushed(): Promise<void> {
     if (this.closing !== null) return this.closing;
+    this.flush();
     try {
       await this.db.flushed;
     } catch {
-      // A failed commit is already logged and counted by record(); callers only wait.
+      // A failed commit is already logged and counted by flush(); callers only wait.
     }
   }
 
   stats(query: StatsQuery = {}): StatsReport {
     if (this.closing !== null) throw new Error('analytics store is closed');
     const aggregator = new StatsAggregator();
+    const since = query.sinceMs ?? -Infinity;
+    const until = query.untilMs ?? Infinity;
     // Other threads' commits become visible to this thread's reader only after a reset.
     this.db.resetReadTxn();
     const range = this.db.getRange({
-      ...(query.sinceMs !== undefined && { start: timeBound(query.sinceMs) }),
-      ...(query.untilMs !== undefined && { end: timeBound(query.untilMs) }),
+      ...(query.sinceMs !== undefined && { start: keyBound(bucketOf(query.sinceMs)) }),
+      ...(query.untilMs !== undefined && { end: keyBound(query.untilMs) }),
       // A long scan must not pin one read snapshot (LMDB could not reuse freed pages).
       snapshot: false,
     });
     const server = query.server;
-    for (const { key, value } of range) {
-      if (!Array.isArray(value) || value[0] !== FORMAT_VERSION) continue;
-      if (server !== undefined && value[SERVER_SLOT] !== server) continue;
-      aggregator.add(decode(key[0], value));
+    for (const { value } of range) {
+      for (const record of recordsOf(value)) {
+        const ts = record[TS_SLOT];
+        if (ts < since || ts >= until) continue;
+        if (server !== undefined && record[SERVER_SLOT] !== server) continue;
+        aggregator.add(decode(record));
+      }
     }
     return aggregator.report(query);
   }
 
   async prune(olderThanMs: number): Promise<number> {
+    await this.flushed();
     let removed = 0;
     while (this.closing === null) {
       this.db.resetReadTxn();
-      const keys = [...this.db.getKeys({ end: timeBound(olderThanMs), limit: PRUNE_BATCH })];
+      const keys = [...this.db.getKeys({ end: keyBound(olderThanMs), limit: PRUNE_BATCH })];
       if (keys.length === 0) break;
-      // removeSync inside the transaction reports whether each key still existed, so a
-      // concurrent prune elsewhere cannot make the count lie or this loop spin.
+      // Reads and writes in one write transaction, so a concurrent prune elsewhere sees
+      // this one's result: each record is counted by the prune that removed it.
       const batch = await this.db.transaction(() => {
         let n = 0;
-        for (const key of keys) if (this.db.removeSync(key)) n += 1;
+        for (const key of keys) {
+          const records = recordsOf(this.db.get(key));
+          const kept = records.filter((record) => record[TS_SLOT] >= olderThanMs);
+          n += records.length - kept.length;
+          if (kept.length === 0) this.db.removeSync(key);
+          else if (kept.length < records.length) this.db.putSync(key, [FORMAT_VERSION, ...kept]);
+        }
         return n;
       });
       removed += batch;
-      if (batch === 0 || keys.length < PRUNE_BATCH) break;
+      // The last keys may be partly kept (a bucket straddling the cutoff): then we are done.
+      if (keys.length < PRUNE_BATCH || batch === 0) break;
     }
     return removed;
   }
@@ -246,19 +271,54 @@ class LmdbAnalyticsStore implements AnalyticsStore {
   }
 
   close(): Promise<void> {
+    if (this.closing === null) this.flush();
     this.closing ??= (async () => {
       try {
         await this.db.flushed;
       } catch {
         // Already counted; closing must still release the environment.
       }
-      // A put that throws (e.g. an unencodable key) may already have scheduled a batch start
-      // for the next turn; closing first makes it throw "environment is already closed"
-      // uncaught (seen with lmdb-js 3.5.6). Let that turn run.
+      // A put that throws (e.g. an unencodable value) may already have scheduled a batch
+      // start for the next turn; closing first makes it throw "environment is already
+      // closed" uncaught (seen with lmdb-js 3.5.6). Let that turn run.
       await new Promise<void>((resolve) => setImmediate(resolve));
       await this.db.close();
     })();
     return this.closing;
+  }
+
+  /** Writes what is pending: one entry per bucket of `ts`, all puts in one commit. */
+  private flush(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pending.length === 0) return;
+    const buckets = new Map<number, StoredRecord[]>();
+    for (const r of this.pending) {
+      const bucket = bucketOf(r.ts);
+      let records = buckets.get(bucket);
+      if (records === undefined) buckets.set(bucket, (records = []));
+      records.push(encode(r));
+    }
+    this.pending = [];
+    for (const [bucket, records] of buckets) {
+      if (this.put(bucket, records)) continue;
+      // One unencodable record must not lose its neighbours: write them one by one.
+      for (const record of records) this.put(bucket, [record]);
+    }
+  }
+
+  /** One put; false if the value could not even be encoded (nothing was written). */
+  private put(bucket: number, records: StoredRecord[]): boolean {
+    let commit: Promise<boolean>;
+    try {
+      commit = this.db.put([bucket, this.writer, this.seq++], [FORMAT_VERSION, ...records]);
+    } catch (err) {
+      if (records.length === 1) this.fail(1, err);
+      return false;
+    }
+    this.recorded += records.length;
+    commit.then(undefined, (err: unknown) => this.fail(records.length, err));
+    return true;
   }
 
   private fail(count: number, err: unknown): void {
