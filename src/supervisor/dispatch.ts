@@ -216,16 +216,11 @@ export class Dispatcher {
       return;
     }
     // The first subscriber subscribes the backend; if the backend refuses, nobody is subscribed.
-    this.#forward(session, id, server, method, params, uri, {
-      notify: (m) => out.notify(m),
-      respond: (m) => {
-        if (m.includes('"error":')) {
-          subscribers.delete(session.id);
-          session.subscriptions.delete(uri);
-          if (subscribers.size === 0) this.#subscribers.delete(uri);
-        }
-        out.respond(m);
-      },
+    this.#forward(session, id, server, method, params, uri, out, (ok) => {
+      if (ok) return;
+      subscribers.delete(session.id);
+      session.subscriptions.delete(uri);
+      if (subscribers.size === 0) this.#subscribers.delete(uri);
     });
   }
 
@@ -327,6 +322,8 @@ export class Dispatcher {
     params: JsonObject,
     target: string,
     out: Responder,
+    /** Learns whether the backend answered with a result (true) or an error. */
+    onOutcome?: (ok: boolean) => void,
   ): void {
     const key = requestKey(id);
     // The reply may come synchronously (backend unavailable), before call() returns.
@@ -335,6 +332,7 @@ export class Dispatcher {
       reply: (message) => {
         call.answered = true;
         if (session.calls.get(key) === call.id) session.calls.delete(key);
+        onOutcome?.(message.ok);
         out.respond(message.ok ? resultFrame(id, message.result) : errorFrame(id, message.error));
       },
       progress: (progress) => out.notify(notificationFrame('notifications/progress', progress)),
