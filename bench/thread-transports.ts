@@ -12,7 +12,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { pack, unpack } from 'msgpackr';
-import { createLink } from '../src/shared/link.js';
+import { createLink, receiveLinkMessages } from '../src/shared/link.js';
 import type { Link } from '../src/shared/link.js';
 
 export const TRANSPORT_MODES = ['clone', 'batched', 'msgpackr', 'eager'] as const;
@@ -41,13 +41,7 @@ function createEagerLink<Out, In>(port: MessagePort, onMessage: (message: In) =>
   let turnOpen = false;
   let closed = false;
 
-  port.on('message', (batchOrOne: In[] | In) => {
-    if (Array.isArray(batchOrOne)) {
-      for (const message of batchOrOne) onMessage(message);
-    } else {
-      onMessage(batchOrOne);
-    }
-  });
+  receiveLinkMessages(port, onMessage);
 
   const flush = (): void => {
     turnOpen = false;

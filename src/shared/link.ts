@@ -20,6 +20,17 @@ export interface LinkOptions {
   batch?: boolean;
 }
 
+/** Delivers what a link's peer sends: a batch (an array) or a lone message, in order. */
+export function receiveLinkMessages<In>(port: MessagePort, onMessage: (message: In) => void): void {
+  port.on('message', (batchOrOne: In[] | In) => {
+    if (Array.isArray(batchOrOne)) {
+      for (const message of batchOrOne) onMessage(message);
+    } else {
+      onMessage(batchOrOne);
+    }
+  });
+}
+
 export function createLink<Out, In>(
   port: MessagePort,
   onMessage: (message: In) => void,
@@ -30,13 +41,7 @@ export function createLink<Out, In>(
   let scheduled = false;
   let closed = false;
 
-  port.on('message', (batchOrOne: In[] | In) => {
-    if (Array.isArray(batchOrOne)) {
-      for (const message of batchOrOne) onMessage(message);
-    } else {
-      onMessage(batchOrOne);
-    }
-  });
+  receiveLinkMessages(port, onMessage);
 
   const flush = (): void => {
     scheduled = false;
