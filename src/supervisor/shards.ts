@@ -101,6 +101,11 @@ export class ShardPool {
     return this.#shards.length;
   }
 
+  /** The pool's threads, for diagnostics (and for tests that kill one). */
+  get threads(): readonly import('node:worker_threads').Worker[] {
+    return this.#piscina.threads;
+  }
+
   shardOf(server: string): number | undefined {
     return this.#shardOf.get(server);
   }
