@@ -10,6 +10,7 @@
  * are not tied to the thread), and the shard is started again.
  */
 import { MessageChannel } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type {
   CallContext,
@@ -102,7 +103,7 @@ export class ShardPool {
   }
 
   /** The pool's threads, for diagnostics (and for tests that kill one). */
-  get threads(): readonly import('node:worker_threads').Worker[] {
+  get threads(): readonly Worker[] {
     return this.#piscina.threads;
   }
 
