@@ -279,6 +279,21 @@ describe('MCP Director end to end', () => {
     assert.deepEqual(completion.completion.values.sort(), ['albert', 'alice']);
   });
 
+  test('request ids never collide: two sessions with the same ids, calls interleaved', async () => {
+    // Both SDK clients number their requests from 0, so equal ids are in flight at once.
+    const other = await connectV1('e2e-other');
+    try {
+      const calls = Array.from({ length: 20 }, (_, i) => [
+        client.callTool({ name: 'echo__echo', arguments: { text: `a${i}` } }),
+        other.callTool({ name: 'custom__echo', arguments: { text: `b${i}` } }),
+      ]).flat();
+      const texts = (await Promise.all(calls)).map(textOf);
+      assert.deepEqual(texts, Array.from({ length: 20 }, (_, i) => [`a${i}`, `b${i}`]).flat());
+    } finally {
+      await other.close();
+    }
+  });
+
   test('the v2 SDK client lists and calls too', async () => {
     const v2 = new ClientV2({ name: 'e2e-v2', version: '1.0.0' });
     await v2.connect(new TransportV2(new URL(daemon.url)));
@@ -392,6 +407,56 @@ describe('HTTP errors', () => {
     const response = await post('{"jsonrpc": "2.0", "id": 1, ');
     assert.equal(response.status, 400);
     assert.equal(((await response.json()) as { error: { code: number } }).error.code, -32700);
+  });
+
+  test('an unsupported MCP-Protocol-Version: 400', async () => {
+    const sessionId = await initialize('2025-11-25');
+    const response = await post(list, {
+      'Mcp-Session-Id': sessionId,
+      'MCP-Protocol-Version': '1999-01-01',
+    });
+    assert.equal(response.status, 400);
+    assert.match(await response.text(), /unsupported MCP-Protocol-Version '1999-01-01'/);
+  });
+
+  test('a 2025-03-26 batch is answered as one array', async () => {
+    const sessionId = await initialize('2025-03-26');
+    const batch = JSON.stringify([
+      { jsonrpc: '2.0', id: 'a', method: 'ping' },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      {
+        jsonrpc: '2.0',
+        id: 'b',
+        method: 'tools/call',
+        params: { name: 'echo__echo', arguments: { text: 'in a batch' } },
+      },
+    ]);
+    const response = await post(batch, { 'Mcp-Session-Id': sessionId });
+    assert.equal(response.status, 200);
+    const answers = (await response.json()) as Array<{
+      id: string;
+      result: { content?: Array<{ text: string }> };
+    }>;
+    assert.deepEqual(answers.map((a) => a.id).sort(), ['a', 'b']);
+    assert.equal(answers.find((a) => a.id === 'b')?.result.content?.[0]?.text, 'in a batch');
+  });
+
+  test('one GET stream per session (409 for a second); other methods 405', async () => {
+    const sessionId = await initialize('2025-11-25');
+    const headers = { Accept: 'text/event-stream', 'Mcp-Session-Id': sessionId };
+    const controller = new AbortController();
+    const first = await fetch(d.url, { headers, signal: controller.signal });
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('content-type'), 'text/event-stream');
+    const second = await fetch(d.url, { headers });
+    assert.equal(second.status, 409);
+    controller.abort();
+    const put = await fetch(d.url, {
+      method: 'PUT',
+      headers: { 'Mcp-Session-Id': sessionId },
+      body: '{}',
+    });
+    assert.equal(put.status, 405);
   });
 
   test('notifications are accepted with 202', async () => {
