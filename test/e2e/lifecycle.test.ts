@@ -99,6 +99,40 @@ describe('backend failures', () => {
   });
 });
 
+describe('starting', () => {
+  test('/healthz is 503 while a backend is still starting, then 200', async () => {
+    const daemon = await startDaemon(
+      { mcpServers: { slow: fixture('crash-server', [], { env: { START_DELAY_MS: '2500' } }) } },
+      { waitHealthy: false },
+    );
+    try {
+      const early = await fetch(`${daemon.base}/healthz`);
+      assert.equal(early.status, 503);
+      assert.equal(((await early.json()) as { status: string }).status, 'starting');
+      await eventually(
+        async () => ((await fetch(`${daemon.base}/healthz`)).status === 200 ? true : undefined),
+        15_000,
+        '/healthz 200',
+      );
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test('a bad config stops the start with every problem, by file and path', async () => {
+    await assert.rejects(
+      startDaemon({ mcpServers: { 'bad id!': { command: 42 }, ok: { command: 'x', args: 'y' } } }),
+      (error: Error) => {
+        assert.match(error.message, /exited with code 1/);
+        assert.match(error.message, /config\.json/);
+        assert.match(error.message, /mcpServers\.ok\.args/);
+        assert.match(error.message, /bad id!/);
+        return true;
+      },
+    );
+  });
+});
+
 describe('stopping', () => {
   test('SIGTERM stops every backend process, also one that ignores SIGTERM', async () => {
     const daemon = await startDaemon({
