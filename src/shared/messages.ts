@@ -15,7 +15,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { JsonObject } from './json.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 1;
+export const THREAD_PROTOCOL_VERSION = 2;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -93,7 +93,18 @@ export interface StopMessage {
   type: 'stop';
 }
 
-export type SupervisorMessage = CallMessage | CancelMessage | StopMessage;
+/** How the client answered a server-to-client request: its result or its error, untouched. */
+export type ClientOutcome = { ok: true; result: JsonObject } | { ok: false; error: WireError };
+
+/** The client's answer to a `client-request`, for the backend that asked. */
+export type ClientResponseMessage = {
+  type: 'client-response';
+  server: string;
+  /** The `requestId` of the `client-request` being answered. */
+  requestId: number;
+} & ClientOutcome;
+
+export type SupervisorMessage = CallMessage | CancelMessage | ClientResponseMessage | StopMessage;
 
 // ───────────────────────────── worker → supervisor ─────────────────────────────
 
@@ -164,6 +175,22 @@ export interface ServerNotificationMessage {
   params: JsonObject;
 }
 
+/**
+ * A backend sent a server-to-client request (sampling, elicitation, roots) while `callId`
+ * was in flight, and that call is the only session it can belong to (over stdio a request
+ * carries nothing that names its cause). The supervisor asks that call's client and answers
+ * with one `client-response`. Requests that cannot be attributed never leave the worker.
+ */
+export interface ClientRequestMessage {
+  type: 'client-request';
+  server: string;
+  callId: number;
+  /** Worker-local id of this request, echoed by the `client-response`. */
+  requestId: number;
+  method: string;
+  params: JsonObject;
+}
+
 /** Every backend of the shard has stopped; the task is about to return. */
 export interface StoppedMessage {
   type: 'stopped';
@@ -176,6 +203,7 @@ export type WorkerMessage =
   | ServerStateMessage
   | CatalogMessage
   | ServerNotificationMessage
+  | ClientRequestMessage
   | StoppedMessage;
 
 /** Exhaustiveness check for switches over the unions above. */

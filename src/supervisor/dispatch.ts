@@ -6,12 +6,17 @@
  */
 import type { JsonObject, RequestId } from '../shared/json.js';
 import { isJsonObject } from '../shared/json.js';
-import type { ForwardedMethod, ServerNotificationMessage, WireError } from '../shared/messages.js';
+import type {
+  ForwardedMethod,
+  ReplyMessage,
+  ServerNotificationMessage,
+  WireError,
+} from '../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
 import type { Catalog, ListKind } from './catalog.js';
 import { LIST_METHODS } from './catalog.js';
-import type { ShardPool } from './shards.js';
+import type { CallHandlers, ShardPool } from './shards.js';
 import type { Session, Sessions } from './sessions.js';
 import { LOG_LEVELS, logLevelRank, requestKey } from './sessions.js';
 import { errorFrame, notificationFrame, resultFrame } from './jsonrpc.js';
@@ -114,8 +119,15 @@ export class Dispatcher {
     // notifications/initialized and roots/list_changed need nothing from a router yet.
   }
 
+  /** The client answered a request a backend sent it (sampling, elicitation, roots). */
+  response(session: Session, id: RequestId, message: JsonObject): void {
+    if (!session.answered(id, message))
+      log.debug(`dropped a response to ${JSON.stringify(id)}: nothing waits for it`);
+  }
+
   /** Releases what a session held: its calls, its subscriptions, its log level. */
   sessionEnded(session: Session): void {
+    session.abandonAsked();
     for (const callId of session.calls.values())
       this.#shards.cancel(callId, 'the client session ended');
     session.calls.clear();
@@ -230,10 +242,14 @@ export class Dispatcher {
     this.#subscribers.delete(uri);
     const server = this.#catalog.resourceServer(uri);
     if (server === undefined) return;
-    this.#shards.call(server, 'resources/unsubscribe', { uri }, uri, this.#context(session), {
-      reply: () => undefined,
-      progress: () => undefined,
-    });
+    this.#shards.call(
+      server,
+      'resources/unsubscribe',
+      { uri },
+      uri,
+      this.#context(session),
+      systemHandlers(),
+    );
   }
 
   #complete(session: Session, id: RequestId, params: JsonObject, out: Responder): void {
@@ -304,13 +320,19 @@ export class Dispatcher {
     if (wanted === undefined || wanted === this.#backendLogLevel) return;
     this.#backendLogLevel = wanted;
     for (const server of this.#catalog.serversWith('logging')) {
-      this.#shards.call(server, 'logging/setLevel', { level: wanted }, wanted, systemContext, {
-        reply: (m) => {
-          if (!m.ok)
-            log.warn(`server '${server}' refused logging/setLevel ${wanted}: ${m.error.message}`);
-        },
-        progress: () => undefined,
-      });
+      const refused = (m: ReplyMessage): void => {
+        if (!m.ok)
+          log.warn(`server '${server}' refused logging/setLevel ${wanted}: ${m.error.message}`);
+      };
+      const params = { level: wanted };
+      this.#shards.call(
+        server,
+        'logging/setLevel',
+        params,
+        wanted,
+        systemContext,
+        systemHandlers(refused),
+      );
     }
   }
 
@@ -327,15 +349,31 @@ export class Dispatcher {
   ): void {
     const key = requestKey(id);
     // The reply may come synchronously (backend unavailable), before call() returns.
-    const call = { id: 0, answered: false };
+    const call = { id: 0, answered: false, asked: [] as string[] };
     call.id = this.#shards.call(server, method, params, target, this.#context(session), {
       reply: (message) => {
         call.answered = true;
         if (session.calls.get(key) === call.id) session.calls.delete(key);
+        for (const asked of call.asked) session.forget(asked);
         onOutcome?.(message.ok);
         out.respond(message.ok ? resultFrame(id, message.result) : errorFrame(id, message.error));
       },
       progress: (progress) => out.notify(notificationFrame('notifications/progress', progress)),
+      clientRequest: (requestMethod, requestParams, answer) => {
+        const missing = missingCapability(session.clientCapabilities, requestMethod, requestParams);
+        if (missing !== undefined) {
+          answer({
+            ok: false,
+            error: rpcError(
+              JsonRpcCode.MethodNotFound,
+              `The client did not declare the ${missing} capability, so MCP Director does not send it ${requestMethod}`,
+            ),
+          });
+          return;
+        }
+        // On the stream of the call that caused it, as the spec asks of related requests.
+        call.asked.push(session.ask(requestMethod, requestParams, out.notify, answer));
+      },
     });
     if (!call.answered) session.calls.set(key, call.id);
   }
@@ -351,6 +389,46 @@ export class Dispatcher {
 }
 
 const systemContext = { session: '', profile: '', client: 'mcp-director', era: 'legacy' } as const;
+
+/** Handlers for the director's own calls (no client behind them to ask anything). */
+function systemHandlers(reply: (message: ReplyMessage) => void = () => undefined): CallHandlers {
+  return {
+    reply,
+    progress: () => undefined,
+    clientRequest: (method, _params, answer) =>
+      answer({
+        ok: false,
+        error: rpcError(JsonRpcCode.InternalError, `no client to send ${method} to`),
+      }),
+  };
+}
+
+/** The capability a client must have declared to be sent `method`, if it lacks it. */
+export function missingCapability(
+  capabilities: JsonObject,
+  method: string,
+  params: JsonObject,
+): string | undefined {
+  switch (method) {
+    case 'sampling/createMessage':
+      return isJsonObject(capabilities['sampling']) ? undefined : 'sampling';
+    case 'roots/list':
+      return isJsonObject(capabilities['roots']) ? undefined : 'roots';
+    case 'elicitation/create': {
+      const elicitation = capabilities['elicitation'];
+      if (!isJsonObject(elicitation)) return 'elicitation';
+      // 2025-06-18 clients declare `elicitation: {}`, which means form mode.
+      const mode = params['mode'] === 'url' ? 'url' : 'form';
+      const declaresModes = elicitation['form'] !== undefined || elicitation['url'] !== undefined;
+      if (mode === 'form' && declaresModes && elicitation['form'] === undefined)
+        return 'elicitation.form';
+      if (mode === 'url' && elicitation['url'] === undefined) return 'elicitation.url';
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
 
 function resourceNotFound(uri: unknown): WireError {
   return rpcError(JsonRpcCode.ResourceNotFound, `Resource not found: ${String(uri)}`, { uri });

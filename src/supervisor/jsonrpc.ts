@@ -27,7 +27,7 @@ export function invalidRequest(reason: string): WireError {
 export type IncomingMessage =
   | { kind: 'request'; id: RequestId; method: string; params: JsonObject }
   | { kind: 'notification'; method: string; params: JsonObject }
-  | { kind: 'response'; id: RequestId }
+  | { kind: 'response'; id: RequestId; message: JsonObject }
   | { kind: 'invalid'; id: RequestId | null; reason: string };
 
 export function classify(value: unknown): IncomingMessage {
@@ -46,8 +46,9 @@ export function classify(value: unknown): IncomingMessage {
   }
   const method = message['method'];
   if (method === undefined) {
-    if (validId && ('result' in message || 'error' in message))
-      return { kind: 'response', id: id as RequestId };
+    if (validId && ('result' in message || 'error' in message)) {
+      return { kind: 'response', id: id as RequestId, message: message as JsonObject };
+    }
     return {
       kind: 'invalid',
       id: validId ? (id as RequestId) : null,

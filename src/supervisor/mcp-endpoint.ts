@@ -128,12 +128,21 @@ export class McpEndpoint {
     const session = this.#session(request, reply, message.kind === 'request' ? message.id : null);
     if (session === undefined) return;
     if (message.kind !== 'request') {
-      if (message.kind === 'notification')
+      if (message.kind === 'notification') {
         this.#dispatcher.notification(session, message.method, message.params);
+      } else {
+        this.#dispatcher.response(session, message.id, message.message);
+      }
       reply.send(202, {});
       return;
     }
-    const streamed = accept.sse && (!accept.json || hasProgressToken(message.params));
+    // A stream when something may flow before the answer: progress, or a backend's request
+    // to a client that can answer one. Otherwise one JSON body, which costs less.
+    const streamed =
+      accept.sse &&
+      (!accept.json ||
+        hasProgressToken(message.params) ||
+        (ASKING_METHODS.has(message.method) && canBeAsked(session)));
     this.#dispatcher.request(
       session,
       message.id,
@@ -194,6 +203,7 @@ export class McpEndpoint {
         collect(errorFrame(message.id, invalidRequest(message.reason)));
         return;
       case 'response':
+        this.#dispatcher.response(session, message.id, message.message);
         return;
     }
   }
@@ -311,6 +321,24 @@ function parseAccept(header: string | undefined): Accept {
   if (header === undefined || header.includes('*/*')) return { json: true, sse: true };
   const value = header.toLowerCase();
   return { json: value.includes('application/json'), sse: value.includes('text/event-stream') };
+}
+
+/** Forwarded requests during which a backend may send the client a request of its own. */
+const ASKING_METHODS = new Set([
+  'tools/call',
+  'prompts/get',
+  'resources/read',
+  'completion/complete',
+]);
+
+/** Whether the client declared any capability a backend could send it a request for. */
+function canBeAsked(session: Session): boolean {
+  const capabilities = session.clientCapabilities;
+  return (
+    capabilities['sampling'] !== undefined ||
+    capabilities['elicitation'] !== undefined ||
+    capabilities['roots'] !== undefined
+  );
 }
 
 function hasProgressToken(params: JsonObject): boolean {

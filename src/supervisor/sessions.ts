@@ -6,6 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JsonObject, RequestId } from '../shared/json.js';
+import { isJsonObject } from '../shared/json.js';
+import type { ClientOutcome, WireError } from '../shared/messages.js';
+import { JsonRpcCode, rpcError } from '../shared/errors.js';
 
 /** Log levels of MCP (RFC 5424), least severe first. */
 export const LOG_LEVELS = [
@@ -48,6 +51,9 @@ export class Session {
   readonly subscriptions = new Set<string>();
   /** The client's in-flight requests: request id key → call id. */
   readonly calls = new Map<string, number>();
+  /** Requests sent to the client on a backend's behalf, by their JSON-RPC id. */
+  readonly #asked = new Map<string, (outcome: ClientOutcome) => void>();
+  #nextAsk = 1;
 
   constructor(
     protocolVersion: string,
@@ -80,6 +86,51 @@ export class Session {
     if (this.channel === undefined || this.channel.closed) return false;
     this.channel.send(frame);
     return true;
+  }
+
+  /**
+   * Sends a request to the client (via `send`: the stream of the call that caused it) and
+   * remembers who waits for the answer. Ids are the director's own, so they never collide
+   * with the client's ids or with another backend's.
+   */
+  ask(
+    method: string,
+    params: JsonObject,
+    send: (frame: string) => void,
+    answer: (outcome: ClientOutcome) => void,
+  ): string {
+    const id = `mcpd-${this.#nextAsk++}`;
+    this.#asked.set(id, answer);
+    send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    return id;
+  }
+
+  /** The client answered one of our requests; false if we did not ask (or gave up). */
+  answered(id: RequestId, message: JsonObject): boolean {
+    const key = String(id);
+    const answer = this.#asked.get(key);
+    if (answer === undefined) return false;
+    this.#asked.delete(key);
+    const error = message['error'];
+    if (isJsonObject(error)) answer({ ok: false, error: error as unknown as WireError });
+    else answer({ ok: true, result: isJsonObject(message['result']) ? message['result'] : {} });
+    return true;
+  }
+
+  /** Stops waiting for an answer (the call ended); a late answer is then ignored. */
+  forget(id: string): void {
+    this.#asked.delete(id);
+  }
+
+  /** The session ended: whoever waits for the client's answers gets an error. */
+  abandonAsked(): void {
+    for (const answer of this.#asked.values()) {
+      answer({
+        ok: false,
+        error: rpcError(JsonRpcCode.InternalError, 'the client session ended before it answered'),
+      });
+    }
+    this.#asked.clear();
   }
 
   wantsLog(level: string): boolean {

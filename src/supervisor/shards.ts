@@ -14,6 +14,7 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type {
   CallContext,
+  ClientOutcome,
   CatalogMessage,
   ForwardedMethod,
   ReplyMessage,
@@ -28,7 +29,7 @@ import type { DirectorConfig, ServerConfig } from '../shared/config/types.js';
 import type { JsonObject } from '../shared/json.js';
 import { createLink } from '../shared/link.js';
 import type { Link } from '../shared/link.js';
-import { DirectorErrorCode, directorError } from '../shared/errors.js';
+import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../shared/errors.js';
 import { currentLogLevel, logger } from '../shared/log.js';
 import { assignShards } from './router.js';
 
@@ -39,6 +40,8 @@ const SHARD_ENTRY = new URL('../workers/shard.js', import.meta.url).href;
 export interface CallHandlers {
   reply(message: ReplyMessage): void;
   progress(params: JsonObject): void;
+  /** The backend asks the call's client something; `answer` must be called exactly once. */
+  clientRequest(method: string, params: JsonObject, answer: (outcome: ClientOutcome) => void): void;
 }
 
 export interface ShardEvents {
@@ -176,7 +179,7 @@ export class ShardPool {
     const ready = new Promise<void>((resolve) => (readyResolve = resolve));
     shard.link = createLink<SupervisorMessage, WorkerMessage>(port1, (message) => {
       if (message.type === 'ready') readyResolve();
-      else this.#onWorkerMessage(message);
+      else this.#onWorkerMessage(shard, message);
     });
     const input: ShardTaskInput = {
       protocolVersion: THREAD_PROTOCOL_VERSION,
@@ -195,7 +198,7 @@ export class ShardPool {
     return Promise.race([ready, task]);
   }
 
-  #onWorkerMessage(message: WorkerMessage): void {
+  #onWorkerMessage(shard: Shard, message: WorkerMessage): void {
     switch (message.type) {
       case 'reply': {
         const pending = this.#pending.get(message.callId);
@@ -224,6 +227,24 @@ export class ShardPool {
       case 'server-notification':
         this.#events.notification(message);
         return;
+      case 'client-request': {
+        const { server, requestId } = message;
+        const answer = (outcome: ClientOutcome): void =>
+          shard.link?.send({ type: 'client-response', server, requestId, ...outcome });
+        const pending = this.#pending.get(message.callId);
+        if (pending === undefined) {
+          answer({
+            ok: false,
+            error: rpcError(
+              JsonRpcCode.InternalError,
+              'the call that caused this request has ended',
+            ),
+          });
+          return;
+        }
+        pending.handlers.clientRequest(message.method, message.params, answer);
+        return;
+      }
       case 'ready':
       case 'stopped':
         return;

@@ -56,6 +56,7 @@ export function serveStdioClient(
         write(errorFrame(message.id, invalidRequest(message.reason)));
         return;
       case 'response':
+        if (session !== undefined) dispatcher.response(session, message.id, message.message);
         return;
       case 'notification':
         if (session !== undefined) dispatcher.notification(session, message.method, message.params);

@@ -7,7 +7,7 @@ import type { CallRecorder } from './call-recorder.js';
 import type { ServerConfig } from '../shared/config/types.js';
 import { DirectorErrorCode, directorError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
-import type { CallMessage, CancelMessage } from '../shared/messages.js';
+import type { CallMessage, CancelMessage, ClientResponseMessage } from '../shared/messages.js';
 
 const log = logger('shard');
 
@@ -75,6 +75,10 @@ export class BackendHost {
    * Cancels wherever the call lives: each backend indexes its own calls by callId, and a
    * shard owns a handful of backends, so asking each is cheap for a rare message.
    */
+  clientResponse(message: ClientResponseMessage): void {
+    this.#backends.get(message.server)?.clientResponse(message);
+  }
+
   cancel(message: CancelMessage): void {
     for (const backend of this.#backends.values()) {
       if (backend.cancel(message.callId, message.reason)) return;

@@ -15,7 +15,13 @@ import type { CallFacts, CallRecorder } from './call-recorder.js';
 import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../shared/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../shared/json.js';
 import type { Logger } from '../shared/log.js';
-import type { CallMessage, ForwardedMethod, WireError, WorkerMessage } from '../shared/messages.js';
+import type {
+  CallMessage,
+  ClientResponseMessage,
+  ForwardedMethod,
+  WireError,
+  WorkerMessage,
+} from '../shared/messages.js';
 
 export type Sink = (message: WorkerMessage) => void;
 
@@ -66,6 +72,14 @@ interface PendingCall extends CallFacts, InFlight {
   timer: NodeJS.Timeout;
 }
 
+/** A server-to-client request sent on to the client of `callId`, awaiting its answer. */
+interface AskedClient {
+  /** The backend's own id for the request, restored in the answer. */
+  backendId: JsonValue;
+  callId: number;
+  method: string;
+}
+
 interface OwnRequest {
   method: string;
   resolve: (result: JsonObject) => void;
@@ -84,6 +98,8 @@ export class BackendPeer {
   readonly #calls = new Map<number, PendingCall>();
   readonly #callIds = new Map<number, number>();
   readonly #own = new Map<number, OwnRequest>();
+  readonly #asked = new Map<number, AskedClient>();
+  #nextAsk = 1;
 
   constructor(options: PeerOptions) {
     this.#server = options.server;
@@ -208,6 +224,17 @@ export class BackendPeer {
     clearTimeout(call.timer);
     this.#calls.delete(call.id);
     this.#callIds.delete(call.callId);
+    for (const [requestId, asked] of this.#asked) {
+      if (asked.callId !== call.callId) continue;
+      this.#asked.delete(requestId);
+      this.#answerBackend(asked.backendId, {
+        ok: false,
+        error: rpcError(
+          JsonRpcCode.InternalError,
+          `the ${call.method} call that caused this ${asked.method} ended before the client answered`,
+        ),
+      });
+    }
   }
 
   /**
@@ -224,6 +251,7 @@ export class BackendPeer {
     }
     this.#calls.clear();
     this.#callIds.clear();
+    this.#asked.clear();
     for (const request of this.#own.values()) {
       clearTimeout(request.timer);
       request.reject(new RequestFailed(`${why} before answering ${request.method}`, 'exited'));
@@ -272,7 +300,7 @@ export class BackendPeer {
     const { method, id } = message;
     if (typeof method === 'string') {
       if (id === undefined || id === null) this.#onNotification(method, message.params);
-      else this.#onServerRequest(id, method);
+      else this.#onServerRequest(id, method, isJsonObject(message.params) ? message.params : {});
       return;
     }
     const call = typeof id === 'number' ? this.#calls.get(id) : undefined;
@@ -322,21 +350,69 @@ export class BackendPeer {
   }
 
   /**
-   * Server-to-client requests. A shared backend's sampling/elicitation/roots request
-   * cannot be attributed to one client over stdio (protocol.md §2.9), and the director
-   * declared none of those capabilities, so they are refused; ping is answered here.
+   * Server-to-client requests (sampling, elicitation, roots). Over stdio a request carries
+   * nothing that names the call it belongs to, so it goes to a client only when every call
+   * in flight on this backend comes from one session (protocol.md §2.9, trap a); otherwise
+   * it is refused rather than risk asking the wrong person. Ping is answered here.
    */
-  #onServerRequest(id: JsonValue, method: string): void {
-    const idJson = JSON.stringify(id);
+  #onServerRequest(id: JsonValue, method: string, params: JsonObject): void {
     if (method === 'ping') {
-      this.#wire?.send(`{"jsonrpc":"2.0","id":${idJson},"result":{}}`);
+      this.#answerBackend(id, { ok: true, result: {} });
       return;
     }
-    this.#log.debug(`refused server-to-client request ${method}`);
-    const error = rpcError(
-      JsonRpcCode.MethodNotFound,
-      `MCP Director does not forward server-to-client requests (${method}) to clients yet`,
+    const sessions = new Set<string>();
+    let latest: PendingCall | undefined;
+    for (const call of this.#calls.values()) {
+      sessions.add(call.context.session);
+      if (latest === undefined || call.id > latest.id) latest = call;
+    }
+    if (latest === undefined || sessions.size !== 1) {
+      const why =
+        latest === undefined
+          ? 'no call is in flight on this server, so no client asked for anything'
+          : `calls from ${sessions.size} client sessions are in flight on this server`;
+      this.#log.debug(`refused server-to-client request ${method}: ${why}`);
+      this.#answerBackend(id, {
+        ok: false,
+        error: rpcError(
+          JsonRpcCode.InternalError,
+          `MCP Director cannot tell which client to send ${method} to: ${why}`,
+        ),
+      });
+      return;
+    }
+    const requestId = this.#nextAsk++;
+    this.#asked.set(requestId, { backendId: id, callId: latest.callId, method });
+    this.#out({
+      type: 'client-request',
+      server: this.#server,
+      callId: latest.callId,
+      requestId,
+      method,
+      params,
+    });
+  }
+
+  /** The client answered a request this backend sent; unknown or late answers are dropped. */
+  clientResponse(message: ClientResponseMessage): void {
+    const asked = this.#asked.get(message.requestId);
+    if (asked === undefined) return;
+    this.#asked.delete(message.requestId);
+    this.#answerBackend(
+      asked.backendId,
+      message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error },
     );
-    this.#wire?.send(`{"jsonrpc":"2.0","id":${idJson},"error":${JSON.stringify(error)}}`);
+  }
+
+  #answerBackend(
+    id: JsonValue,
+    outcome: { ok: true; result: JsonObject } | { ok: false; error: WireError },
+  ): void {
+    const idJson = JSON.stringify(id);
+    this.#wire?.send(
+      outcome.ok
+        ? `{"jsonrpc":"2.0","id":${idJson},"result":${JSON.stringify(outcome.result)}}`
+        : `{"jsonrpc":"2.0","id":${idJson},"error":${JSON.stringify(outcome.error)}}`,
+    );
   }
 }

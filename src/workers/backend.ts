@@ -24,7 +24,11 @@ import {
   listAll,
   type ListKind,
 } from './catalog-fetch.js';
-import { BACKEND_PROTOCOL_VERSION, CLIENT_INFO } from './client-info.js';
+import {
+  BACKEND_CLIENT_CAPABILITIES,
+  BACKEND_PROTOCOL_VERSION,
+  CLIENT_INFO,
+} from './client-info.js';
 import { exitCause, exitSummary, withStderr } from './exit-reason.js';
 import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.js';
 import { StdioChannel, type ChannelHandler, type ChildExit } from './stdio-channel.js';
@@ -36,6 +40,7 @@ import type {
   BackendCatalog,
   BackendState,
   CallMessage,
+  ClientResponseMessage,
   ForwardedMethod,
   ServerStateMessage,
   WireError,
@@ -135,6 +140,10 @@ export class Backend implements ChannelHandler {
   }
 
   /** Cancels a call of this backend; false when the call is not (or no longer) here. */
+  clientResponse(message: ClientResponseMessage): void {
+    this.#peer.clientResponse(message);
+  }
+
   cancel(callId: number, reason: string | undefined): boolean {
     return this.#peer.cancel(callId, reason);
   }
@@ -217,7 +226,11 @@ export class Backend implements ChannelHandler {
     try {
       const init = await this.#peer.request(
         'initialize',
-        { protocolVersion: BACKEND_PROTOCOL_VERSION, capabilities: {}, clientInfo: CLIENT_INFO },
+        {
+          protocolVersion: BACKEND_PROTOCOL_VERSION,
+          capabilities: BACKEND_CLIENT_CAPABILITIES,
+          clientInfo: CLIENT_INFO,
+        },
         INITIALIZE_TIMEOUT_MS,
       );
       if (!current()) return;

@@ -67,6 +67,9 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
         case 'cancel':
           host.cancel(message);
           return;
+        case 'client-response':
+          host.clientResponse(message);
+          return;
         case 'stop':
           stop();
           return;

@@ -111,18 +111,6 @@ export const REQUIRED_SERVER_SCENARIOS: Readonly<Record<Revision, readonly strin
   ],
 };
 
-/**
- * 2025-11-25 scenarios whose tool sends a server→client request (sampling/createMessage or
- * elicitation/create) on the call's stream and needs the client's answer: they pass through a
- * router only once it forwards such requests to the client that made the call.
- */
-export const SCENARIOS_NEEDING_CLIENT_REQUESTS: readonly string[] = [
-  'tools-call-sampling',
-  'tools-call-elicitation',
-  'elicitation-sep1034-defaults',
-  'elicitation-sep1330-enums',
-];
-
 export type CheckStatus = 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED';
 
 /** One entry of a scenario's checks.json (fields the suite adds beyond these are kept). */

@@ -114,6 +114,16 @@ export class ShardHarness {
 
   #receive(message: WorkerMessage): void {
     this.messages.push(message);
+    // Plays the client too: a backend's request is answered naming who answered what.
+    if (message.type === 'client-request') {
+      this.send({
+        type: 'client-response',
+        server: message.server,
+        requestId: message.requestId,
+        ok: true,
+        result: { answeredBy: 'harness', method: message.method },
+      });
+    }
     const still: Waiter[] = [];
     for (const waiter of this.#waiters) {
       if (waiter.match(message)) waiter.resolve(message);

@@ -499,7 +499,7 @@ describe('shard with a hand-written backend', () => {
     assert.deepEqual(catalog.prompts, [], 'prompts were not declared, so not listed');
   });
 
-  it('answers ping itself and refuses other server-to-client requests', async () => {
+  it('answers ping itself and sends other server-to-client requests to the calling client', async () => {
     const answers = JSON.parse(resultText(await shard.tool('raw', 'ask'))) as Record<
       string,
       unknown
@@ -508,11 +508,7 @@ describe('shard with a hand-written backend', () => {
     assert.deepEqual(answers['sampling'], {
       jsonrpc: '2.0',
       id: 's2',
-      error: {
-        code: -32601,
-        message:
-          'MCP Director does not forward server-to-client requests (sampling/createMessage) to clients yet',
-      },
+      result: { answeredBy: 'harness', method: 'sampling/createMessage' },
     });
   });
 
