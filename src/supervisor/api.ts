@@ -54,7 +54,7 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
       return stats(deps, request, reply);
     default:
       return sendJson(reply, 404, {
-        error: `No such endpoint: ${request.path}. MCP clients use /mcp; the API has /healthz, /api/health, /api/servers, /api/tools, /api/sessions, /api/stats`,
+        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /api/health, /api/servers, /api/tools, /api/sessions, /api/stats`,
       });
   }
 }

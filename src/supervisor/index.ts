@@ -19,6 +19,7 @@ import { errorFrame } from './jsonrpc.js';
 import { McpEndpoint } from './mcp-endpoint.js';
 import { ServerStates } from './server-states.js';
 import { Sessions } from './sessions.js';
+import { MESSAGES_PATH, SSE_PATH, SseEndpoint } from './sse-endpoint.js';
 import { ShardPool } from './shards.js';
 import { serveStdioClient } from './stdio-client.js';
 
@@ -83,6 +84,11 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
     listenHost: config.listen.host,
     allowedOrigins: config.allowedOrigins,
   });
+  const sseEndpoint = new SseEndpoint(dispatcher, sessions, {
+    ...identity,
+    listenHost: config.listen.host,
+    allowedOrigins: config.allowedOrigins,
+  });
   let analytics: AnalyticsStore | undefined;
   if (config.analytics.enabled)
     analytics = openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' });
@@ -100,6 +106,8 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
 
   const route = (request: IncomingRequest, reply: Reply): void => {
     if (request.path === '/mcp') endpoint.handle(request, reply);
+    else if (request.path === SSE_PATH || request.path === MESSAGES_PATH)
+      sseEndpoint.handle(request, reply);
     else handleApi(apiDeps, request, reply);
   };
   const listener = await listen(build, {
@@ -140,6 +148,7 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
       (closing ??= (async () => {
         listener.close();
         endpoint.close();
+        sseEndpoint.close();
         sessions.close();
         await shards.stop();
         await analytics?.close();

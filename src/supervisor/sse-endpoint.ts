@@ -1,0 +1,174 @@
+/**
+ * The deprecated HTTP+SSE transport of 2024-11-05 (protocol.md §1.7), for clients that
+ * still use it: `GET /sse` opens a stream whose first event names the POST endpoint
+ * (`/messages?sessionId=<id>`); every message the client sends is POSTed there and answered
+ * 202, and everything the server sends (responses included) goes down the stream.
+ */
+import { randomBytes } from 'node:crypto';
+import { JsonRpcCode, rpcError } from '../shared/errors.js';
+import type { WireError } from '../shared/messages.js';
+import type { Dispatcher, Responder } from './dispatch.js';
+import type { EventStream, IncomingRequest, Reply } from './ingress/uws.js';
+import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from './ingress/sse.js';
+import { initializeSession } from './initialize.js';
+import type { ServerIdentity } from './initialize.js';
+import { classify, errorFrame, invalidRequest, resultFrame } from './jsonrpc.js';
+import { checkHostAndOrigin } from './origin.js';
+import type { Session, SessionChannel, Sessions } from './sessions.js';
+
+export const SSE_PATH = '/sse';
+export const MESSAGES_PATH = '/messages';
+
+/** One open `GET /sse` stream and, once the client initialized, its MCP session. */
+interface SseConnection {
+  stream: EventStream;
+  channel: SessionChannel;
+  session: Session | undefined;
+}
+
+export interface SseEndpointOptions extends ServerIdentity {
+  listenHost: string;
+  allowedOrigins: readonly string[];
+}
+
+export class SseEndpoint {
+  readonly #dispatcher: Dispatcher;
+  readonly #sessions: Sessions;
+  readonly #options: SseEndpointOptions;
+  readonly #connections = new Map<string, SseConnection>();
+  readonly #keepAlive: NodeJS.Timeout;
+
+  constructor(dispatcher: Dispatcher, sessions: Sessions, options: SseEndpointOptions) {
+    this.#dispatcher = dispatcher;
+    this.#sessions = sessions;
+    this.#options = options;
+    this.#keepAlive = setInterval(() => {
+      for (const { stream } of this.#connections.values()) stream.write(SSE_KEEPALIVE);
+    }, 25_000).unref();
+  }
+
+  close(): void {
+    clearInterval(this.#keepAlive);
+    for (const { stream } of this.#connections.values()) stream.end();
+  }
+
+  handle(request: IncomingRequest, reply: Reply): void {
+    const refused = checkHostAndOrigin(
+      request.headers,
+      this.#options.listenHost,
+      this.#options.allowedOrigins,
+    );
+    if (refused !== undefined) return fail(reply, 403, `Forbidden: ${refused}`);
+    if (request.path === SSE_PATH && request.method === 'GET') return this.#open(reply);
+    if (request.path === MESSAGES_PATH && request.method === 'POST')
+      return this.#post(request, reply);
+    const allowed = request.path === SSE_PATH ? 'GET' : 'POST';
+    fail(reply, 405, `Method ${request.method} is not allowed on ${request.path}: use ${allowed}`, {
+      Allow: allowed,
+    });
+  }
+
+  #open(reply: Reply): void {
+    const id = randomBytes(16).toString('base64url');
+    const stream = reply.stream(SSE_HEADERS);
+    const channel: SessionChannel = {
+      send: (frame) => stream.write(sseMessage(frame)),
+      end: () => stream.end(),
+      get closed() {
+        return stream.closed;
+      },
+    };
+    const connection: SseConnection = { stream, channel, session: undefined };
+    this.#connections.set(id, connection);
+    stream.write(`event: endpoint\ndata: ${MESSAGES_PATH}?sessionId=${id}\n\n`);
+    // On this transport the stream is the session: when it closes, the session ends.
+    stream.onClose(() => {
+      this.#connections.delete(id);
+      if (connection.session !== undefined) this.#sessions.end(connection.session.id);
+    });
+  }
+
+  #post(request: IncomingRequest, reply: Reply): void {
+    const id = new URLSearchParams(request.query).get('sessionId');
+    if (id === null || id === '') {
+      return fail(
+        reply,
+        400,
+        'Bad Request: the sessionId query parameter is required; open GET /sse to get the endpoint',
+      );
+    }
+    const connection = this.#connections.get(id);
+    if (connection === undefined) {
+      return fail(
+        reply,
+        404,
+        'Session not found: its /sse stream is closed or never existed; open GET /sse again',
+      );
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body.toString('utf8'));
+    } catch (error) {
+      return fail(
+        reply,
+        400,
+        `Parse error: the body is not valid JSON (${(error as Error).message})`,
+        {},
+        JsonRpcCode.ParseError,
+      );
+    }
+    reply.send(202, {});
+    for (const item of Array.isArray(body) ? body : [body]) this.#message(connection, item);
+  }
+
+  #message(connection: SseConnection, body: unknown): void {
+    const message = classify(body);
+    const { channel } = connection;
+    const session = connection.session;
+    switch (message.kind) {
+      case 'invalid':
+        channel.send(errorFrame(message.id, invalidRequest(message.reason)));
+        return;
+      case 'response':
+        if (session !== undefined) this.#dispatcher.response(session, message.id, message.message);
+        return;
+      case 'notification':
+        if (session !== undefined)
+          this.#dispatcher.notification(session, message.method, message.params);
+        return;
+      case 'request': {
+        if (message.method === 'initialize') {
+          if (session !== undefined) {
+            // A second initialize replaces the session but keeps the stream.
+            session.channel = undefined;
+            this.#sessions.end(session.id);
+          }
+          const started = initializeSession(message.params, this.#options);
+          started.session.channel = channel;
+          connection.session = started.session;
+          this.#sessions.add(started.session);
+          channel.send(resultFrame(message.id, JSON.stringify(started.result)));
+          return;
+        }
+        if (session === undefined) {
+          channel.send(errorFrame(message.id, invalidRequest('send initialize first')));
+          return;
+        }
+        session.lastSeen = Date.now();
+        const responder: Responder = { respond: channel.send, notify: channel.send };
+        this.#dispatcher.request(session, message.id, message.method, message.params, responder);
+      }
+    }
+  }
+}
+
+function fail(
+  reply: Reply,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+  code: number = -32000,
+): void {
+  const error: WireError = rpcError(code, message);
+  reply.json(status, errorFrame(null, error), headers);
+}
