@@ -45,6 +45,7 @@ export function fixtureServer(
     cwd: here,
     prefix: id,
     timeoutMs: options.timeoutMs ?? 10_000,
+    share: 'global',
   };
 }
 
@@ -58,6 +59,7 @@ export function rawServer(id: string): ServerConfig {
     cwd: here,
     prefix: id,
     timeoutMs: 10_000,
+    share: 'global',
   };
 }
 

@@ -54,6 +54,7 @@ test(
       cwd: REPO_ROOT,
       prefix: 'echo',
       timeoutMs: 30_000,
+      share: 'global',
     };
     const pool = new ShardPool(config([echo]), {
       serverState: (m) => void states.push(m),

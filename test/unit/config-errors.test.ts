@@ -73,6 +73,9 @@ describe('config errors', () => {
       ': mcpServers.a.command: expected a non-empty string, but it is missing',
     ]);
     assert.deepEqual(problemLines('[]'), [': expected an object, found an array']);
+    assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', share: 'per-user' } } }), [
+      ': mcpServers.a.share: expected "global" or "session", found "per-user"',
+    ]);
   });
 
   it('never echoes env values, which are often secrets', () => {
@@ -87,7 +90,7 @@ describe('config errors', () => {
       ': listn: unknown key; did you mean "listen"?',
     ]);
     assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', autoApprove: [] } } }), [
-      ': mcpServers.a.autoApprove: unknown key; expected one of: type, command, args, env, cwd, prefix, timeoutMs, disabled',
+      ': mcpServers.a.autoApprove: unknown key; expected one of: type, command, args, env, cwd, prefix, timeoutMs, share, disabled',
     ]);
   });
 

@@ -74,6 +74,7 @@ describe('defaults', () => {
         cwd: '/home/u/.config/mcp-director',
         prefix: 'a',
         timeoutMs: 60_000,
+        share: 'global',
       },
     ]);
   });
@@ -120,6 +121,7 @@ describe('defaults', () => {
         cwd: process.cwd(),
         prefix: 'demo',
         timeoutMs: 60_000,
+        share: 'global',
       },
     ]);
     // The embedded config is what the same servers would give as a file.

@@ -17,7 +17,7 @@ export const CONFIG_DEFAULTS = deepFreeze({
   pageSize: 100,
   allowedOrigins: [] as string[],
   sessionIdleMs: 30 * 60 * 1000,
-  server: { timeoutMs: 60_000, disabled: false },
+  server: { timeoutMs: 60_000, disabled: false, share: 'global' as const },
 });
 
 /** `source` of a config that came from no file. */
@@ -74,6 +74,7 @@ export function embeddedDefaultConfig(env: NodeJS.ProcessEnv = process.env): Dir
     cwd: process.cwd(),
     prefix: 'demo',
     timeoutMs: CONFIG_DEFAULTS.server.timeoutMs,
+    share: CONFIG_DEFAULTS.server.share,
   };
   return deepFreeze({
     source: EMBEDDED_SOURCE,

@@ -108,6 +108,7 @@ function normalizeServer(
         : resolvePath(expand(entry.cwd, at('cwd')), context.baseDir, context.env),
     prefix: entry.prefix ?? id,
     timeoutMs: entry.timeoutMs ?? CONFIG_DEFAULTS.server.timeoutMs,
+    share: entry.share ?? CONFIG_DEFAULTS.server.share,
   };
 }
 

@@ -17,6 +17,12 @@ export interface ServerConfig {
   prefix: string;
   /** Per-call timeout toward this backend. */
   timeoutMs: number;
+  /**
+   * 'global': one process serves every client. 'session': each client session gets its own
+   * process, started on its first call and stopped when the session ends (for stateful
+   * servers, and for servers that ask clients things: sampling, elicitation, roots).
+   */
+  share: 'global' | 'session';
 }
 
 export interface DirectorConfig {
