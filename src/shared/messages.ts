@@ -15,7 +15,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { JsonObject } from './json.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 2;
+export const THREAD_PROTOCOL_VERSION = 3;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -104,7 +104,17 @@ export type ClientResponseMessage = {
   requestId: number;
 } & ClientOutcome;
 
-export type SupervisorMessage = CallMessage | CancelMessage | ClientResponseMessage | StopMessage;
+/**
+ * A client session ended (DELETE, closed stream, idle): its own backend instances of
+ * `share: "session"` servers are stopped. Sent to every shard.
+ */
+export interface SessionEndedMessage {
+  type: 'session-ended';
+  session: string;
+}
+
+export type SupervisorMessage =
+  CallMessage | CancelMessage | ClientResponseMessage | SessionEndedMessage | StopMessage;
 
 // ───────────────────────────── worker → supervisor ─────────────────────────────
 
@@ -143,6 +153,11 @@ export interface ServerStateMessage {
   restarts: number;
   /** Why the backend failed or restarted, in words a user can act on. */
   error?: string;
+  /**
+   * Set for the instance of a `share: "session"` server that serves this one session; its
+   * state is not the server's (that is its shared catalog instance), only its pid matters.
+   */
+  session?: string;
 }
 
 /** Everything a backend offers, as the backend listed it (all pages, fields untouched). */
@@ -173,6 +188,8 @@ export interface ServerNotificationMessage {
   server: string;
   method: string;
   params: JsonObject;
+  /** From a session's own instance of a `share: "session"` server: for that session only. */
+  session?: string;
 }
 
 /**

@@ -47,10 +47,19 @@ export class Dispatcher {
   /** The level last sent to the backends: the most verbose any session asked for. */
   #backendLogLevel: string | undefined;
 
-  constructor(catalog: Catalog, shards: ShardPool, sessions: Sessions) {
+  /** Servers with `share: "session"`: each session has its own process of them. */
+  readonly #perSession: ReadonlySet<string>;
+
+  constructor(
+    catalog: Catalog,
+    shards: ShardPool,
+    sessions: Sessions,
+    perSession: ReadonlySet<string>,
+  ) {
     this.#catalog = catalog;
     this.#shards = shards;
     this.#sessions = sessions;
+    this.#perSession = perSession;
   }
 
   request(
@@ -133,6 +142,7 @@ export class Dispatcher {
     session.calls.clear();
     for (const uri of session.subscriptions) this.#unsubscribe(session, uri);
     session.subscriptions.clear();
+    this.#shards.sessionEnded(session.id);
     this.#applyLogLevel();
   }
 
@@ -146,6 +156,15 @@ export class Dispatcher {
 
   serverNotification(message: ServerNotificationMessage): void {
     const { method, params } = message;
+    if (message.session !== undefined) {
+      // From a session's own instance: nobody else's business.
+      const session = this.#sessions.get(message.session);
+      if (session === undefined) return;
+      if (method !== 'notifications/message' || session.wantsLog(String(params['level']))) {
+        session.notify(method, params);
+      }
+      return;
+    }
     if (method === 'notifications/message') {
       const level = String(params['level']);
       for (const session of this.#sessions.values()) {
@@ -206,6 +225,13 @@ export class Dispatcher {
     const server = typeof uri === 'string' ? this.#catalog.resourceServer(uri) : undefined;
     if (typeof uri !== 'string' || server === undefined) {
       out.respond(errorFrame(id, resourceNotFound(uri)));
+      return;
+    }
+    if (this.#perSession.has(server)) {
+      // The session's own process: nothing is shared, so nothing to count.
+      if (method === 'resources/subscribe') session.subscriptions.add(uri);
+      else session.subscriptions.delete(uri);
+      this.#forward(session, id, server, method, params, uri, out);
       return;
     }
     let subscribers = this.#subscribers.get(uri);

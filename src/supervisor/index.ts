@@ -74,7 +74,8 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
     notification: (message) => dispatcher.serverNotification(message),
   });
   // Declared after the pool whose events it receives; no event fires before start().
-  const dispatcher: Dispatcher = new Dispatcher(catalog, shards, sessions);
+  const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
+  const dispatcher: Dispatcher = new Dispatcher(catalog, shards, sessions, perSession);
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
     instructions: () => instructionsOf(catalog, config),

@@ -71,7 +71,7 @@ export class ShardPool {
   readonly #shardOf: Map<string, number>;
   readonly #pending = new Map<number, Pending>();
   /** Process group of each running stdio backend, to kill orphans if a shard dies. */
-  readonly #pids = new Map<string, number>();
+  readonly #pids = new Map<string, { server: string; pid: number }>();
   #nextCallId = 1;
   #stopping = false;
   #tasks: Array<Promise<void>> = [];
@@ -162,6 +162,11 @@ export class ShardPool {
     this.#shards[pending.shard]?.link?.send(message);
   }
 
+  /** A client session ended: every shard stops that session's own backend instances. */
+  sessionEnded(session: string): void {
+    for (const shard of this.#shards) shard.link?.send({ type: 'session-ended', session });
+  }
+
   /** Stops every backend (each shard escalates to SIGKILL itself), then the threads. */
   async stop(graceMs = 10_000): Promise<void> {
     this.#stopping = true;
@@ -210,17 +215,23 @@ export class ShardPool {
       case 'progress':
         this.#pending.get(message.callId)?.handlers.progress(message.params);
         return;
-      case 'server-state':
+      case 'server-state': {
+        // A session's own instance has a pid to clean up but no say in the server's state.
+        const key =
+          message.session === undefined
+            ? message.server
+            : `${message.server}\u0000${message.session}`;
         if (
           message.pid !== undefined &&
           (message.state === 'ready' || message.state === 'starting')
         ) {
-          this.#pids.set(message.server, message.pid);
+          this.#pids.set(key, { server: message.server, pid: message.pid });
         } else if (message.state === 'stopped' || message.state === 'failed') {
-          this.#pids.delete(message.server);
+          this.#pids.delete(key);
         }
-        this.#events.serverState(message);
+        if (message.session === undefined) this.#events.serverState(message);
         return;
+      }
       case 'catalog':
         this.#events.catalog(message);
         return;
@@ -294,10 +305,9 @@ export class ShardPool {
   }
 
   #killOrphans(serverIds: string[]): void {
-    for (const server of serverIds) {
-      const pid = this.#pids.get(server);
-      if (pid === undefined) continue;
-      this.#pids.delete(server);
+    for (const [key, { server, pid }] of this.#pids) {
+      if (!serverIds.includes(server)) continue;
+      this.#pids.delete(key);
       try {
         process.kill(-pid, 'SIGKILL');
         log.warn(`killed the process group ${pid} of server '${server}' left behind by its worker`);

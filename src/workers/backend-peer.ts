@@ -99,7 +99,8 @@ export class BackendPeer {
   readonly #callIds = new Map<number, number>();
   readonly #own = new Map<number, OwnRequest>();
   readonly #asked = new Map<number, AskedClient>();
-  #nextAsk = 1;
+  /** Per thread, not per backend: a server's session instances share a server id. */
+  static #nextAsk = 1;
 
   constructor(options: PeerOptions) {
     this.#server = options.server;
@@ -381,7 +382,7 @@ export class BackendPeer {
       });
       return;
     }
-    const requestId = this.#nextAsk++;
+    const requestId = BackendPeer.#nextAsk++;
     this.#asked.set(requestId, { backendId: id, callId: latest.callId, method });
     this.#out({
       type: 'client-request',
@@ -393,15 +394,16 @@ export class BackendPeer {
     });
   }
 
-  /** The client answered a request this backend sent; unknown or late answers are dropped. */
-  clientResponse(message: ClientResponseMessage): void {
+  /** The client answered a request this backend sent; false if it was not this backend's. */
+  clientResponse(message: ClientResponseMessage): boolean {
     const asked = this.#asked.get(message.requestId);
-    if (asked === undefined) return;
+    if (asked === undefined) return false;
     this.#asked.delete(message.requestId);
     this.#answerBackend(
       asked.backendId,
       message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error },
     );
+    return true;
   }
 
   #answerBackend(

@@ -140,8 +140,9 @@ export class Backend implements ChannelHandler {
   }
 
   /** Cancels a call of this backend; false when the call is not (or no longer) here. */
-  clientResponse(message: ClientResponseMessage): void {
-    this.#peer.clientResponse(message);
+  /** Passes the client's answer on; false if this backend did not ask. */
+  clientResponse(message: ClientResponseMessage): boolean {
+    return this.#peer.clientResponse(message);
   }
 
   cancel(callId: number, reason: string | undefined): boolean {

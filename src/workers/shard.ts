@@ -70,6 +70,9 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
         case 'client-response':
           host.clientResponse(message);
           return;
+        case 'session-ended':
+          host.sessionEnded(message.session);
+          return;
         case 'stop':
           stop();
           return;

@@ -85,14 +85,11 @@ const serverSchema = z
       description: 'Per-call timeout toward this server, in milliseconds.',
       default: CONFIG_DEFAULTS.server.timeoutMs,
     }),
-    share: z
-      .enum(['global', 'session'], { error: '"global" or "session"' })
-      .optional()
-      .meta({
-        description:
-          'global: one process for every client; session: one process per client session, started on its first call and stopped when the session ends.',
-        default: CONFIG_DEFAULTS.server.share,
-      }),
+    share: z.enum(['global', 'session'], { error: '"global" or "session"' }).optional().meta({
+      description:
+        'global: one process for every client; session: one process per client session, started on its first call and stopped when the session ends.',
+      default: CONFIG_DEFAULTS.server.share,
+    }),
     disabled: z.boolean().optional().meta({
       description: 'Keep the entry but do not start the server.',
       default: CONFIG_DEFAULTS.server.disabled,
