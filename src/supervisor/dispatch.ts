@@ -19,6 +19,7 @@ import { LIST_METHODS } from './catalog.js';
 import type { CallHandlers, ShardPool } from './shards.js';
 import type { Session, Sessions } from './sessions.js';
 import { LOG_LEVELS, logLevelRank, requestKey } from './sessions.js';
+import { missingCapability } from './client-capabilities.js';
 import { errorFrame, notificationFrame, resultFrame } from './jsonrpc.js';
 
 const log = logger('dispatch');
@@ -427,33 +428,6 @@ function systemHandlers(reply: (message: ReplyMessage) => void = () => undefined
         error: rpcError(JsonRpcCode.InternalError, `no client to send ${method} to`),
       }),
   };
-}
-
-/** The capability a client must have declared to be sent `method`, if it lacks it. */
-export function missingCapability(
-  capabilities: JsonObject,
-  method: string,
-  params: JsonObject,
-): string | undefined {
-  switch (method) {
-    case 'sampling/createMessage':
-      return isJsonObject(capabilities['sampling']) ? undefined : 'sampling';
-    case 'roots/list':
-      return isJsonObject(capabilities['roots']) ? undefined : 'roots';
-    case 'elicitation/create': {
-      const elicitation = capabilities['elicitation'];
-      if (!isJsonObject(elicitation)) return 'elicitation';
-      // 2025-06-18 clients declare `elicitation: {}`, which means form mode.
-      const mode = params['mode'] === 'url' ? 'url' : 'form';
-      const declaresModes = elicitation['form'] !== undefined || elicitation['url'] !== undefined;
-      if (mode === 'form' && declaresModes && elicitation['form'] === undefined)
-        return 'elicitation.form';
-      if (mode === 'url' && elicitation['url'] === undefined) return 'elicitation.url';
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
 }
 
 function resourceNotFound(uri: unknown): WireError {

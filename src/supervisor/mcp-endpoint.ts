@@ -19,6 +19,7 @@ import type { ServerIdentity } from './initialize.js';
 import { classify, errorFrame, invalidRequest, resultFrame } from './jsonrpc.js';
 import type { IncomingMessage } from './jsonrpc.js';
 import { checkHostAndOrigin } from './origin.js';
+import { canBeAsked } from './client-capabilities.js';
 
 /** Session-id errors use the codes the reference SDK uses, so SDK clients react correctly. */
 const NO_SESSION = -32000;
@@ -142,7 +143,7 @@ export class McpEndpoint {
       accept.sse &&
       (!accept.json ||
         hasProgressToken(message.params) ||
-        (ASKING_METHODS.has(message.method) && canBeAsked(session)));
+        (ASKING_METHODS.has(message.method) && canBeAsked(session.clientCapabilities)));
     this.#dispatcher.request(
       session,
       message.id,
@@ -330,16 +331,6 @@ const ASKING_METHODS = new Set([
   'resources/read',
   'completion/complete',
 ]);
-
-/** Whether the client declared any capability a backend could send it a request for. */
-function canBeAsked(session: Session): boolean {
-  const capabilities = session.clientCapabilities;
-  return (
-    capabilities['sampling'] !== undefined ||
-    capabilities['elicitation'] !== undefined ||
-    capabilities['roots'] !== undefined
-  );
-}
 
 function hasProgressToken(params: JsonObject): boolean {
   const meta = params['_meta'];
