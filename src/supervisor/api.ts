@@ -85,7 +85,9 @@ function servers(deps: ApiDeps): object {
       return {
         id: server.id,
         prefix: server.prefix,
-        command: server.command,
+        transport: server.transport,
+        // Never the env or headers: they hold secrets.
+        ...(server.transport === 'stdio' ? { command: server.command } : { url: server.url }),
         shard: deps.shards.shardOf(server.id),
         ...deps.states.get(server.id),
         serverInfo: catalog?.serverInfo,

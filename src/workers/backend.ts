@@ -31,6 +31,7 @@ import {
 } from './client-info.js';
 import { exitCause, exitSummary, withStderr } from './exit-reason.js';
 import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.js';
+import { HttpChannel } from './http-channel.js';
 import { StdioChannel, type ChannelHandler, type ChildExit } from './stdio-channel.js';
 import type { ServerConfig } from '../shared/config/types.js';
 import { DirectorErrorCode, directorError } from '../shared/errors.js';
@@ -69,7 +70,7 @@ export class Backend implements ChannelHandler {
   readonly #stopGraceMs: number | undefined;
   readonly #log: Logger;
   #state: BackendState = 'starting';
-  #channel: StdioChannel | null = null;
+  #channel: StdioChannel | HttpChannel | null = null;
   #live = false;
   /** Bumped per spawn; async work of an older spawn checks it and stands down. */
   #generation = 0;
@@ -199,18 +200,21 @@ export class Backend implements ChannelHandler {
   #spawn(): void {
     this.#restartTimer = null;
     const generation = ++this.#generation;
-    const { command, args, env, cwd } = this.#config;
-    const channel = new StdioChannel(
-      {
-        id: this.id,
-        command,
-        args,
-        env,
-        cwd,
-        ...(this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs }),
-      },
-      this,
-    );
+    const config = this.#config;
+    const channel =
+      config.transport === 'http'
+        ? new HttpChannel({ id: this.id, url: config.url, headers: config.headers }, this)
+        : new StdioChannel(
+            {
+              id: this.id,
+              command: config.command,
+              args: config.args,
+              env: config.env,
+              cwd: config.cwd,
+              ...(this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs }),
+            },
+            this,
+          );
     this.#channel = channel;
     this.#startFailure = null;
     this.#dirty.clear(); // this start lists everything anyway
@@ -221,7 +225,7 @@ export class Backend implements ChannelHandler {
     void this.#initialize(channel, generation);
   }
 
-  async #initialize(channel: StdioChannel, generation: number): Promise<void> {
+  async #initialize(channel: StdioChannel | HttpChannel, generation: number): Promise<void> {
     const current = (): boolean =>
       generation === this.#generation && this.#live && !this.#stopRequested;
     try {
@@ -263,6 +267,11 @@ export class Backend implements ChannelHandler {
       this.#startFailure = `failed to start: ${(error as Error).message}`;
       void channel.stop();
     }
+  }
+
+  /** A remote server gave us a new session: tell it again what the old one knew. */
+  onChannelRenewed(): void {
+    void this.#reapply();
   }
 
   /** Re-applies what the previous process had been told: logging level, subscriptions. */

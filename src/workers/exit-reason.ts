@@ -7,15 +7,15 @@ import type { ChildExit } from './stdio-channel.js';
 
 /** Short form for call errors: `code 1`, `signal SIGKILL`, `spawn error ENOENT`. */
 export function exitSummary(exit: ChildExit): string {
+  if (exit.transportError !== undefined) return 'connection lost';
   if (exit.spawnError !== undefined) return `spawn error ${exit.spawnError.code ?? 'unknown'}`;
   if (exit.signal !== null) return `signal ${exit.signal}`;
   return `code ${exit.code ?? 'unknown'}`;
 }
 
-export interface LaunchSpec {
-  command: string;
-  cwd: string;
-}
+/** What was launched: a stdio command (the cause names it), or a remote server. */
+export type LaunchSpec =
+  { transport: 'stdio'; command: string; cwd: string } | { transport: 'http' };
 
 /** Long form for `server-state` and logs: the cause, then the last stderr lines if any. */
 export function withStderr(cause: string, stderrTail: readonly string[]): string {
@@ -24,7 +24,11 @@ export function withStderr(cause: string, stderrTail: readonly string[]): string
 }
 
 /** One line saying why the process ended (or never started). */
-export function exitCause(exit: ChildExit, { command, cwd }: LaunchSpec): string {
+export function exitCause(exit: ChildExit, launch: LaunchSpec): string {
+  if (exit.transportError !== undefined || launch.transport === 'http') {
+    return exit.transportError ?? 'the remote server closed the connection';
+  }
+  const { command, cwd } = launch;
   const error = exit.spawnError;
   if (error !== undefined) {
     // spawn reports a missing working directory as ENOENT of the command too.

@@ -22,6 +22,8 @@ export interface ChildExit {
   signal: NodeJS.Signals | null;
   /** Set when the process could not be started at all (ENOENT, EACCES, bad cwd…). */
   spawnError?: NodeJS.ErrnoException;
+  /** Set when a remote server's connection was lost (http-channel.ts), in words. */
+  transportError?: string;
 }
 
 export interface ChannelHandler {
@@ -29,6 +31,8 @@ export interface ChannelHandler {
   onChannelMessage(message: unknown): void;
   /** The child has exited and its pipes are drained; called exactly once per start. */
   onChannelExit(exit: ChildExit): void;
+  /** A remote server's session was replaced by a new one: session state must be re-applied. */
+  onChannelRenewed?(): void;
 }
 
 export interface StdioChannelOptions {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { ServerConfig } from '../../src/shared/config/types.js';
+import type { ServerConfig, StdioServerConfig } from '../../src/shared/config/types.js';
 import type { JsonObject } from '../../src/shared/json.js';
 import { createLink, type Link } from '../../src/shared/link.js';
 import {
@@ -36,8 +36,9 @@ export function fixtureServer(
   id: string,
   fixture: 'echo-server' | 'paged-server' | 'crash-server',
   options: { args?: string[]; env?: Record<string, string>; timeoutMs?: number } = {},
-): ServerConfig {
+): StdioServerConfig {
   return {
+    transport: 'stdio',
     id,
     command: process.execPath,
     args: [join(FIXTURES, `${fixture}.js`), ...(options.args ?? [])],
@@ -50,8 +51,9 @@ export function fixtureServer(
 }
 
 /** The hand-written NDJSON server of raw-server.ts (server-to-client requests, odd answers). */
-export function rawServer(id: string): ServerConfig {
+export function rawServer(id: string): StdioServerConfig {
   return {
+    transport: 'stdio',
     id,
     command: process.execPath,
     args: [join(here, 'raw-server.js')],

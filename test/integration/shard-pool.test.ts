@@ -47,6 +47,7 @@ test(
   async () => {
     const states: ServerStateMessage[] = [];
     const echo: ServerConfig = {
+      transport: 'stdio',
       id: 'echo',
       command: process.execPath,
       args: [join(REPO_ROOT, 'dist/test/fixtures/echo-server.js')],

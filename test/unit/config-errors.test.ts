@@ -70,7 +70,7 @@ describe('config errors', () => {
       ': analytics.enabled: expected true or false, found "yes"',
     ]);
     assert.deepEqual(problemLines({ mcpServers: { a: { args: [] } } }), [
-      ': mcpServers.a.command: expected a non-empty string, but it is missing',
+      `: mcpServers.a.command: expected a program to run ("command"), or a remote server's "url", but it is missing`,
     ]);
     assert.deepEqual(problemLines('[]'), [': expected an object, found an array']);
     assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', share: 'per-user' } } }), [
@@ -90,7 +90,7 @@ describe('config errors', () => {
       ': listn: unknown key; did you mean "listen"?',
     ]);
     assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', autoApprove: [] } } }), [
-      ': mcpServers.a.autoApprove: unknown key; expected one of: type, command, args, env, cwd, prefix, timeoutMs, share, disabled',
+      ': mcpServers.a.autoApprove: unknown key; expected one of: type, command, args, env, cwd, url, headers, prefix, timeoutMs, share, disabled',
     ]);
   });
 
@@ -126,16 +126,25 @@ describe('config errors', () => {
     ]);
   });
 
-  it('remote servers are rejected as not supported yet', () => {
+  it('remote servers: Streamable HTTP by "url"; other transports and mixed entries are refused', () => {
     const mcpServers = {
-      linear: { url: 'https://mcp.linear.app/sse' },
-      notion: { type: 'http', url: 'https://mcp.notion.com/mcp' },
+      linear: { type: 'sse', url: 'https://mcp.linear.app/sse' },
+      gemini: { httpUrl: 'https://mcp.example.com/mcp' },
       odd: { type: 'carrier-pigeon', command: 'x' },
+      mixed: { url: 'https://mcp.example.com/mcp', command: 'x', env: { A: 'b' } },
+      headless: { type: 'http' },
+      local: { command: 'x', headers: { A: 'b' } },
+      notUrl: { url: 'ftp://example.com' },
     };
     assert.deepEqual(problemLines({ mcpServers }), [
-      ': mcpServers.linear: remote servers ("url") are not supported yet; only stdio servers ("command") are',
-      ': mcpServers.notion: remote servers ("type": "http") are not supported yet; only stdio servers ("command") are',
-      ': mcpServers.odd.type: expected "stdio" (remote servers are not supported yet), found "carrier-pigeon"',
+      ': mcpServers.linear: "type": "sse" is not supported yet: remote servers are Streamable HTTP only, given as "url"',
+      ': mcpServers.gemini: "httpUrl" is not supported yet: remote servers are Streamable HTTP only, given as "url"',
+      ': mcpServers.odd.type: expected "stdio" or "http" (HTTP+SSE and WebSocket servers are not supported yet), found "carrier-pigeon"',
+      ': mcpServers.mixed.command: expected no "command" next to "url": a server is either run here (stdio) or remote (http), found "x"',
+      ': mcpServers.mixed.env: expected no "env" on a remote server: it applies to stdio servers only, found an object',
+      ': mcpServers.headless.url: expected the URL of the remote MCP endpoint, but it is missing',
+      ': mcpServers.local.headers: expected no "headers" on a stdio server: they apply to remote servers only, found an object',
+      ': mcpServers.notUrl.url: expected an http:// or https:// URL, found "ftp://example.com"',
     ]);
   });
 
@@ -159,7 +168,7 @@ describe('config errors', () => {
       mcpServers: {
         github: { command: 'npx', args: ['-y', 42], timout: 1000 },
         fs: { command: 'node', args: ['${FS_ROOT}'] },
-        web: { url: 'https://example.com/mcp' },
+        web: { url: 'https://example.com/mcp', args: [] },
       },
       listen: { port: 70000 },
       workers: 0,
@@ -169,9 +178,9 @@ describe('config errors', () => {
       error.message,
       [
         `Invalid config ${FILE} (6 problems):`,
-        `  ${FILE}: mcpServers.web: remote servers ("url") are not supported yet; only stdio servers ("command") are`,
         `  ${FILE}: mcpServers.github.args[1]: expected a string, found 42`,
         `  ${FILE}: mcpServers.github.timout: unknown key; did you mean "timeoutMs"?`,
+        `  ${FILE}: mcpServers.web.args: expected no "args" on a remote server: it applies to stdio servers only, found an array`,
         `  ${FILE}: listen.port: expected an integer from 0 to 65535, found 70000`,
         `  ${FILE}: workers: expected an integer of at least 1, found 0`,
         `  ${FILE}: mcpServers.fs.args[0]: \${FS_ROOT} is not set in the environment; set it or give a default: \${FS_ROOT:-default}`,
@@ -179,7 +188,7 @@ describe('config errors', () => {
     );
     assert.equal(error.name, 'ConfigError');
     assert.equal(error.file, FILE);
-    assert.deepEqual(error.problems[1], {
+    assert.deepEqual(error.problems[0], {
       path: 'mcpServers.github.args[1]',
       message: 'expected a string, found 42',
     });

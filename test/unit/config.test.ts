@@ -18,6 +18,7 @@ import {
 import { loadConfig, parseConfigText } from '../../src/shared/config/load.js';
 import { expandVariables } from '../../src/shared/config/normalize.js';
 import { configJsonSchema } from '../../src/shared/config/schema.js';
+import type { ServerConfig, StdioServerConfig } from '../../src/shared/config/types.js';
 
 /** Tests run from dist/test/unit; fixtures and the schema stay in the source tree. */
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -30,6 +31,12 @@ const cores = os.availableParallelism();
 const parse = (text: string, env: NodeJS.ProcessEnv = ENV) => parseConfigText(text, FILE, env);
 const serversOf = (mcpServers: object, env: NodeJS.ProcessEnv = ENV) =>
   parse(JSON.stringify({ mcpServers }), env).servers;
+
+/** The server as a stdio one (the test fails if it is not). */
+function stdio(server: ServerConfig | undefined): StdioServerConfig {
+  assert.equal(server?.transport, 'stdio');
+  return server as StdioServerConfig;
+}
 
 describe('golden configs', () => {
   it('normalizes a config that sets everything', () => {
@@ -67,6 +74,7 @@ describe('defaults', () => {
   it('fills every server setting: prefix = id, cwd = the file folder', () => {
     assert.deepEqual(serversOf({ a: { command: 'x' } }), [
       {
+        transport: 'stdio',
         id: 'a',
         command: 'x',
         args: [],
@@ -114,6 +122,7 @@ describe('defaults', () => {
     assert.equal(config.source, EMBEDDED_SOURCE);
     assert.deepEqual(config.servers, [
       {
+        transport: 'stdio',
         id: 'demo',
         command: process.execPath,
         args: [demoPath],
@@ -133,7 +142,7 @@ describe('defaults', () => {
       {
         ...config,
         source: FILE,
-        servers: [{ ...config.servers[0]!, cwd: fromFile.servers[0]!.cwd }],
+        servers: [{ ...config.servers[0]!, cwd: stdio(fromFile.servers[0]).cwd }],
       },
       fromFile,
     );
@@ -184,10 +193,37 @@ describe('${VAR} expansion', () => {
       },
       env,
     );
-    assert.equal(server!.command, '/opt/bin/tool');
-    assert.deepEqual(server!.args, ['--token=t', 'none']);
-    assert.deepEqual(server!.env, { '${TOKEN}': 't' });
-    assert.equal(server!.cwd, '/home/u/.config/mcp-director/work');
+    assert.equal(stdio(server).command, '/opt/bin/tool');
+    assert.deepEqual(stdio(server).args, ['--token=t', 'none']);
+    assert.deepEqual(stdio(server).env, { '${TOKEN}': 't' });
+    assert.equal(stdio(server).cwd, '/home/u/.config/mcp-director/work');
+  });
+});
+
+describe('remote servers', () => {
+  it('a "url" entry is a Streamable HTTP server; url and header values expand', () => {
+    const text = JSON.stringify({
+      mcpServers: {
+        gh: {
+          type: 'http',
+          url: 'https://${HOST}/mcp',
+          headers: { Authorization: 'Bearer ${TOKEN}' },
+          share: 'session',
+        },
+      },
+    });
+    const env = { ...ENV, HOST: 'api.example.com', TOKEN: 't0k' };
+    assert.deepEqual(parse(text, env).servers, [
+      {
+        id: 'gh',
+        prefix: 'gh',
+        timeoutMs: 60_000,
+        share: 'session',
+        transport: 'http',
+        url: 'https://api.example.com/mcp',
+        headers: { Authorization: 'Bearer t0k' },
+      },
+    ]);
   });
 });
 
@@ -197,7 +233,7 @@ describe('paths', () => {
       rel: { command: 'x', cwd: '../shared' },
       home: { command: 'x', cwd: '~/src' },
       abs: { command: 'x', cwd: '/srv' },
-    }).map((s) => s.cwd);
+    }).map((s) => stdio(s).cwd);
     assert.deepEqual(cwds, ['/home/u/.config/shared', '/home/u/src', '/srv']);
   });
 
@@ -270,15 +306,15 @@ describe('loadConfig', () => {
       config.analytics,
       config.allowedOrigins,
       server,
-      server.args,
-      server.env,
+      stdio(server).args,
+      stdio(server).env,
     ]) {
       assert.ok(Object.isFrozen(value));
     }
     assert.throws(() => {
       (config.listen as { port: number }).port = 1;
     }, TypeError);
-    assert.throws(() => (server.args as string[]).push('2'), TypeError);
+    assert.throws(() => (stdio(server).args as string[]).push('2'), TypeError);
   });
 });
 

@@ -67,6 +67,7 @@ export function demoServerPath(): string {
  */
 export function embeddedDefaultConfig(env: NodeJS.ProcessEnv = process.env): DirectorConfig {
   const demo: ServerConfig = {
+    transport: 'stdio',
     id: 'demo',
     command: process.execPath,
     args: [demoServerPath()],

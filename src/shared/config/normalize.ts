@@ -76,16 +76,6 @@ function normalizeServer(
         message: `\${${name}} is not set in the environment; set it or give a default: \${${name}:-default}`,
       }),
     );
-
-  const problemsBefore = problems.length;
-  const command = expand(entry.command, at('command'));
-  // An unset variable is reported already; this catches `${EMPTY}` and `${X:-}`.
-  if (command === '' && problems.length === problemsBefore) {
-    problems.push({
-      path: at('command'),
-      message: `expected a program to run, found ${JSON.stringify(entry.command)}, which expands to ""`,
-    });
-  }
   if (entry.prefix === undefined && id.includes('__')) {
     problems.push({
       path: at(),
@@ -93,12 +83,47 @@ function normalizeServer(
         'the id contains "__" (the namespace separator), so it cannot be the prefix; set "prefix"',
     });
   }
+  const common = {
+    id,
+    prefix: entry.prefix ?? id,
+    timeoutMs: entry.timeoutMs ?? CONFIG_DEFAULTS.server.timeoutMs,
+    share: entry.share ?? CONFIG_DEFAULTS.server.share,
+  };
+  if (entry.url !== undefined) {
+    const problemsBefore = problems.length;
+    const url = expand(entry.url, at('url'));
+    const unset = problems.length > problemsBefore; // reported already
+    if (!unset && !(/^https?:\/\//.test(url) && URL.canParse(url))) {
+      const expanded = url === entry.url ? '' : `, which expands to ${JSON.stringify(url)}`;
+      problems.push({
+        path: at('url'),
+        message: `expected an http:// or https:// URL, found ${JSON.stringify(entry.url)}${expanded}`,
+      });
+    }
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(entry.headers ?? {})) {
+      headers[name] = expand(value, at('headers', name));
+    }
+    return { ...common, transport: 'http', url, headers };
+  }
+
+  const problemsBefore = problems.length;
+  const rawCommand = entry.command ?? '';
+  const command = expand(rawCommand, at('command'));
+  // An unset variable is reported already; this catches `${EMPTY}` and `${X:-}`.
+  if (command === '' && problems.length === problemsBefore) {
+    problems.push({
+      path: at('command'),
+      message: `expected a program to run, found ${JSON.stringify(rawCommand)}, which expands to ""`,
+    });
+  }
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(entry.env ?? {})) {
     env[name] = expand(value, at('env', name));
   }
   return {
-    id,
+    ...common,
+    transport: 'stdio',
     command,
     args: (entry.args ?? []).map((arg, index) => expand(arg, at('args', index))),
     env,
@@ -106,9 +131,6 @@ function normalizeServer(
       entry.cwd === undefined
         ? context.baseDir
         : resolvePath(expand(entry.cwd, at('cwd')), context.baseDir, context.env),
-    prefix: entry.prefix ?? id,
-    timeoutMs: entry.timeoutMs ?? CONFIG_DEFAULTS.server.timeoutMs,
-    share: entry.share ?? CONFIG_DEFAULTS.server.share,
   };
 }
 

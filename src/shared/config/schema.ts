@@ -51,6 +51,15 @@ const envName = z.string().regex(/^[^=\0]+$/, {
   error: 'an environment variable name (non-empty, without "=")',
 });
 
+/** Checked again after `${VAR}` expansion (normalize.ts), when it must parse as a URL. */
+const httpUrl = z.string().regex(/^(https?:\/\/|\$\{)/, {
+  error: 'an http:// or https:// URL',
+});
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
+  error: 'an HTTP header name',
+});
+
 const origin = z
   .string()
   .regex(ORIGIN_PATTERN, {
@@ -59,13 +68,20 @@ const origin = z
   })
   .refine((value) => URL.canParse(value), { error: 'an origin that parses as a URL' });
 
+/** `type` values that mean Streamable HTTP, as the clients whose configs we accept write it. */
+const HTTP_TYPES = ['http', 'streamable-http', 'streamableHttp'] as const;
+
 const serverSchema = z
   .strictObject({
     type: z
-      .literal('stdio', { error: '"stdio" (remote servers are not supported yet)' })
+      .enum(['stdio', ...HTTP_TYPES], {
+        error: '"stdio" or "http" (HTTP+SSE and WebSocket servers are not supported yet)',
+      })
       .optional()
-      .meta({ description: 'Transport; only "stdio" (the default) is supported yet.' }),
-    command: nonEmptyString().meta({ description: 'The program to run. ${VAR} expands.' }),
+      .meta({ description: 'Transport: "stdio" (with "command") or "http" (with "url").' }),
+    command: nonEmptyString()
+      .optional()
+      .meta({ description: 'The program to run (stdio servers). ${VAR} expands.' }),
     args: z
       .array(z.string())
       .optional()
@@ -76,6 +92,14 @@ const serverSchema = z
     }),
     cwd: nonEmptyString().optional().meta({
       description: "Working directory; relative to the config file's folder, which is the default.",
+    }),
+    url: httpUrl.optional().meta({
+      description: 'The MCP endpoint of a remote server (Streamable HTTP). ${VAR} expands.',
+    }),
+    headers: z.record(headerName, z.string()).optional().meta({
+      description:
+        'Sent with every request to a remote server, e.g. {"Authorization": "Bearer ${TOKEN}"}. Values expand ${VAR}.',
+      default: {},
     }),
     prefix: prefix.optional().meta({
       description:
@@ -95,8 +119,55 @@ const serverSchema = z
       default: CONFIG_DEFAULTS.server.disabled,
     }),
   })
+  .superRefine((entry, ctx) => {
+    // One object schema (so unknown keys get suggestions), with the transport rules here.
+    const remote = entry.url !== undefined || HTTP_TYPES.some((t) => t === entry.type);
+    if (!remote && entry.command === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['command'],
+        message: 'a program to run ("command"), or a remote server\'s "url"',
+        input: undefined,
+      });
+    }
+    if (remote && entry.url === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'the URL of the remote MCP endpoint',
+        input: undefined,
+      });
+    }
+    if (remote && entry.command !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['command'],
+        message: 'no "command" next to "url": a server is either run here (stdio) or remote (http)',
+        input: entry.command,
+      });
+    }
+    for (const key of ['args', 'env', 'cwd'] as const) {
+      if (remote && entry[key] !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `no "${key}" on a remote server: it applies to stdio servers only`,
+          input: entry[key],
+        });
+      }
+    }
+    if (!remote && entry.headers !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['headers'],
+        message: 'no "headers" on a stdio server: they apply to remote servers only',
+        input: entry.headers,
+      });
+    }
+  })
   .meta({
-    description: 'A stdio MCP server, in the format Claude Desktop, Cursor and Claude Code use.',
+    description:
+      'An MCP server: run here over stdio ("command", as Claude Desktop writes it) or remote over Streamable HTTP ("url").',
   });
 
 export const configFileSchema = z
@@ -219,8 +290,8 @@ const parseOptions = {
  * message rather than as a pile of unknown keys, and kept away from the schema so their
  * entry yields exactly one problem.
  */
-const REMOTE_TYPES = new Set(['http', 'sse', 'streamable-http', 'streamableHttp', 'ws']);
-const REMOTE_KEYS = ['url', 'serverUrl', 'httpUrl'];
+const REMOTE_TYPES = new Set(['sse', 'ws']);
+const REMOTE_KEYS = ['serverUrl', 'httpUrl'];
 
 function withoutRemoteServers(raw: unknown, problems: ConfigProblem[]): unknown {
   if (!isJsonObject(raw) || !isJsonObject(raw['mcpServers'])) return raw;
@@ -233,7 +304,7 @@ function withoutRemoteServers(raw: unknown, problems: ConfigProblem[]): unknown 
     }
     problems.push({
       path: formatPath(['mcpServers', id]),
-      message: `remote servers (${marker}) are not supported yet; only stdio servers ("command") are`,
+      message: `${marker} is not supported yet: remote servers are Streamable HTTP only, given as "url"`,
     });
   }
   return { ...raw, mcpServers: kept };

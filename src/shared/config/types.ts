@@ -3,27 +3,42 @@
  * (`load.ts`). Workers receive only the `ServerConfig`s of their shard.
  */
 
-/** One stdio MCP server, from the `mcpServers` block (Claude Desktop's format). */
-export interface ServerConfig {
+/** What every backend has, whatever its transport. */
+interface ServerCommon {
   /** The key under `mcpServers`; `[A-Za-z0-9_-]`, at most 32 characters. */
   id: string;
+  /** Exposed names are `<prefix>__<name>`; '' exposes the backend's names unchanged. */
+  prefix: string;
+  /** Per-call timeout toward this backend. */
+  timeoutMs: number;
+  /**
+   * 'global': one process (or remote session) serves every client. 'session': each client
+   * session gets its own, started on its first call and stopped when the session ends (for
+   * stateful servers, and for servers that ask clients things: sampling, elicitation, roots).
+   */
+  share: 'global' | 'session';
+}
+
+/** A stdio MCP server, from the `mcpServers` block (Claude Desktop's format). */
+export interface StdioServerConfig extends ServerCommon {
+  transport: 'stdio';
   command: string;
   args: string[];
   /** Added to the allow-listed parent environment, after `${VAR}` expansion. */
   env: Record<string, string>;
   /** Working directory of the child; the config file's folder when not set. */
   cwd: string;
-  /** Exposed names are `<prefix>__<name>`; '' exposes the backend's names unchanged. */
-  prefix: string;
-  /** Per-call timeout toward this backend. */
-  timeoutMs: number;
-  /**
-   * 'global': one process serves every client. 'session': each client session gets its own
-   * process, started on its first call and stopped when the session ends (for stateful
-   * servers, and for servers that ask clients things: sampling, elicitation, roots).
-   */
-  share: 'global' | 'session';
 }
+
+/** A remote MCP server over Streamable HTTP (`"url"`, as Cursor and Claude Code write it). */
+export interface HttpServerConfig extends ServerCommon {
+  transport: 'http';
+  url: string;
+  /** Sent with every request (e.g. `Authorization: Bearer ${TOKEN}`), after expansion. */
+  headers: Record<string, string>;
+}
+
+export type ServerConfig = StdioServerConfig | HttpServerConfig;
 
 export interface DirectorConfig {
   /** Where the config came from: a file path, or '<embedded defaults>'. */
