@@ -203,7 +203,15 @@ export class Backend implements ChannelHandler {
     const config = this.#config;
     const channel =
       config.transport === 'http'
-        ? new HttpChannel({ id: this.id, url: config.url, headers: config.headers }, this)
+        ? new HttpChannel(
+            {
+              id: this.id,
+              url: config.url,
+              headers: config.headers,
+              httpTransport: config.httpTransport,
+            },
+            this,
+          )
         : new StdioChannel(
             {
               id: this.id,

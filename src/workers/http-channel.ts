@@ -1,12 +1,15 @@
 /**
- * A remote backend over Streamable HTTP (session revisions), behind the same channel
- * interface as a stdio child: `send` one serialized message, get parsed messages back, one
- * "exit" when the connection is lost for good. The SDK's client transport does the HTTP
- * (POST, SSE responses, session header, GET stream); this module adds what a router needs
- * on top: a backend that restarted answers 404 for our session, so the channel opens a new
- * session with the same initialize the backend saw first and sends the message again, once.
- * The caller never sees the stale session.
+ * A remote backend over HTTP, behind the same channel interface as a stdio child: `send`
+ * one serialized message, get parsed messages back, one "exit" when the connection is lost
+ * for good. The SDK's client transports do the HTTP; this module adds what a router needs:
+ * - Streamable HTTP first; a server that refuses the initialize POST (400/404/405) is tried
+ *   over the deprecated HTTP+SSE transport, as the spec's backward-compatibility rule says
+ *   (or HTTP+SSE from the start, with `"type": "sse"`).
+ * - A backend that restarted answers 404 for our Streamable HTTP session: the channel opens
+ *   a new session with the initialize the backend saw first and sends the message again,
+ *   once. The caller never sees the stale session.
  */
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import {
   StreamableHTTPClientTransport,
   StreamableHTTPError,
@@ -20,7 +23,13 @@ export interface HttpChannelOptions {
   id: string;
   url: string;
   headers: Record<string, string>;
+  httpTransport: 'auto' | 'sse';
 }
+
+type Transport = StreamableHTTPClientTransport | SSEClientTransport;
+
+/** Statuses with which a server without Streamable HTTP refuses the initialize POST. */
+const NOT_STREAMABLE = new Set([400, 404, 405]);
 
 /** Answers to our own re-initialize carry ids of this form, never the peer's numbers. */
 const RENEW_ID_PREFIX = 'mcpd-renew-';
@@ -30,7 +39,10 @@ export class HttpChannel {
   readonly #options: HttpChannelOptions;
   readonly #handler: ChannelHandler;
   readonly #log: Logger;
-  #transport: StreamableHTTPClientTransport | null = null;
+  #transport: Transport | null = null;
+  /** Resolves when the transport can send (HTTP+SSE waits for its `endpoint` event). */
+  #ready: Promise<void> = Promise.resolve();
+  #sse: boolean;
   /** The initialize request the peer sent, replayed to open a new session after a 404. */
   #initialize: { id: unknown; json: string } | null = null;
   #renewing: Promise<void> | null = null;
@@ -42,6 +54,7 @@ export class HttpChannel {
     this.#options = options;
     this.#handler = handler;
     this.#log = logger(`server:${options.id}`);
+    this.#sse = options.httpTransport === 'sse';
   }
 
   /** A remote server has no process of ours. */
@@ -66,25 +79,36 @@ export class HttpChannel {
   /** Ends the session (DELETE) and the connection; the exit follows. */
   async stop(): Promise<void> {
     const transport = this.#transport;
+    this.#transport = null; // its close is ours, not a lost connection
     if (transport !== null) {
-      await transport.terminateSession().catch(() => undefined);
+      if (transport instanceof StreamableHTTPClientTransport) {
+        await transport.terminateSession().catch(() => undefined);
+      }
       await transport.close().catch(() => undefined);
     }
     this.#exit();
   }
 
-  #open(): StreamableHTTPClientTransport {
-    const transport = new StreamableHTTPClientTransport(new URL(this.#options.url), {
-      requestInit: { headers: this.#options.headers },
-    });
+  #open(): Transport {
+    const { url, headers } = this.#options;
+    const transport = this.#sse
+      ? new SSEClientTransport(new URL(url), { requestInit: { headers } })
+      : new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
     transport.onmessage = (message) => this.#receive(transport, message);
-    // GET-stream hiccups and the like: the transport reconnects by itself.
+    // GET-stream hiccups and the like: the Streamable HTTP transport reconnects by itself.
     transport.onerror = (error) => this.#log.debug(`http transport: ${error.message}`);
-    void transport.start();
+    if (transport instanceof SSEClientTransport) {
+      // On HTTP+SSE the stream is the connection: when it ends, so does the channel.
+      transport.onclose = () => {
+        if (this.#transport === transport) this.#lost(new Error('the SSE stream closed'));
+      };
+    }
+    this.#ready = transport.start();
+    this.#ready.catch(() => undefined); // reported by the send that awaits it
     return transport;
   }
 
-  #receive(transport: StreamableHTTPClientTransport, message: JSONRPCMessage): void {
+  #receive(transport: Transport, message: JSONRPCMessage): void {
     const id = (message as { id?: unknown }).id;
     if (typeof id === 'string' && id.startsWith(RENEW_ID_PREFIX)) {
       this.#renewWaiters.get(id)?.(message);
@@ -105,19 +129,43 @@ export class HttpChannel {
   #post(message: JSONRPCMessage & { method?: string }, retry: boolean): void {
     const transport = this.#transport;
     if (transport === null || this.#exited) return;
-    transport.send(message).catch((error: unknown) => {
-      if (this.#exited) return;
-      const sessionGone = error instanceof StreamableHTTPError && error.code === 404;
-      if (sessionGone && retry && this.#initialize !== null && message.method !== 'initialize') {
-        this.#log.info('the remote server forgot our session (it restarted?); opening a new one');
-        this.#renew().then(
-          () => this.#post(message, false),
-          (renewError: unknown) => this.#lost(renewError),
-        );
-        return;
-      }
-      this.#lost(error);
-    });
+    this.#ready
+      .then(() => transport.send(message))
+      .catch((error: unknown) => {
+        if (this.#exited || transport !== this.#transport) return;
+        const status = error instanceof StreamableHTTPError ? error.code : undefined;
+        if (
+          message.method === 'initialize' &&
+          !this.#sse &&
+          this.#options.httpTransport === 'auto' &&
+          status !== undefined &&
+          NOT_STREAMABLE.has(status)
+        ) {
+          this.#log.info(
+            `the server refused Streamable HTTP (HTTP ${status}); trying the HTTP+SSE transport`,
+          );
+          this.#sse = true;
+          void transport.close().catch(() => undefined);
+          this.#transport = this.#open();
+          this.#post(message, false);
+          return;
+        }
+        if (
+          status === 404 &&
+          retry &&
+          !this.#sse &&
+          this.#initialize !== null &&
+          message.method !== 'initialize'
+        ) {
+          this.#log.info('the remote server forgot our session (it restarted?); opening a new one');
+          this.#renew().then(
+            () => this.#post(message, false),
+            (renewError: unknown) => this.#lost(renewError),
+          );
+          return;
+        }
+        this.#lost(error);
+      });
   }
 
   /** A new session: the same initialize again (under our own id), then `initialized`. */
@@ -125,8 +173,9 @@ export class HttpChannel {
     this.#renewing ??= (async () => {
       const old = this.#transport;
       await old?.close().catch(() => undefined);
-      const transport = this.#open();
+      const transport = this.#open() as StreamableHTTPClientTransport;
       this.#transport = transport;
+      await this.#ready;
       const init = JSON.parse((this.#initialize as { json: string }).json) as JSONRPCMessage & {
         id: string;
       };

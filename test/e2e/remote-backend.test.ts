@@ -37,8 +37,8 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The echo fixture over Streamable HTTP on `port`; resolves once it listens. */
-async function serveEcho(port: number): Promise<ChildProcess> {
+/** The echo fixture over Streamable HTTP (or HTTP+SSE) on `port`; resolves once it listens. */
+async function serveEcho(port: number, ...flags: string[]): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
@@ -47,6 +47,7 @@ async function serveEcho(port: number): Promise<ChildProcess> {
       'echo',
       '--port',
       String(port),
+      ...flags,
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -159,5 +160,47 @@ describe('remote Streamable HTTP backend', () => {
       textOf(await client.callTool({ name: 'remote__echo', arguments: { text: 'still' } })),
       'still',
     );
+  });
+});
+
+describe('remote HTTP+SSE backend', () => {
+  let legacy: ChildProcess | undefined;
+  let daemon: Daemon;
+  before(async () => {
+    const port = await freePort();
+    legacy = await serveEcho(port, '--legacy-sse');
+    const sseUrl = `http://127.0.0.1:${port}/sse`;
+    daemon = await startDaemon({
+      mcpServers: {
+        // Said outright, and found out: a "url" whose server refuses Streamable HTTP.
+        old: { type: 'sse', url: sseUrl },
+        guessed: { url: sseUrl },
+      },
+    });
+  });
+  after(async () => {
+    await daemon?.stop();
+    await stop(legacy);
+  });
+
+  test('a server on the deprecated transport works, declared or detected', async () => {
+    const client = new Client({ name: 'sse-backend-e2e', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(daemon.url)));
+    try {
+      assert.equal(
+        textOf(await client.callTool({ name: 'old__echo', arguments: { text: 'declared' } })),
+        'declared',
+      );
+      assert.equal(
+        textOf(await client.callTool({ name: 'guessed__echo', arguments: { text: 'detected' } })),
+        'detected',
+      );
+      assert.match(
+        daemon.stderr(),
+        /refused Streamable HTTP \(HTTP 404\); trying the HTTP\+SSE transport/,
+      );
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -128,7 +128,7 @@ describe('config errors', () => {
 
   it('remote servers: Streamable HTTP by "url"; other transports and mixed entries are refused', () => {
     const mcpServers = {
-      linear: { type: 'sse', url: 'https://mcp.linear.app/sse' },
+      linear: { type: 'ws', url: 'wss://mcp.linear.app/ws' },
       gemini: { httpUrl: 'https://mcp.example.com/mcp' },
       odd: { type: 'carrier-pigeon', command: 'x' },
       mixed: { url: 'https://mcp.example.com/mcp', command: 'x', env: { A: 'b' } },
@@ -137,9 +137,9 @@ describe('config errors', () => {
       notUrl: { url: 'ftp://example.com' },
     };
     assert.deepEqual(problemLines({ mcpServers }), [
-      ': mcpServers.linear: "type": "sse" is not supported yet: remote servers are Streamable HTTP only, given as "url"',
-      ': mcpServers.gemini: "httpUrl" is not supported yet: remote servers are Streamable HTTP only, given as "url"',
-      ': mcpServers.odd.type: expected "stdio" or "http" (HTTP+SSE and WebSocket servers are not supported yet), found "carrier-pigeon"',
+      ': mcpServers.linear: "type": "ws" is not supported: remote servers are given by "url" (Streamable HTTP or, with "type": "sse", HTTP+SSE)',
+      ': mcpServers.gemini: "httpUrl" is not supported: remote servers are given by "url" (Streamable HTTP or, with "type": "sse", HTTP+SSE)',
+      ': mcpServers.odd.type: expected "stdio", "http" or "sse" (WebSocket servers are not supported), found "carrier-pigeon"',
       ': mcpServers.mixed.command: expected no "command" next to "url": a server is either run here (stdio) or remote (http), found "x"',
       ': mcpServers.mixed.env: expected no "env" on a remote server: it applies to stdio servers only, found an object',
       ': mcpServers.headless.url: expected the URL of the remote MCP endpoint, but it is missing',

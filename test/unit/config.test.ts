@@ -220,6 +220,7 @@ describe('remote servers', () => {
         timeoutMs: 60_000,
         share: 'session',
         transport: 'http',
+        httpTransport: 'auto',
         url: 'https://api.example.com/mcp',
         headers: { Authorization: 'Bearer t0k' },
       },

@@ -104,7 +104,8 @@ function normalizeServer(
     for (const [name, value] of Object.entries(entry.headers ?? {})) {
       headers[name] = expand(value, at('headers', name));
     }
-    return { ...common, transport: 'http', url, headers };
+    const httpTransport = entry.type === 'sse' ? 'sse' : 'auto';
+    return { ...common, transport: 'http', httpTransport, url, headers };
   }
 
   const problemsBefore = problems.length;

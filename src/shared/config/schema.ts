@@ -69,16 +69,19 @@ const origin = z
   .refine((value) => URL.canParse(value), { error: 'an origin that parses as a URL' });
 
 /** `type` values that mean Streamable HTTP, as the clients whose configs we accept write it. */
-const HTTP_TYPES = ['http', 'streamable-http', 'streamableHttp'] as const;
+const HTTP_TYPES = ['http', 'streamable-http', 'streamableHttp', 'sse'] as const;
 
 const serverSchema = z
   .strictObject({
     type: z
       .enum(['stdio', ...HTTP_TYPES], {
-        error: '"stdio" or "http" (HTTP+SSE and WebSocket servers are not supported yet)',
+        error: '"stdio", "http" or "sse" (WebSocket servers are not supported)',
       })
       .optional()
-      .meta({ description: 'Transport: "stdio" (with "command") or "http" (with "url").' }),
+      .meta({
+        description:
+          'Transport: "stdio" (with "command"), "http" (with "url": Streamable HTTP, falling back to HTTP+SSE) or "sse" (the deprecated HTTP+SSE).',
+      }),
     command: nonEmptyString()
       .optional()
       .meta({ description: 'The program to run (stdio servers). ${VAR} expands.' }),
@@ -290,7 +293,7 @@ const parseOptions = {
  * message rather than as a pile of unknown keys, and kept away from the schema so their
  * entry yields exactly one problem.
  */
-const REMOTE_TYPES = new Set(['sse', 'ws']);
+const REMOTE_TYPES = new Set(['ws']);
 const REMOTE_KEYS = ['serverUrl', 'httpUrl'];
 
 function withoutRemoteServers(raw: unknown, problems: ConfigProblem[]): unknown {
@@ -304,7 +307,7 @@ function withoutRemoteServers(raw: unknown, problems: ConfigProblem[]): unknown 
     }
     problems.push({
       path: formatPath(['mcpServers', id]),
-      message: `${marker} is not supported yet: remote servers are Streamable HTTP only, given as "url"`,
+      message: `${marker} is not supported: remote servers are given by "url" (Streamable HTTP or, with "type": "sse", HTTP+SSE)`,
     });
   }
   return { ...raw, mcpServers: kept };

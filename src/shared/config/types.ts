@@ -33,6 +33,11 @@ export interface StdioServerConfig extends ServerCommon {
 /** A remote MCP server over Streamable HTTP (`"url"`, as Cursor and Claude Code write it). */
 export interface HttpServerConfig extends ServerCommon {
   transport: 'http';
+  /**
+   * 'auto': Streamable HTTP, falling back to the deprecated HTTP+SSE transport if the server
+   * refuses it (the spec's backward-compatibility rule). 'sse': HTTP+SSE from the start.
+   */
+  httpTransport: 'auto' | 'sse';
   url: string;
   /** Sent with every request (e.g. `Authorization: Bearer ${TOKEN}`), after expansion. */
   headers: Record<string, string>;
