@@ -74,7 +74,10 @@ export interface CallMessage {
    * progress token for a backend-unique one and restores it on the way back.
    */
   params: JsonObject;
-  /** The worker answers BACKEND_TIMEOUT and cancels upstream after this long. */
+  /**
+   * The worker answers BACKEND_TIMEOUT and cancels upstream after this long; 0 means the
+   * server's configured `timeoutMs`.
+   */
   timeoutMs: number;
   /** What the call is about, for analytics: tool or prompt name (backend's), or URI. */
   target: string;

@@ -69,6 +69,8 @@ export class ShardPool {
   readonly #piscina: Piscina<ShardTaskInput, void>;
   readonly #shards: Shard[];
   readonly #shardOf: Map<string, number>;
+  /** Per-call timeout of each server, looked up on the hot path. */
+  readonly #timeouts: ReadonlyMap<string, number>;
   readonly #pending = new Map<number, Pending>();
   /** Process group of each running stdio backend, to kill orphans if a shard dies. */
   readonly #pids = new Map<string, { server: string; pid: number }>();
@@ -84,6 +86,7 @@ export class ShardPool {
       config.servers.map((s) => s.id),
       count,
     );
+    this.#timeouts = new Map(config.servers.map((s) => [s.id, s.timeoutMs]));
     this.#shards = Array.from({ length: count }, (_, index) => ({
       index,
       servers: config.servers.filter((s) => this.#shardOf.get(s.id) === index),
@@ -147,7 +150,7 @@ export class ShardPool {
       return callId;
     }
     this.#pending.set(callId, { shard: index, server, handlers });
-    const timeoutMs = this.#config.servers.find((s) => s.id === server)?.timeoutMs ?? 60_000;
+    const timeoutMs = this.#timeouts.get(server) ?? 0; // 0: the worker uses the server's own
     link.send({ type: 'call', callId, server, method, params, timeoutMs, target, context });
     return callId;
   }
