@@ -15,13 +15,8 @@ import {
   ListRootsRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { fixture, startDaemon } from '../helpers/daemon.js';
+import { textOf } from '../helpers/mcp.js';
 import type { Daemon } from '../helpers/daemon.js';
-
-function textOf(result: unknown): string {
-  return (result as { content: Array<{ text?: string }> }).content
-    .map((c) => c.text ?? '')
-    .join('');
-}
 
 /** A client that can be asked everything, answering with its own name in each reply. */
 async function askableClient(url: string, name: string): Promise<Client> {

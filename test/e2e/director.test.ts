@@ -8,9 +8,7 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
-  CallToolResultSchema,
   LoggingMessageNotificationSchema,
-  ProgressNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -20,6 +18,7 @@ import {
   StreamableHTTPClientTransport as TransportV2,
 } from '@modelcontextprotocol/client';
 import { eventually, fixture, startDaemon } from '../helpers/daemon.js';
+import { progressTokensOf, textOf } from '../helpers/mcp.js';
 import type { Daemon } from '../helpers/daemon.js';
 
 const CONFIG = {
@@ -54,11 +53,6 @@ async function listAllTools(c: Client): Promise<{ tools: Tool[]; pages: number }
     pages++;
   } while (cursor !== undefined && pages < 50);
   return { tools, pages };
-}
-
-function textOf(result: unknown): string {
-  const content = (result as { content: Array<{ type: string; text?: string }> }).content;
-  return content.map((c) => c.text ?? '').join('');
 }
 
 describe('MCP Director end to end', () => {
@@ -157,23 +151,12 @@ describe('MCP Director end to end', () => {
   test('progress arrives with the exact token the client sent', async () => {
     // A client of its own: replacing the progress handler disables the SDK's onprogress.
     const raw = await connectV1('progress-raw');
-    const seen: unknown[] = [];
-    raw.setNotificationHandler(
-      ProgressNotificationSchema,
-      (n) => void seen.push(n.params.progressToken),
+    const seen = await progressTokensOf(
+      raw,
+      'echo__progress',
+      { steps: 3, delayMs: 5 },
+      'my-token-7',
     );
-    const result = await raw.request(
-      {
-        method: 'tools/call',
-        params: {
-          name: 'echo__progress',
-          arguments: { steps: 3, delayMs: 5 },
-          _meta: { progressToken: 'my-token-7' },
-        },
-      },
-      CallToolResultSchema,
-    );
-    assert.equal(textOf(result), 'done 3');
     assert.deepEqual(seen, ['my-token-7', 'my-token-7', 'my-token-7']);
     await raw.close();
     // The SDK's own numeric tokens, with onprogress, round-trip too.

@@ -9,13 +9,8 @@ import { createServer } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { alive, eventually, fixture, startDaemon } from '../helpers/daemon.js';
+import { textOf } from '../helpers/mcp.js';
 import type { Daemon } from '../helpers/daemon.js';
-
-function textOf(result: unknown): string {
-  return (result as { content: Array<{ text?: string }> }).content
-    .map((c) => c.text ?? '')
-    .join('');
-}
 
 async function connect(url: string): Promise<Client> {
   const client = new Client({ name: 'lifecycle', version: '1.0.0' });

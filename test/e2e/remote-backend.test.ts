@@ -14,19 +14,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
-  CallToolResultSchema,
-  CreateMessageRequestSchema,
-  ProgressNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { REPO_ROOT, startDaemon } from '../helpers/daemon.js';
+import { progressTokensOf, textOf } from '../helpers/mcp.js';
 import type { Daemon } from '../helpers/daemon.js';
-
-function textOf(result: unknown): string {
-  return (result as { content: Array<{ text?: string }> }).content
-    .map((c) => c.text ?? '')
-    .join('');
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -116,24 +107,9 @@ describe('remote Streamable HTTP backend', () => {
       'far away',
     );
 
-    const tokens: unknown[] = [];
     const raw = new Client({ name: 'remote-progress', version: '1.0.0' });
     await raw.connect(new StreamableHTTPClientTransport(new URL(daemon.url)));
-    raw.setNotificationHandler(
-      ProgressNotificationSchema,
-      (n) => void tokens.push(n.params.progressToken),
-    );
-    await raw.request(
-      {
-        method: 'tools/call',
-        params: {
-          name: 'remote__progress',
-          arguments: { steps: 2 },
-          _meta: { progressToken: 'remote-7' },
-        },
-      },
-      CallToolResultSchema,
-    );
+    const tokens = await progressTokensOf(raw, 'remote__progress', { steps: 2 }, 'remote-7');
     await raw.close();
     assert.deepEqual(tokens, ['remote-7', 'remote-7']);
 

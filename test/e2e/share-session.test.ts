@@ -9,13 +9,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { alive, eventually, fixture, startDaemon } from '../helpers/daemon.js';
+import { textOf } from '../helpers/mcp.js';
 import type { Daemon } from '../helpers/daemon.js';
-
-function textOf(result: unknown): string {
-  return (result as { content: Array<{ text?: string }> }).content
-    .map((c) => c.text ?? '')
-    .join('');
-}
 
 async function connect(
   url: string,

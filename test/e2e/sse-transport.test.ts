@@ -7,19 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import {
-  CallToolResultSchema,
-  CreateMessageRequestSchema,
-  ProgressNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { eventually, fixture, startDaemon } from '../helpers/daemon.js';
+import { progressTokensOf, textOf } from '../helpers/mcp.js';
 import type { Daemon } from '../helpers/daemon.js';
-
-function textOf(result: unknown): string {
-  return (result as { content: Array<{ text?: string }> }).content
-    .map((c) => c.text ?? '')
-    .join('');
-}
 
 async function sessionCount(daemon: Daemon): Promise<number> {
   const body = (await (await fetch(`${daemon.base}/api/sessions`)).json()) as {
@@ -56,22 +47,7 @@ describe('HTTP+SSE transport', () => {
         'old but gold',
       );
 
-      const tokens: unknown[] = [];
-      client.setNotificationHandler(
-        ProgressNotificationSchema,
-        (n) => void tokens.push(n.params.progressToken),
-      );
-      await client.request(
-        {
-          method: 'tools/call',
-          params: {
-            name: 'echo__progress',
-            arguments: { steps: 2 },
-            _meta: { progressToken: 'sse-token' },
-          },
-        },
-        CallToolResultSchema,
-      );
+      const tokens = await progressTokensOf(client, 'echo__progress', { steps: 2 }, 'sse-token');
       assert.deepEqual(tokens, ['sse-token', 'sse-token']);
 
       assert.equal(
