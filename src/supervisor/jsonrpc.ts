@@ -18,6 +18,19 @@ export function notificationFrame(method: string, params: JsonObject): string {
   return JSON.stringify({ jsonrpc: '2.0', method, params });
 }
 
+/** Parses one message (or batch) as received; `what` names it in the error ('body', 'line'). */
+export function parseMessage(
+  text: string,
+  what: string,
+): { ok: true; value: unknown } | { ok: false; error: WireError } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    const reason = `Parse error: the ${what} is not valid JSON (${(error as Error).message})`;
+    return { ok: false, error: rpcError(JsonRpcCode.ParseError, reason) };
+  }
+}
+
 /** The error for a message `classify` found invalid, with its reason. */
 export function invalidRequest(reason: string): WireError {
   return rpcError(JsonRpcCode.InvalidRequest, `Invalid Request: ${reason}`);

@@ -16,7 +16,7 @@ import type { Session, SessionChannel, Sessions } from './sessions.js';
 import type { EventStream } from './ingress/uws.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
-import { classify, errorFrame, invalidRequest, resultFrame } from './jsonrpc.js';
+import { classify, errorFrame, invalidRequest, parseMessage, resultFrame } from './jsonrpc.js';
 import type { IncomingMessage } from './jsonrpc.js';
 import { checkHostAndOrigin } from './origin.js';
 import { canBeAsked } from './client-capabilities.js';
@@ -105,19 +105,9 @@ export class McpEndpoint {
         ),
       );
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(request.body.toString('utf8'));
-    } catch (error) {
-      return httpError(
-        reply,
-        400,
-        rpcError(
-          JsonRpcCode.ParseError,
-          `Parse error: the body is not valid JSON (${(error as Error).message})`,
-        ),
-      );
-    }
+    const parsed = parseMessage(request.body.toString('utf8'), 'body');
+    if (!parsed.ok) return httpError(reply, 400, parsed.error);
+    const body = parsed.value;
     if (Array.isArray(body)) return this.#batch(request, reply, body);
     const message = classify(body);
     if (message.kind === 'invalid') {

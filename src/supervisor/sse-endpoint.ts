@@ -5,14 +5,13 @@
  * 202, and everything the server sends (responses included) goes down the stream.
  */
 import { randomBytes } from 'node:crypto';
-import { JsonRpcCode, rpcError } from '../shared/errors.js';
-import type { WireError } from '../shared/messages.js';
+import { rpcError } from '../shared/errors.js';
 import type { Dispatcher, Responder } from './dispatch.js';
 import type { EventStream, IncomingRequest, Reply } from './ingress/uws.js';
 import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from './ingress/sse.js';
 import { initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
-import { classify, errorFrame, invalidRequest, resultFrame } from './jsonrpc.js';
+import { classify, errorFrame, invalidRequest, parseMessage, resultFrame } from './jsonrpc.js';
 import { checkHostAndOrigin } from './origin.js';
 import type { Session, SessionChannel, Sessions } from './sessions.js';
 
@@ -105,18 +104,9 @@ export class SseEndpoint {
         'Session not found: its /sse stream is closed or never existed; open GET /sse again',
       );
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(request.body.toString('utf8'));
-    } catch (error) {
-      return fail(
-        reply,
-        400,
-        `Parse error: the body is not valid JSON (${(error as Error).message})`,
-        {},
-        JsonRpcCode.ParseError,
-      );
-    }
+    const parsed = parseMessage(request.body.toString('utf8'), 'body');
+    if (!parsed.ok) return reply.json(400, errorFrame(null, parsed.error));
+    const body = parsed.value;
     reply.send(202, {});
     for (const item of Array.isArray(body) ? body : [body]) this.#message(connection, item);
   }
@@ -162,13 +152,12 @@ export class SseEndpoint {
   }
 }
 
+/** An HTTP error with a JSON-RPC error body (the SDK's -32000 for transport faults). */
 function fail(
   reply: Reply,
   status: number,
   message: string,
   headers: Record<string, string> = {},
-  code: number = -32000,
 ): void {
-  const error: WireError = rpcError(code, message);
-  reply.json(status, errorFrame(null, error), headers);
+  reply.json(status, errorFrame(null, rpcError(-32000, message)), headers);
 }

@@ -5,11 +5,10 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import type { Dispatcher } from './dispatch.js';
 import { initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
-import { classify, errorFrame, invalidRequest, resultFrame } from './jsonrpc.js';
+import { classify, errorFrame, invalidRequest, parseMessage, resultFrame } from './jsonrpc.js';
 import type { Session, Sessions } from './sessions.js';
 
 /** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
@@ -35,22 +34,12 @@ export function serveStdioClient(
   const lines = createInterface({ input, crlfDelay: Infinity });
   lines.on('line', (line) => {
     if (line.trim() === '') return;
-    let body: unknown;
-    try {
-      body = JSON.parse(line);
-    } catch (error) {
-      write(
-        errorFrame(
-          null,
-          rpcError(
-            JsonRpcCode.ParseError,
-            `Parse error: the line is not valid JSON (${(error as Error).message})`,
-          ),
-        ),
-      );
+    const parsed = parseMessage(line, 'line');
+    if (!parsed.ok) {
+      write(errorFrame(null, parsed.error));
       return;
     }
-    const message = classify(body);
+    const message = classify(parsed.value);
     switch (message.kind) {
       case 'invalid':
         write(errorFrame(message.id, invalidRequest(message.reason)));
@@ -70,12 +59,7 @@ export function serveStdioClient(
           sessions.add(session);
           write(resultFrame(message.id, JSON.stringify(started.result)));
         } else if (session === undefined) {
-          write(
-            errorFrame(
-              message.id,
-              rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: send initialize first'),
-            ),
-          );
+          write(errorFrame(message.id, invalidRequest('send initialize first')));
         } else {
           dispatcher.request(session, message.id, message.method, message.params, {
             respond: write,
