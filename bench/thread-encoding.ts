@@ -47,6 +47,7 @@ function callMessage(callId: number): CallMessage {
     timeoutMs: 60_000,
     target: 'echo',
     context: { session: SESSION, profile: 'default', client: 'claude-code', era: 'legacy' },
+    clientCapabilities: { sampling: {}, elicitation: {}, roots: {} },
   };
 }
 

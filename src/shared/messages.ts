@@ -13,9 +13,10 @@
 import type { ServerConfig } from './config/types.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { JsonObject } from './json.js';
+import type { Era } from './eras.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 3;
+export const THREAD_PROTOCOL_VERSION = 4;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -41,7 +42,7 @@ export interface CallContext {
   /** The client's `clientInfo.name` from initialize, or '' when unknown. */
   client: string;
   /** The client's protocol era: 'legacy' = 2025-03-26 … 2025-11-25. */
-  era: 'legacy' | 'modern';
+  era: Era;
 }
 
 /** The input of each shard's long-lived task (piscina `run()` argument). */
@@ -82,6 +83,14 @@ export interface CallMessage {
   /** What the call is about, for analytics: tool or prompt name (backend's), or URI. */
   target: string;
   context: CallContext;
+  /**
+   * What the calling client declared it can be asked (sampling, elicitation, roots). A
+   * stateless-era backend is told exactly this in the request's `_meta`, so it never asks
+   * for input the client cannot give.
+   */
+  clientCapabilities: JsonObject;
+  /** The log level the client wants for this call; a stateless-era backend logs only then. */
+  logLevel?: string;
 }
 
 /** The client cancelled the call (or went away): tell the backend, send no reply. */
@@ -137,10 +146,15 @@ export type ReplyMessage =
   | { type: 'reply'; callId: number; ok: true; result: string }
   | { type: 'reply'; callId: number; ok: false; error: WireError };
 
-/** `notifications/progress` for a call, with the client's own progress token restored. */
-export interface ProgressMessage {
-  type: 'progress';
+/**
+ * A notification about one call, for that call's client only: `notifications/progress`
+ * (with the client's own progress token restored) or a stateless-era backend's
+ * `notifications/message` for a call that asked for logs.
+ */
+export interface CallNotificationMessage {
+  type: 'call-notification';
   callId: number;
+  method: 'notifications/progress' | 'notifications/message';
   params: JsonObject;
 }
 
@@ -163,8 +177,16 @@ export interface ServerStateMessage {
   session?: string;
 }
 
+/** A stateless-era server's caching hints for one list (protocol.md §2.12). */
+export interface CacheHint {
+  ttlMs: number;
+  cacheScope: 'public' | 'private';
+}
+
 /** Everything a backend offers, as the backend listed it (all pages, fields untouched). */
 export interface BackendCatalog {
+  /** The era the director speaks with this backend (probed at each start). */
+  era: Era;
   protocolVersion: string;
   serverInfo: JsonObject;
   capabilities: JsonObject;
@@ -173,6 +195,8 @@ export interface BackendCatalog {
   prompts: JsonObject[];
   resources: JsonObject[];
   resourceTemplates: JsonObject[];
+  /** The hints of each list a stateless-era backend gave (absent: no hint, or legacy). */
+  cacheHints: Partial<Record<'tools' | 'prompts' | 'resources' | 'resourceTemplates', CacheHint>>;
 }
 
 /** A backend's full catalog, sent after it starts and after each list_changed. */
@@ -180,6 +204,11 @@ export interface CatalogMessage {
   type: 'catalog';
   server: string;
   catalog: BackendCatalog;
+  /**
+   * The lists the backend said changed (its `list_changed`), even if they read the same:
+   * clients are told what the backend told us, not only what a diff shows.
+   */
+  signalled: Array<'tools' | 'prompts' | 'resources' | 'resourceTemplates'>;
 }
 
 /**
@@ -219,7 +248,7 @@ export interface StoppedMessage {
 export type WorkerMessage =
   | ReadyMessage
   | ReplyMessage
-  | ProgressMessage
+  | CallNotificationMessage
   | ServerStateMessage
   | CatalogMessage
   | ServerNotificationMessage

@@ -8,7 +8,7 @@
  * and templates by matching. On a clash the first server in config order keeps the
  * name, and the clash is reported (`collisions`), never silently resolved.
  */
-import type { BackendCatalog, WireError } from '../shared/messages.js';
+import type { BackendCatalog, CacheHint, WireError } from '../shared/messages.js';
 import type { JsonObject } from '../shared/json.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { exposeName } from './names.js';
@@ -63,6 +63,12 @@ export class Catalog {
     resourceTemplates: [],
   };
   #collisions: Collision[] = [];
+  #hints: Record<ListKind, CacheHint> = {
+    tools: NO_CACHING,
+    prompts: NO_CACHING,
+    resources: NO_CACHING,
+    resourceTemplates: NO_CACHING,
+  };
 
   constructor(servers: readonly ServerNaming[], pageSize: number) {
     this.#servers = servers;
@@ -124,6 +130,14 @@ export class Catalog {
       if (catalog.capabilities[capability] !== undefined) servers.push(server);
     }
     return servers;
+  }
+
+  /**
+   * The caching hint of a merged list (protocol.md §2.12): the shortest `ttlMs` of the
+   * backends that serve such a list (a legacy one gives none, so 0), private if any is.
+   */
+  cacheHint(kind: ListKind): CacheHint {
+    return this.#hints[kind];
   }
 
   /** The serialized result of a list request, or the error for a bad cursor. */
@@ -205,6 +219,7 @@ export class Catalog {
     this.#templates = templates;
     this.#pages = pages;
     this.#collisions = collisions;
+    this.#hints = mergedHints(this.#backends);
     return changed;
   }
 }
@@ -252,4 +267,29 @@ function encodeCursor(pageIndex: number): string {
 function decodeCursor(cursor: string): number | undefined {
   const match = /^mcpd:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
   return match ? Number(match[1]) : undefined;
+}
+
+const NO_CACHING: CacheHint = { ttlMs: 0, cacheScope: 'public' };
+
+const LIST_CAPABILITY: Record<ListKind, string> = {
+  tools: 'tools',
+  prompts: 'prompts',
+  resources: 'resources',
+  resourceTemplates: 'resources',
+};
+
+function mergedHints(backends: ReadonlyMap<string, BackendCatalog>): Record<ListKind, CacheHint> {
+  const merged = {} as Record<ListKind, CacheHint>;
+  for (const kind of Object.keys(LIST_CAPABILITY) as ListKind[]) {
+    let ttlMs: number | undefined;
+    let cacheScope: CacheHint['cacheScope'] = 'public';
+    for (const catalog of backends.values()) {
+      if (catalog.capabilities[LIST_CAPABILITY[kind]] === undefined) continue;
+      const hint = catalog.cacheHints[kind];
+      ttlMs = Math.min(ttlMs ?? Infinity, hint?.ttlMs ?? 0);
+      if (hint?.cacheScope === 'private') cacheScope = 'private';
+    }
+    merged[kind] = { ttlMs: ttlMs ?? 0, cacheScope };
+  }
+  return merged;
 }

@@ -1,8 +1,8 @@
 /**
- * What MCP Director does with each JSON-RPC method, independent of the transport that
- * carried it. Lists, `initialize` and `ping` are answered from the catalog without a
- * worker hop; calls, reads, prompts, completions and subscriptions are mapped to
- * (server, backend name) and forwarded to the owning shard.
+ * What MCP Director does with each JSON-RPC method, independent of the transport and of
+ * the client's era. Lists are answered from the catalog without a worker hop; calls,
+ * reads, prompts, completions and subscriptions are mapped to (server, backend name) and
+ * forwarded to the owning shard (`forwarding.ts` carries each forwarded call to its end).
  */
 import type { JsonObject, RequestId } from '../shared/json.js';
 import { isJsonObject } from '../shared/json.js';
@@ -10,27 +10,22 @@ import type {
   ForwardedMethod,
   ReplyMessage,
   ServerNotificationMessage,
-  WireError,
 } from '../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
 import type { Catalog, ListKind } from './catalog.js';
 import { LIST_METHODS } from './catalog.js';
 import type { CallHandlers, ShardPool } from './shards.js';
-import type { Session, Sessions } from './sessions.js';
+import type { Caller, Session, Sessions, Subscriber } from './sessions.js';
 import { LOG_LEVELS, logLevelRank, requestKey } from './sessions.js';
-import { missingCapability } from './client-capabilities.js';
-import { errorFrame, notificationFrame, resultFrame } from './jsonrpc.js';
+import { errorFrame, resultFrame } from './jsonrpc.js';
+import type { Listener } from './listeners.js';
+import { Forwarding, type Responder } from './forwarding.js';
+import { modernListPage } from './result-shapes.js';
+
+export type { Responder } from './forwarding.js';
 
 const log = logger('dispatch');
-
-/** Where the answer to one request goes (a JSON body, an SSE stream, a batch). */
-export interface Responder {
-  /** The JSON-RPC response as text; called exactly once per request. */
-  respond(message: string): void;
-  /** A notification about this request, such as progress. */
-  notify(message: string): void;
-}
 
 const LIST_CHANGED: Record<ListKind, string> = {
   tools: 'notifications/tools/list_changed',
@@ -43,8 +38,12 @@ export class Dispatcher {
   readonly #catalog: Catalog;
   readonly #shards: ShardPool;
   readonly #sessions: Sessions;
-  /** URI → sessions subscribed to it; the backend is subscribed while the set is non-empty. */
-  readonly #subscribers = new Map<string, Set<string>>();
+  readonly #forwarding: Forwarding;
+  readonly #serverInfo: JsonObject;
+  /** URI → who subscribed to it; the backend is subscribed while the set is non-empty. */
+  readonly #subscribers = new Map<string, Set<Subscriber>>();
+  /** Open `subscriptions/listen` streams of stateless-era clients. */
+  readonly #listeners = new Set<Listener>();
   /** The level last sent to the backends: the most verbose any session asked for. */
   #backendLogLevel: string | undefined;
 
@@ -56,56 +55,42 @@ export class Dispatcher {
     shards: ShardPool,
     sessions: Sessions,
     perSession: ReadonlySet<string>,
+    serverInfo: JsonObject,
   ) {
     this.#catalog = catalog;
     this.#shards = shards;
     this.#sessions = sessions;
     this.#perSession = perSession;
+    this.#serverInfo = serverInfo;
+    this.#forwarding = new Forwarding(catalog, shards, serverInfo);
   }
 
-  request(
-    session: Session,
-    id: RequestId,
-    method: string,
-    params: JsonObject,
-    out: Responder,
-  ): void {
+  request(caller: Caller, id: RequestId, method: string, params: JsonObject, out: Responder): void {
     const kind = LIST_METHODS[method];
     if (kind !== undefined) {
       const page = this.#catalog.page(kind, params['cursor']);
-      out.respond('json' in page ? resultFrame(id, page.json) : errorFrame(id, page.error));
+      if ('error' in page) out.respond(errorFrame(id, page.error));
+      else if (caller.era === 'legacy') out.respond(resultFrame(id, page.json));
+      else {
+        const hint = this.#catalog.cacheHint(kind);
+        out.respond(resultFrame(id, modernListPage(page.json, hint, this.#serverInfo)));
+      }
       return;
     }
     switch (method) {
       case 'tools/call':
-        return this.#forwardNamed(
-          session,
-          id,
-          'tools/call',
-          params,
-          this.#catalog.tool(String(params['name'])),
-          'tool',
-          out,
-        );
+        return this.#forwardNamed(caller, id, 'tools/call', params, 'tool', out);
       case 'prompts/get':
-        return this.#forwardNamed(
-          session,
-          id,
-          'prompts/get',
-          params,
-          this.#catalog.prompt(String(params['name'])),
-          'prompt',
-          out,
-        );
+        return this.#forwardNamed(caller, id, 'prompts/get', params, 'prompt', out);
       case 'resources/read':
-        return this.#read(session, id, params, out);
+        return this.#read(caller, id, params, out);
       case 'resources/subscribe':
       case 'resources/unsubscribe':
-        return this.#subscription(session, id, method, params, out);
+        return this.#subscription(caller as Session, id, method, params, out);
       case 'completion/complete':
-        return this.#complete(session, id, params, out);
+        return this.#complete(caller, id, params, out);
       case 'logging/setLevel':
-        return this.#setLogLevel(session, id, params, out);
+        return this.#setLogLevel(caller as Session, id, params, out);
       case 'ping':
         return out.respond(resultFrame(id, '{}'));
       default:
@@ -135,6 +120,11 @@ export class Dispatcher {
       log.debug(`dropped a response to ${JSON.stringify(id)}: nothing waits for it`);
   }
 
+  /** A stateless-era request's client went away (closed its stream): that is cancellation. */
+  abandoned(caller: Caller): void {
+    this.#forwarding.abandoned(caller);
+  }
+
   /** Releases what a session held: its calls, its subscriptions, its log level. */
   sessionEnded(session: Session): void {
     session.abandonAsked();
@@ -147,11 +137,30 @@ export class Dispatcher {
     this.#applyLogLevel();
   }
 
-  /** Tells every session that can hear it that a list changed. */
+  /** A stateless-era client opened a listen stream (its acknowledgment is already sent). */
+  listen(listener: Listener): void {
+    this.#listeners.add(listener);
+    for (const uri of listener.filter.resourceSubscriptions ?? []) this.#subscribe(listener, uri);
+  }
+
+  unlisten(listener: Listener): void {
+    if (!this.#listeners.delete(listener)) return;
+    for (const uri of listener.filter.resourceSubscriptions ?? []) this.#unsubscribe(listener, uri);
+  }
+
+  /** Tells every session and listen stream that can hear it that a list changed. */
   catalogChanged(kinds: Set<ListKind>): void {
     const methods = new Set([...kinds].map((kind) => LIST_CHANGED[kind]));
     for (const session of this.#sessions.values()) {
       for (const method of methods) session.notify(method);
+    }
+    for (const listener of this.#listeners) {
+      const wanted = new Set([...kinds].filter((kind) => listener.wantsListChanged(kind)));
+      for (const kind of wanted) {
+        // resources and templates share one notification: send it once.
+        if (kind === 'resourceTemplates' && wanted.has('resources')) continue;
+        listener.notify(LIST_CHANGED[kind]);
+      }
     }
   }
 
@@ -167,14 +176,14 @@ export class Dispatcher {
       return;
     }
     if (method === 'notifications/message') {
+      // Stateless-era clients get logs only on the stream of the request that asked.
       const level = String(params['level']);
       for (const session of this.#sessions.values()) {
         if (session.wantsLog(level)) session.notify(method, params);
       }
     } else if (method === 'notifications/resources/updated') {
-      const subscribers = this.#subscribers.get(String(params['uri']));
-      for (const sessionId of subscribers ?? [])
-        this.#sessions.get(sessionId)?.notify(method, params);
+      for (const subscriber of this.#subscribers.get(String(params['uri'])) ?? [])
+        subscriber.notify(method, params);
     } else {
       log.debug(
         `dropped ${method} from server '${message.server}': not forwarded by a shared backend`,
@@ -183,36 +192,32 @@ export class Dispatcher {
   }
 
   #forwardNamed(
-    session: Session,
+    caller: Caller,
     id: RequestId,
     method: 'tools/call' | 'prompts/get',
     params: JsonObject,
-    target: { server: string; name: string } | undefined,
     noun: string,
     out: Responder,
   ): void {
+    const name = String(params['name']);
+    const target = method === 'tools/call' ? this.#catalog.tool(name) : this.#catalog.prompt(name);
     if (target === undefined) {
       // A denied name and an unknown one get the same answer.
-      out.respond(
-        errorFrame(
-          id,
-          rpcError(JsonRpcCode.InvalidParams, `Unknown ${noun}: ${String(params['name'])}`),
-        ),
-      );
+      out.respond(errorFrame(id, rpcError(JsonRpcCode.InvalidParams, `Unknown ${noun}: ${name}`)));
       return;
     }
     const forwarded = params['name'] === target.name ? params : { ...params, name: target.name };
-    this.#forward(session, id, target.server, method, forwarded, target.name, out);
+    this.#forwarding.start(caller, id, target.server, method, forwarded, target.name, out);
   }
 
-  #read(session: Session, id: RequestId, params: JsonObject, out: Responder): void {
+  #read(caller: Caller, id: RequestId, params: JsonObject, out: Responder): void {
     const uri = params['uri'];
     const server = typeof uri === 'string' ? this.#catalog.resourceServer(uri) : undefined;
     if (server === undefined) {
-      out.respond(errorFrame(id, resourceNotFound(uri)));
+      out.respond(errorFrame(id, this.#forwarding.notFound(caller, uri)));
       return;
     }
-    this.#forward(session, id, server, 'resources/read', params, String(uri), out);
+    this.#forwarding.start(caller, id, server, 'resources/read', params, String(uri), out);
   }
 
   #subscription(
@@ -225,61 +230,61 @@ export class Dispatcher {
     const uri = params['uri'];
     const server = typeof uri === 'string' ? this.#catalog.resourceServer(uri) : undefined;
     if (typeof uri !== 'string' || server === undefined) {
-      out.respond(errorFrame(id, resourceNotFound(uri)));
+      out.respond(errorFrame(id, this.#forwarding.notFound(session, uri)));
       return;
     }
     if (this.#perSession.has(server)) {
       // The session's own process: nothing is shared, so nothing to count.
       if (method === 'resources/subscribe') session.subscriptions.add(uri);
       else session.subscriptions.delete(uri);
-      this.#forward(session, id, server, method, params, uri, out);
+      this.#forwarding.start(session, id, server, method, params, uri, out);
       return;
     }
-    let subscribers = this.#subscribers.get(uri);
     if (method === 'resources/unsubscribe') {
       session.subscriptions.delete(uri);
-      if (subscribers?.delete(session.id) && subscribers.size === 0) {
-        this.#subscribers.delete(uri);
-        this.#forward(session, id, server, method, params, uri, out);
-      } else {
-        out.respond(resultFrame(id, '{}'));
-      }
-      return;
-    }
-    if (subscribers === undefined) this.#subscribers.set(uri, (subscribers = new Set()));
-    const first = subscribers.size === 0;
-    subscribers.add(session.id);
-    session.subscriptions.add(uri);
-    if (!first) {
+      this.#unsubscribe(session, uri);
       out.respond(resultFrame(id, '{}'));
       return;
     }
-    // The first subscriber subscribes the backend; if the backend refuses, nobody is subscribed.
-    this.#forward(session, id, server, method, params, uri, out, (ok) => {
-      if (ok) return;
-      subscribers.delete(session.id);
-      session.subscriptions.delete(uri);
-      if (subscribers.size === 0) this.#subscribers.delete(uri);
+    session.subscriptions.add(uri);
+    this.#subscribe(session, uri, (reply) => {
+      if (!reply.ok) session.subscriptions.delete(uri);
+      out.respond(reply.ok ? resultFrame(id, '{}') : errorFrame(id, reply.error));
     });
   }
 
-  #unsubscribe(session: Session, uri: string): void {
-    const subscribers = this.#subscribers.get(uri);
-    if (!subscribers?.delete(session.id) || subscribers.size > 0) return;
-    this.#subscribers.delete(uri);
+  /**
+   * Adds a subscriber to a URI. The first one subscribes the backend; if the backend
+   * refuses, nobody is subscribed. `done` learns the outcome (at once when not first).
+   */
+  #subscribe(subscriber: Subscriber, uri: string, done?: (reply: ReplyMessage) => void): void {
     const server = this.#catalog.resourceServer(uri);
-    if (server === undefined) return;
-    this.#shards.call(
-      server,
-      'resources/unsubscribe',
-      { uri },
-      uri,
-      this.#context(session),
-      systemHandlers(),
-    );
+    let subscribers = this.#subscribers.get(uri);
+    if (subscribers === undefined) this.#subscribers.set(uri, (subscribers = new Set()));
+    const first = subscribers.size === 0;
+    subscribers.add(subscriber);
+    if (!first || server === undefined) {
+      done?.({ type: 'reply', callId: 0, ok: true, result: '{}' });
+      return;
+    }
+    this.#system(server, 'resources/subscribe', { uri }, uri, (reply) => {
+      if (!reply.ok) {
+        subscribers.delete(subscriber);
+        if (subscribers.size === 0) this.#subscribers.delete(uri);
+      }
+      done?.(reply);
+    });
   }
 
-  #complete(session: Session, id: RequestId, params: JsonObject, out: Responder): void {
+  #unsubscribe(subscriber: Subscriber, uri: string): void {
+    const subscribers = this.#subscribers.get(uri);
+    if (!subscribers?.delete(subscriber) || subscribers.size > 0) return;
+    this.#subscribers.delete(uri);
+    const server = this.#catalog.resourceServer(uri);
+    if (server !== undefined) this.#system(server, 'resources/unsubscribe', { uri }, uri);
+  }
+
+  #complete(caller: Caller, id: RequestId, params: JsonObject, out: Responder): void {
     const ref = params['ref'];
     if (!isJsonObject(ref)) {
       out.respond(
@@ -299,16 +304,17 @@ export class Dispatcher {
         return;
       }
       const forwarded = { ...params, ref: { ...ref, name: target.name } };
-      this.#forward(session, id, target.server, 'completion/complete', forwarded, target.name, out);
+      const { server, name } = target;
+      this.#forwarding.start(caller, id, server, 'completion/complete', forwarded, name, out);
       return;
     }
     const uri = ref['uri'];
     const server = typeof uri === 'string' ? this.#catalog.templateServer(uri) : undefined;
     if (server === undefined) {
-      out.respond(errorFrame(id, resourceNotFound(uri)));
+      out.respond(errorFrame(id, this.#forwarding.notFound(caller, uri)));
       return;
     }
-    this.#forward(session, id, server, 'completion/complete', params, String(uri), out);
+    this.#forwarding.start(caller, id, server, 'completion/complete', params, String(uri), out);
   }
 
   #setLogLevel(session: Session, id: RequestId, params: JsonObject, out: Responder): void {
@@ -347,89 +353,32 @@ export class Dispatcher {
     if (wanted === undefined || wanted === this.#backendLogLevel) return;
     this.#backendLogLevel = wanted;
     for (const server of this.#catalog.serversWith('logging')) {
-      const refused = (m: ReplyMessage): void => {
+      this.#system(server, 'logging/setLevel', { level: wanted }, wanted, (m) => {
         if (!m.ok)
           log.warn(`server '${server}' refused logging/setLevel ${wanted}: ${m.error.message}`);
-      };
-      const params = { level: wanted };
-      this.#shards.call(
-        server,
-        'logging/setLevel',
-        params,
-        wanted,
-        systemContext,
-        systemHandlers(refused),
-      );
+      });
     }
   }
 
-  #forward(
-    session: Session,
-    id: RequestId,
+  /** A call of the director's own, with no client behind it to ask anything. */
+  #system(
     server: string,
     method: ForwardedMethod,
     params: JsonObject,
     target: string,
-    out: Responder,
-    /** Learns whether the backend answered with a result (true) or an error. */
-    onOutcome?: (ok: boolean) => void,
+    reply: (message: ReplyMessage) => void = () => undefined,
   ): void {
-    const key = requestKey(id);
-    // The reply may come synchronously (backend unavailable), before call() returns.
-    const call = { id: 0, answered: false, asked: [] as string[] };
-    call.id = this.#shards.call(server, method, params, target, this.#context(session), {
-      reply: (message) => {
-        call.answered = true;
-        if (session.calls.get(key) === call.id) session.calls.delete(key);
-        for (const asked of call.asked) session.forget(asked);
-        onOutcome?.(message.ok);
-        out.respond(message.ok ? resultFrame(id, message.result) : errorFrame(id, message.error));
-      },
-      progress: (progress) => out.notify(notificationFrame('notifications/progress', progress)),
-      clientRequest: (requestMethod, requestParams, answer) => {
-        const missing = missingCapability(session.clientCapabilities, requestMethod, requestParams);
-        if (missing !== undefined) {
-          answer({
-            ok: false,
-            error: rpcError(
-              JsonRpcCode.MethodNotFound,
-              `The client did not declare the ${missing} capability, so MCP Director does not send it ${requestMethod}`,
-            ),
-          });
-          return;
-        }
-        // On the stream of the call that caused it, as the spec asks of related requests.
-        call.asked.push(session.ask(requestMethod, requestParams, out.notify, answer));
-      },
-    });
-    if (!call.answered) session.calls.set(key, call.id);
-  }
-
-  #context(session: Session): { session: string; profile: string; client: string; era: 'legacy' } {
-    return {
-      session: session.id,
-      profile: session.profile,
-      client: session.clientName,
-      era: 'legacy',
+    const handlers: CallHandlers = {
+      reply,
+      notification: () => undefined,
+      clientRequest: (requestMethod, _params, answer) =>
+        answer({
+          ok: false,
+          error: rpcError(JsonRpcCode.InternalError, `no client to send ${requestMethod} to`),
+        }),
     };
+    this.#shards.call(server, method, params, target, SYSTEM_CONTEXT, {}, handlers);
   }
 }
 
-const systemContext = { session: '', profile: '', client: 'mcp-director', era: 'legacy' } as const;
-
-/** Handlers for the director's own calls (no client behind them to ask anything). */
-function systemHandlers(reply: (message: ReplyMessage) => void = () => undefined): CallHandlers {
-  return {
-    reply,
-    progress: () => undefined,
-    clientRequest: (method, _params, answer) =>
-      answer({
-        ok: false,
-        error: rpcError(JsonRpcCode.InternalError, `no client to send ${method} to`),
-      }),
-  };
-}
-
-function resourceNotFound(uri: unknown): WireError {
-  return rpcError(JsonRpcCode.ResourceNotFound, `Resource not found: ${String(uri)}`, { uri });
-}
+const SYSTEM_CONTEXT = { session: '', profile: '', client: 'mcp-director', era: 'legacy' } as const;

@@ -64,6 +64,7 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
     catalog: (message) => {
       const before = catalog.collisions.length;
       const changed = catalog.setBackend(message.server, message.catalog);
+      for (const kind of message.signalled) changed.add(kind);
       for (const c of catalog.collisions.slice(before)) {
         log.warn(
           `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
@@ -75,12 +76,18 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
   });
   // Declared after the pool whose events it receives; no event fires before start().
   const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
-  const dispatcher: Dispatcher = new Dispatcher(catalog, shards, sessions, perSession);
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
     instructions: () => instructionsOf(catalog, config),
   };
-  const endpoint = new McpEndpoint(dispatcher, sessions, {
+  const dispatcher: Dispatcher = new Dispatcher(
+    catalog,
+    shards,
+    sessions,
+    perSession,
+    identity.serverInfo,
+  );
+  const endpoint = new McpEndpoint(dispatcher, sessions, catalog, {
     ...identity,
     listenHost: config.listen.host,
     allowedOrigins: config.allowedOrigins,

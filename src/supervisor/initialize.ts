@@ -9,6 +9,15 @@ import { Session } from './sessions.js';
 /** Newest first: `initialize` gets the client's version if listed here, else the first. */
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
 
+/** A router's lists change whenever a backend does, so every listChanged is declared. */
+export const DIRECTOR_CAPABILITIES: JsonObject = {
+  tools: { listChanged: true },
+  prompts: { listChanged: true },
+  resources: { subscribe: true, listChanged: true },
+  logging: {},
+  completions: {},
+};
+
 export interface ServerIdentity {
   serverInfo: JsonObject;
   /** Text for `InitializeResult.instructions`, built from the backends' own. */
@@ -29,14 +38,7 @@ export function initializeSession(
   const session = new Session(version, clientInfo, capabilities, 'default');
   const result: JsonObject = {
     protocolVersion: version,
-    // A router's lists change whenever a backend does, so every listChanged is declared.
-    capabilities: {
-      tools: { listChanged: true },
-      prompts: { listChanged: true },
-      resources: { subscribe: true, listChanged: true },
-      logging: {},
-      completions: {},
-    },
+    capabilities: DIRECTOR_CAPABILITIES,
     serverInfo: identity.serverInfo,
   };
   const instructions = identity.instructions();

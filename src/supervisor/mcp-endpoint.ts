@@ -1,9 +1,13 @@
 /**
- * The Streamable HTTP endpoint `/mcp` for the session revisions 2025-03-26, 2025-06-18 and
- * 2025-11-25 (protocol.md §1.4, §1.6): POST carries messages and is answered as JSON or as
- * an SSE stream, GET opens the session's stream for messages not tied to a request,
- * DELETE ends the session. HTTP status rules: 400 for a missing session id, 404 for an
- * unknown one, 202 for notifications and responses, 403 for a foreign Host/Origin.
+ * The Streamable HTTP endpoint `/mcp`, for both eras on one URL (protocol.md §1.3): a POST
+ * whose request claims the stateless envelope (`_meta` protocol version) and carries no
+ * session id goes to `ModernEndpoint` (2026-07-28); everything else is the session era.
+ *
+ * Session revisions 2025-03-26, 2025-06-18 and 2025-11-25 (protocol.md §1.4, §1.6): POST
+ * carries messages and is answered as JSON or as an SSE stream, GET opens the session's
+ * stream for messages not tied to a request, DELETE ends the session. HTTP status rules:
+ * 400 for a missing session id, 404 for an unknown one, 202 for notifications and
+ * responses, 403 for a foreign Host/Origin.
  */
 import type { JsonObject } from '../shared/json.js';
 import { isJsonObject } from '../shared/json.js';
@@ -20,6 +24,9 @@ import { classify, errorFrame, invalidRequest, parseMessage, resultFrame } from 
 import type { IncomingMessage } from './jsonrpc.js';
 import { checkHostAndOrigin } from './origin.js';
 import { canBeAsked } from './client-capabilities.js';
+import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../shared/eras.js';
+import { ModernEndpoint } from './modern-endpoint.js';
+import type { Catalog } from './catalog.js';
 
 /** Session-id errors use the codes the reference SDK uses, so SDK clients react correctly. */
 const NO_SESSION = -32000;
@@ -37,11 +44,23 @@ export class McpEndpoint {
   readonly #keepAlive: NodeJS.Timeout;
   /** Open GET streams, kept alive with comments. */
   readonly #streams = new Set<EventStream>();
+  readonly #modern: ModernEndpoint;
 
-  constructor(dispatcher: Dispatcher, sessions: Sessions, options: EndpointOptions) {
+  constructor(
+    dispatcher: Dispatcher,
+    sessions: Sessions,
+    catalog: Catalog,
+    options: EndpointOptions,
+  ) {
     this.#dispatcher = dispatcher;
     this.#sessions = sessions;
     this.#options = options;
+    this.#modern = new ModernEndpoint(dispatcher, catalog, options, {
+      track: (stream) => {
+        this.#streams.add(stream);
+        stream.onClose(() => this.#streams.delete(stream));
+      },
+    });
     // Idle SSE streams are cut by proxies and OS timers unless something flows.
     this.#keepAlive = setInterval(() => {
       for (const stream of this.#streams) stream.write(SSE_KEEPALIVE);
@@ -112,6 +131,30 @@ export class McpEndpoint {
     const message = classify(body);
     if (message.kind === 'invalid') {
       return httpError(reply, 400, invalidRequest(message.reason), {}, message.id);
+    }
+    const sessionId = request.headers['mcp-session-id'];
+    const modernHeader = MODERN_PROTOCOL_VERSIONS.includes(
+      request.headers['mcp-protocol-version'] ?? '',
+    );
+    if (sessionId === undefined && message.kind === 'request') {
+      if (claimsModern(message.params)) return this.#modern.handle(request, reply, message, accept);
+      if (modernHeader) {
+        return httpError(
+          reply,
+          400,
+          rpcError(
+            JsonRpcCode.InvalidParams,
+            `Invalid params: the MCP-Protocol-Version header says ${request.headers['mcp-protocol-version']}, but params._meta has no "io.modelcontextprotocol/protocolVersion"; a 2026-07-28 request carries the _meta envelope`,
+          ),
+          {},
+          message.id,
+        );
+      }
+    }
+    if (sessionId === undefined && message.kind === 'notification' && modernHeader) {
+      // The stateless era has no client notifications over HTTP: accepted, nothing to do.
+      reply.send(202, {});
+      return;
     }
     if (message.kind === 'request' && message.method === 'initialize') {
       return this.#initialize(message.id, message.params, reply, accept);

@@ -9,6 +9,7 @@ import type { JsonObject, RequestId } from '../shared/json.js';
 import { isJsonObject } from '../shared/json.js';
 import type { ClientOutcome, WireError } from '../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
+import type { Era } from '../shared/eras.js';
 
 /** Log levels of MCP (RFC 5424), least severe first. */
 export const LOG_LEVELS = [
@@ -35,7 +36,32 @@ export interface SessionChannel {
   readonly closed: boolean;
 }
 
-export class Session {
+/**
+ * Who a request comes from, in either era: a legacy session, or (stateless era) the one
+ * request itself, whose `_meta` says what a session would otherwise hold.
+ */
+export interface Caller {
+  readonly era: Era;
+  /** The session id, or a per-request id in the stateless era. */
+  readonly id: string;
+  readonly profile: string;
+  readonly clientName: string;
+  /** What the client declared it can be asked (sampling, elicitation, roots). */
+  readonly clientCapabilities: JsonObject;
+  /** The log level the client asked for; undefined: legacy default (all) / stateless (none). */
+  readonly logLevel: LogLevel | undefined;
+  /** The client's in-flight requests: request id key → call id. */
+  readonly calls: Map<string, number>;
+}
+
+/** Anyone who can be told that a subscribed resource changed. */
+export interface Subscriber {
+  readonly id: string;
+  notify(method: string, params?: JsonObject): void;
+}
+
+export class Session implements Caller, Subscriber {
+  readonly era = 'legacy' as const;
   readonly id: string;
   readonly protocolVersion: string;
   readonly clientInfo: JsonObject;

@@ -14,6 +14,7 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type {
   CallContext,
+  CallMessage,
   ClientOutcome,
   CatalogMessage,
   ForwardedMethod,
@@ -39,9 +40,16 @@ const SHARD_ENTRY = new URL('../workers/shard.js', import.meta.url).href;
 /** What the caller of `call()` is told; exactly one reply per call unless cancelled. */
 export interface CallHandlers {
   reply(message: ReplyMessage): void;
-  progress(params: JsonObject): void;
+  /** Progress, or a stateless backend's log line for this call. */
+  notification(method: string, params: JsonObject): void;
   /** The backend asks the call's client something; `answer` must be called exactly once. */
   clientRequest(method: string, params: JsonObject, answer: (outcome: ClientOutcome) => void): void;
+}
+
+/** What the calling client declared: passed on to stateless-era backends. */
+export interface ClientDeclarations {
+  clientCapabilities?: JsonObject;
+  logLevel?: string | undefined;
 }
 
 export interface ShardEvents {
@@ -129,6 +137,7 @@ export class ShardPool {
     params: JsonObject,
     target: string,
     context: CallContext,
+    client: ClientDeclarations,
     handlers: CallHandlers,
   ): number {
     const callId = this.#nextCallId++;
@@ -151,7 +160,19 @@ export class ShardPool {
     }
     this.#pending.set(callId, { shard: index, server, handlers });
     const timeoutMs = this.#timeouts.get(server) ?? 0; // 0: the worker uses the server's own
-    link.send({ type: 'call', callId, server, method, params, timeoutMs, target, context });
+    const message: CallMessage = {
+      type: 'call',
+      callId,
+      server,
+      method,
+      params,
+      timeoutMs,
+      target,
+      context,
+      clientCapabilities: client.clientCapabilities ?? {},
+    };
+    if (client.logLevel !== undefined) message.logLevel = client.logLevel;
+    link.send(message);
     return callId;
   }
 
@@ -215,8 +236,8 @@ export class ShardPool {
         pending.handlers.reply(message);
         return;
       }
-      case 'progress':
-        this.#pending.get(message.callId)?.handlers.progress(message.params);
+      case 'call-notification':
+        this.#pending.get(message.callId)?.handlers.notification(message.method, message.params);
         return;
       case 'server-state': {
         // A session's own instance has a pid to clean up but no say in the server's state.

@@ -10,8 +10,14 @@
  *
  * Hot path: `forward` stringifies the params once and writes one line; `receive` gets the
  * line already parsed, serializes the result once for the reply, and validates nothing.
+ *
+ * Eras: toward a stateless-era (2026-07-28) backend every request carries the `_meta`
+ * envelope, with the calling client's own capabilities (capability honesty, protocol.md
+ * §2.9c); its results, `input_required` ones included, pass through untouched.
  */
 import type { CallFacts, CallRecorder } from './call-recorder.js';
+import { withEnvelope } from './client-info.js';
+import type { Era } from '../shared/eras.js';
 import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../shared/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../shared/json.js';
 import type { Logger } from '../shared/log.js';
@@ -50,6 +56,8 @@ export class RequestFailed extends Error {
   constructor(
     message: string,
     readonly kind: 'error' | 'timeout' | 'exited',
+    /** The JSON-RPC error code, when the backend answered with an error. */
+    readonly code?: number,
   ) {
     super(message);
   }
@@ -69,6 +77,8 @@ interface PendingCall extends CallFacts, InFlight {
   timeoutMs: number;
   /** The client's own progress token, restored on every progress notification. */
   clientToken: JsonValue | undefined;
+  /** Whether the client asked for log messages about this call (stateless era). */
+  wantsLogs: boolean;
   timer: NodeJS.Timeout;
 }
 
@@ -84,7 +94,7 @@ interface OwnRequest {
   method: string;
   resolve: (result: JsonObject) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | null;
 }
 
 export class BackendPeer {
@@ -94,6 +104,8 @@ export class BackendPeer {
   readonly #events: PeerEvents;
   readonly #log: Logger;
   #wire: PeerWire | null = null;
+  /** The era of the attached backend; set by `Backend` once it has probed. */
+  era: Era = 'legacy';
   #nextId = 1;
   readonly #calls = new Map<number, PendingCall>();
   readonly #callIds = new Map<number, number>();
@@ -128,6 +140,9 @@ export class BackendPeer {
       clientToken = meta.progressToken;
       params = { ...params, _meta: { ...meta, progressToken: id } };
     }
+    if (this.era === 'modern') {
+      params = withEnvelope(params, message.clientCapabilities, message.logLevel);
+    }
     const paramsJson = JSON.stringify(params);
     const pending: PendingCall = {
       ts: Date.now(),
@@ -142,6 +157,7 @@ export class BackendPeer {
       params: message.params,
       timeoutMs,
       clientToken,
+      wantsLogs: message.logLevel !== undefined,
       timer: setTimeout(BackendPeer.#onCallTimeout, timeoutMs, this, id),
     };
     this.#calls.set(id, pending);
@@ -254,7 +270,7 @@ export class BackendPeer {
     this.#callIds.clear();
     this.#asked.clear();
     for (const request of this.#own.values()) {
-      clearTimeout(request.timer);
+      if (request.timer !== null) clearTimeout(request.timer);
       request.reject(new RequestFailed(`${why} before answering ${request.method}`, 'exited'));
     }
     this.#own.clear();
@@ -262,7 +278,16 @@ export class BackendPeer {
 
   // ───────────────────────────── the worker's own requests ─────────────────────────────
 
-  request(method: string, params: JsonObject, timeoutMs: number): Promise<JsonObject> {
+  /**
+   * Sends a request of the worker's own. `timeoutMs` 0 waits for as long as the backend
+   * lives (a `subscriptions/listen` stream); `onSent` learns the id (to cancel it).
+   */
+  request(
+    method: string,
+    params: JsonObject,
+    timeoutMs: number,
+    onSent?: (id: number) => void,
+  ): Promise<JsonObject> {
     return new Promise((resolve, reject) => {
       const wire = this.#wire;
       if (wire === null) {
@@ -270,17 +295,34 @@ export class BackendPeer {
         return;
       }
       const id = this.#nextId++;
-      const timer = setTimeout(() => {
-        this.#own.delete(id);
-        // The spec forbids cancelling initialize; the stop that follows ends it anyway.
-        if (method !== 'initialize') {
-          this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' });
-        }
-        reject(new RequestFailed(`${method} got no answer within ${timeoutMs} ms`, 'timeout'));
-      }, timeoutMs);
+      if (this.era === 'modern') params = withEnvelope(params, {});
+      const timer =
+        timeoutMs <= 0
+          ? null
+          : setTimeout(() => {
+              this.#own.delete(id);
+              // The spec forbids cancelling initialize; the stop that follows ends it anyway.
+              if (method !== 'initialize') {
+                this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' });
+              }
+              reject(
+                new RequestFailed(`${method} got no answer within ${timeoutMs} ms`, 'timeout'),
+              );
+            }, timeoutMs);
       this.#own.set(id, { method, resolve, reject, timer });
+      onSent?.(id);
       wire.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
     });
+  }
+
+  /** Stops waiting for an own request (its answer is then dropped) and cancels it upstream. */
+  abandon(id: number, reason: string): void {
+    const request = this.#own.get(id);
+    if (request === undefined) return;
+    this.#own.delete(id);
+    if (request.timer !== null) clearTimeout(request.timer);
+    this.notify('notifications/cancelled', { requestId: id, reason });
+    request.reject(new RequestFailed(`${request.method} abandoned: ${reason}`, 'error'));
   }
 
   notify(method: string, params?: JsonObject): void {
@@ -291,7 +333,11 @@ export class BackendPeer {
 
   // ───────────────────────────── messages from the backend ─────────────────────────────
 
-  receive(message: unknown): void {
+  /**
+   * One message from the backend. `relatedId` is the id of the request on whose HTTP
+   * response stream it came (stateless-era HTTP), which attributes its notifications.
+   */
+  receive(message: unknown, relatedId?: number): void {
     if (Array.isArray(message)) {
       // JSON-RPC batches (2025-03-26 only): each element stands on its own.
       for (const item of message) this.receive(item);
@@ -300,7 +346,7 @@ export class BackendPeer {
     if (!isJsonObject(message)) return;
     const { method, id } = message;
     if (typeof method === 'string') {
-      if (id === undefined || id === null) this.#onNotification(method, message.params);
+      if (id === undefined || id === null) this.#onNotification(method, message.params, relatedId);
       else this.#onServerRequest(id, method, isJsonObject(message.params) ? message.params : {});
       return;
     }
@@ -312,7 +358,7 @@ export class BackendPeer {
     const request = typeof id === 'number' ? this.#own.get(id) : undefined;
     if (request !== undefined) {
       this.#own.delete(id as number);
-      clearTimeout(request.timer);
+      if (request.timer !== null) clearTimeout(request.timer);
       this.#settleOwn(request, message);
       return;
     }
@@ -328,10 +374,15 @@ export class BackendPeer {
     const text = isJsonObject(error)
       ? `${String(error.message)} (${String(error.code)})`
       : JSON.stringify(error);
-    request.reject(new RequestFailed(`${request.method} failed: ${text}`, 'error'));
+    const code = isJsonObject(error) && typeof error.code === 'number' ? error.code : undefined;
+    request.reject(new RequestFailed(`${request.method} failed: ${text}`, 'error', code));
   }
 
-  #onNotification(method: string, params: JsonValue | undefined): void {
+  #onNotification(method: string, params: JsonValue | undefined, relatedId?: number): void {
+    if (method === 'notifications/message' && this.era === 'modern' && isJsonObject(params)) {
+      this.#onCallLog(params, relatedId);
+      return;
+    }
     if (method !== 'notifications/progress') {
       this.#events.onNotification(method, params);
       return;
@@ -344,9 +395,33 @@ export class BackendPeer {
       return;
     }
     this.#out({
-      type: 'progress',
+      type: 'call-notification',
       callId: call.callId,
+      method: 'notifications/progress',
       params: { ...params, progressToken: call.clientToken },
+    });
+  }
+
+  /**
+   * A stateless-era log message belongs to the request that asked for logs (logging.mdx).
+   * Over HTTP its stream names it; over stdio nothing does, so it goes to the one call in
+   * flight that asked for logs, and is dropped when there are several.
+   */
+  #onCallLog(params: JsonObject, relatedId: number | undefined): void {
+    let call = relatedId === undefined ? undefined : this.#calls.get(relatedId);
+    if (relatedId === undefined) {
+      for (const candidate of this.#calls.values()) {
+        if (!candidate.wantsLogs) continue;
+        if (call !== undefined) return; // ambiguous
+        call = candidate;
+      }
+    }
+    if (call === undefined || !call.wantsLogs) return;
+    this.#out({
+      type: 'call-notification',
+      callId: call.callId,
+      method: 'notifications/message',
+      params,
     });
   }
 

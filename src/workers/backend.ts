@@ -7,14 +7,19 @@
  *      │                          │ 5 failures in a row
  *      └─ first start fails ─▶ failed ◀┘   (retries continue with capped backoff) ─▶ ready
  *   any ─stop─▶ stopped
- * A start is: spawn, `initialize`, `notifications/initialized`, re-apply the logging level
- * and resource subscriptions of the previous run, list everything the server declared (all
- * pages), send `catalog`, then `ready`.
+ * A start is: spawn, find the server's era, list everything it declared (all pages), send
+ * `catalog`, then `ready`. The era (protocol.md §1.2): a `server/discover` probe first
+ * (each stdio process, and each HTTP server until a verdict is cached); a DiscoverResult
+ * means the stateless era, anything else the legacy handshake (`initialize`,
+ * `notifications/initialized`, re-applying the previous run's logging level and resource
+ * subscriptions). A stateless server's list changes and resource updates come on one
+ * `subscriptions/listen` stream the backend keeps open; a lost HTTP verdict is re-probed.
  *
  * Calls are accepted only while `ready`; otherwise they are answered at once with
  * BACKEND_UNAVAILABLE naming the state and the last error.
  */
 import { BackendPeer, RequestFailed, type InFlight, type Sink } from './backend-peer.js';
+import { ModernHttpChannel } from './modern-http-channel.js';
 import type { CallRecorder } from './call-recorder.js';
 import {
   LIST_CHANGED,
@@ -23,6 +28,7 @@ import {
   emptyCatalog,
   listAll,
   type ListKind,
+  type ListOutcome,
 } from './catalog-fetch.js';
 import {
   BACKEND_CLIENT_CAPABILITIES,
@@ -34,6 +40,7 @@ import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.
 import { HttpChannel } from './http-channel.js';
 import { StdioChannel, type ChannelHandler, type ChildExit } from './stdio-channel.js';
 import type { ServerConfig } from '../shared/config/types.js';
+import { META, MODERN_PROTOCOL_VERSION, ModernErrorCode, type Era } from '../shared/eras.js';
 import { DirectorErrorCode, directorError } from '../shared/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../shared/json.js';
 import { logger, type Logger } from '../shared/log.js';
@@ -61,6 +68,15 @@ export interface BackendOptions {
 const INITIALIZE_TIMEOUT_MS = 60_000;
 /** Coalesces bursts of list_changed into one re-list (and one catalog message). */
 const LIST_CHANGED_DEBOUNCE_MS = 20;
+/**
+ * How long a stdio server gets to answer the `server/discover` probe before it is taken for
+ * a legacy one that ignores unknown requests (stdio.mdx §Backward Compatibility).
+ */
+const PROBE_TIMEOUT_MS = 5_000;
+/** A stateless server's listen stream that ended is opened again after this long. */
+const RELISTEN_DELAY_MS = 1_000;
+
+type Channel = StdioChannel | HttpChannel | ModernHttpChannel;
 
 export class Backend implements ChannelHandler {
   readonly id: string;
@@ -70,7 +86,12 @@ export class Backend implements ChannelHandler {
   readonly #stopGraceMs: number | undefined;
   readonly #log: Logger;
   #state: BackendState = 'starting';
-  #channel: StdioChannel | HttpChannel | null = null;
+  #channel: Channel | null = null;
+  /** A remote server's era, cached until the connection fails (stdio: probed per process). */
+  #httpEra: Era | undefined;
+  /** The id of our open `subscriptions/listen` request to a stateless server. */
+  #listenId: number | null = null;
+  #relistenTimer: NodeJS.Timeout | null = null;
   #live = false;
   /** Bumped per spawn; async work of an older spawn checks it and stands down. */
   #generation = 0;
@@ -125,6 +146,9 @@ export class Backend implements ChannelHandler {
   // ───────────────────────────── calls (hot path) ─────────────────────────────
 
   call(message: CallMessage): void {
+    if (this.#state === 'ready' && this.#peer.era === 'modern' && this.#answerLocally(message)) {
+      return;
+    }
     if (this.#state !== 'ready') {
       const why = this.#lastCause === undefined ? '' : `: ${this.#lastCause}`;
       this.#refuse(
@@ -148,6 +172,30 @@ export class Backend implements ChannelHandler {
 
   cancel(callId: number, reason: string | undefined): boolean {
     return this.#peer.cancel(callId, reason);
+  }
+
+  /**
+   * Session-era requests a stateless server has no method for: subscriptions become its
+   * listen filter, and the log level travels with each call instead.
+   */
+  #answerLocally(message: CallMessage): boolean {
+    const uri = message.params['uri'];
+    switch (message.method) {
+      case 'resources/subscribe':
+        if (typeof uri === 'string') this.#subscriptions.add(uri);
+        this.#listen();
+        break;
+      case 'resources/unsubscribe':
+        if (typeof uri === 'string') this.#subscriptions.delete(uri);
+        this.#listen();
+        break;
+      case 'logging/setLevel':
+        break;
+      default:
+        return false;
+    }
+    this.#out({ type: 'reply', callId: message.callId, ok: true, result: '{}' });
+    return true;
   }
 
   #refuse(message: CallMessage, error: WireError): void {
@@ -175,8 +223,8 @@ export class Backend implements ChannelHandler {
 
   // ───────────────────────────── messages from the backend ─────────────────────────────
 
-  onChannelMessage(message: unknown): void {
-    this.#peer.receive(message);
+  onChannelMessage(message: unknown, relatedId?: number): void {
+    this.#peer.receive(message, relatedId);
   }
 
   /** Notifications other than progress (which the peer maps to its call). */
@@ -187,11 +235,15 @@ export class Backend implements ChannelHandler {
       if (this.#state === 'ready') this.#scheduleRefresh();
       return;
     }
-    if (method === 'notifications/cancelled') {
-      // The server withdrew a request of its own; we answer those at once, so nothing to do.
+    if (
+      method === 'notifications/cancelled' ||
+      method === 'notifications/subscriptions/acknowledged'
+    ) {
+      // A withdrawn request of the server's own (we answer those at once), or our listen
+      // stream opening: nothing to do.
       return;
     }
-    const payload = isJsonObject(params) ? params : {};
+    const payload = isJsonObject(params) ? withoutSubscriptionId(params) : {};
     this.#out({ type: 'server-notification', server: this.id, method, params: payload });
   }
 
@@ -203,15 +255,7 @@ export class Backend implements ChannelHandler {
     const config = this.#config;
     const channel =
       config.transport === 'http'
-        ? new HttpChannel(
-            {
-              id: this.id,
-              url: config.url,
-              headers: config.headers,
-              httpTransport: config.httpTransport,
-            },
-            this,
-          )
+        ? this.#httpChannel()
         : new StdioChannel(
             {
               id: this.id,
@@ -223,49 +267,79 @@ export class Backend implements ChannelHandler {
             },
             this,
           );
-    this.#channel = channel;
     this.#startFailure = null;
     this.#dirty.clear(); // this start lists everything anyway
     this.#live = true;
-    this.#peer.attach(channel);
-    channel.start();
+    this.#use(channel);
     this.#announce();
     void this.#initialize(channel, generation);
   }
 
-  async #initialize(channel: StdioChannel | HttpChannel, generation: number): Promise<void> {
+  /** A remote server: stateless-era HTTP unless it is known (or configured) to be legacy. */
+  #httpChannel(): HttpChannel | ModernHttpChannel {
+    const config = this.#config;
+    if (config.transport !== 'http') throw new Error('not a remote server');
+    if (this.#httpEra === 'legacy' || config.httpTransport === 'sse') {
+      return new HttpChannel(
+        {
+          id: this.id,
+          url: config.url,
+          headers: config.headers,
+          httpTransport: config.httpTransport,
+        },
+        this,
+      );
+    }
+    return new ModernHttpChannel({ id: this.id, url: config.url, headers: config.headers }, this);
+  }
+
+  #use(channel: Channel): void {
+    this.#channel = channel;
+    this.#peer.era = 'legacy';
+    this.#peer.attach(channel);
+    channel.start();
+  }
+
+  async #initialize(started: Channel, generation: number): Promise<void> {
+    let channel = started;
     const current = (): boolean =>
       generation === this.#generation && this.#live && !this.#stopRequested;
     try {
-      const init = await this.#peer.request(
-        'initialize',
-        {
-          protocolVersion: BACKEND_PROTOCOL_VERSION,
-          capabilities: BACKEND_CLIENT_CAPABILITIES,
-          clientInfo: CLIENT_INFO,
-        },
-        INITIALIZE_TIMEOUT_MS,
-      );
+      let catalog = channel instanceof HttpChannel ? null : await this.#discover();
       if (!current()) return;
-      this.#peer.notify('notifications/initialized');
-      const catalog = emptyCatalog();
-      if (typeof init.protocolVersion === 'string') catalog.protocolVersion = init.protocolVersion;
-      if (isJsonObject(init.serverInfo)) catalog.serverInfo = init.serverInfo;
-      if (isJsonObject(init.capabilities)) catalog.capabilities = init.capabilities;
-      if (typeof init.instructions === 'string') catalog.instructions = init.instructions;
-      await this.#reapply();
+      if (catalog === null && channel instanceof ModernHttpChannel) {
+        // A legacy server behind the URL: the session transports take over.
+        this.#log.info('the server does not speak 2026-07-28; using the session-era transport');
+        this.#httpEra = 'legacy';
+        channel = this.#httpChannel();
+        this.#use(channel);
+      } else if (channel instanceof ModernHttpChannel) {
+        this.#httpEra = 'modern';
+      }
+      if (catalog === null) {
+        catalog = await this.#handshake();
+        if (!current()) return;
+        await this.#reapply();
+      }
       const kinds = LIST_KINDS.filter((kind) => declares(catalog.capabilities, kind));
       const lists = await Promise.all(kinds.map((kind) => this.#list(kind)));
       if (!current()) return;
-      kinds.forEach((kind, i) => (catalog[kind] = lists[i] ?? []));
+      kinds.forEach((kind, i) => {
+        const list = lists[i];
+        catalog[kind] = list?.items ?? [];
+        if (list?.hint !== undefined) catalog.cacheHints[kind] = list.hint;
+      });
       this.#catalog = catalog;
-      this.#out({ type: 'catalog', server: this.id, catalog });
+      this.#out({ type: 'catalog', server: this.id, catalog, signalled: [] });
       this.#everReady = true;
       this.#readyAt = Date.now();
       this.#lastCause = undefined;
       this.#lastError = undefined;
       this.#setState('ready');
-      this.#log.info(`ready (pid ${channel.pid ?? '?'}, ${catalog.tools.length} tools)`);
+      this.#log.info(
+        `ready (${catalog.era === 'modern' ? catalog.protocolVersion : `legacy ${catalog.protocolVersion}`}, pid ${channel.pid ?? '-'}, ${catalog.tools.length} tools)`,
+      );
+      if (catalog.era === 'modern') this.#listen();
       if (this.#dirty.size > 0) this.#scheduleRefresh();
     } catch (error) {
       if (!current()) return;
@@ -275,6 +349,97 @@ export class Backend implements ChannelHandler {
       this.#startFailure = `failed to start: ${(error as Error).message}`;
       void channel.stop();
     }
+  }
+
+  /**
+   * The era probe: `server/discover` in the stateless envelope. A DiscoverResult (or a
+   * modern error naming versions) means the stateless era; any other answer, or none in
+   * time, means a legacy server (null), which then gets `initialize`.
+   */
+  async #discover(): Promise<BackendCatalog | null> {
+    this.#peer.era = 'modern';
+    let result: JsonObject;
+    try {
+      result = await this.#peer.request('server/discover', {}, PROBE_TIMEOUT_MS);
+    } catch (error) {
+      if (error instanceof RequestFailed && error.kind === 'exited') throw error;
+      if (
+        error instanceof RequestFailed &&
+        error.code === ModernErrorCode.UnsupportedProtocolVersion
+      ) {
+        throw new Error(`the server does not support ${MODERN_PROTOCOL_VERSION}: ${error.message}`);
+      }
+      this.#peer.era = 'legacy';
+      return null;
+    }
+    const versions = result['supportedVersions'];
+    if (!Array.isArray(versions) || !versions.includes(MODERN_PROTOCOL_VERSION)) {
+      throw new Error(
+        `server/discover lists versions ${JSON.stringify(versions)}, not ${MODERN_PROTOCOL_VERSION}`,
+      );
+    }
+    const catalog = emptyCatalog();
+    catalog.era = 'modern';
+    catalog.protocolVersion = MODERN_PROTOCOL_VERSION;
+    const meta = result['_meta'];
+    const serverInfo = isJsonObject(meta) ? meta[META.serverInfo] : result['serverInfo'];
+    if (isJsonObject(serverInfo)) catalog.serverInfo = serverInfo;
+    if (isJsonObject(result['capabilities'])) catalog.capabilities = result['capabilities'];
+    if (typeof result['instructions'] === 'string') catalog.instructions = result['instructions'];
+    return catalog;
+  }
+
+  /** The legacy handshake: `initialize`, then `notifications/initialized`. */
+  async #handshake(): Promise<BackendCatalog> {
+    const init = await this.#peer.request(
+      'initialize',
+      {
+        protocolVersion: BACKEND_PROTOCOL_VERSION,
+        capabilities: BACKEND_CLIENT_CAPABILITIES,
+        clientInfo: CLIENT_INFO,
+      },
+      INITIALIZE_TIMEOUT_MS,
+    );
+    this.#peer.notify('notifications/initialized');
+    const catalog = emptyCatalog();
+    if (typeof init.protocolVersion === 'string') catalog.protocolVersion = init.protocolVersion;
+    if (isJsonObject(init.serverInfo)) catalog.serverInfo = init.serverInfo;
+    if (isJsonObject(init.capabilities)) catalog.capabilities = init.capabilities;
+    if (typeof init.instructions === 'string') catalog.instructions = init.instructions;
+    return catalog;
+  }
+
+  /**
+   * (Re)opens the one `subscriptions/listen` stream of a stateless server, asking for every
+   * list change it declares and updates of the URIs clients subscribed to; the previous
+   * stream (a different filter) is cancelled. A stream that ends is opened again.
+   */
+  #listen(): void {
+    if (this.#relistenTimer !== null) clearTimeout(this.#relistenTimer);
+    this.#relistenTimer = null;
+    const previous = this.#listenId;
+    this.#listenId = null;
+    if (previous !== null) this.#peer.abandon(previous, 'subscriptions changed');
+    const filter = listenFilter(this.#catalog.capabilities, this.#subscriptions);
+    if (filter === undefined || this.#state !== 'ready') return;
+    const generation = this.#generation;
+    let id: number | null = null;
+    this.#peer
+      .request('subscriptions/listen', { notifications: filter }, 0, (sent) => {
+        id = sent;
+        this.#listenId = sent;
+      })
+      .then(
+        () => this.#log.debug('the server closed its listen stream'),
+        (error: unknown) => this.#log.debug(`listen stream ended: ${String(error)}`),
+      )
+      .finally(() => {
+        // Replaced, stopped or restarted meanwhile: whoever did that owns the next stream.
+        if (id !== this.#listenId || generation !== this.#generation || this.#state !== 'ready')
+          return;
+        this.#listenId = null;
+        this.#relistenTimer = setTimeout(() => this.#listen(), RELISTEN_DELAY_MS);
+      });
   }
 
   /** A remote server gave us a new session: tell it again what the old one knew. */
@@ -300,7 +465,7 @@ export class Backend implements ChannelHandler {
     }
   }
 
-  #list(kind: ListKind): Promise<JsonObject[]> {
+  #list(kind: ListKind): Promise<ListOutcome> {
     return listAll(
       (method, params) => this.#peer.request(method, params, this.#config.timeoutMs),
       kind,
@@ -310,7 +475,7 @@ export class Backend implements ChannelHandler {
       // or timeout fails the whole start.
       if (error instanceof RequestFailed && error.kind === 'error') {
         this.#log.warn(`${error.message}; its ${kind} are left out of the catalog`);
-        return [];
+        return { items: [] };
       }
       throw error;
     });
@@ -319,6 +484,10 @@ export class Backend implements ChannelHandler {
   onChannelExit(exit: ChildExit): void {
     const channel = this.#channel;
     this.#live = false;
+    this.#httpEra = undefined; // a remote server is probed again at the next start
+    this.#listenId = null;
+    if (this.#relistenTimer !== null) clearTimeout(this.#relistenTimer);
+    this.#relistenTimer = null;
     this.#failInFlight(exit);
     if (this.#refreshTimer !== null) clearTimeout(this.#refreshTimer);
     this.#refreshTimer = null;
@@ -381,8 +550,10 @@ export class Backend implements ChannelHandler {
     this.#stopRequested = true;
     if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
     if (this.#refreshTimer !== null) clearTimeout(this.#refreshTimer);
+    if (this.#relistenTimer !== null) clearTimeout(this.#relistenTimer);
     this.#restartTimer = null;
     this.#refreshTimer = null;
+    this.#relistenTimer = null;
     if (this.#live && this.#channel !== null) {
       await this.#channel.stop(); // its exit sets 'stopped'
     } else {
@@ -434,10 +605,14 @@ export class Backend implements ChannelHandler {
     try {
       const lists = await Promise.all(kinds.map((kind) => this.#list(kind)));
       if (generation !== this.#generation || this.#state !== 'ready') return;
-      const catalog = { ...this.#catalog };
-      kinds.forEach((kind, i) => (catalog[kind] = lists[i] ?? []));
+      const catalog = { ...this.#catalog, cacheHints: { ...this.#catalog.cacheHints } };
+      kinds.forEach((kind, i) => {
+        const list = lists[i];
+        catalog[kind] = list?.items ?? [];
+        if (list?.hint !== undefined) catalog.cacheHints[kind] = list.hint;
+      });
       this.#catalog = catalog;
-      this.#out({ type: 'catalog', server: this.id, catalog });
+      this.#out({ type: 'catalog', server: this.id, catalog, signalled: kinds });
     } catch (error) {
       // After an exit the next start lists everything; only a live server's failure matters.
       if (generation === this.#generation && this.#live) {
@@ -448,4 +623,35 @@ export class Backend implements ChannelHandler {
       if (this.#dirty.size > 0 && this.#state === 'ready') this.#scheduleRefresh();
     }
   }
+}
+
+/** What a stateless server's listen stream asks for; undefined when there is nothing. */
+function listenFilter(
+  capabilities: JsonObject,
+  subscriptions: ReadonlySet<string>,
+): JsonObject | undefined {
+  const filter: JsonObject = {};
+  const listChanged = (capability: string): boolean => {
+    const declared = capabilities[capability];
+    return isJsonObject(declared) && declared['listChanged'] === true;
+  };
+  if (listChanged('tools')) filter['toolsListChanged'] = true;
+  if (listChanged('prompts')) filter['promptsListChanged'] = true;
+  if (listChanged('resources')) filter['resourcesListChanged'] = true;
+  const resources = capabilities['resources'];
+  if (subscriptions.size > 0 && isJsonObject(resources) && resources['subscribe'] === true) {
+    filter['resourceSubscriptions'] = [...subscriptions];
+  }
+  return Object.keys(filter).length === 0 ? undefined : filter;
+}
+
+/** A listen-stream notification as clients get it: our subscription id is ours alone. */
+function withoutSubscriptionId(params: JsonObject): JsonObject {
+  const meta = params['_meta'];
+  if (!isJsonObject(meta) || !(META.subscriptionId in meta)) return params;
+  const { [META.subscriptionId]: _dropped, ...rest } = meta;
+  const copy: JsonObject = { ...params };
+  if (Object.keys(rest).length === 0) delete copy['_meta'];
+  else copy['_meta'] = rest;
+  return copy;
 }

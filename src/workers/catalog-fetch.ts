@@ -4,7 +4,7 @@
  * exactly as the backend sent them; the supervisor namespaces and filters them.
  */
 import { isJsonObject, type JsonObject } from '../shared/json.js';
-import type { BackendCatalog } from '../shared/messages.js';
+import type { BackendCatalog, CacheHint } from '../shared/messages.js';
 
 export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 
@@ -41,33 +41,51 @@ export interface PageProblem {
   message: string;
 }
 
+export interface ListOutcome {
+  items: JsonObject[];
+  /** The caching hint of the first page (stateless-era servers give one on every page). */
+  hint?: CacheHint;
+}
+
 /** Fetches every page of one list; reports a cursor loop or runaway paging to `warn`. */
 export async function listAll(
   request: Requester,
   kind: ListKind,
   warn: (problem: PageProblem) => void,
-): Promise<JsonObject[]> {
+): Promise<ListOutcome> {
   const { method } = LISTS[kind];
-  const items: JsonObject[] = [];
+  const outcome: ListOutcome = { items: [] };
   const seen = new Set<string>();
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const result = await request(method, cursor === undefined ? {} : { cursor });
+    if (page === 0) {
+      const hint = cacheHintOf(result);
+      if (hint !== undefined) outcome.hint = hint;
+    }
     const pageItems = result[kind];
     if (Array.isArray(pageItems)) {
-      for (const item of pageItems) if (isJsonObject(item)) items.push(item);
+      for (const item of pageItems) if (isJsonObject(item)) outcome.items.push(item);
     }
     const next = result['nextCursor'];
-    if (typeof next !== 'string') return items;
+    if (typeof next !== 'string') return outcome;
     if (seen.has(next)) {
       warn({ kind, message: `${method} returned cursor '${next}' twice; stopped paging there` });
-      return items;
+      return outcome;
     }
     seen.add(next);
     cursor = next;
   }
   warn({ kind, message: `${method} still had pages after ${MAX_PAGES}; stopped paging there` });
-  return items;
+  return outcome;
+}
+
+/** A result's `ttlMs`/`cacheScope`, if it carries a valid pair (caching.mdx). */
+export function cacheHintOf(result: JsonObject): CacheHint | undefined {
+  const { ttlMs, cacheScope } = result;
+  if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 0) return undefined;
+  if (cacheScope !== 'public' && cacheScope !== 'private') return undefined;
+  return { ttlMs, cacheScope };
 }
 
 /** Whether the server declared the capability a list needs. */
@@ -77,6 +95,7 @@ export function declares(capabilities: JsonObject, kind: ListKind): boolean {
 
 export function emptyCatalog(): BackendCatalog {
   return {
+    era: 'legacy',
     protocolVersion: '',
     serverInfo: {},
     capabilities: {},
@@ -84,5 +103,6 @@ export function emptyCatalog(): BackendCatalog {
     prompts: [],
     resources: [],
     resourceTemplates: [],
+    cacheHints: {},
   };
 }

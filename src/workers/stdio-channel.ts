@@ -27,8 +27,11 @@ export interface ChildExit {
 }
 
 export interface ChannelHandler {
-  /** One parsed JSON value per stdout line; not validated. */
-  onChannelMessage(message: unknown): void;
+  /**
+   * One parsed JSON value per stdout line; not validated. `relatedId`: the id of the
+   * request on whose HTTP response stream it came (stateless-era HTTP only).
+   */
+  onChannelMessage(message: unknown, relatedId?: number): void;
   /** The child has exited and its pipes are drained; called exactly once per start. */
   onChannelExit(exit: ChildExit): void;
   /** A remote server's session was replaced by a new one: session state must be re-applied. */

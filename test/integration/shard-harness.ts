@@ -77,6 +77,9 @@ interface Waiter {
 export interface CallOptions {
   timeoutMs?: number;
   target?: string;
+  context?: CallContext;
+  clientCapabilities?: JsonObject;
+  logLevel?: string;
 }
 
 export class ShardHarness {
@@ -197,7 +200,9 @@ export class ShardHarness {
       timeoutMs: options.timeoutMs ?? 10_000,
       target:
         options.target ?? (typeof name === 'string' ? name : typeof uri === 'string' ? uri : ''),
-      context: TEST_CONTEXT,
+      context: options.context ?? TEST_CONTEXT,
+      clientCapabilities: options.clientCapabilities ?? {},
+      ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
     });
     return callId;
   }

@@ -33,11 +33,19 @@ function config(servers: ServerConfig[]): DirectorConfig {
 
 function call(pool: ShardPool, name: string, args: JsonObject): Promise<ReplyMessage> {
   return new Promise((resolve) => {
-    pool.call('echo', 'tools/call', { name, arguments: args }, name, context, {
-      reply: resolve,
-      progress: () => undefined,
-      clientRequest: (_method, _params, answer) => answer({ ok: true, result: {} }),
-    });
+    pool.call(
+      'echo',
+      'tools/call',
+      { name, arguments: args },
+      name,
+      context,
+      {},
+      {
+        reply: resolve,
+        notification: () => undefined,
+        clientRequest: (_method, _params, answer) => answer({ ok: true, result: {} }),
+      },
+    );
   });
 }
 

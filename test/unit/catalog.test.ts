@@ -7,6 +7,8 @@ import { exposeName } from '../../src/supervisor/names.js';
 
 function backend(tools: string[], extra: Partial<BackendCatalog> = {}): BackendCatalog {
   return {
+    era: 'legacy',
+    cacheHints: {},
     protocolVersion: '2025-11-25',
     serverInfo: { name: 'x', version: '1' },
     capabilities: { tools: {} },
