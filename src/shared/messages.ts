@@ -26,7 +26,11 @@ export type ForwardedMethod =
   | 'resources/subscribe'
   | 'resources/unsubscribe'
   | 'completion/complete'
-  | 'logging/setLevel';
+  | 'logging/setLevel'
+  | TaskMethod;
+
+/** The 2025-11-25 experimental tasks utility: routed by the (namespaced) task id. */
+export type TaskMethod = 'tasks/get' | 'tasks/result' | 'tasks/cancel' | 'tasks/list';
 
 /** A JSON-RPC error object as it appears on the wire (backend errors pass through as-is). */
 export interface WireError {

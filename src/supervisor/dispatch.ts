@@ -16,8 +16,9 @@ import { logger } from '../shared/log.js';
 import type { Catalog, ListKind } from './catalog.js';
 import { LIST_METHODS } from './catalog.js';
 import type { CallHandlers, ShardPool } from './shards.js';
-import type { Caller, Session, Sessions, Subscriber } from './sessions.js';
-import { LOG_LEVELS, logLevelRank, requestKey } from './sessions.js';
+import type { Caller, Sessions, Subscriber } from './sessions.js';
+import { LOG_LEVELS, Session, logLevelRank, requestKey } from './sessions.js';
+import { exposeTaskIds, routeTaskId } from './tasks.js';
 import { errorFrame, resultFrame } from './jsonrpc.js';
 import type { Listener } from './listeners.js';
 import { Forwarding, type Responder } from './forwarding.js';
@@ -91,6 +92,12 @@ export class Dispatcher {
         return this.#complete(caller, id, params, out);
       case 'logging/setLevel':
         return this.#setLogLevel(caller as Session, id, params, out);
+      case 'tasks/get':
+      case 'tasks/result':
+      case 'tasks/cancel':
+        return this.#task(caller, id, method, params, out);
+      case 'tasks/list':
+        return this.#listTasks(caller, id, out);
       case 'ping':
         return out.respond(resultFrame(id, '{}'));
       default:
@@ -181,6 +188,10 @@ export class Dispatcher {
       for (const session of this.#sessions.values()) {
         if (session.wantsLog(level)) session.notify(method, params);
       }
+    } else if (method === 'notifications/tasks/status') {
+      const exposed = exposeTaskIds(params, message.server);
+      const owner = this.#forwarding.taskOwner(String(exposed['taskId']));
+      if (owner instanceof Session) owner.notify(method, exposed);
     } else if (method === 'notifications/resources/updated') {
       for (const subscriber of this.#subscribers.get(String(params['uri'])) ?? [])
         subscriber.notify(method, params);
@@ -208,6 +219,61 @@ export class Dispatcher {
     }
     const forwarded = params['name'] === target.name ? params : { ...params, name: target.name };
     this.#forwarding.start(caller, id, target.server, method, forwarded, target.name, out);
+  }
+
+  /** tasks/get, tasks/result, tasks/cancel: to the backend the task id names, in its id. */
+  #task(
+    caller: Caller,
+    id: RequestId,
+    method: 'tasks/get' | 'tasks/result' | 'tasks/cancel',
+    params: JsonObject,
+    out: Responder,
+  ): void {
+    const route = routeTaskId(params['taskId']);
+    if (route === undefined || this.#catalog.backend(route.server) === undefined) {
+      out.respond(
+        errorFrame(
+          id,
+          rpcError(JsonRpcCode.InvalidParams, `Unknown task: ${String(params['taskId'])}`),
+        ),
+      );
+      return;
+    }
+    const forwarded = { ...params, taskId: route.taskId };
+    this.#forwarding.start(caller, id, route.server, method, forwarded, route.taskId, out);
+  }
+
+  /**
+   * tasks/list: every backend that lists tasks is asked, and their tasks are returned
+   * together (one page each; a backend that fails to answer is left out, and logged).
+   */
+  #listTasks(caller: Caller, id: RequestId, out: Responder): void {
+    const servers = this.#catalog
+      .serversWith('tasks')
+      .filter((server) => isJsonObject(this.#catalog.backend(server)?.capabilities['tasks']))
+      .filter((server) => {
+        const tasks = this.#catalog.backend(server)?.capabilities['tasks'];
+        return isJsonObject(tasks) && tasks['list'] !== undefined;
+      });
+    const tasks: JsonObject[] = [];
+    let waiting = servers.length;
+    const done = (): void => {
+      if (--waiting <= 0) out.respond(resultFrame(id, JSON.stringify({ tasks })));
+    };
+    if (waiting === 0) return done();
+    for (const server of servers) {
+      this.#forwarding.collect(caller, server, 'tasks/list', {}, (reply) => {
+        if (!reply.ok) {
+          log.warn(`server '${server}' failed tasks/list: ${reply.error.message}`);
+        } else {
+          const page = exposeTaskIds(JSON.parse(reply.result) as JsonObject, server);
+          if (Array.isArray(page['tasks'])) {
+            for (const task of page['tasks']) if (isJsonObject(task)) tasks.push(task);
+          }
+        }
+        done();
+      });
+    }
   }
 
   #read(caller: Caller, id: RequestId, params: JsonObject, out: Responder): void {

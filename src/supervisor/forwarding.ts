@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import type { JsonObject, RequestId } from '../shared/json.js';
 import { isJsonObject } from '../shared/json.js';
 import type {
+  CallContext,
   ClientOutcome,
   ForwardedMethod,
   ReplyMessage,
@@ -35,6 +36,7 @@ import { missingCapability } from './client-capabilities.js';
 import { errorFrame, notificationFrame, resultFrame } from './jsonrpc.js';
 import { errorForEra, legacyResult, modernResult } from './result-shapes.js';
 import { RequestStateSealer, isDirectorState, requestDigest } from './request-state.js';
+import { carriesTaskIds, exposeTaskIds } from './tasks.js';
 
 /** Where the answer to one request goes (a JSON body, an SSE stream, a batch). */
 export interface Responder {
@@ -48,6 +50,8 @@ export interface Responder {
 const MAX_ROUNDS = 8;
 /** How long a parked call waits for its stateless client to come back with answers. */
 const PARKED_TTL_MS = 10 * 60_000;
+/** Task owners remembered (for status notifications); the oldest are forgotten first. */
+const MAX_TASK_OWNERS = 10_000;
 
 /** The client's side of a call: the request being answered now. */
 interface ClientLeg {
@@ -94,6 +98,8 @@ export class Forwarding {
   readonly #sealer = new RequestStateSealer();
   /** Parked calls by the token their sealed `requestState` names. */
   readonly #parked = new Map<string, Call>();
+  /** Exposed task id → the caller whose call created it. */
+  readonly #taskOwners = new Map<string, Caller>();
 
   constructor(catalog: Catalog, shards: ShardPool, serverInfo: JsonObject) {
     this.#catalog = catalog;
@@ -138,7 +144,7 @@ export class Forwarding {
       method,
       params,
       target,
-      { session: caller.id, profile: caller.profile, client: caller.clientName, era: caller.era },
+      contextOf(caller),
       {
         clientCapabilities: caller.clientCapabilities,
         // A legacy client that never set a level gets everything, as from a legacy server.
@@ -157,6 +163,41 @@ export class Forwarding {
     );
     // The reply may come synchronously (backend unavailable), before call() returns.
     if (!replied) caller.calls.set(key, call.callId);
+  }
+
+  /**
+   * One call made for a caller whose raw reply the director combines itself (tasks/list
+   * across backends): nothing is asked of the client and nothing is streamed to it.
+   */
+  collect(
+    caller: Caller,
+    server: string,
+    method: ForwardedMethod,
+    params: JsonObject,
+    reply: (message: ReplyMessage) => void,
+  ): void {
+    this.#shards.call(
+      server,
+      method,
+      params,
+      method,
+      contextOf(caller),
+      {},
+      {
+        reply,
+        notification: () => undefined,
+        clientRequest: (requestMethod, _params, answer) =>
+          answer({
+            ok: false,
+            error: rpcError(JsonRpcCode.InternalError, `${method} cannot send ${requestMethod}`),
+          }),
+      },
+    );
+  }
+
+  /** Who created a task (its status notifications go to that client only). */
+  taskOwner(exposedTaskId: string): Caller | undefined {
+    return this.#taskOwners.get(exposedTaskId);
   }
 
   /** A stateless client's request went away: its calls are cancelled upstream. */
@@ -182,12 +223,15 @@ export class Forwarding {
     this.#deliver(call, leg, message);
   }
 
-  #deliver(call: Call, leg: ClientLeg, message: ReplyMessage): void {
+  #deliver(call: Call, leg: ClientLeg, reply: ReplyMessage): void {
     const { caller, id, out } = leg;
-    if (!message.ok) {
-      out.respond(errorFrame(id, errorForEra(message.error, call.method, caller.era)));
+    if (!reply.ok) {
+      out.respond(errorFrame(id, errorForEra(reply.error, call.method, caller.era)));
       return;
     }
+    const message = carriesTaskIds(call.method, call.params)
+      ? this.#tasks(call, caller, reply)
+      : reply;
     if (caller.era === 'modern') {
       out.respond(
         resultFrame(id, modernResult(message.result, call.method, this.#serverInfo).json),
@@ -201,6 +245,24 @@ export class Forwarding {
     const result = JSON.parse(message.result) as JsonObject;
     if (result['resultType'] === INPUT_REQUIRED) this.#fulfil(call, leg, result);
     else out.respond(resultFrame(id, legacyResult(result)));
+  }
+
+  /** The reply with the backend's task ids exposed; a new task remembers its owner. */
+  #tasks(
+    call: Call,
+    caller: Caller,
+    reply: ReplyMessage & { ok: true },
+  ): ReplyMessage & { ok: true } {
+    const result = exposeTaskIds(JSON.parse(reply.result) as JsonObject, call.server);
+    const task = result['task'];
+    if (call.method === 'tools/call' && isJsonObject(task) && typeof task['taskId'] === 'string') {
+      this.#taskOwners.set(task['taskId'], caller);
+      if (this.#taskOwners.size > MAX_TASK_OWNERS) {
+        const oldest = this.#taskOwners.keys().next().value;
+        if (oldest !== undefined) this.#taskOwners.delete(oldest);
+      }
+    }
+    return { ...reply, result: JSON.stringify(result) };
   }
 
   #release(call: Call, leg: ClientLeg): void {
@@ -439,4 +501,13 @@ export class Forwarding {
       });
     }
   }
+}
+
+function contextOf(caller: Caller): CallContext {
+  return {
+    session: caller.id,
+    profile: caller.profile,
+    client: caller.clientName,
+    era: caller.era,
+  };
 }

@@ -79,6 +79,7 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
     instructions: () => instructionsOf(catalog, config),
+    tasks: () => catalog.serversWith('tasks').length > 0,
   };
   const dispatcher: Dispatcher = new Dispatcher(
     catalog,

@@ -18,10 +18,19 @@ export const DIRECTOR_CAPABILITIES: JsonObject = {
   completions: {},
 };
 
+/** What the director does with tasks for its backends: list, cancel, task-augmented calls. */
+const TASK_CAPABILITIES: JsonObject = {
+  list: {},
+  cancel: {},
+  requests: { tools: { call: {} } },
+};
+
 export interface ServerIdentity {
   serverInfo: JsonObject;
   /** Text for `InitializeResult.instructions`, built from the backends' own. */
   instructions: () => string | undefined;
+  /** Whether any backend offers 2025-11-25 tasks (then the director routes them). */
+  tasks: () => boolean;
 }
 
 export function initializeSession(
@@ -38,7 +47,9 @@ export function initializeSession(
   const session = new Session(version, clientInfo, capabilities, 'default');
   const result: JsonObject = {
     protocolVersion: version,
-    capabilities: DIRECTOR_CAPABILITIES,
+    capabilities: identity.tasks()
+      ? { ...DIRECTOR_CAPABILITIES, tasks: TASK_CAPABILITIES }
+      : DIRECTOR_CAPABILITIES,
     serverInfo: identity.serverInfo,
   };
   const instructions = identity.instructions();

@@ -21,6 +21,7 @@
  * npm warns EBADENGINE for the CLI's dependencies because it checks engines against the Node that
  * runs npm (20); the warning is harmless.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -295,4 +296,25 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** One line for the test log: scored scenarios passed, and how many of their checks succeeded. */
+export function summarize(revision: Revision, run: ConformanceRun): string {
+  const required = new Set(REQUIRED_SERVER_SCENARIOS[revision]);
+  const checks = run.raw.scenarios.filter((s) => required.has(s.scenario)).flatMap((s) => s.checks);
+  const succeeded = checks.filter((c) => c.status === 'SUCCESS').length;
+  const others = checks.length - succeeded - checks.filter((c) => c.status === 'FAILURE').length;
+  return (
+    `${revision}: ${run.passed.length}/${required.size} scored scenarios passed; ` +
+    `${succeeded}/${checks.length} of their checks SUCCESS (${others} INFO/SKIPPED/WARNING); ` +
+    `unscored: ${run.notScored.filter((s) => !s.failed).length}/${run.notScored.length} passed`
+  );
+}
+
+/** Asserts that every scenario the revision scores passed; `context` joins the failure detail. */
+export function assertScoredPass(revision: Revision, run: ConformanceRun, context = ''): void {
+  const detail = JSON.stringify({ failed: run.failed, missing: run.missing, context }, null, 2);
+  assert.deepEqual(run.failed, [], detail);
+  assert.deepEqual(run.missing, [], detail);
+  assert.deepEqual([...run.passed].sort(), [...REQUIRED_SERVER_SCENARIOS[revision]].sort(), detail);
 }
