@@ -9,3 +9,10 @@ export type RequestId = string | number;
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** A shallow copy of an object without the given keys. */
+export function omit(object: JsonObject, keys: readonly string[]): JsonObject {
+  const copy: JsonObject = { ...object };
+  for (const key of keys) delete copy[key];
+  return copy;
+}

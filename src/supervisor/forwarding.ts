@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JsonObject, RequestId } from '../shared/json.js';
-import { isJsonObject } from '../shared/json.js';
+import { isJsonObject, omit } from '../shared/json.js';
 import type {
   CallContext,
   ClientOutcome,
@@ -463,7 +463,7 @@ export class Forwarding {
     let waiting = entries.length;
     let failed = false;
     const retry = (): void => {
-      const { inputResponses: _r, requestState: _s, ...params } = call.params;
+      const params = omit(call.params, ['inputResponses', 'requestState']);
       const next: JsonObject = { ...params, inputResponses: responses };
       if (typeof result['requestState'] === 'string') next['requestState'] = result['requestState'];
       this.start(

@@ -11,7 +11,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { JsonObject, JsonValue } from '../shared/json.js';
-import { isJsonObject } from '../shared/json.js';
+import { isJsonObject, omit } from '../shared/json.js';
 
 const PREFIX = 'mcpd1.';
 
@@ -71,7 +71,7 @@ export function isDirectorState(state: unknown): state is string {
 
 /** The digest binding a state to its request: params minus the retry members and `_meta`. */
 export function requestDigest(params: JsonObject): string {
-  const { inputResponses: _i, requestState: _s, _meta: _m, ...salient } = params;
+  const salient = omit(params, ['inputResponses', 'requestState', '_meta']);
   return createHash('sha256').update(stableJson(salient)).digest('base64url');
 }
 

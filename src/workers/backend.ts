@@ -42,7 +42,7 @@ import { StdioChannel, type ChannelHandler, type ChildExit } from './stdio-chann
 import type { ServerConfig } from '../shared/config/types.js';
 import { META, MODERN_PROTOCOL_VERSION, ModernErrorCode, type Era } from '../shared/eras.js';
 import { DirectorErrorCode, directorError } from '../shared/errors.js';
-import { isJsonObject, type JsonObject, type JsonValue } from '../shared/json.js';
+import { isJsonObject, omit, type JsonObject, type JsonValue } from '../shared/json.js';
 import { logger, type Logger } from '../shared/log.js';
 import type {
   BackendCatalog,
@@ -438,7 +438,12 @@ export class Backend implements ChannelHandler {
         if (id !== this.#listenId || generation !== this.#generation || this.#state !== 'ready')
           return;
         this.#listenId = null;
-        this.#relistenTimer = setTimeout(() => this.#listen(), RELISTEN_DELAY_MS);
+        this.#relistenTimer = setTimeout(() => {
+          this.#listen();
+          // Changes while nobody listened (a remote server that restarted) are not lost.
+          for (const kind of LIST_KINDS) this.#dirty.add(kind);
+          this.#scheduleRefresh();
+        }, RELISTEN_DELAY_MS);
       });
   }
 
@@ -649,7 +654,7 @@ function listenFilter(
 function withoutSubscriptionId(params: JsonObject): JsonObject {
   const meta = params['_meta'];
   if (!isJsonObject(meta) || !(META.subscriptionId in meta)) return params;
-  const { [META.subscriptionId]: _dropped, ...rest } = meta;
+  const rest = omit(meta, [META.subscriptionId]);
   const copy: JsonObject = { ...params };
   if (Object.keys(rest).length === 0) delete copy['_meta'];
   else copy['_meta'] = rest;

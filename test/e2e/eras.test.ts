@@ -233,6 +233,26 @@ describe('protocol eras and bridging', () => {
     );
   });
 
+  test('an SDK v2 client in the session era × 2026 backend: sampling is asked of it for real', async () => {
+    const client = new ModernClient(
+      { name: 'v2-legacy', version: '1.0.0' },
+      { capabilities: { sampling: {} }, versionNegotiation: { mode: 'legacy' } },
+    );
+    client.setRequestHandler('sampling/createMessage', () => ({
+      role: 'assistant',
+      content: { type: 'text', text: 'Paris' },
+      model: 'test',
+    }));
+    await client.connect(new ModernTransport(new URL(daemon.url)));
+    opened.push(client);
+    assert.equal(client.getProtocolEra(), 'legacy');
+    const result = await client.callTool({
+      name: 'new__test_input_required_result_sampling',
+      arguments: {},
+    });
+    assert.equal(textOf(result), 'Sampling response: {"type":"text","text":"Paris"}');
+  });
+
   test("a 2026 listen stream hears list changes; errors use each era's codes", async () => {
     const client = await modernClient(daemon.url, true);
     const changes: unknown[] = [];

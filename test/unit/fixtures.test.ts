@@ -155,6 +155,7 @@ describe(
       ['paged-server', fixture('paged-server')],
       ['crash-server', fixture('crash-server')],
       ['conformance-server', fixture('conformance-server')],
+      ['task-server', fixture('task-server')],
       ['demo-server', demoServer],
     ];
     for (const [name, path] of servers) {
