@@ -12,6 +12,7 @@ import type { BackendCatalog, CacheHint, WireError } from '../shared/messages.js
 import type { JsonObject } from '../shared/json.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { exposeName } from './names.js';
+import { paramHeadersOf, type ParamHeader } from '../shared/header-values.js';
 import { compileUriTemplate } from './uri-templates.js';
 
 export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
@@ -28,6 +29,8 @@ export interface Target {
   server: string;
   /** The name the backend knows. */
   name: string;
+  /** A tool's `x-mcp-header` parameters, which a 2026-07-28 client must send as headers. */
+  paramHeaders?: ParamHeader[];
 }
 
 export interface Collision {
@@ -240,7 +243,12 @@ function renamed(
     collisions.push({ kind, name: exposed.name, kept: owner.server, dropped: server });
     return undefined;
   }
-  names.set(exposed.name, { server, name });
+  const target: Target = { server, name };
+  if (kind === 'tool') {
+    const checked = paramHeadersOf(item['inputSchema']);
+    if (checked.ok && checked.headers.length > 0) target.paramHeaders = checked.headers;
+  }
+  names.set(exposed.name, target);
   if (exposed.name === name) return item;
   const copy: JsonObject = { ...item, name: exposed.name };
   if (exposed.fullName !== undefined && copy['title'] === undefined)

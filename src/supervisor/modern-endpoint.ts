@@ -18,6 +18,7 @@ import {
 } from '../shared/eras.js';
 import type { JsonObject, RequestId } from '../shared/json.js';
 import { isJsonObject } from '../shared/json.js';
+import { decodeHeaderValue, paramHeaderMismatch } from '../shared/header-values.js';
 import type { WireError } from '../shared/messages.js';
 import type { Dispatcher, Responder } from './dispatch.js';
 import type { EventStream, IncomingRequest, Reply } from './ingress/uws.js';
@@ -82,6 +83,11 @@ export class ModernEndpoint {
       reply.json(400, errorFrame(id, invalid));
       return;
     }
+    const paramMismatch = this.#checkParamHeaders(request.headers, method, params);
+    if (paramMismatch !== undefined) {
+      reply.json(400, errorFrame(id, mismatch(paramMismatch)));
+      return;
+    }
     const meta = params['_meta'] as JsonObject;
     const clientInfo = meta[META.clientInfo];
     const logLevel = meta[META.logLevel];
@@ -124,6 +130,19 @@ export class ModernEndpoint {
     const out = streamed ? this.#streamResponder(reply, caller) : jsonResponder(reply);
     reply.onAbort(() => this.#dispatcher.abandoned(caller));
     this.#dispatcher.request(caller, id, method, params, out);
+  }
+
+  /** The `Mcp-Param-*` headers a tool's `x-mcp-header` parameters require. */
+  #checkParamHeaders(
+    headers: Record<string, string>,
+    method: string,
+    params: JsonObject,
+  ): string | undefined {
+    if (method !== 'tools/call') return undefined;
+    const expected = this.#catalog.tool(String(params['name']))?.paramHeaders;
+    if (expected === undefined) return undefined;
+    const args = isJsonObject(params['arguments']) ? params['arguments'] : {};
+    return paramHeaderMismatch(expected, args, headers);
   }
 
   #discover(): JsonObject {
@@ -283,10 +302,4 @@ function checkEnvelope(
 
 function mismatch(detail: string): WireError {
   return rpcError(ModernErrorCode.HeaderMismatch, `Header mismatch: ${detail}`);
-}
-
-/** Decodes the `=?base64?…?=` sentinel form of a header value (streamable-http.mdx). */
-function decodeHeaderValue(value: string): string {
-  const match = /^=\?base64\?(.*)\?=$/.exec(value);
-  return match === null ? value : Buffer.from(match[1] as string, 'base64').toString('utf8');
 }

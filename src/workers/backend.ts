@@ -20,6 +20,7 @@
  */
 import { BackendPeer, RequestFailed, type InFlight, type Sink } from './backend-peer.js';
 import { ModernHttpChannel } from './modern-http-channel.js';
+import { paramHeadersOf, type ParamHeader } from '../shared/header-values.js';
 import type { CallRecorder } from './call-recorder.js';
 import {
   LIST_CHANGED,
@@ -92,6 +93,8 @@ export class Backend implements ChannelHandler {
   /** The id of our open `subscriptions/listen` request to a stateless server. */
   #listenId: number | null = null;
   #relistenTimer: NodeJS.Timeout | null = null;
+  /** Tools' `x-mcp-header` parameters (stateless HTTP backends only). */
+  #paramHeaders = new Map<string, ParamHeader[]>();
   #live = false;
   /** Bumped per spawn; async work of an older spawn checks it and stands down. */
   #generation = 0;
@@ -290,7 +293,15 @@ export class Backend implements ChannelHandler {
         this,
       );
     }
-    return new ModernHttpChannel({ id: this.id, url: config.url, headers: config.headers }, this);
+    return new ModernHttpChannel(
+      {
+        id: this.id,
+        url: config.url,
+        headers: config.headers,
+        paramHeaders: (tool) => this.#paramHeaders.get(tool),
+      },
+      this,
+    );
   }
 
   #use(channel: Channel): void {
@@ -329,6 +340,7 @@ export class Backend implements ChannelHandler {
         catalog[kind] = list?.items ?? [];
         if (list?.hint !== undefined) catalog.cacheHints[kind] = list.hint;
       });
+      if (channel instanceof ModernHttpChannel) catalog.tools = this.#headerChecked(catalog.tools);
       this.#catalog = catalog;
       this.#out({ type: 'catalog', server: this.id, catalog, signalled: [] });
       this.#everReady = true;
@@ -445,6 +457,26 @@ export class Backend implements ChannelHandler {
           this.#scheduleRefresh();
         }, RELISTEN_DELAY_MS);
       });
+  }
+
+  /**
+   * A stateless HTTP server's tools with their `x-mcp-header` parameters noted; a tool whose
+   * annotations are invalid is left out (the spec's MUST for HTTP clients), with a warning.
+   */
+  #headerChecked(tools: JsonObject[]): JsonObject[] {
+    const headers = new Map<string, ParamHeader[]>();
+    const valid = tools.filter((tool) => {
+      const checked = paramHeadersOf(tool['inputSchema']);
+      const name = String(tool['name']);
+      if (!checked.ok) {
+        this.#log.warn(`tool '${name}' is left out: invalid x-mcp-header (${checked.reason})`);
+        return false;
+      }
+      if (checked.headers.length > 0) headers.set(name, checked.headers);
+      return true;
+    });
+    this.#paramHeaders = headers;
+    return valid;
   }
 
   /** A remote server gave us a new session: tell it again what the old one knew. */
@@ -616,6 +648,9 @@ export class Backend implements ChannelHandler {
         catalog[kind] = list?.items ?? [];
         if (list?.hint !== undefined) catalog.cacheHints[kind] = list.hint;
       });
+      if (this.#channel instanceof ModernHttpChannel) {
+        catalog.tools = this.#headerChecked(catalog.tools);
+      }
       this.#catalog = catalog;
       this.#out({ type: 'catalog', server: this.id, catalog, signalled: kinds });
     } catch (error) {

@@ -18,12 +18,15 @@ import { DirectorErrorCode, directorError } from '../shared/errors.js';
 import { MODERN_PROTOCOL_VERSION } from '../shared/eras.js';
 import { isJsonObject, type JsonObject } from '../shared/json.js';
 import { logger, type Logger } from '../shared/log.js';
+import { encodeHeaderValue, paramHeaderValues, type ParamHeader } from '../shared/header-values.js';
 
 export interface ModernHttpChannelOptions {
   /** The server id, for log lines and errors. */
   id: string;
   url: string;
   headers: Record<string, string>;
+  /** The `x-mcp-header` parameters of a tool, as its backend listed it. */
+  paramHeaders: (tool: string) => readonly ParamHeader[] | undefined;
 }
 
 /** The method whose `Mcp-Name` header mirrors which body field (streamable-http.mdx). */
@@ -149,18 +152,15 @@ export class ModernHttpChannel {
     };
     const field = NAME_FIELD[method];
     const name = field === undefined ? undefined : params[field];
-    if (typeof name === 'string') headers['Mcp-Name'] = headerValue(name);
+    if (typeof name === 'string') headers['Mcp-Name'] = encodeHeaderValue(name);
+    const paramHeaders =
+      method === 'tools/call' && typeof name === 'string'
+        ? this.#options.paramHeaders(name)
+        : undefined;
+    const args = params['arguments'];
+    if (paramHeaders !== undefined && isJsonObject(args)) {
+      Object.assign(headers, paramHeaderValues(paramHeaders, args, encodeHeaderValue));
+    }
     return headers;
   }
-}
-
-/**
- * A header-safe value: as-is when it is plain visible ASCII without edge spaces, else the
- * spec's Base64 sentinel (`=?base64?…?=`), which a value that looks like one also gets.
- */
-export function headerValue(value: string): string {
-  const plain =
-    /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(value) &&
-    !(value.startsWith('=?base64?') && value.endsWith('?='));
-  return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
