@@ -248,13 +248,10 @@ export class Dispatcher {
    * together (one page each; a backend that fails to answer is left out, and logged).
    */
   #listTasks(caller: Caller, id: RequestId, out: Responder): void {
-    const servers = this.#catalog
-      .serversWith('tasks')
-      .filter((server) => isJsonObject(this.#catalog.backend(server)?.capabilities['tasks']))
-      .filter((server) => {
-        const tasks = this.#catalog.backend(server)?.capabilities['tasks'];
-        return isJsonObject(tasks) && tasks['list'] !== undefined;
-      });
+    const servers = this.#catalog.serversWith('tasks').filter((server) => {
+      const tasks = this.#catalog.backend(server)?.capabilities['tasks'];
+      return isJsonObject(tasks) && tasks['list'] !== undefined;
+    });
     const tasks: JsonObject[] = [];
     let waiting = servers.length;
     const done = (): void => {

@@ -335,12 +335,7 @@ export class Backend implements ChannelHandler {
       const kinds = LIST_KINDS.filter((kind) => declares(catalog.capabilities, kind));
       const lists = await Promise.all(kinds.map((kind) => this.#list(kind)));
       if (!current()) return;
-      kinds.forEach((kind, i) => {
-        const list = lists[i];
-        catalog[kind] = list?.items ?? [];
-        if (list?.hint !== undefined) catalog.cacheHints[kind] = list.hint;
-      });
-      if (channel instanceof ModernHttpChannel) catalog.tools = this.#headerChecked(catalog.tools);
+      this.#fill(catalog, kinds, lists);
       this.#catalog = catalog;
       this.#out({ type: 'catalog', server: this.id, catalog, signalled: [] });
       this.#everReady = true;
@@ -457,6 +452,18 @@ export class Backend implements ChannelHandler {
           this.#scheduleRefresh();
         }, RELISTEN_DELAY_MS);
       });
+  }
+
+  /** Puts freshly read lists (and their caching hints) into a catalog being built. */
+  #fill(catalog: BackendCatalog, kinds: ListKind[], lists: ListOutcome[]): void {
+    kinds.forEach((kind, i) => {
+      const list = lists[i];
+      catalog[kind] = list?.items ?? [];
+      if (list?.hint !== undefined) catalog.cacheHints[kind] = list.hint;
+    });
+    if (kinds.includes('tools') && this.#channel instanceof ModernHttpChannel) {
+      catalog.tools = this.#headerChecked(catalog.tools);
+    }
   }
 
   /**
@@ -643,14 +650,7 @@ export class Backend implements ChannelHandler {
       const lists = await Promise.all(kinds.map((kind) => this.#list(kind)));
       if (generation !== this.#generation || this.#state !== 'ready') return;
       const catalog = { ...this.#catalog, cacheHints: { ...this.#catalog.cacheHints } };
-      kinds.forEach((kind, i) => {
-        const list = lists[i];
-        catalog[kind] = list?.items ?? [];
-        if (list?.hint !== undefined) catalog.cacheHints[kind] = list.hint;
-      });
-      if (this.#channel instanceof ModernHttpChannel) {
-        catalog.tools = this.#headerChecked(catalog.tools);
-      }
+      this.#fill(catalog, kinds, lists);
       this.#catalog = catalog;
       this.#out({ type: 'catalog', server: this.id, catalog, signalled: kinds });
     } catch (error) {
