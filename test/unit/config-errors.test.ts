@@ -163,6 +163,58 @@ describe('config errors', () => {
     ]);
   });
 
+  it('profiles: names, server ids, rule shapes, surface and renames are checked', () => {
+    const config = {
+      mcpServers: { a: { command: 'x' } },
+      profiles: {
+        'bad name': {},
+        p: {
+          servers: ['a', 'b'],
+          tools: { allow: 'a__*', deny: [''], rename: { a__x: 'has space' } },
+          prompts: { only: [] },
+          toolSurface: 'tiny',
+        },
+      },
+    };
+    assert.deepEqual(problemLines(config), [
+      ': profiles["bad name"]: expected a profile name of 1 to 32 characters from A-Z a-z 0-9 _ -, found "bad name"',
+      ': profiles.p.tools.allow: expected an array, found "a__*"',
+      ': profiles.p.tools.deny[0]: expected a non-empty string, found ""',
+      ': profiles.p.tools.rename.a__x: expected a name of 1 to 64 characters from A-Z a-z 0-9 _ -, found "has space"',
+      ': profiles.p.prompts.only: unknown key; expected one of: allow, deny, rename',
+      ': profiles.p.toolSurface: expected "full" or "meta", found "tiny"',
+    ]);
+    assert.deepEqual(problemLines({ ...config, profiles: { p: { servers: ['a', 'b'] } } }), [
+      ': profiles.p.servers[1]: expected a server id defined under "mcpServers" (a), found "b"',
+    ]);
+  });
+
+  it('tokens: unknown profiles, short and shared tokens, unset variables; never the secret', () => {
+    const long = 'x'.repeat(16);
+    const config = {
+      profiles: { dev: {} },
+      tokens: {
+        a: { token: long, profile: 'ops' },
+        b: { token: 'short-secret' },
+        c: { token: long, profile: 'dev' },
+        d: { token: '${UNSET_TOKEN}' },
+        e: { token: 12345678901234567 },
+      },
+    };
+    const lines = problemLines(config);
+    assert.deepEqual(lines, [
+      ': tokens.e.token: expected a string, found an integer',
+      ': tokens.a.profile: expected a profile defined under "profiles" (default, dev), found "ops"',
+      ': tokens.b.token: expected a token of at least 16 characters (e.g. from `openssl rand -hex 32`), found 12',
+      ': tokens.c.token: expected a token of its own, found the same one as tokens.a; a token selects one profile',
+      ': tokens.d.token: ${UNSET_TOKEN} is not set in the environment; set it to the token',
+    ]);
+    assert.ok(!lines.join('\n').includes('short-secret'));
+    assert.deepEqual(problemLines({ requireToken: true }), [
+      ': requireToken: expected at least one entry under "tokens" when requireToken is true (otherwise no request could be served); add a token or set requireToken to false',
+    ]);
+  });
+
   it('reports every problem at once, schema and semantic ones together', () => {
     const config = {
       mcpServers: {

@@ -16,6 +16,7 @@ import {
   embeddedDefaultConfig,
 } from '../../src/shared/config/defaults.js';
 import { loadConfig, parseConfigText } from '../../src/shared/config/load.js';
+import { unrestrictedProfile } from '../../src/shared/config/defaults.js';
 import { expandVariables } from '../../src/shared/config/normalize.js';
 import { configJsonSchema } from '../../src/shared/config/schema.js';
 import type { ServerConfig, StdioServerConfig } from '../../src/shared/config/types.js';
@@ -40,7 +41,12 @@ function stdio(server: ServerConfig | undefined): StdioServerConfig {
 
 describe('golden configs', () => {
   it('normalizes a config that sets everything', () => {
-    const env = { HOME: '/home/u', GITHUB_TOKEN: 'ghp_example', FS_MODE: '' };
+    const env = {
+      HOME: '/home/u',
+      GITHUB_TOKEN: 'ghp_example',
+      FS_MODE: '',
+      CI_TOKEN: 'ci-token-of-32-characters-000000',
+    };
     const config = parse(fixture('full.jsonc'), env);
     assert.deepEqual(
       JSON.parse(JSON.stringify(config)),
@@ -68,6 +74,9 @@ describe('defaults', () => {
       pageSize: 100,
       allowedOrigins: [],
       sessionIdleMs: 30 * 60 * 1000,
+      profiles: { default: unrestrictedProfile('default', []) },
+      tokens: [],
+      requireToken: false,
     });
   });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { deepFreeze } from './deep-freeze.js';
-import type { DirectorConfig, ServerConfig } from './types.js';
+import type { DirectorConfig, ProfileConfig, ServerConfig } from './types.js';
 
 export const CONFIG_DEFAULTS = deepFreeze({
   /** Loopback only: the daemon runs local programs on behalf of whoever can reach it. */
@@ -19,6 +19,23 @@ export const CONFIG_DEFAULTS = deepFreeze({
   sessionIdleMs: 30 * 60 * 1000,
   server: { timeoutMs: 60_000, disabled: false, share: 'global' as const },
 });
+
+/** The profile `/mcp` serves when the config defines none of that name. */
+export const DEFAULT_PROFILE = 'default';
+
+/** A profile that sees every one of `servers` and everything they offer. */
+export function unrestrictedProfile(name: string, servers: readonly string[]): ProfileConfig {
+  return {
+    name,
+    description: 'Every server, every tool',
+    servers: [...servers],
+    tools: { allow: null, deny: [], rename: {} },
+    prompts: { allow: null, deny: [], rename: {} },
+    resources: { allow: null, deny: [] },
+    toolSurface: 'full',
+    restricted: false,
+  };
+}
 
 /** `source` of a config that came from no file. */
 export const EMBEDDED_SOURCE = '<embedded defaults>';
@@ -88,5 +105,8 @@ export function embeddedDefaultConfig(env: NodeJS.ProcessEnv = process.env): Dir
     pageSize: CONFIG_DEFAULTS.pageSize,
     allowedOrigins: [...CONFIG_DEFAULTS.allowedOrigins],
     sessionIdleMs: CONFIG_DEFAULTS.sessionIdleMs,
+    profiles: { [DEFAULT_PROFILE]: unrestrictedProfile(DEFAULT_PROFILE, [demo.id]) },
+    tokens: [],
+    requireToken: false,
   });
 }

@@ -14,7 +14,7 @@ import { CONFIG_PATH_ENV, defaultConfigPath, embeddedDefaultConfig } from './def
 import { normalizeConfig, resolvePath } from './normalize.js';
 import type { ConfigProblem } from './problems.js';
 import { ConfigError, formatPath } from './problems.js';
-import { overrideSchemas, validateConfigFile, validateValue, wellFormedServers } from './schema.js';
+import { overrideSchemas, validateConfigFile, validateValue, wellFormedParts } from './schema.js';
 import type { DirectorConfig } from './types.js';
 
 export { ConfigError, formatProblem } from './problems.js';
@@ -70,15 +70,12 @@ export function parseConfigText(
   const problems = [...parsed.keyProblems, ...validated.problems];
   // When the shape is wrong somewhere, the servers that are fine still get their semantic
   // checks (unset variables, prefixes), so one run reports everything.
-  const normalized = normalizeConfig(
-    validated.value ?? { mcpServers: wellFormedServers(parsed.value) },
-    {
-      source: file,
-      baseDir: path.dirname(path.resolve(file)),
-      env,
-      serverOrder: parsed.serverOrder,
-    },
-  );
+  const normalized = normalizeConfig(validated.value ?? wellFormedParts(parsed.value), {
+    source: file,
+    baseDir: path.dirname(path.resolve(file)),
+    env,
+    serverOrder: parsed.serverOrder,
+  });
   problems.push(...normalized.problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   return deepFreeze(normalized.config);

@@ -6,11 +6,19 @@
  */
 import path from 'node:path';
 
-import { CONFIG_DEFAULTS, defaultDataDir, defaultWorkers, homeDir } from './defaults.js';
+import {
+  CONFIG_DEFAULTS,
+  DEFAULT_PROFILE,
+  defaultDataDir,
+  defaultWorkers,
+  homeDir,
+  unrestrictedProfile,
+} from './defaults.js';
 import type { ConfigProblem } from './problems.js';
 import { formatPath } from './problems.js';
+import { MIN_TOKEN_LENGTH } from './schema.js';
 import type { ConfigFile, ServerEntry } from './schema.js';
-import type { DirectorConfig, ServerConfig } from './types.js';
+import type { DirectorConfig, ProfileConfig, ServerConfig, TokenConfig } from './types.js';
 
 export interface NormalizeContext {
   /** Kept as `DirectorConfig.source`. */
@@ -40,6 +48,15 @@ export function normalizeConfig(
     servers.push(normalizeServer(id, entry, context, problems));
   }
   const defaults = CONFIG_DEFAULTS;
+  const profiles = normalizeProfiles(file, servers, problems);
+  const tokens = normalizeTokens(file, profiles, context, problems);
+  if (file.requireToken === true && tokens.length === 0) {
+    problems.push({
+      path: 'requireToken',
+      message:
+        'expected at least one entry under "tokens" when requireToken is true (otherwise no request could be served); add a token or set requireToken to false',
+    });
+  }
   const config: DirectorConfig = {
     source: context.source,
     servers,
@@ -58,8 +75,107 @@ export function normalizeConfig(
     // Compared with the Origin header, which is always in URL.origin's canonical form.
     allowedOrigins: [...new Set((file.allowedOrigins ?? []).map((o) => new URL(o).origin))],
     sessionIdleMs: file.sessionIdleMs ?? defaults.sessionIdleMs,
+    profiles,
+    tokens,
+    requireToken: file.requireToken ?? false,
   };
   return { config, problems };
+}
+
+/**
+ * Profiles with their server lists resolved against the enabled servers. A profile may name
+ * a disabled server (it is then simply absent), never one the file does not define.
+ */
+function normalizeProfiles(
+  file: ConfigFile,
+  enabled: readonly ServerConfig[],
+  problems: ConfigProblem[],
+): Record<string, ProfileConfig> {
+  const defined = Object.keys(file.mcpServers ?? {});
+  const enabledIds = enabled.map((s) => s.id);
+  const profiles: Record<string, ProfileConfig> = {
+    [DEFAULT_PROFILE]: unrestrictedProfile(DEFAULT_PROFILE, enabledIds),
+  };
+  for (const [name, entry] of Object.entries(file.profiles ?? {})) {
+    (entry.servers ?? []).forEach((id, index) => {
+      if (!defined.includes(id)) {
+        problems.push({
+          path: formatPath(['profiles', name, 'servers', index]),
+          message: `expected a server id defined under "mcpServers" (${defined.join(', ') || 'none is'}), found ${JSON.stringify(id)}`,
+        });
+      }
+    });
+    const listed = entry.servers === undefined ? undefined : new Set(entry.servers);
+    const servers = listed === undefined ? enabledIds : enabledIds.filter((id) => listed.has(id));
+    const rules = (kind: 'tools' | 'prompts') => ({
+      allow: entry[kind]?.allow ?? null,
+      deny: entry[kind]?.deny ?? [],
+      rename: { ...entry[kind]?.rename },
+    });
+    const profile: ProfileConfig = {
+      name,
+      description: entry.description ?? '',
+      servers,
+      tools: rules('tools'),
+      prompts: rules('prompts'),
+      resources: { allow: entry.resources?.allow ?? null, deny: entry.resources?.deny ?? [] },
+      toolSurface: entry.toolSurface ?? 'full',
+      restricted: false,
+    };
+    profile.restricted =
+      servers.length < enabledIds.length ||
+      profile.toolSurface === 'meta' ||
+      [profile.tools, profile.prompts, profile.resources].some(
+        (r) => r.allow !== null || r.deny.length > 0,
+      ) ||
+      Object.keys(profile.tools.rename).length + Object.keys(profile.prompts.rename).length > 0;
+    profiles[name] = profile;
+  }
+  return profiles;
+}
+
+function normalizeTokens(
+  file: ConfigFile,
+  profiles: Record<string, ProfileConfig>,
+  context: NormalizeContext,
+  problems: ConfigProblem[],
+): TokenConfig[] {
+  const tokens: TokenConfig[] = [];
+  const owner = new Map<string, string>();
+  for (const [name, entry] of Object.entries(file.tokens ?? {})) {
+    const at = (key: string): string => formatPath(['tokens', name, key]);
+    const before = problems.length;
+    const token = expandVariables(entry.token, context.env, (variable) =>
+      problems.push({
+        path: at('token'),
+        message: `\${${variable}} is not set in the environment; set it to the token`,
+      }),
+    );
+    // The value is a secret: messages give its length, never its text.
+    if (problems.length === before && token.length < MIN_TOKEN_LENGTH) {
+      problems.push({
+        path: at('token'),
+        message: `expected a token of at least ${MIN_TOKEN_LENGTH} characters (e.g. from \`openssl rand -hex 32\`), found ${token.length}`,
+      });
+    }
+    const first = owner.get(token);
+    if (first !== undefined && token !== '') {
+      problems.push({
+        path: at('token'),
+        message: `expected a token of its own, found the same one as tokens.${first}; a token selects one profile`,
+      });
+    }
+    owner.set(token, name);
+    const profile = entry.profile ?? DEFAULT_PROFILE;
+    if (profiles[profile] === undefined) {
+      problems.push({
+        path: at('profile'),
+        message: `expected a profile defined under "profiles" (${Object.keys(profiles).join(', ')}), found ${JSON.stringify(profile)}`,
+      });
+    }
+    tokens.push({ name, token, profile });
+  }
+  return tokens;
 }
 
 function normalizeServer(

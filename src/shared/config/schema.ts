@@ -173,12 +173,102 @@ const serverSchema = z
       'An MCP server: run here over stdio ("command", as Claude Desktop writes it) or remote over Streamable HTTP ("url").',
   });
 
+/** Profile names appear in URLs (`/mcp/<profile>`): short and URL-safe, like server ids. */
+export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** What claude.ai and most model APIs accept as a tool name (DESIGN.md §5). */
+const EXPOSED_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Tokens are secrets people generate; shorter ones are guessable over a loopback socket. */
+export const MIN_TOKEN_LENGTH = 16;
+
+const profileName = z.string().regex(PROFILE_NAME_PATTERN, {
+  error: 'a profile name of 1 to 32 characters from A-Z a-z 0-9 _ -',
+});
+
+const tokenName = z.string().regex(PROFILE_NAME_PATTERN, {
+  error: 'a token name of 1 to 32 characters from A-Z a-z 0-9 _ -',
+});
+
+const globList = (what: string) =>
+  z
+    .array(nonEmptyString())
+    .optional()
+    .meta({
+      description: `Globs over ${what}; "*" matches any run of characters (also "/"), "?" one character.`,
+    });
+
+const exposedName = z.string().regex(EXPOSED_NAME_PATTERN, {
+  error: 'a name of 1 to 64 characters from A-Z a-z 0-9 _ -',
+});
+
+/** allow/deny/rename for tools and prompts, matched against their default exposed names. */
+const nameRules = (kind: string) =>
+  z
+    .strictObject({
+      allow: globList(`${kind} names (default: all)`),
+      deny: globList(`${kind} names; deny wins over allow`),
+      rename: z
+        .record(nonEmptyString(), exposedName)
+        .optional()
+        .meta({
+          description: `Default exposed ${kind} name → the name this profile shows instead.`,
+        }),
+    })
+    .optional();
+
+const profileSchema = z
+  .strictObject({
+    description: z.string().optional().meta({ description: 'For people; shown in /api.' }),
+    servers: z.array(serverId).optional().meta({
+      description: 'Server ids this profile sees (default: every server).',
+    }),
+    tools: nameRules('tool'),
+    prompts: nameRules('prompt'),
+    resources: z
+      .strictObject({
+        allow: globList('resource URIs and URI templates (default: all)'),
+        deny: globList('resource URIs and URI templates; deny wins over allow'),
+      })
+      .optional(),
+    toolSurface: z.enum(['full', 'meta'], { error: '"full" or "meta"' }).optional().meta({
+      description:
+        'full: every tool is listed. meta: only the router tools list_servers, list_tools, describe, call and search_tools (for clients that pay per token of tool schema).',
+      default: 'full',
+    }),
+  })
+  .meta({ description: 'A named view of the servers, selected by /mcp/<name> or by a token.' });
+
+const tokenSchema = z
+  .strictObject({
+    token: z
+      .string({ error: 'a string' })
+      .meta({ description: 'The secret; write "${VAR}" to keep it out of the file.' }),
+    profile: profileName.optional().meta({
+      description: 'The profile a request with this token gets.',
+      default: 'default',
+    }),
+  })
+  .meta({ description: 'A bearer token (Authorization: Bearer or X-Workspace-Token).' });
+
 export const configFileSchema = z
   .strictObject({
     $schema: z.string().optional().meta({ description: 'Ignored; lets editors find this schema.' }),
     mcpServers: z.record(serverId, serverSchema).optional().meta({
       description: 'The backends, by id, in priority order: on a name clash the first one wins.',
       default: {},
+    }),
+    profiles: z.record(profileName, profileSchema).optional().meta({
+      description:
+        'Named views, reached at /mcp/<name> or by a token. "default" (every server, every tool) serves /mcp unless defined here.',
+      default: {},
+    }),
+    tokens: z.record(tokenName, tokenSchema).optional().meta({
+      description:
+        'Bearer tokens by name (the name, never the token, appears in logs). A profile some token maps to can only be used with one of its tokens.',
+      default: {},
+    }),
+    requireToken: z.boolean().optional().meta({
+      description: 'Every request to /mcp, /sse and /api needs a valid token (else 401).',
+      default: false,
     }),
     listen: z
       .strictObject({
@@ -251,17 +341,29 @@ export function validateConfigFile(raw: unknown): {
 }
 
 /**
- * The server entries of a file that failed validation whose own id and shape are fine, so
- * their semantic checks can still run (remote ones are already reported).
+ * The parts of a file that failed validation which are fine on their own (server, profile
+ * and token entries whose name and shape are right), so their semantic checks can still
+ * run and one run reports everything. Remote servers are already reported.
  */
-export function wellFormedServers(raw: unknown): Record<string, ServerEntry> {
-  const servers: Record<string, ServerEntry> = {};
-  if (!isJsonObject(raw) || !isJsonObject(raw['mcpServers'])) return servers;
-  for (const [id, entry] of Object.entries(raw['mcpServers'])) {
-    const parsed = serverSchema.safeParse(entry);
-    if (SERVER_ID_PATTERN.test(id) && parsed.success) servers[id] = parsed.data;
-  }
-  return servers;
+export function wellFormedParts(raw: unknown): ConfigFile {
+  if (!isJsonObject(raw)) return {};
+  const entries = <T>(key: string, name: RegExp, schema: z.ZodType<T>): Record<string, T> => {
+    const kept: Record<string, T> = {};
+    const block = raw[key];
+    if (!isJsonObject(block)) return kept;
+    for (const [id, entry] of Object.entries(block)) {
+      const parsed = schema.safeParse(entry);
+      if (name.test(id) && parsed.success) kept[id] = parsed.data;
+    }
+    return kept;
+  };
+  const requireToken = raw['requireToken'];
+  return {
+    mcpServers: entries('mcpServers', SERVER_ID_PATTERN, serverSchema),
+    profiles: entries('profiles', PROFILE_NAME_PATTERN, profileSchema),
+    tokens: entries('tokens', PROFILE_NAME_PATTERN, tokenSchema),
+    ...(typeof requireToken === 'boolean' ? { requireToken } : {}),
+  };
 }
 
 /** Problems of one value, reported under `label` (e.g. `--port`). */
@@ -336,9 +438,10 @@ function issueToProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
   }
   const expected = issue.code === 'invalid_key' ? issue.issues[0]?.message : issue.message;
   const found = issue.input;
-  // Values under `env` are often tokens: name their kind, never echo them.
+  // Values under `env` are often tokens, and tokens are secrets: name their kind, never echo them.
   const isEnvValue = issue.path.length === 4 && issue.path[2] === 'env';
-  const shown = isEnvValue ? describeKind(found) : describeValue(found);
+  const isToken = issue.path[0] === 'tokens' && issue.path[2] === 'token';
+  const shown = isEnvValue || isToken ? describeKind(found) : describeValue(found);
   return [
     {
       path: formatPath(issue.path),

@@ -45,6 +45,38 @@ export interface HttpServerConfig extends ServerCommon {
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;
 
+/** allow/deny globs and renames for tools or prompts, over their default exposed names. */
+export interface NameRules {
+  allow: string[] | null;
+  deny: string[];
+  /** Default exposed name → the name the profile shows. */
+  rename: Record<string, string>;
+}
+
+/** A named view of the catalog (DESIGN.md §5). */
+export interface ProfileConfig {
+  name: string;
+  description: string;
+  /** Enabled server ids the profile sees, config order; every server when not restricted. */
+  servers: string[];
+  tools: NameRules;
+  prompts: NameRules;
+  /** Over resource URIs and URI templates; `allow: null` allows all. */
+  resources: { allow: string[] | null; deny: string[] };
+  /** 'meta': tools/list shows only the router tools (list_servers, …, search_tools). */
+  toolSurface: 'full' | 'meta';
+  /** Whether the view shows less than everything (its lists are then private to it). */
+  restricted: boolean;
+}
+
+/** A bearer token; `name` is what logs and /api show. */
+export interface TokenConfig {
+  name: string;
+  /** The secret, after `${VAR}` expansion. Never logged, never in /api. */
+  token: string;
+  profile: string;
+}
+
 export interface DirectorConfig {
   /** Where the config came from: a file path, or '<embedded defaults>'. */
   source: string;
@@ -64,4 +96,9 @@ export interface DirectorConfig {
   allowedOrigins: string[];
   /** Idle legacy sessions are dropped after this long without a request or open stream. */
   sessionIdleMs: number;
+  /** By name; always has 'default'. */
+  profiles: Record<string, ProfileConfig>;
+  tokens: TokenConfig[];
+  /** Every request needs a valid token. */
+  requireToken: boolean;
 }
