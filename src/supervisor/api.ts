@@ -5,6 +5,8 @@
 import type { AnalyticsStore, StatsQuery } from '../shared/analytics/store.js';
 import type { DirectorConfig } from '../shared/config/types.js';
 import type { Catalog } from './catalog.js';
+import { UNAUTHORIZED_HEADERS, type Access } from './access.js';
+import type { ProfileViews } from './profile-view.js';
 import type { IncomingRequest, Reply } from './ingress/uws.js';
 import type { ServerStates } from './server-states.js';
 import type { ShardPool } from './shards.js';
@@ -13,8 +15,20 @@ import { checkHostAndOrigin } from './origin.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** How the last reload of the config file went, for /api/health. */
+export interface ConfigStatus {
+  source: string;
+  loadedAt: number;
+  /** The problems of the last edit that was not applied; cleared by a good one. */
+  rejected?: { at: number; error: string };
+}
+
 export interface ApiDeps {
-  config: DirectorConfig;
+  /** The running config (it changes on reload). */
+  config: () => DirectorConfig;
+  configStatus: () => ConfigStatus;
+  views: ProfileViews;
+  access: Access;
   version: string;
   uws: string;
   startedAt: number;
@@ -26,12 +40,15 @@ export interface ApiDeps {
 }
 
 export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
-  const refused = checkHostAndOrigin(
-    request.headers,
-    deps.config.listen.host,
-    deps.config.allowedOrigins,
-  );
+  const config = deps.config();
+  const refused = checkHostAndOrigin(request.headers, config.listen.host, config.allowedOrigins);
   if (refused !== undefined) return sendJson(reply, 403, { error: refused });
+  // With tokens required, only /healthz (no names, for probes) is open.
+  if (deps.access.required && request.path !== '/healthz') {
+    const decision = deps.access.decide(request.headers, undefined);
+    if (!decision.ok)
+      return sendJson(reply, decision.status, { error: decision.message }, UNAUTHORIZED_HEADERS);
+  }
   if (request.method !== 'GET')
     return sendJson(
       reply,
@@ -47,14 +64,16 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
     case '/api/servers':
       return sendJson(reply, 200, servers(deps));
     case '/api/tools':
-      return sendJson(reply, 200, tools(deps));
+      return tools(deps, request, reply);
+    case '/api/profiles':
+      return sendJson(reply, 200, profiles(deps));
     case '/api/sessions':
       return sendJson(reply, 200, sessions(deps));
     case '/api/stats':
       return stats(deps, request, reply);
     default:
       return sendJson(reply, 404, {
-        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /api/health, /api/servers, /api/tools, /api/sessions, /api/stats`,
+        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats`,
       });
   }
 }
@@ -66,7 +85,7 @@ function health(deps: ApiDeps): object {
     servers[id] = status;
     if (status.state === 'ready') ready++;
   }
-  const total = deps.config.servers.length;
+  const total = deps.config().servers.length;
   return {
     status: !deps.states.settled ? 'starting' : ready === total ? 'ok' : 'degraded',
     version: deps.version,
@@ -75,12 +94,13 @@ function health(deps: ApiDeps): object {
     shards: deps.shards.shardCount,
     sessions: deps.sessions.size,
     servers,
+    config: deps.configStatus(),
   };
 }
 
 function servers(deps: ApiDeps): object {
   return {
-    servers: deps.config.servers.map((server) => {
+    servers: deps.config().servers.map((server) => {
       const catalog = deps.catalog.backend(server.id);
       return {
         id: server.id,
@@ -104,12 +124,45 @@ function servers(deps: ApiDeps): object {
   };
 }
 
-function tools(deps: ApiDeps): object {
+/** The tools a profile sees (`?profile=`, else the token's, else the default), by its names. */
+function tools(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
+  const asked = new URLSearchParams(request.query).get('profile') ?? undefined;
+  const decision = deps.access.decide(request.headers, undefined);
+  const profile = asked ?? (decision.ok ? decision.profile : 'default');
+  const view = deps.views.get(profile);
+  if (view === undefined) {
+    const known = [...deps.views.values()].map((v) => v.name).join(', ');
+    return sendJson(reply, 404, { error: `Unknown profile '${profile}'; profiles: ${known}` });
+  }
+  sendJson(reply, 200, {
+    profile,
+    toolSurface: view.config.toolSurface,
+    tools: view.tools().map(({ server, tool }) => {
+      const name = String(tool['name']);
+      const description = typeof tool['description'] === 'string' ? tool['description'] : '';
+      return {
+        name,
+        server,
+        backendName: view.tool(name)?.name,
+        description: description.split('\n')[0],
+      };
+    }),
+  });
+}
+
+/** Profiles and which token names reach them (never the tokens). */
+function profiles(deps: ApiDeps): object {
+  const tokens = deps.config().tokens;
   return {
-    tools: [...deps.catalog.toolTargets()].map(([name, target]) => ({
-      name,
-      server: target.server,
-      backendName: target.name,
+    requireToken: deps.config().requireToken,
+    profiles: [...deps.views.values()].map((view) => ({
+      name: view.name,
+      description: view.config.description,
+      servers: view.config.servers,
+      toolSurface: view.config.toolSurface,
+      restricted: view.config.restricted,
+      tools: view.tools().length,
+      tokens: tokens.filter((t) => t.profile === view.name).map((t) => t.name),
     })),
   };
 }

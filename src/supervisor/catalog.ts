@@ -1,16 +1,15 @@
 /**
  * The merged catalog: every backend's tools, prompts, resources and resource templates
- * under their exposed names, in config order, with list pages serialized once per
- * rebuild so `*\/list` requests are answered without any work but a lookup.
+ * under their exposed names, in config order. What one client sees of it, and the
+ * serialized list pages, are its profile's view (`profile-view.ts`).
  *
  * Tools and prompts are renamed (`names.ts`); resource URIs are never rewritten (they
  * appear inside content, links and notifications), so resources are routed by a URI map
  * and templates by matching. On a clash the first server in config order keeps the
  * name, and the clash is reported (`collisions`), never silently resolved.
  */
-import type { BackendCatalog, CacheHint, WireError } from '../shared/messages.js';
+import type { BackendCatalog, CacheHint } from '../shared/messages.js';
 import type { JsonObject } from '../shared/json.js';
-import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { exposeName } from './names.js';
 import { paramHeadersOf, type ParamHeader } from '../shared/header-values.js';
 import { compileUriTemplate } from './uri-templates.js';
@@ -46,20 +45,27 @@ interface CompiledTemplate {
   pattern: RegExp;
 }
 
+/** One listed item under its exposed name, with the server that offers it. */
+export interface CatalogEntry {
+  server: string;
+  item: JsonObject;
+  /** Tools and prompts: where a call goes. */
+  target?: Target;
+}
+
 export interface ServerNaming {
   id: string;
   prefix: string;
 }
 
 export class Catalog {
-  readonly #servers: readonly ServerNaming[];
-  readonly #pageSize: number;
+  #servers: readonly ServerNaming[];
   readonly #backends = new Map<string, BackendCatalog>();
   #tools = new Map<string, Target>();
   #prompts = new Map<string, Target>();
   #resources = new Map<string, string>();
   #templates: CompiledTemplate[] = [];
-  #pages: Record<ListKind, string[]> = {
+  #entries: Record<ListKind, CatalogEntry[]> = {
     tools: [],
     prompts: [],
     resources: [],
@@ -73,21 +79,36 @@ export class Catalog {
     resourceTemplates: NO_CACHING,
   };
 
-  constructor(servers: readonly ServerNaming[], pageSize: number) {
+  constructor(servers: readonly ServerNaming[]) {
     this.#servers = servers;
-    this.#pageSize = pageSize;
     this.#rebuild();
   }
 
-  /** Replaces one backend's catalog; returns the list kinds whose pages changed. */
-  setBackend(server: string, catalog: BackendCatalog): Set<ListKind> {
+  /** Replaces one backend's catalog. */
+  setBackend(server: string, catalog: BackendCatalog): void {
     this.#backends.set(server, catalog);
-    return this.#rebuild();
+    this.#rebuild();
   }
 
-  removeBackend(server: string): Set<ListKind> {
-    if (!this.#backends.delete(server)) return new Set();
-    return this.#rebuild();
+  /** Whether the server had a catalog. */
+  removeBackend(server: string): boolean {
+    if (!this.#backends.delete(server)) return false;
+    this.#rebuild();
+    return true;
+  }
+
+  /** A reloaded config: new order or prefixes; servers no longer configured are dropped. */
+  setServers(servers: readonly ServerNaming[]): void {
+    this.#servers = servers;
+    for (const id of this.#backends.keys()) {
+      if (!servers.some((s) => s.id === id)) this.#backends.delete(id);
+    }
+    this.#rebuild();
+  }
+
+  /** Every item of a kind under its exposed name, in config order. */
+  entries(kind: ListKind): readonly CatalogEntry[] {
+    return this.#entries[kind];
   }
 
   backend(server: string): BackendCatalog | undefined {
@@ -143,28 +164,12 @@ export class Catalog {
     return this.#hints[kind];
   }
 
-  /** The serialized result of a list request, or the error for a bad cursor. */
-  page(kind: ListKind, cursor: unknown): { json: string } | { error: WireError } {
-    const pages = this.#pages[kind];
-    if (cursor === undefined) return { json: pages[0] as string };
-    const index = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
-    if (index === undefined || index >= pages.length) {
-      return {
-        error: rpcError(
-          JsonRpcCode.InvalidParams,
-          `Invalid cursor: ${JSON.stringify(cursor)} is not a cursor this server issued; list again without a cursor`,
-        ),
-      };
-    }
-    return { json: pages[index] as string };
-  }
-
-  #rebuild(): Set<ListKind> {
+  #rebuild(): void {
     const tools = new Map<string, Target>();
     const prompts = new Map<string, Target>();
     const resources = new Map<string, string>();
     const templates: CompiledTemplate[] = [];
-    const items: Record<ListKind, JsonObject[]> = {
+    const items: Record<ListKind, CatalogEntry[]> = {
       tools: [],
       prompts: [],
       resources: [],
@@ -176,12 +181,12 @@ export class Catalog {
       const catalog = this.#backends.get(server);
       if (catalog === undefined) continue;
       for (const tool of catalog.tools) {
-        const item = renamed(tool, prefix, tools, server, 'tool', collisions);
-        if (item !== undefined) items.tools.push(item);
+        const entry = renamed(tool, prefix, tools, server, 'tool', collisions);
+        if (entry !== undefined) items.tools.push(entry);
       }
       for (const prompt of catalog.prompts) {
-        const item = renamed(prompt, prefix, prompts, server, 'prompt', collisions);
-        if (item !== undefined) items.prompts.push(item);
+        const entry = renamed(prompt, prefix, prompts, server, 'prompt', collisions);
+        if (entry !== undefined) items.prompts.push(entry);
       }
       for (const resource of catalog.resources) {
         const uri = String(resource['uri']);
@@ -191,7 +196,7 @@ export class Catalog {
           continue;
         }
         resources.set(uri, server);
-        items.resources.push(resource);
+        items.resources.push({ server, item: resource });
       }
       for (const template of catalog.resourceTemplates) {
         const uriTemplate = String(template['uriTemplate']);
@@ -206,24 +211,17 @@ export class Catalog {
           continue;
         }
         templates.push({ server, uriTemplate, pattern: compileUriTemplate(uriTemplate) });
-        items.resourceTemplates.push(template);
+        items.resourceTemplates.push({ server, item: template });
       }
     }
 
-    const changed = new Set<ListKind>();
-    const pages = {} as Record<ListKind, string[]>;
-    for (const kind of Object.keys(items) as ListKind[]) {
-      pages[kind] = paginate(kind, items[kind], this.#pageSize);
-      if (pages[kind].join('\n') !== this.#pages[kind].join('\n')) changed.add(kind);
-    }
     this.#tools = tools;
     this.#prompts = prompts;
     this.#resources = resources;
     this.#templates = templates;
-    this.#pages = pages;
+    this.#entries = items;
     this.#collisions = collisions;
     this.#hints = mergedHints(this.#backends);
-    return changed;
   }
 }
 
@@ -235,7 +233,7 @@ function renamed(
   server: string,
   kind: 'tool' | 'prompt',
   collisions: Collision[],
-): JsonObject | undefined {
+): CatalogEntry | undefined {
   const name = String(item['name']);
   const exposed = exposeName(prefix, name);
   const owner = names.get(exposed.name);
@@ -249,32 +247,11 @@ function renamed(
     if (checked.ok && checked.headers.length > 0) target.paramHeaders = checked.headers;
   }
   names.set(exposed.name, target);
-  if (exposed.name === name) return item;
+  if (exposed.name === name) return { server, item, target };
   const copy: JsonObject = { ...item, name: exposed.name };
   if (exposed.fullName !== undefined && copy['title'] === undefined)
     copy['title'] = exposed.fullName;
-  return copy;
-}
-
-function paginate(kind: ListKind, items: JsonObject[], pageSize: number): string[] {
-  const pages: string[] = [];
-  for (let start = 0; start === 0 || start < items.length; start += pageSize) {
-    const next = start + pageSize < items.length ? encodeCursor(pages.length + 1) : undefined;
-    const result: JsonObject = { [kind]: items.slice(start, start + pageSize) };
-    if (next !== undefined) result['nextCursor'] = next;
-    pages.push(JSON.stringify(result));
-  }
-  return pages;
-}
-
-// Cursors are opaque to clients: a page index behind a tag, base64url-encoded.
-function encodeCursor(pageIndex: number): string {
-  return Buffer.from(`mcpd:${pageIndex}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number | undefined {
-  const match = /^mcpd:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  return match ? Number(match[1]) : undefined;
+  return { server, item: copy, target };
 }
 
 const NO_CACHING: CacheHint = { ttlMs: 0, cacheScope: 'public' };

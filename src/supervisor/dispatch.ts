@@ -15,6 +15,8 @@ import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
 import type { Catalog, ListKind } from './catalog.js';
 import { LIST_METHODS } from './catalog.js';
+import type { ProfileView, ProfileViews } from './profile-view.js';
+import { answerMetaTool, isMetaToolName, parseCallArguments } from './meta-tools.js';
 import type { CallHandlers, ShardPool } from './shards.js';
 import type { Caller, Sessions, Subscriber } from './sessions.js';
 import { LOG_LEVELS, Session, logLevelRank, requestKey } from './sessions.js';
@@ -22,7 +24,7 @@ import { exposeTaskIds, routeTaskId } from './tasks.js';
 import { errorFrame, resultFrame } from './jsonrpc.js';
 import type { Listener } from './listeners.js';
 import { Forwarding, type Responder } from './forwarding.js';
-import { modernListPage } from './result-shapes.js';
+import { modernListPage, modernResult } from './result-shapes.js';
 
 export type { Responder } from './forwarding.js';
 
@@ -37,6 +39,7 @@ const LIST_CHANGED: Record<ListKind, string> = {
 
 export class Dispatcher {
   readonly #catalog: Catalog;
+  readonly #views: ProfileViews;
   readonly #shards: ShardPool;
   readonly #sessions: Sessions;
   readonly #forwarding: Forwarding;
@@ -53,12 +56,14 @@ export class Dispatcher {
 
   constructor(
     catalog: Catalog,
+    views: ProfileViews,
     shards: ShardPool,
     sessions: Sessions,
     perSession: ReadonlySet<string>,
     serverInfo: JsonObject,
   ) {
     this.#catalog = catalog;
+    this.#views = views;
     this.#shards = shards;
     this.#sessions = sessions;
     this.#perSession = perSession;
@@ -67,37 +72,41 @@ export class Dispatcher {
   }
 
   request(caller: Caller, id: RequestId, method: string, params: JsonObject, out: Responder): void {
+    // Every lookup goes through the caller's profile: what it does not see does not exist.
+    const view = this.#views.viewOf(caller.profile);
     const kind = LIST_METHODS[method];
     if (kind !== undefined) {
-      const page = this.#catalog.page(kind, params['cursor']);
+      const page = view.page(kind, params['cursor']);
       if ('error' in page) out.respond(errorFrame(id, page.error));
       else if (caller.era === 'legacy') out.respond(resultFrame(id, page.json));
       else {
-        const hint = this.#catalog.cacheHint(kind);
+        const hint = view.cacheHint(kind);
         out.respond(resultFrame(id, modernListPage(page.json, hint, this.#serverInfo)));
       }
       return;
     }
     switch (method) {
       case 'tools/call':
-        return this.#forwardNamed(caller, id, 'tools/call', params, 'tool', out);
+        if (view.meta && isMetaToolName(String(params['name'])))
+          return this.#metaTool(caller, view, id, params, out);
+        return this.#forwardNamed(caller, view, id, 'tools/call', params, out);
       case 'prompts/get':
-        return this.#forwardNamed(caller, id, 'prompts/get', params, 'prompt', out);
+        return this.#forwardNamed(caller, view, id, 'prompts/get', params, out);
       case 'resources/read':
-        return this.#read(caller, id, params, out);
+        return this.#read(caller, view, id, params, out);
       case 'resources/subscribe':
       case 'resources/unsubscribe':
-        return this.#subscription(caller as Session, id, method, params, out);
+        return this.#subscription(caller as Session, view, id, method, params, out);
       case 'completion/complete':
-        return this.#complete(caller, id, params, out);
+        return this.#complete(caller, view, id, params, out);
       case 'logging/setLevel':
         return this.#setLogLevel(caller as Session, id, params, out);
       case 'tasks/get':
       case 'tasks/result':
       case 'tasks/cancel':
-        return this.#task(caller, id, method, params, out);
+        return this.#task(caller, view, id, method, params, out);
       case 'tasks/list':
-        return this.#listTasks(caller, id, out);
+        return this.#listTasks(caller, view, id, out);
       case 'ping':
         return out.respond(resultFrame(id, '{}'));
       default:
@@ -155,13 +164,17 @@ export class Dispatcher {
     for (const uri of listener.filter.resourceSubscriptions ?? []) this.#unsubscribe(listener, uri);
   }
 
-  /** Tells every session and listen stream that can hear it that a list changed. */
-  catalogChanged(kinds: Set<ListKind>): void {
-    const methods = new Set([...kinds].map((kind) => LIST_CHANGED[kind]));
+  /** Tells each session and listen stream whose profile's lists changed which ones did. */
+  listsChanged(changes: ReadonlyMap<string, Set<ListKind>>): void {
+    if (changes.size === 0) return;
     for (const session of this.#sessions.values()) {
-      for (const method of methods) session.notify(method);
+      const kinds = changes.get(session.profile);
+      if (kinds === undefined) continue;
+      for (const method of new Set([...kinds].map((kind) => LIST_CHANGED[kind])))
+        session.notify(method);
     }
     for (const listener of this.#listeners) {
+      const kinds = changes.get(listener.profile) ?? new Set<ListKind>();
       const wanted = new Set([...kinds].filter((kind) => listener.wantsListChanged(kind)));
       for (const kind of wanted) {
         // resources and templates share one notification: send it once.
@@ -186,7 +199,8 @@ export class Dispatcher {
       // Stateless-era clients get logs only on the stream of the request that asked.
       const level = String(params['level']);
       for (const session of this.#sessions.values()) {
-        if (session.wantsLog(level)) session.notify(method, params);
+        const sees = this.#views.viewOf(session.profile).hasServer(message.server);
+        if (sees && session.wantsLog(level)) session.notify(method, params);
       }
     } else if (method === 'notifications/tasks/status') {
       const exposed = exposeTaskIds(params, message.server);
@@ -204,16 +218,17 @@ export class Dispatcher {
 
   #forwardNamed(
     caller: Caller,
+    view: ProfileView,
     id: RequestId,
     method: 'tools/call' | 'prompts/get',
     params: JsonObject,
-    noun: string,
     out: Responder,
   ): void {
     const name = String(params['name']);
-    const target = method === 'tools/call' ? this.#catalog.tool(name) : this.#catalog.prompt(name);
+    const target = method === 'tools/call' ? view.tool(name) : view.prompt(name);
     if (target === undefined) {
       // A denied name and an unknown one get the same answer.
+      const noun = method === 'tools/call' ? 'tool' : 'prompt';
       out.respond(errorFrame(id, rpcError(JsonRpcCode.InvalidParams, `Unknown ${noun}: ${name}`)));
       return;
     }
@@ -221,16 +236,53 @@ export class Dispatcher {
     this.#forwarding.start(caller, id, target.server, method, forwarded, target.name, out);
   }
 
+  /**
+   * The router's own tools of a `meta` profile: `call` forwards (a denied or unknown tool
+   * gets what a direct call of it would get), the others are answered here.
+   */
+  #metaTool(
+    caller: Caller,
+    view: ProfileView,
+    id: RequestId,
+    params: JsonObject,
+    out: Responder,
+  ): void {
+    const name = String(params['name']);
+    const args = isJsonObject(params['arguments']) ? params['arguments'] : {};
+    let result = name === 'call' ? undefined : answerMetaTool(name, args, view);
+    if (result === undefined) {
+      const parsed = parseCallArguments(args, view);
+      if (parsed.ok) {
+        const { name: tool, arguments: toolArgs } = parsed.call;
+        const forwarded: JsonObject = { ...params, name: tool, arguments: toolArgs };
+        return this.#forwardNamed(caller, view, id, 'tools/call', forwarded, out);
+      }
+      result = parsed.result;
+    }
+    const json = JSON.stringify(result);
+    out.respond(
+      resultFrame(
+        id,
+        caller.era === 'legacy' ? json : modernResult(json, 'tools/call', this.#serverInfo).json,
+      ),
+    );
+  }
+
   /** tasks/get, tasks/result, tasks/cancel: to the backend the task id names, in its id. */
   #task(
     caller: Caller,
+    view: ProfileView,
     id: RequestId,
     method: 'tasks/get' | 'tasks/result' | 'tasks/cancel',
     params: JsonObject,
     out: Responder,
   ): void {
     const route = routeTaskId(params['taskId']);
-    if (route === undefined || this.#catalog.backend(route.server) === undefined) {
+    if (
+      route === undefined ||
+      !view.hasServer(route.server) ||
+      this.#catalog.backend(route.server) === undefined
+    ) {
       out.respond(
         errorFrame(
           id,
@@ -247,10 +299,10 @@ export class Dispatcher {
    * tasks/list: every backend that lists tasks is asked, and their tasks are returned
    * together (one page each; a backend that fails to answer is left out, and logged).
    */
-  #listTasks(caller: Caller, id: RequestId, out: Responder): void {
+  #listTasks(caller: Caller, view: ProfileView, id: RequestId, out: Responder): void {
     const servers = this.#catalog.serversWith('tasks').filter((server) => {
       const tasks = this.#catalog.backend(server)?.capabilities['tasks'];
-      return isJsonObject(tasks) && tasks['list'] !== undefined;
+      return view.hasServer(server) && isJsonObject(tasks) && tasks['list'] !== undefined;
     });
     const tasks: JsonObject[] = [];
     let waiting = servers.length;
@@ -273,9 +325,15 @@ export class Dispatcher {
     }
   }
 
-  #read(caller: Caller, id: RequestId, params: JsonObject, out: Responder): void {
+  #read(
+    caller: Caller,
+    view: ProfileView,
+    id: RequestId,
+    params: JsonObject,
+    out: Responder,
+  ): void {
     const uri = params['uri'];
-    const server = typeof uri === 'string' ? this.#catalog.resourceServer(uri) : undefined;
+    const server = typeof uri === 'string' ? view.resourceServer(uri) : undefined;
     if (server === undefined) {
       out.respond(errorFrame(id, this.#forwarding.notFound(caller, uri)));
       return;
@@ -285,13 +343,14 @@ export class Dispatcher {
 
   #subscription(
     session: Session,
+    view: ProfileView,
     id: RequestId,
     method: 'resources/subscribe' | 'resources/unsubscribe',
     params: JsonObject,
     out: Responder,
   ): void {
     const uri = params['uri'];
-    const server = typeof uri === 'string' ? this.#catalog.resourceServer(uri) : undefined;
+    const server = typeof uri === 'string' ? view.resourceServer(uri) : undefined;
     if (typeof uri !== 'string' || server === undefined) {
       out.respond(errorFrame(id, this.#forwarding.notFound(session, uri)));
       return;
@@ -347,7 +406,13 @@ export class Dispatcher {
     if (server !== undefined) this.#system(server, 'resources/unsubscribe', { uri }, uri);
   }
 
-  #complete(caller: Caller, id: RequestId, params: JsonObject, out: Responder): void {
+  #complete(
+    caller: Caller,
+    view: ProfileView,
+    id: RequestId,
+    params: JsonObject,
+    out: Responder,
+  ): void {
     const ref = params['ref'];
     if (!isJsonObject(ref)) {
       out.respond(
@@ -356,7 +421,7 @@ export class Dispatcher {
       return;
     }
     if (ref['type'] === 'ref/prompt') {
-      const target = this.#catalog.prompt(String(ref['name']));
+      const target = view.prompt(String(ref['name']));
       if (target === undefined) {
         out.respond(
           errorFrame(
@@ -372,7 +437,7 @@ export class Dispatcher {
       return;
     }
     const uri = ref['uri'];
-    const server = typeof uri === 'string' ? this.#catalog.templateServer(uri) : undefined;
+    const server = typeof uri === 'string' ? view.templateServer(uri) : undefined;
     if (server === undefined) {
       out.respond(errorFrame(id, this.#forwarding.notFound(caller, uri)));
       return;

@@ -10,8 +10,10 @@ import type { AnalyticsStore } from '../shared/analytics/store.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
 import { DIRECTOR_VERSION as VERSION } from '../shared/version.js';
-import { handleApi } from './api.js';
+import { handleApi, type ApiDeps, type ConfigStatus } from './api.js';
+import { Access } from './access.js';
 import { Catalog } from './catalog.js';
+import { ProfileViews, type ProfileView } from './profile-view.js';
 import { Dispatcher } from './dispatch.js';
 import { listen, loadNativeUws } from './ingress/uws.js';
 import type { IncomingRequest, Reply } from './ingress/uws.js';
@@ -34,7 +36,7 @@ export interface Director {
   /** Resolves once every backend has finished its first start, or after `timeoutMs`. */
   settled(timeoutMs: number): Promise<void>;
   /** Serves one MCP client on these streams (single-client mode); resolves when input ends. */
-  serveStdio(input: Readable, output: Writable): Promise<void>;
+  serveStdio(input: Readable, output: Writable, profile?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,8 +46,15 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
   const uws = `${build.name}@${build.version}`;
   if (config.listen.port !== 0) await refuseIfPortServed(config.listen.host, config.listen.port);
 
-  const catalog = new Catalog(config.servers, config.pageSize);
+  const catalog = new Catalog(config.servers);
   const states = new ServerStates(config.servers.map((s) => s.id));
+  const views = new ProfileViews(
+    catalog,
+    config.profiles,
+    config.pageSize,
+    (server) => states.get(server)?.state ?? 'unknown',
+  );
+  const access = new Access(config);
   const sessions = new Sessions(config.sessionIdleMs, (session) =>
     dispatcher.sessionEnded(session),
   );
@@ -57,20 +66,26 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
         message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
       write(`server '${message.server}' is ${message.state}${detail}`);
       if (message.state === 'failed' || message.state === 'stopped') {
-        const changed = catalog.removeBackend(message.server);
-        if (changed.size > 0) dispatcher.catalogChanged(changed);
+        if (catalog.removeBackend(message.server)) dispatcher.listsChanged(views.rebuild());
       }
     },
     catalog: (message) => {
       const before = catalog.collisions.length;
-      const changed = catalog.setBackend(message.server, message.catalog);
-      for (const kind of message.signalled) changed.add(kind);
+      catalog.setBackend(message.server, message.catalog);
+      const changed = views.rebuild();
+      // A backend that said its list changed is believed even when the page text did not.
+      for (const view of views.values()) {
+        if (message.signalled.length === 0 || !view.hasServer(message.server)) continue;
+        const kinds = changed.get(view.name) ?? new Set();
+        for (const kind of message.signalled) kinds.add(kind);
+        changed.set(view.name, kinds);
+      }
       for (const c of catalog.collisions.slice(before)) {
         log.warn(
           `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
         );
       }
-      if (changed.size > 0) dispatcher.catalogChanged(changed);
+      dispatcher.listsChanged(changed);
     },
     notification: (message) => dispatcher.serverNotification(message),
   });
@@ -78,31 +93,39 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
   const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
-    instructions: () => instructionsOf(catalog, config),
+    instructions: (profile: string) => instructionsOf(catalog, config, views.viewOf(profile)),
     tasks: () => catalog.serversWith('tasks').length > 0,
   };
   const dispatcher: Dispatcher = new Dispatcher(
     catalog,
+    views,
     shards,
     sessions,
     perSession,
     identity.serverInfo,
   );
-  const endpoint = new McpEndpoint(dispatcher, sessions, catalog, {
+  const endpoint = new McpEndpoint(dispatcher, sessions, views, {
     ...identity,
     listenHost: config.listen.host,
     allowedOrigins: config.allowedOrigins,
+    access,
   });
   const sseEndpoint = new SseEndpoint(dispatcher, sessions, {
     ...identity,
     listenHost: config.listen.host,
     allowedOrigins: config.allowedOrigins,
+    access,
   });
   let analytics: AnalyticsStore | undefined;
   if (config.analytics.enabled)
     analytics = openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' });
-  const apiDeps = {
-    config,
+  const running = config;
+  const configStatus: ConfigStatus = { source: config.source, loadedAt: Date.now() };
+  const apiDeps: ApiDeps = {
+    config: () => running,
+    configStatus: () => configStatus,
+    views,
+    access,
     version: VERSION,
     uws,
     startedAt,
@@ -114,9 +137,12 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
   };
 
   const route = (request: IncomingRequest, reply: Reply): void => {
-    if (request.path === '/mcp') endpoint.handle(request, reply);
-    else if (request.path === SSE_PATH || request.path === MESSAGES_PATH)
-      sseEndpoint.handle(request, reply);
+    const [, first, segment, extra] = request.path.split('/');
+    const profile = segment === '' ? undefined : segment;
+    if (extra !== undefined) handleApi(apiDeps, request, reply);
+    else if (first === 'mcp') endpoint.handle(request, reply, profile);
+    else if (request.path === MESSAGES_PATH || first === SSE_PATH.slice(1))
+      sseEndpoint.handle(request, reply, profile);
     else handleApi(apiDeps, request, reply);
   };
   const listener = await listen(build, {
@@ -152,7 +178,8 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
       while (!states.settled && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 20));
     },
-    serveStdio: (input, output) => serveStdioClient(input, output, dispatcher, sessions, identity),
+    serveStdio: (input, output, profile = 'default') =>
+      serveStdioClient(input, output, dispatcher, sessions, identity, profile),
     close: () =>
       (closing ??= (async () => {
         listener.close();
@@ -190,9 +217,14 @@ function refuseIfPortServed(host: string, port: number): Promise<void> {
   });
 }
 
-function instructionsOf(catalog: Catalog, config: DirectorConfig): string | undefined {
+function instructionsOf(
+  catalog: Catalog,
+  config: DirectorConfig,
+  view: ProfileView,
+): string | undefined {
   const parts: string[] = [];
   for (const server of config.servers) {
+    if (!view.hasServer(server.id)) continue;
     const text = catalog.backend(server.id)?.instructions;
     if (text)
       parts.push(

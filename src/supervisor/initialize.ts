@@ -27,8 +27,8 @@ const TASK_CAPABILITIES: JsonObject = {
 
 export interface ServerIdentity {
   serverInfo: JsonObject;
-  /** Text for `InitializeResult.instructions`, built from the backends' own. */
-  instructions: () => string | undefined;
+  /** Text for `InitializeResult.instructions`, from the backends the profile sees. */
+  instructions: (profile: string) => string | undefined;
   /** Whether any backend offers 2025-11-25 tasks (then the director routes them). */
   tasks: () => boolean;
 }
@@ -36,6 +36,7 @@ export interface ServerIdentity {
 export function initializeSession(
   params: JsonObject,
   identity: ServerIdentity,
+  profile: string,
 ): { session: Session; result: JsonObject } {
   const requested = params['protocolVersion'];
   const version =
@@ -44,7 +45,7 @@ export function initializeSession(
       : (SUPPORTED_PROTOCOL_VERSIONS[0] as string);
   const clientInfo = isJsonObject(params['clientInfo']) ? params['clientInfo'] : {};
   const capabilities = isJsonObject(params['capabilities']) ? params['capabilities'] : {};
-  const session = new Session(version, clientInfo, capabilities, 'default');
+  const session = new Session(version, clientInfo, capabilities, profile);
   const result: JsonObject = {
     protocolVersion: version,
     capabilities: identity.tasks()
@@ -52,7 +53,7 @@ export function initializeSession(
       : DIRECTOR_CAPABILITIES,
     serverInfo: identity.serverInfo,
   };
-  const instructions = identity.instructions();
+  const instructions = identity.instructions(profile);
   if (instructions !== undefined) result['instructions'] = instructions;
   return { session, result };
 }

@@ -33,7 +33,13 @@ export class Listener implements Subscriber {
   readonly filter: ListenFilter;
   readonly #send: (frame: string) => void;
 
-  constructor(subscriptionId: RequestId, filter: ListenFilter, send: (frame: string) => void) {
+  constructor(
+    subscriptionId: RequestId,
+    filter: ListenFilter,
+    send: (frame: string) => void,
+    /** The profile whose list changes this stream hears. */
+    readonly profile: string,
+  ) {
     this.subscriptionId = subscriptionId;
     this.filter = filter;
     this.#send = send;

@@ -26,7 +26,8 @@ import { checkHostAndOrigin } from './origin.js';
 import { canBeAsked } from './client-capabilities.js';
 import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../shared/eras.js';
 import { ModernEndpoint } from './modern-endpoint.js';
-import type { Catalog } from './catalog.js';
+import type { ProfileViews } from './profile-view.js';
+import { UNAUTHORIZED_HEADERS, type Access } from './access.js';
 
 /** Session-id errors use the codes the reference SDK uses, so SDK clients react correctly. */
 const NO_SESSION = -32000;
@@ -35,6 +36,7 @@ const UNKNOWN_SESSION = -32001;
 export interface EndpointOptions extends ServerIdentity {
   listenHost: string;
   allowedOrigins: readonly string[];
+  access: Access;
 }
 
 export class McpEndpoint {
@@ -49,13 +51,13 @@ export class McpEndpoint {
   constructor(
     dispatcher: Dispatcher,
     sessions: Sessions,
-    catalog: Catalog,
+    views: ProfileViews,
     options: EndpointOptions,
   ) {
     this.#dispatcher = dispatcher;
     this.#sessions = sessions;
     this.#options = options;
-    this.#modern = new ModernEndpoint(dispatcher, catalog, options, {
+    this.#modern = new ModernEndpoint(dispatcher, views, options, {
       track: (stream) => {
         this.#streams.add(stream);
         stream.onClose(() => this.#streams.delete(stream));
@@ -71,7 +73,8 @@ export class McpEndpoint {
     clearInterval(this.#keepAlive);
   }
 
-  handle(request: IncomingRequest, reply: Reply): void {
+  /** `pathProfile`: the profile named by `/mcp/<profile>`, if any. */
+  handle(request: IncomingRequest, reply: Reply, pathProfile?: string): void {
     const refused = checkHostAndOrigin(
       request.headers,
       this.#options.listenHost,
@@ -79,13 +82,19 @@ export class McpEndpoint {
     );
     if (refused !== undefined)
       return httpError(reply, 403, rpcError(NO_SESSION, `Forbidden: ${refused}`));
+    const access = this.#options.access.decide(request.headers, pathProfile);
+    if (!access.ok) {
+      const headers = access.status === 401 ? UNAUTHORIZED_HEADERS : {};
+      return httpError(reply, access.status, rpcError(NO_SESSION, access.message), headers);
+    }
+    const profile = access.profile;
     switch (request.method) {
       case 'POST':
-        return this.#post(request, reply);
+        return this.#post(request, reply, profile);
       case 'GET':
-        return this.#get(request, reply);
+        return this.#get(request, reply, profile);
       case 'DELETE':
-        return this.#delete(request, reply);
+        return this.#delete(request, reply, profile);
       default:
         return httpError(
           reply,
@@ -101,7 +110,7 @@ export class McpEndpoint {
     }
   }
 
-  #post(request: IncomingRequest, reply: Reply): void {
+  #post(request: IncomingRequest, reply: Reply, profile: string): void {
     const contentType = request.headers['content-type'] ?? '';
     if (!contentType.toLowerCase().includes('application/json')) {
       return httpError(
@@ -127,7 +136,7 @@ export class McpEndpoint {
     const parsed = parseMessage(request.body.toString('utf8'), 'body');
     if (!parsed.ok) return httpError(reply, 400, parsed.error);
     const body = parsed.value;
-    if (Array.isArray(body)) return this.#batch(request, reply, body);
+    if (Array.isArray(body)) return this.#batch(request, reply, body, profile);
     const message = classify(body);
     if (message.kind === 'invalid') {
       return httpError(reply, 400, invalidRequest(message.reason), {}, message.id);
@@ -137,7 +146,8 @@ export class McpEndpoint {
       request.headers['mcp-protocol-version'] ?? '',
     );
     if (sessionId === undefined && message.kind === 'request') {
-      if (claimsModern(message.params)) return this.#modern.handle(request, reply, message, accept);
+      if (claimsModern(message.params))
+        return this.#modern.handle(request, reply, message, accept, profile);
       if (modernHeader) {
         return httpError(
           reply,
@@ -157,9 +167,14 @@ export class McpEndpoint {
       return;
     }
     if (message.kind === 'request' && message.method === 'initialize') {
-      return this.#initialize(message.id, message.params, reply, accept);
+      return this.#initialize(message.id, message.params, reply, accept, profile);
     }
-    const session = this.#session(request, reply, message.kind === 'request' ? message.id : null);
+    const session = this.#session(
+      request,
+      reply,
+      message.kind === 'request' ? message.id : null,
+      profile,
+    );
     if (session === undefined) return;
     if (message.kind !== 'request') {
       if (message.kind === 'notification') {
@@ -187,7 +202,7 @@ export class McpEndpoint {
   }
 
   /** JSON-RPC batches exist in 2025-03-26 only; they are answered as one JSON array. */
-  #batch(request: IncomingRequest, reply: Reply, items: unknown[]): void {
+  #batch(request: IncomingRequest, reply: Reply, items: unknown[], profile: string): void {
     if (items.length === 0)
       return httpError(
         reply,
@@ -205,7 +220,7 @@ export class McpEndpoint {
         ),
       );
     }
-    const session = this.#session(request, reply, null);
+    const session = this.#session(request, reply, null, profile);
     if (session === undefined) return;
     const answers: string[] = [];
     let waiting = messages.filter((m) => m.kind === 'request' || m.kind === 'invalid').length;
@@ -242,8 +257,14 @@ export class McpEndpoint {
     }
   }
 
-  #initialize(id: string | number, params: JsonObject, reply: Reply, accept: Accept): void {
-    const { session, result } = initializeSession(params, this.#options);
+  #initialize(
+    id: string | number,
+    params: JsonObject,
+    reply: Reply,
+    accept: Accept,
+    profile: string,
+  ): void {
+    const { session, result } = initializeSession(params, this.#options, profile);
     this.#sessions.add(session);
     const frame = resultFrame(id, JSON.stringify(result));
     const headers = { 'Mcp-Session-Id': session.id };
@@ -254,7 +275,7 @@ export class McpEndpoint {
     }
   }
 
-  #get(request: IncomingRequest, reply: Reply): void {
+  #get(request: IncomingRequest, reply: Reply, profile: string): void {
     if (!parseAccept(request.headers['accept']).sse) {
       return httpError(
         reply,
@@ -262,7 +283,7 @@ export class McpEndpoint {
         rpcError(NO_SESSION, 'Not Acceptable: the GET stream needs Accept: text/event-stream'),
       );
     }
-    const session = this.#session(request, reply, null);
+    const session = this.#session(request, reply, null, profile);
     if (session === undefined) return;
     if (session.channel !== undefined && !session.channel.closed) {
       return httpError(
@@ -285,8 +306,8 @@ export class McpEndpoint {
     });
   }
 
-  #delete(request: IncomingRequest, reply: Reply): void {
-    const session = this.#session(request, reply, null);
+  #delete(request: IncomingRequest, reply: Reply, profile: string): void {
+    const session = this.#session(request, reply, null, profile);
     if (session === undefined) return;
     this.#sessions.end(session.id);
     reply.send(200, {});
@@ -297,6 +318,7 @@ export class McpEndpoint {
     request: IncomingRequest,
     reply: Reply,
     id: string | number | null,
+    profile: string,
   ): Session | undefined {
     const sessionId = request.headers['mcp-session-id'];
     if (sessionId === undefined || sessionId === '') {
@@ -320,6 +342,20 @@ export class McpEndpoint {
         rpcError(
           UNKNOWN_SESSION,
           'Session not found: it ended or never existed; send initialize to start a new one',
+        ),
+        {},
+        id,
+      );
+      return undefined;
+    }
+    if (session.profile !== profile) {
+      // The profile comes from each request: a session cannot change hands between profiles.
+      httpError(
+        reply,
+        403,
+        rpcError(
+          NO_SESSION,
+          `Forbidden: this session belongs to profile '${session.profile}', and this request is for profile '${profile}'; send it to the URL and with the token that started the session`,
         ),
         {},
         id,

@@ -26,7 +26,7 @@ import { SSE_HEADERS, sseMessage } from './ingress/sse.js';
 import { DIRECTOR_CAPABILITIES, type ServerIdentity } from './initialize.js';
 import { errorFrame, notificationFrame, resultFrame } from './jsonrpc.js';
 import { LIST_METHODS } from './catalog.js';
-import type { Catalog } from './catalog.js';
+import type { ProfileViews } from './profile-view.js';
 import { Listener, honouredFilter } from './listeners.js';
 import { LOG_LEVELS, logLevelRank, type Caller, type LogLevel } from './sessions.js';
 
@@ -55,18 +55,18 @@ let nextCaller = 1;
 
 export class ModernEndpoint {
   readonly #dispatcher: Dispatcher;
-  readonly #catalog: Catalog;
+  readonly #views: ProfileViews;
   readonly #identity: ServerIdentity;
   readonly #streams: StreamTracker;
 
   constructor(
     dispatcher: Dispatcher,
-    catalog: Catalog,
+    views: ProfileViews,
     identity: ServerIdentity,
     streams: StreamTracker,
   ) {
     this.#dispatcher = dispatcher;
-    this.#catalog = catalog;
+    this.#views = views;
     this.#identity = identity;
     this.#streams = streams;
   }
@@ -76,6 +76,7 @@ export class ModernEndpoint {
     reply: Reply,
     message: ModernRequest,
     accept: { json: boolean; sse: boolean },
+    profile: string,
   ): void {
     const { id, method, params } = message;
     const invalid = checkEnvelope(request.headers, method, params);
@@ -83,7 +84,7 @@ export class ModernEndpoint {
       reply.json(400, errorFrame(id, invalid));
       return;
     }
-    const paramMismatch = this.#checkParamHeaders(request.headers, method, params);
+    const paramMismatch = this.#checkParamHeaders(request.headers, method, params, profile);
     if (paramMismatch !== undefined) {
       reply.json(400, errorFrame(id, mismatch(paramMismatch)));
       return;
@@ -94,7 +95,7 @@ export class ModernEndpoint {
     const caller: Caller = {
       era: 'modern',
       id: `modern:${nextCaller++}`,
-      profile: 'default',
+      profile,
       clientName:
         isJsonObject(clientInfo) && typeof clientInfo['name'] === 'string'
           ? clientInfo['name']
@@ -104,11 +105,11 @@ export class ModernEndpoint {
       calls: new Map(),
     };
     if (method === 'server/discover') {
-      reply.json(200, resultFrame(id, JSON.stringify(this.#discover())));
+      reply.json(200, resultFrame(id, JSON.stringify(this.#discover(profile))));
       return;
     }
     if (method === 'subscriptions/listen') {
-      this.#listen(reply, id, params, accept);
+      this.#listen(reply, id, params, accept, profile);
       return;
     }
     if (LIST_METHODS[method] === undefined && !FORWARDED.has(method)) {
@@ -137,15 +138,16 @@ export class ModernEndpoint {
     headers: Record<string, string>,
     method: string,
     params: JsonObject,
+    profile: string,
   ): string | undefined {
     if (method !== 'tools/call') return undefined;
-    const expected = this.#catalog.tool(String(params['name']))?.paramHeaders;
+    const expected = this.#views.viewOf(profile).tool(String(params['name']))?.paramHeaders;
     if (expected === undefined) return undefined;
     const args = isJsonObject(params['arguments']) ? params['arguments'] : {};
     return paramHeaderMismatch(expected, args, headers);
   }
 
-  #discover(): JsonObject {
+  #discover(profile: string): JsonObject {
     const result: JsonObject = {
       resultType: 'complete',
       supportedVersions: [...MODERN_PROTOCOL_VERSIONS],
@@ -155,7 +157,7 @@ export class ModernEndpoint {
       cacheScope: 'public',
       _meta: { [META.serverInfo]: this.#identity.serverInfo },
     };
-    const instructions = this.#identity.instructions();
+    const instructions = this.#identity.instructions(profile);
     if (instructions !== undefined) result['instructions'] = instructions;
     return result;
   }
@@ -165,6 +167,7 @@ export class ModernEndpoint {
     id: RequestId,
     params: JsonObject,
     accept: { json: boolean; sse: boolean },
+    profile: string,
   ): void {
     if (!accept.sse) {
       reply.json(
@@ -182,10 +185,10 @@ export class ModernEndpoint {
     const requested = isJsonObject(params['notifications']) ? params['notifications'] : {};
     const filter = honouredFilter(
       requested,
-      (uri) => this.#catalog.resourceServer(uri) !== undefined,
+      (uri) => this.#views.viewOf(profile).resourceServer(uri) !== undefined,
     );
     const stream = reply.stream(SSE_HEADERS);
-    const listener = new Listener(id, filter, (frame) => stream.write(sseMessage(frame)));
+    const listener = new Listener(id, filter, (frame) => stream.write(sseMessage(frame)), profile);
     // The acknowledgment comes first, before anything the dispatcher may send.
     stream.write(
       sseMessage(

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rpcError } from '../shared/errors.js';
+import { UNAUTHORIZED_HEADERS, type Access } from './access.js';
 import type { Dispatcher, Responder } from './dispatch.js';
 import type { EventStream, IncomingRequest, Reply } from './ingress/uws.js';
 import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from './ingress/sse.js';
@@ -23,11 +24,14 @@ interface SseConnection {
   stream: EventStream;
   channel: SessionChannel;
   session: Session | undefined;
+  /** Decided when the stream opened; every POST must be decided the same way. */
+  profile: string;
 }
 
 export interface SseEndpointOptions extends ServerIdentity {
   listenHost: string;
   allowedOrigins: readonly string[];
+  access: Access;
 }
 
 export class SseEndpoint {
@@ -51,23 +55,28 @@ export class SseEndpoint {
     for (const { stream } of this.#connections.values()) stream.end();
   }
 
-  handle(request: IncomingRequest, reply: Reply): void {
+  /** `pathProfile`: from `/sse/<profile>`. */
+  handle(request: IncomingRequest, reply: Reply, pathProfile?: string): void {
     const refused = checkHostAndOrigin(
       request.headers,
       this.#options.listenHost,
       this.#options.allowedOrigins,
     );
     if (refused !== undefined) return fail(reply, 403, `Forbidden: ${refused}`);
-    if (request.path === SSE_PATH && request.method === 'GET') return this.#open(reply);
-    if (request.path === MESSAGES_PATH && request.method === 'POST')
-      return this.#post(request, reply);
-    const allowed = request.path === SSE_PATH ? 'GET' : 'POST';
+    const isMessages = request.path === MESSAGES_PATH;
+    if (!isMessages && request.method === 'GET') {
+      const access = this.#options.access.decide(request.headers, pathProfile);
+      if (!access.ok) return refuse(reply, access);
+      return this.#open(reply, access.profile);
+    }
+    if (isMessages && request.method === 'POST') return this.#post(request, reply);
+    const allowed = isMessages ? 'POST' : 'GET';
     fail(reply, 405, `Method ${request.method} is not allowed on ${request.path}: use ${allowed}`, {
       Allow: allowed,
     });
   }
 
-  #open(reply: Reply): void {
+  #open(reply: Reply, profile: string): void {
     const id = randomBytes(16).toString('base64url');
     const stream = reply.stream(SSE_HEADERS);
     const channel: SessionChannel = {
@@ -77,7 +86,7 @@ export class SseEndpoint {
         return stream.closed;
       },
     };
-    const connection: SseConnection = { stream, channel, session: undefined };
+    const connection: SseConnection = { stream, channel, session: undefined, profile };
     this.#connections.set(id, connection);
     stream.write(`event: endpoint\ndata: ${MESSAGES_PATH}?sessionId=${id}\n\n`);
     // On this transport the stream is the session: when it closes, the session ends.
@@ -104,6 +113,9 @@ export class SseEndpoint {
         'Session not found: its /sse stream is closed or never existed; open GET /sse again',
       );
     }
+    // Each request is decided on its own: a token revoked since the stream opened stops here.
+    const access = this.#options.access.decide(request.headers, connection.profile);
+    if (!access.ok) return refuse(reply, access);
     const parsed = parseMessage(request.body.toString('utf8'), 'body');
     if (!parsed.ok) return reply.json(400, errorFrame(null, parsed.error));
     const body = parsed.value;
@@ -133,7 +145,7 @@ export class SseEndpoint {
             session.channel = undefined;
             this.#sessions.end(session.id);
           }
-          const started = initializeSession(message.params, this.#options);
+          const started = initializeSession(message.params, this.#options, connection.profile);
           started.session.channel = channel;
           connection.session = started.session;
           this.#sessions.add(started.session);
@@ -150,6 +162,10 @@ export class SseEndpoint {
       }
     }
   }
+}
+
+function refuse(reply: Reply, access: { status: number; message: string }): void {
+  fail(reply, access.status, access.message, access.status === 401 ? UNAUTHORIZED_HEADERS : {});
 }
 
 /** An HTTP error with a JSON-RPC error body (the SDK's -32000 for transport faults). */

@@ -18,6 +18,7 @@ export function serveStdioClient(
   dispatcher: Dispatcher,
   sessions: Sessions,
   identity: ServerIdentity,
+  profile: string,
 ): Promise<void> {
   let session: Session | undefined;
   let closed = false;
@@ -53,7 +54,7 @@ export function serveStdioClient(
       case 'request':
         if (message.method === 'initialize') {
           if (session !== undefined) sessions.end(session.id);
-          const started = initializeSession(message.params, identity);
+          const started = initializeSession(message.params, identity, profile);
           session = started.session;
           session.channel = channel;
           sessions.add(session);
