@@ -29,6 +29,11 @@ export enum DirectorErrorCode {
   WorkerExited = 'WORKER_EXITED',
   /** The daemon is shutting down and takes no new calls. */
   ShuttingDown = 'SHUTTING_DOWN',
+  /**
+   * The server was removed from the config (hot reload) while the call was in flight; the
+   * call will not be retried anywhere. data.server names it.
+   */
+  ServerRemoved = 'SERVER_REMOVED',
 }
 
 const wireCodes: Record<DirectorErrorCode, number> = {
@@ -37,6 +42,7 @@ const wireCodes: Record<DirectorErrorCode, number> = {
   [DirectorErrorCode.BackendExited]: -31003,
   [DirectorErrorCode.WorkerExited]: -31004,
   [DirectorErrorCode.ShuttingDown]: -31005,
+  [DirectorErrorCode.ServerRemoved]: -31006,
 };
 
 /** The one mapping from a director failure to the JSON-RPC error a client sees. */

@@ -16,7 +16,7 @@ import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 4;
+export const THREAD_PROTOCOL_VERSION = 5;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -129,8 +129,38 @@ export interface SessionEndedMessage {
   session: string;
 }
 
+/**
+ * Config hot reload: start one more backend on this shard (its id now hashes here). It goes
+ * through `starting`, `catalog`, `ready` like the shard's first ones. If a server of that id
+ * is still being removed (a changed entry: remove, then add), it starts once the old one is
+ * gone, so one id never has two processes.
+ */
+export interface AddServerMessage {
+  type: 'add-server';
+  server: ServerConfig;
+}
+
+/**
+ * Config hot reload: stop one backend for good, with its per-session instances (stdin
+ * close, SIGTERM, SIGKILL). Calls in flight that the stop cuts short are answered
+ * SERVER_REMOVED, calls arriving meanwhile BACKEND_UNAVAILABLE. Acknowledged by the
+ * server's `server-state` `stopped` (without `session`), sent once every instance has
+ * stopped; nothing more about that server follows. An id the shard does not run is
+ * acknowledged at once.
+ */
+export interface RemoveServerMessage {
+  type: 'remove-server';
+  server: string;
+}
+
 export type SupervisorMessage =
-  CallMessage | CancelMessage | ClientResponseMessage | SessionEndedMessage | StopMessage;
+  | CallMessage
+  | CancelMessage
+  | ClientResponseMessage
+  | SessionEndedMessage
+  | AddServerMessage
+  | RemoveServerMessage
+  | StopMessage;
 
 // ───────────────────────────── worker → supervisor ─────────────────────────────
 

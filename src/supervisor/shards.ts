@@ -8,6 +8,12 @@
  * child processes and must keep its event loop free. If a shard's thread dies, every call
  * pending on it is answered WORKER_EXITED, its backends' process groups are killed (they
  * are not tied to the thread), and the shard is started again.
+ *
+ * Config hot reload changes the set of servers one at a time (`addServer`, `removeServer`,
+ * `replaceServer`) without touching the others: the shard count stays, so every other
+ * server keeps its shard, its process and its calls. The routing tables and each shard's
+ * server list always describe the current config, so a shard restarted after a crash
+ * starts exactly the servers it owns now.
  */
 import { MessageChannel } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
@@ -32,7 +38,7 @@ import { createLink } from '../shared/link.js';
 import type { Link } from '../shared/link.js';
 import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../shared/errors.js';
 import { currentLogLevel, logger } from '../shared/log.js';
-import { assignShards } from './router.js';
+import { assignShards, shardFor } from './router.js';
 
 const log = logger('shards');
 const SHARD_ENTRY = new URL('../workers/shard.js', import.meta.url).href;
@@ -71,19 +77,38 @@ interface Pending {
   handlers: CallHandlers;
 }
 
+/** A `remove-server` sent, waiting for the worker's `stopped` about that server. */
+interface Removal {
+  shard: number;
+  /** Calls to the server pending when it was removed; none may stay unanswered. */
+  callIds: number[];
+  timer: NodeJS.Timeout;
+  done: Promise<void>;
+  resolve: () => void;
+  /** The same id added again meanwhile: sent to the worker once the old one has stopped. */
+  successor: ServerConfig | undefined;
+}
+
+/** How long `removeServer` waits for the worker before killing the server's processes. */
+const REMOVE_GRACE_MS = 10_000;
+
 export class ShardPool {
   readonly #config: DirectorConfig;
   readonly #events: ShardEvents;
   readonly #piscina: Piscina<ShardTaskInput, void>;
   readonly #shards: Shard[];
+  /** Server id → shard, for the servers configured now. */
   readonly #shardOf: Map<string, number>;
   /** Per-call timeout of each server, looked up on the hot path. */
-  readonly #timeouts: ReadonlyMap<string, number>;
+  readonly #timeouts: Map<string, number>;
   readonly #pending = new Map<number, Pending>();
+  /** Servers being removed, by id. */
+  readonly #removals = new Map<string, Removal>();
   /** Process group of each running stdio backend, to kill orphans if a shard dies. */
   readonly #pids = new Map<string, { server: string; pid: number }>();
   #nextCallId = 1;
   #stopping = false;
+  #stopped: Promise<void> | undefined;
   #tasks: Array<Promise<void>> = [];
 
   constructor(config: DirectorConfig, events: ShardEvents) {
@@ -150,11 +175,17 @@ export class ShardPool {
         ok: false,
         error: this.#stopping
           ? directorError(DirectorErrorCode.ShuttingDown, 'MCP Director is shutting down')
-          : directorError(
-              DirectorErrorCode.BackendUnavailable,
-              `Server '${server}' is not available: its worker is restarting`,
-              { server },
-            ),
+          : index === undefined
+            ? directorError(
+                DirectorErrorCode.BackendUnavailable,
+                `Server '${server}' is not configured`,
+                { server },
+              )
+            : directorError(
+                DirectorErrorCode.BackendUnavailable,
+                `Server '${server}' is not available: its worker is restarting`,
+                { server },
+              ),
       });
       return callId;
     }
@@ -191,15 +222,145 @@ export class ShardPool {
     for (const shard of this.#shards) shard.link?.send({ type: 'session-ended', session });
   }
 
+  /**
+   * Starts one more server (config hot reload) on the shard its id hashes to among the
+   * current shards. Throws if a server of that id is configured already (a changed entry is
+   * `replaceServer`). If a removal of that id is still under way, the new one is sent to
+   * the worker once the old one has stopped (one id never has two processes); its calls
+   * meanwhile are answered BACKEND_UNAVAILABLE by the worker.
+   */
+  addServer(config: ServerConfig): void {
+    if (this.#stopping) return;
+    if (this.#shardOf.has(config.id)) {
+      throw new Error(`server '${config.id}' is already configured; use replaceServer`);
+    }
+    const index = shardFor(config.id, this.#shards.length);
+    const shard = this.#shards[index];
+    if (shard === undefined) throw new Error(`no shard ${index}`);
+    this.#shardOf.set(config.id, index);
+    this.#timeouts.set(config.id, config.timeoutMs);
+    shard.servers = [...shard.servers, config];
+    const removal = this.#removals.get(config.id);
+    if (removal !== undefined) removal.successor = config;
+    // No link: the shard is restarting, and its restart starts `shard.servers`.
+    else shard.link?.send({ type: 'add-server', server: config });
+  }
+
+  /**
+   * Stops one server for good (config hot reload): from now on its calls are answered
+   * BACKEND_UNAVAILABLE "not configured", those in flight SERVER_REMOVED. Resolves once the
+   * worker reported it `stopped`, or after `graceMs`, when its process groups are killed
+   * and its calls answered here. Never rejects; an unknown id resolves at once.
+   */
+  removeServer(id: string, graceMs = REMOVE_GRACE_MS): Promise<void> {
+    const index = this.#shardOf.get(id);
+    const pending = this.#removals.get(id);
+    if (index === undefined) return pending?.done ?? Promise.resolve();
+    this.#shardOf.delete(id);
+    this.#timeouts.delete(id);
+    const shard = this.#shards[index];
+    if (shard !== undefined) shard.servers = shard.servers.filter((s) => s.id !== id);
+    if (pending !== undefined) {
+      // Added back while its removal was under way, and removed again before it started.
+      pending.successor = undefined;
+      pending.callIds.push(...this.#callsTo(id));
+      return pending.done;
+    }
+    if (this.#stopping) return Promise.resolve(); // stop() takes every process down
+    const link = shard?.link;
+    if (link === undefined) {
+      // The shard is restarting: its processes died with it and its restart will not
+      // start this server; only calls can be left.
+      this.#failCalls(id, this.#callsTo(id));
+      this.#events.serverState({ type: 'server-state', server: id, state: 'stopped', restarts: 0 });
+      return Promise.resolve();
+    }
+    let resolve!: () => void;
+    const done = new Promise<void>((r) => (resolve = r));
+    const timer = setTimeout(() => {
+      log.warn(`server '${id}' did not stop within ${graceMs} ms of its removal; killing it`);
+      this.#removalEnded(id, true);
+    }, graceMs);
+    timer.unref();
+    const callIds = this.#callsTo(id);
+    this.#removals.set(id, { shard: index, callIds, timer, done, resolve, successor: undefined });
+    link.send({ type: 'remove-server', server: id });
+    return done;
+  }
+
+  /** A changed server entry: the old process stops, then the new one starts. */
+  async replaceServer(config: ServerConfig, graceMs = REMOVE_GRACE_MS): Promise<void> {
+    await this.removeServer(config.id, graceMs);
+    if (!this.#stopping && !this.#shardOf.has(config.id)) this.addServer(config);
+  }
+
   /** Stops every backend (each shard escalates to SIGKILL itself), then the threads. */
-  async stop(graceMs = 10_000): Promise<void> {
+  stop(graceMs = 10_000): Promise<void> {
+    this.#stopped ??= this.#stop(graceMs);
+    return this.#stopped;
+  }
+
+  async #stop(graceMs: number): Promise<void> {
     this.#stopping = true;
     for (const shard of this.#shards) shard.link?.send({ type: 'stop' });
     const stopped = Promise.allSettled(this.#tasks);
     const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([stopped, timer]);
-    this.#killOrphans(this.#config.servers.map((s) => s.id));
+    // Every process the workers reported and did not report gone: servers configured at
+    // start, added later, or still being removed.
+    this.#killOrphans(() => true);
+    for (const id of [...this.#removals.keys()]) this.#removalEnded(id, false);
     await this.#piscina.destroy();
+  }
+
+  /** The pending calls to `server`. */
+  #callsTo(server: string): number[] {
+    const ids: number[] = [];
+    for (const [callId, pending] of this.#pending) if (pending.server === server) ids.push(callId);
+    return ids;
+  }
+
+  /**
+   * The removal of `id` is over: the worker said `stopped`, or did not in time or its shard
+   * died (`kill`: its process groups are killed and a `stopped` is reported for it). A
+   * server of that id added meanwhile is then sent to the worker.
+   */
+  #removalEnded(id: string, kill: boolean): void {
+    const removal = this.#removals.get(id);
+    if (removal === undefined) return;
+    this.#removals.delete(id);
+    clearTimeout(removal.timer);
+    if (kill) {
+      // Only the old process can run: a successor is sent to the worker after this.
+      this.#killOrphans((server) => server === id);
+      this.#events.serverState({ type: 'server-state', server: id, state: 'stopped', restarts: 0 });
+    }
+    this.#failCalls(id, removal.callIds);
+    removal.resolve();
+    const successor = removal.successor;
+    if (successor !== undefined && !this.#stopping) {
+      // No link: the shard is restarting and starts it with the rest of `shard.servers`.
+      this.#shards[removal.shard]?.link?.send({ type: 'add-server', server: successor });
+    }
+  }
+
+  /** Answers those of `callIds` still pending (the worker normally answered them all). */
+  #failCalls(id: string, callIds: number[]): void {
+    for (const callId of callIds) {
+      const pending = this.#pending.get(callId);
+      if (pending === undefined) continue;
+      this.#pending.delete(callId);
+      pending.handlers.reply({
+        type: 'reply',
+        callId,
+        ok: false,
+        error: directorError(
+          DirectorErrorCode.ServerRemoved,
+          `Server '${id}' was removed from the config`,
+          { server: id },
+        ),
+      });
+    }
   }
 
   #startShard(shard: Shard): Promise<void> {
@@ -214,7 +375,8 @@ export class ShardPool {
       protocolVersion: THREAD_PROTOCOL_VERSION,
       shard: shard.index,
       port: port2,
-      servers: shard.servers,
+      // A copy: piscina may clone the input later, after servers were added or removed.
+      servers: [...shard.servers],
       analyticsPath: this.#config.analytics.enabled ? `${this.#config.dataDir}/analytics` : null,
       logLevel: currentLogLevel(),
     };
@@ -253,14 +415,20 @@ export class ShardPool {
         } else if (message.state === 'stopped' || message.state === 'failed') {
           this.#pids.delete(key);
         }
-        if (message.session === undefined) this.#events.serverState(message);
+        if (message.session !== undefined) return;
+        // A removed server's last words: its `stopped` ends the removal; anything after is
+        // stale (the removal timed out), unless the id was added back.
+        const removing = this.#removals.has(message.server);
+        if (removing || this.#shardOf.has(message.server)) this.#events.serverState(message);
+        if (removing && message.state === 'stopped') this.#removalEnded(message.server, false);
         return;
       }
+      // A removed server's late catalog or notification must not bring it back.
       case 'catalog':
-        this.#events.catalog(message);
+        if (this.#shardOf.has(message.server)) this.#events.catalog(message);
         return;
       case 'server-notification':
-        this.#events.notification(message);
+        if (this.#shardOf.has(message.server)) this.#events.notification(message);
         return;
       case 'client-request': {
         const { server, requestId } = message;
@@ -311,7 +479,10 @@ export class ShardPool {
       });
     }
     const serverIds = shard.servers.map((s) => s.id);
-    this.#killOrphans(serverIds);
+    this.#killOrphans((server) => serverIds.includes(server));
+    for (const [id, removal] of this.#removals) {
+      if (removal.shard === shard.index) this.#removalEnded(id, true);
+    }
     for (const server of serverIds) {
       this.#events.serverState({
         type: 'server-state',
@@ -328,9 +499,9 @@ export class ShardPool {
     }, delay).unref();
   }
 
-  #killOrphans(serverIds: string[]): void {
+  #killOrphans(which: (server: string) => boolean): void {
     for (const [key, { server, pid }] of this.#pids) {
-      if (!serverIds.includes(server)) continue;
+      if (!which(server)) continue;
       this.#pids.delete(key);
       try {
         process.kill(-pid, 'SIGKILL');

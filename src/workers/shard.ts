@@ -5,9 +5,10 @@
  *
  * Messages sent, in order: `ready` first; then per backend `server-state` (starting, with
  * pid), `catalog` and `server-state` (ready), and from then on `reply` / `progress` /
- * `server-notification` / `catalog` / `server-state` as things happen; after a `stop`,
- * a `server-state` (stopped) per backend and finally `stopped`, after which the port is
- * closed and the task resolves.
+ * `server-notification` / `catalog` / `server-state` as things happen; an `add-server`
+ * starts one more backend (the same sequence for it), a `remove-server` stops one and ends
+ * with its `server-state` (stopped); after a `stop`, a `server-state` (stopped) per backend
+ * and finally `stopped`, after which the port is closed and the task resolves.
  */
 import { BackendHost } from './backend-host.js';
 import { CallRecorder } from './call-recorder.js';
@@ -72,6 +73,14 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
           return;
         case 'session-ended':
           host.sessionEnded(message.session);
+          return;
+        case 'add-server':
+          host.addServer(message.server);
+          return;
+        case 'remove-server':
+          host.removeServer(message.server).catch((error: unknown) => {
+            log.error(`while removing '${message.server}': ${String(error)}`);
+          });
           return;
         case 'stop':
           stop();

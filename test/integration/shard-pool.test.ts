@@ -28,6 +28,9 @@ function config(servers: ServerConfig[]): DirectorConfig {
     pageSize: 100,
     allowedOrigins: [],
     sessionIdleMs: 60_000,
+    profiles: {},
+    tokens: [],
+    requireToken: false,
   };
 }
 
