@@ -3,7 +3,7 @@
  * SIGTERM (every backend's process group is stopped, then the threads).
  */
 import type { CommandModule } from 'yargs';
-import { loadConfig } from '../shared/config/load.js';
+import { loadConfigFile, reloadConfigText } from '../shared/config/load.js';
 import { logger, setLogLevel } from '../shared/log.js';
 import type { LogLevelName } from '../shared/messages.js';
 import { startDirector } from '../supervisor/index.js';
@@ -17,6 +17,7 @@ interface ServeArgs {
   'data-dir': string | undefined;
   workers: number | undefined;
   stdio: boolean;
+  profile: string;
   'log-level': LogLevelName;
 }
 
@@ -46,6 +47,11 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         describe:
           'Also serve one MCP client on stdin/stdout (how Claude Desktop launches servers); the daemon exits when stdin closes. --no-stdio runs it as a background daemon',
       })
+      .option('profile', {
+        type: 'string',
+        default: 'default',
+        describe: 'The profile the stdio client gets (HTTP clients choose theirs per request)',
+      })
       .option('log-level', {
         choices: ['debug', 'info', 'warn', 'error', 'silent'] as const,
         default: 'info' as LogLevelName,
@@ -61,7 +67,18 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       argv.config === undefined ? { overrides } : { configPath: argv.config, overrides };
     let director;
     try {
-      director = await startDirector(loadConfig(configOptions));
+      const { config, file, text } = loadConfigFile(configOptions);
+      if (config.profiles[argv.profile] === undefined) {
+        throw new Error(
+          `--profile ${argv.profile}: no such profile; the config defines ${Object.keys(config.profiles).join(', ')}`,
+        );
+      }
+      // The file is watched: a valid edit is applied live, an invalid one reported.
+      const watched =
+        file === undefined || text === undefined
+          ? undefined
+          : { file, text, load: (next: string) => reloadConfigText(next, file, configOptions) };
+      director = await startDirector(config, watched);
     } catch (error) {
       process.stderr.write(`mcp-director: ${(error as Error).message}\n`);
       process.exit(1);
@@ -90,7 +107,7 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
     } else if (argv.stdio) {
       // Answer the client once the backends have started, so its first tools/list is complete.
       await director.settled(15_000);
-      await director.serveStdio(process.stdin, process.stdout);
+      await director.serveStdio(process.stdin, process.stdout, argv.profile);
       stop('stdin closed');
     }
   },

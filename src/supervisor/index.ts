@@ -10,7 +10,9 @@ import type { AnalyticsStore } from '../shared/analytics/store.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
 import { DIRECTOR_VERSION as VERSION } from '../shared/version.js';
-import { handleApi, type ApiDeps, type ConfigStatus } from './api.js';
+import { handleApi, type ApiDeps } from './api.js';
+import { watchConfigFile } from './config-watcher.js';
+import { ConfigReloader } from './reload.js';
 import { Access } from './access.js';
 import { Catalog } from './catalog.js';
 import { ProfileViews, type ProfileView } from './profile-view.js';
@@ -40,7 +42,19 @@ export interface Director {
   close(): Promise<void>;
 }
 
-export async function startDirector(config: DirectorConfig): Promise<Director> {
+/** The config file to watch for changes (none for the embedded defaults). */
+export interface WatchedConfig {
+  file: string;
+  /** The text `config` was loaded from. */
+  text: string;
+  /** Loads a changed text as the first load did (same environment and CLI overrides). */
+  load: (text: string) => DirectorConfig;
+}
+
+export async function startDirector(
+  config: DirectorConfig,
+  watched?: WatchedConfig,
+): Promise<Director> {
   const startedAt = Date.now();
   const build = loadNativeUws();
   const uws = `${build.name}@${build.version}`;
@@ -93,7 +107,8 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
   const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
-    instructions: (profile: string) => instructionsOf(catalog, config, views.viewOf(profile)),
+    instructions: (profile: string) =>
+      instructionsOf(catalog, reloader.running, views.viewOf(profile)),
     tasks: () => catalog.serversWith('tasks').length > 0,
   };
   const dispatcher: Dispatcher = new Dispatcher(
@@ -104,26 +119,32 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
     perSession,
     identity.serverInfo,
   );
-  const endpoint = new McpEndpoint(dispatcher, sessions, views, {
+  // One options object for both endpoints: a reload updates its allowedOrigins in place.
+  const ingress = {
     ...identity,
     listenHost: config.listen.host,
     allowedOrigins: config.allowedOrigins,
     access,
-  });
-  const sseEndpoint = new SseEndpoint(dispatcher, sessions, {
-    ...identity,
-    listenHost: config.listen.host,
-    allowedOrigins: config.allowedOrigins,
+  };
+  const endpoint = new McpEndpoint(dispatcher, sessions, views, ingress);
+  const sseEndpoint = new SseEndpoint(dispatcher, sessions, ingress);
+  const reloader: ConfigReloader = new ConfigReloader(config, {
+    shards,
+    states,
+    catalog,
+    views,
     access,
+    dispatcher,
+    sessions,
+    perSession,
+    ingress,
   });
   let analytics: AnalyticsStore | undefined;
   if (config.analytics.enabled)
     analytics = openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' });
-  const running = config;
-  const configStatus: ConfigStatus = { source: config.source, loadedAt: Date.now() };
   const apiDeps: ApiDeps = {
-    config: () => running,
-    configStatus: () => configStatus,
+    config: () => reloader.running,
+    configStatus: () => reloader.status,
     views,
     access,
     version: VERSION,
@@ -167,6 +188,14 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
     `HTTP on ${url} (uWebSockets.js native build ${uws}); ${plural(config.servers.length, 'server')} on ${plural(shards.shardCount, 'shard')}; config: ${config.source}`,
   );
   await shards.start();
+  const watcher =
+    watched &&
+    watchConfigFile(watched.file, {
+      load: watched.load,
+      initialText: watched.text,
+      onConfig: (next) => reloader.apply(next),
+      onInvalid: (error) => reloader.rejected(error),
+    });
 
   let closing: Promise<void> | undefined;
   return {
@@ -182,6 +211,7 @@ export async function startDirector(config: DirectorConfig): Promise<Director> {
       serveStdioClient(input, output, dispatcher, sessions, identity, profile),
     close: () =>
       (closing ??= (async () => {
+        watcher?.close();
         listener.close();
         endpoint.close();
         sseEndpoint.close();

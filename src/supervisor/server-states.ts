@@ -35,6 +35,18 @@ export class ServerStates {
     if (message.state === 'ready' || message.state === 'failed') this.#settled.add(message.server);
   }
 
+  /** A server added by a config reload: starting, and not settled until it is. */
+  add(server: string): void {
+    this.#states.set(server, { state: 'starting', restarts: 0, since: Date.now() });
+    this.#settled.delete(server);
+  }
+
+  /** A server removed by a config reload: no longer reported. */
+  remove(server: string): void {
+    this.#states.delete(server);
+    this.#settled.delete(server);
+  }
+
   get(server: string): ServerStatus | undefined {
     return this.#states.get(server);
   }

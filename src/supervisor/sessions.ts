@@ -171,7 +171,7 @@ export function requestKey(id: RequestId): string {
 
 export class Sessions {
   readonly #sessions = new Map<string, Session>();
-  readonly #idleMs: number;
+  #idleMs: number;
   readonly #onEnd: (session: Session) => void;
   readonly #timer: NodeJS.Timeout;
 
@@ -179,6 +179,11 @@ export class Sessions {
     this.#idleMs = idleMs;
     this.#onEnd = onEnd;
     this.#timer = setInterval(() => this.#evictIdle(), Math.min(60_000, idleMs)).unref();
+  }
+
+  /** A reloaded `sessionIdleMs`: applies from the next idle check. */
+  set idleMs(ms: number) {
+    this.#idleMs = ms;
   }
 
   add(session: Session): void {

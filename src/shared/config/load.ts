@@ -44,6 +44,18 @@ const COMMAND_LINE = '<command line>';
  * that file exists, else the embedded defaults (a demo server). Throws `ConfigError`.
  */
 export function loadConfig(options: LoadConfigOptions = {}): DirectorConfig {
+  return loadConfigFile(options).config;
+}
+
+/**
+ * `loadConfig`, plus the file and text it came from (both undefined for the embedded
+ * defaults), which `serve` watches for changes.
+ */
+export function loadConfigFile(options: LoadConfigOptions = {}): {
+  config: DirectorConfig;
+  file: string | undefined;
+  text: string | undefined;
+} {
   const env = options.env ?? process.env;
   const overrides = options.overrides ?? {};
   checkOverrides(overrides);
@@ -51,7 +63,24 @@ export function loadConfig(options: LoadConfigOptions = {}): DirectorConfig {
   const text = readConfigFile(location);
   const config =
     text === undefined ? embeddedDefaultConfig(env) : parseConfigText(text, location.path, env);
-  return deepFreeze(applyOverrides(config, overrides, env));
+  return {
+    config: deepFreeze(applyOverrides(config, overrides, env)),
+    file: text === undefined ? undefined : location.path,
+    text,
+  };
+}
+
+/**
+ * The config file's new text (hot reload), read as `loadConfig` read the file: the same
+ * environment and command-line overrides. Throws `ConfigError`.
+ */
+export function reloadConfigText(
+  text: string,
+  file: string,
+  options: LoadConfigOptions = {},
+): DirectorConfig {
+  const env = options.env ?? process.env;
+  return deepFreeze(applyOverrides(parseConfigText(text, file, env), options.overrides ?? {}, env));
 }
 
 /**
