@@ -4,7 +4,7 @@
  * wording of every error is pinned in config-errors.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -338,5 +338,26 @@ describe('JSON Schema', () => {
       configJsonSchema(),
       'schema/config.schema.json is stale: see src/shared/config/print-schema.ts to regenerate it',
     );
+  });
+});
+
+describe('examples', () => {
+  it('every example in examples/ loads, and names the shipped schema', () => {
+    const folder = path.join(repoRoot, 'examples');
+    const env = {
+      HOME: '/home/u',
+      GITHUB_TOKEN: 'ghp_example',
+      ALICE_TOKEN: 'a'.repeat(32),
+      REVIEW_BOT_TOKEN: 'r'.repeat(32),
+      AGENT_TOKEN: 'g'.repeat(32),
+    };
+    const files = readdirSync(folder).filter((f) => f.endsWith('.jsonc'));
+    assert.ok(files.length >= 2);
+    for (const file of files) {
+      const text = readFileSync(path.join(folder, file), 'utf8');
+      assert.match(text, /"\$schema": "\.\.\/schema\/config\.schema\.json"/, file);
+      const config = parseConfigText(text, path.join(folder, file), env);
+      assert.ok(config.servers.length > 0, file);
+    }
   });
 });
