@@ -1,0 +1,131 @@
+/**
+ * `mcp-director servers` and `mcp-director tools`: what a running daemon has, read from its
+ * `/api` (the same JSON the dashboard reads), printed as a table or, with --json, as is.
+ */
+import type { Argv, CommandModule } from 'yargs';
+
+/** Where `serve` listens by default (listen.host / listen.port in the config). */
+export const DEFAULT_DAEMON_URL = 'http://127.0.0.1:8765';
+
+interface DaemonArgs {
+  url: string;
+  token: string | undefined;
+  json: boolean;
+}
+
+interface ToolsArgs extends DaemonArgs {
+  profile: string | undefined;
+}
+
+function daemonOptions<T>(y: Argv<T>): Argv<T & DaemonArgs> {
+  return y
+    .option('url', {
+      type: 'string',
+      default: process.env['MCP_DIRECTOR_URL']?.replace(/\/mcp(\/.*)?$/, '') ?? DEFAULT_DAEMON_URL,
+      describe: 'The daemon (default: $MCP_DIRECTOR_URL without /mcp, else http://127.0.0.1:8765)',
+    })
+    .option('token', {
+      type: 'string',
+      describe: 'A token, when the daemon requires one (default: $MCP_DIRECTOR_TOKEN)',
+    })
+    .option('json', {
+      type: 'boolean',
+      default: false,
+      describe: 'Print the API answer as JSON',
+    }) as Argv<T & DaemonArgs>;
+}
+
+export const serversCommand: CommandModule<object, DaemonArgs> = {
+  command: 'servers',
+  describe: 'List the servers of the running daemon with their state',
+  builder: (y) => daemonOptions(y),
+  handler: async (argv) => {
+    const body = (await getApi(argv, '/api/servers')) as { servers: ServerRow[] };
+    if (argv.json) return printJson(body);
+    printTable(
+      ['SERVER', 'STATE', 'TRANSPORT', 'TOOLS', 'RESTARTS', 'DETAIL'],
+      body.servers.map((s) => [
+        s.id,
+        s.state ?? '?',
+        s.transport,
+        String(s.counts?.tools ?? '-'),
+        String(s.restarts ?? 0),
+        s.error ?? s.command ?? s.url ?? '',
+      ]),
+    );
+  },
+};
+
+export const toolsCommand: CommandModule<object, ToolsArgs> = {
+  command: 'tools',
+  describe: 'List the tools a profile sees on the running daemon',
+  builder: (y) =>
+    daemonOptions(y).option('profile', {
+      type: 'string',
+      describe: "The profile (default: the token's profile, else default)",
+    }),
+  handler: async (argv) => {
+    const query = argv.profile === undefined ? '' : `?profile=${encodeURIComponent(argv.profile)}`;
+    const body = (await getApi(argv, `/api/tools${query}`)) as {
+      profile: string;
+      toolSurface: string;
+      tools: { name: string; server: string; description: string }[];
+    };
+    if (argv.json) return printJson(body);
+    printTable(
+      ['TOOL', 'SERVER', 'DESCRIPTION'],
+      body.tools.map((t) => [t.name, t.server, t.description]),
+    );
+    const surface = body.toolSurface === 'meta' ? '; clients see the 5 router tools (meta)' : '';
+    process.stdout.write(`${body.tools.length} tools in profile '${body.profile}'${surface}\n`);
+  },
+};
+
+interface ServerRow {
+  id: string;
+  state?: string;
+  transport: string;
+  restarts?: number;
+  error?: string;
+  command?: string;
+  url?: string;
+  counts?: { tools: number };
+}
+
+/** GET from the daemon's API; any failure ends the process with one line and exit code 1. */
+async function getApi(argv: DaemonArgs, path: string): Promise<unknown> {
+  const base = argv.url.replace(/\/+$/, '');
+  // Not a yargs default: --help would print it.
+  const token = argv.token ?? process.env['MCP_DIRECTOR_TOKEN'];
+  const headers: Record<string, string> =
+    token === undefined ? {} : { Authorization: `Bearer ${token}` };
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    fail(`MCP Director is not running at ${base} (${cause}); start it with: mcp-director serve`);
+  }
+  const body = (await response.json().catch(() => ({}))) as { error?: string };
+  if (response.status === 401) fail(`${body.error ?? 'unauthorized'} (pass --token)`);
+  if (!response.ok) fail(body.error ?? `${base}${path} answered HTTP ${response.status}`);
+  return body;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`mcp-director: ${message}\n`);
+  process.exit(1);
+}
+
+function printJson(body: unknown): void {
+  process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ');
+  process.stdout.write(`${[header, ...rows].map(line).join('\n')}\n`);
+}
