@@ -5,6 +5,9 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { configCommand } from './config-command.js';
+import { connectCommand } from './connect.js';
+import { serversCommand, toolsCommand } from './inspect.js';
 import { serveCommand } from './serve.js';
 
 await yargs(hideBin(process.argv))
@@ -13,6 +16,10 @@ await yargs(hideBin(process.argv))
     '$0 <command> [options]\n\nOne daemon that owns your MCP servers and serves every MCP client.',
   )
   .command(serveCommand)
+  .command(configCommand)
+  .command(connectCommand)
+  .command(serversCommand)
+  .command(toolsCommand)
   .demandCommand(1, 'Name a command; try: mcp-director serve')
   .strict()
   .help()

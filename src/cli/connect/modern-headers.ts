@@ -1,0 +1,58 @@
+/**
+ * The request headers a 2026-07-28 (stateless) request needs on Streamable HTTP, which a
+ * stdio client cannot send itself (protocol.md §1.5): `MCP-Protocol-Version` equal to the
+ * `_meta` claim, `Mcp-Method`, `Mcp-Name`, and the `Mcp-Param-*` mirrors of a tool's
+ * `x-mcp-header` parameters, learnt from the `tools/list` results that pass through.
+ */
+import { isJsonObject } from '../../shared/json.js';
+import type { JsonValue } from '../../shared/json.js';
+import type { ParamHeader } from '../../shared/header-values.js';
+import {
+  encodeHeaderValue,
+  paramHeaderValues,
+  paramHeadersOf,
+} from '../../shared/header-values.js';
+import type { Outgoing } from './messages.js';
+
+/** The body field each method's `Mcp-Name` header carries (streamable-http.mdx). */
+const NAME_FIELD: Readonly<Record<string, string>> = {
+  'tools/call': 'name',
+  'prompts/get': 'name',
+  'resources/read': 'uri',
+};
+
+export class ModernHeaders {
+  /** Tool name → its header parameters, from the latest `tools/list` pages seen. */
+  readonly #tools = new Map<string, ParamHeader[]>();
+
+  /** Remembers the header parameters of the tools in a `tools/list` result. */
+  learn(result: JsonValue | undefined): void {
+    const tools = isJsonObject(result) ? result['tools'] : undefined;
+    if (!Array.isArray(tools)) return;
+    for (const tool of tools) {
+      if (!isJsonObject(tool) || typeof tool['name'] !== 'string') continue;
+      const headers = paramHeadersOf(tool['inputSchema']);
+      if (headers.ok && headers.headers.length > 0) this.#tools.set(tool['name'], headers.headers);
+      else this.#tools.delete(tool['name']);
+    }
+  }
+
+  /** The headers for one modern request (`message.modernVersion` is set). */
+  for(message: Outgoing): Record<string, string> {
+    const { method, params, modernVersion } = message;
+    if (method === undefined || modernVersion === undefined) return {};
+    const headers: Record<string, string> = {
+      'MCP-Protocol-Version': modernVersion,
+      'Mcp-Method': method,
+    };
+    const field = NAME_FIELD[method];
+    const name = field === undefined ? undefined : params?.[field];
+    if (typeof name === 'string') headers['Mcp-Name'] = encodeHeaderValue(name);
+    const args = params?.['arguments'];
+    const expected = typeof name === 'string' ? this.#tools.get(name) : undefined;
+    if (method === 'tools/call' && expected !== undefined && isJsonObject(args)) {
+      Object.assign(headers, paramHeaderValues(expected, args, encodeHeaderValue));
+    }
+    return headers;
+  }
+}
