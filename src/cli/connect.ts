@@ -8,8 +8,9 @@
 import { createInterface } from 'node:readline';
 import type { CommandModule } from 'yargs';
 import { Bridge } from './connect/bridge.js';
+import { DEFAULT_DAEMON_URL } from './inspect.js';
 
-const DEFAULT_URL = 'http://127.0.0.1:8765/mcp';
+const DEFAULT_URL = `${DEFAULT_DAEMON_URL}/mcp`;
 
 interface ConnectArgs {
   url: string;

@@ -3,9 +3,10 @@
  * `/api` (the same JSON the dashboard reads), printed as a table or, with --json, as is.
  */
 import type { Argv, CommandModule } from 'yargs';
+import { CONFIG_DEFAULTS } from '../shared/config/defaults.js';
 
 /** Where `serve` listens by default (listen.host / listen.port in the config). */
-export const DEFAULT_DAEMON_URL = 'http://127.0.0.1:8765';
+export const DEFAULT_DAEMON_URL = `http://${CONFIG_DEFAULTS.listen.host}:${CONFIG_DEFAULTS.listen.port}`;
 
 interface DaemonArgs {
   url: string;
@@ -22,7 +23,7 @@ function daemonOptions<T>(y: Argv<T>): Argv<T & DaemonArgs> {
     .option('url', {
       type: 'string',
       default: process.env['MCP_DIRECTOR_URL']?.replace(/\/mcp(\/.*)?$/, '') ?? DEFAULT_DAEMON_URL,
-      describe: 'The daemon (default: $MCP_DIRECTOR_URL without /mcp, else http://127.0.0.1:8765)',
+      describe: `The daemon (default: $MCP_DIRECTOR_URL without /mcp, else ${DEFAULT_DAEMON_URL})`,
     })
     .option('token', {
       type: 'string',
