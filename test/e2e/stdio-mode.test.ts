@@ -4,6 +4,7 @@
  * daemon with all its backends goes away when the client closes stdin.
  */
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -49,5 +50,41 @@ test('an SDK client launches the daemon over stdio, lists and calls; closing std
     () => (!alive(daemonPid) && !alive(backendPid) ? true : undefined),
     15_000,
     'the daemon and its backends to exit',
+  );
+});
+
+test('serve --profile gives the stdio client that profile; an unknown one is one line, exit 1', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpd-stdio-'));
+  const configPath = join(dir, 'config.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      listen: { port: 0 },
+      mcpServers: { echo: fixture('echo-server') },
+      profiles: { small: { tools: { allow: ['echo__echo'] } } },
+    }),
+  );
+  const args = [CLI, 'serve', '--config', configPath, '--data-dir', join(dir, 'data')];
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [...args, '--profile', 'small'],
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'stdio-profile', version: '1.0.0' });
+  await client.connect(transport);
+  assert.deepEqual(
+    (await client.listTools()).tools.map((t) => t.name),
+    ['echo__echo'],
+  );
+  await client.close();
+
+  const refused = spawnSync(process.execPath, [...args, '--profile', 'nope'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  assert.equal(refused.status, 1);
+  assert.equal(
+    refused.stderr,
+    'mcp-director: --profile nope: no such profile; the config defines default, small\n',
   );
 });
