@@ -108,6 +108,34 @@ export function paramHeaderMismatch(
   return undefined;
 }
 
+/** The body field each method's `Mcp-Name` header mirrors (streamable-http.mdx). */
+export const MCP_NAME_FIELD: Readonly<Record<string, string>> = {
+  'tools/call': 'name',
+  'prompts/get': 'name',
+  'resources/read': 'uri',
+};
+
+/**
+ * `Mcp-Method`, `Mcp-Name` and the `Mcp-Param-*` mirrors a 2026-07-28 request sends on
+ * Streamable HTTP; `paramHeaders` gives a tool's `x-mcp-header` parameters, if known.
+ */
+export function requestHeaders(
+  method: string,
+  params: JsonObject,
+  paramHeaders: (tool: string) => readonly ParamHeader[] | undefined,
+): Record<string, string> {
+  const headers: Record<string, string> = { 'Mcp-Method': method };
+  const field = MCP_NAME_FIELD[method];
+  const name = field === undefined ? undefined : params[field];
+  if (typeof name !== 'string') return headers;
+  headers['Mcp-Name'] = encodeHeaderValue(name);
+  const expected = method === 'tools/call' ? paramHeaders(name) : undefined;
+  const args = params['arguments'];
+  if (expected !== undefined && isJsonObject(args))
+    Object.assign(headers, paramHeaderValues(expected, args, encodeHeaderValue));
+  return headers;
+}
+
 /** The `Mcp-Param-*` headers for one call's arguments; absent values give no header. */
 export function paramHeaderValues(
   headers: readonly ParamHeader[],

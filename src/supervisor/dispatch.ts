@@ -10,6 +10,7 @@ import type {
   ForwardedMethod,
   ReplyMessage,
   ServerNotificationMessage,
+  WireError,
 } from '../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
@@ -228,8 +229,7 @@ export class Dispatcher {
     const target = method === 'tools/call' ? view.tool(name) : view.prompt(name);
     if (target === undefined) {
       // A denied name and an unknown one get the same answer.
-      const noun = method === 'tools/call' ? 'tool' : 'prompt';
-      out.respond(errorFrame(id, rpcError(JsonRpcCode.InvalidParams, `Unknown ${noun}: ${name}`)));
+      out.respond(errorFrame(id, unknown(method === 'tools/call' ? 'tool' : 'prompt', name)));
       return;
     }
     const forwarded = params['name'] === target.name ? params : { ...params, name: target.name };
@@ -283,12 +283,7 @@ export class Dispatcher {
       !view.hasServer(route.server) ||
       this.#catalog.backend(route.server) === undefined
     ) {
-      out.respond(
-        errorFrame(
-          id,
-          rpcError(JsonRpcCode.InvalidParams, `Unknown task: ${String(params['taskId'])}`),
-        ),
-      );
+      out.respond(errorFrame(id, unknown('task', params['taskId'])));
       return;
     }
     const forwarded = { ...params, taskId: route.taskId };
@@ -423,12 +418,7 @@ export class Dispatcher {
     if (ref['type'] === 'ref/prompt') {
       const target = view.prompt(String(ref['name']));
       if (target === undefined) {
-        out.respond(
-          errorFrame(
-            id,
-            rpcError(JsonRpcCode.InvalidParams, `Unknown prompt: ${String(ref['name'])}`),
-          ),
-        );
+        out.respond(errorFrame(id, unknown('prompt', ref['name'])));
         return;
       }
       const forwarded = { ...params, ref: { ...ref, name: target.name } };
@@ -507,6 +497,11 @@ export class Dispatcher {
     };
     this.#shards.call(server, method, params, target, SYSTEM_CONTEXT, {}, handlers);
   }
+}
+
+/** What a name outside the caller's view gets, whether it exists elsewhere or not at all. */
+function unknown(noun: 'tool' | 'prompt' | 'task', name: unknown): WireError {
+  return rpcError(JsonRpcCode.InvalidParams, `Unknown ${noun}: ${String(name)}`);
 }
 
 const SYSTEM_CONTEXT = { session: '', profile: '', client: 'mcp-director', era: 'legacy' } as const;

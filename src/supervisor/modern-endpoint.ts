@@ -18,7 +18,7 @@ import {
 } from '../shared/eras.js';
 import type { JsonObject, RequestId } from '../shared/json.js';
 import { isJsonObject } from '../shared/json.js';
-import { decodeHeaderValue, paramHeaderMismatch } from '../shared/header-values.js';
+import { MCP_NAME_FIELD, decodeHeaderValue, paramHeaderMismatch } from '../shared/header-values.js';
 import type { WireError } from '../shared/messages.js';
 import type { Dispatcher, Responder } from './dispatch.js';
 import type { EventStream, IncomingRequest, Reply } from './ingress/uws.js';
@@ -32,13 +32,6 @@ import { LOG_LEVELS, logLevelRank, type Caller, type LogLevel } from './sessions
 
 /** Methods of 2026-07-28 the director serves; everything else is 404 + -32601. */
 const FORWARDED = new Set(['tools/call', 'prompts/get', 'resources/read', 'completion/complete']);
-
-/** The body field each method's `Mcp-Name` header must equal (streamable-http.mdx). */
-const NAME_FIELD: Readonly<Record<string, string>> = {
-  'tools/call': 'name',
-  'prompts/get': 'name',
-  'resources/read': 'uri',
-};
 
 export interface ModernRequest {
   id: RequestId;
@@ -275,7 +268,7 @@ function checkEnvelope(
         : `the Mcp-Method header '${headerMethod}' does not match the body's method '${method}'`,
     );
   }
-  const field = NAME_FIELD[method];
+  const field = MCP_NAME_FIELD[method];
   if (field !== undefined) {
     const headerName = headers['mcp-name'];
     const bodyName = params[field];

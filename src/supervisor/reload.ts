@@ -75,12 +75,9 @@ export class ConfigReloader {
       analytics: previous.analytics,
       maxBodyBytes: previous.maxBodyBytes,
     };
-    const restartOnly = diff.needsRestart.filter(
-      (p) => p !== 'workers' || loaded.workers !== previous.workers,
-    );
-    if (restartOnly.length > 0) {
+    if (diff.needsRestart.length > 0) {
       log.warn(
-        `config: ${restartOnly.join(', ')} changed; that takes effect when the daemon restarts`,
+        `config: ${diff.needsRestart.join(', ')} changed; that takes effect when the daemon restarts`,
       );
     }
 

@@ -18,7 +18,7 @@ import { DirectorErrorCode, directorError } from '../shared/errors.js';
 import { MODERN_PROTOCOL_VERSION } from '../shared/eras.js';
 import { isJsonObject, type JsonObject } from '../shared/json.js';
 import { logger, type Logger } from '../shared/log.js';
-import { encodeHeaderValue, paramHeaderValues, type ParamHeader } from '../shared/header-values.js';
+import { requestHeaders, type ParamHeader } from '../shared/header-values.js';
 
 export interface ModernHttpChannelOptions {
   /** The server id, for log lines and errors. */
@@ -28,13 +28,6 @@ export interface ModernHttpChannelOptions {
   /** The `x-mcp-header` parameters of a tool, as its backend listed it. */
   paramHeaders: (tool: string) => readonly ParamHeader[] | undefined;
 }
-
-/** The method whose `Mcp-Name` header mirrors which body field (streamable-http.mdx). */
-const NAME_FIELD: Readonly<Record<string, string>> = {
-  'tools/call': 'name',
-  'prompts/get': 'name',
-  'resources/read': 'uri',
-};
 
 export class ModernHttpChannel {
   readonly #options: ModernHttpChannelOptions;
@@ -143,24 +136,12 @@ export class ModernHttpChannel {
   }
 
   #headers(method: string, params: JsonObject): Record<string, string> {
-    const headers: Record<string, string> = {
+    return {
       ...this.#options.headers,
       'Content-Type': 'application/json',
       Accept: 'application/json, text/event-stream',
       'MCP-Protocol-Version': MODERN_PROTOCOL_VERSION,
-      'Mcp-Method': method,
+      ...requestHeaders(method, params, this.#options.paramHeaders),
     };
-    const field = NAME_FIELD[method];
-    const name = field === undefined ? undefined : params[field];
-    if (typeof name === 'string') headers['Mcp-Name'] = encodeHeaderValue(name);
-    const paramHeaders =
-      method === 'tools/call' && typeof name === 'string'
-        ? this.#options.paramHeaders(name)
-        : undefined;
-    const args = params['arguments'];
-    if (paramHeaders !== undefined && isJsonObject(args)) {
-      Object.assign(headers, paramHeaderValues(paramHeaders, args, encodeHeaderValue));
-    }
-    return headers;
   }
 }

@@ -20,8 +20,9 @@ import { after, describe, it } from 'node:test';
 import { parse } from 'jsonc-parser';
 
 import { CLI, REPO_ROOT } from '../helpers/daemon.js';
+import { CLIENT_CONFIGS, CLIENT_SAMPLES } from '../helpers/client-samples.js';
 
-const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/client-configs');
+const FIXTURES = CLIENT_CONFIGS;
 const SCHEMA = path.join(REPO_ROOT, 'schema/config.schema.json');
 const root = mkdtempSync(path.join(os.tmpdir(), 'mcpd-cli-config-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -68,16 +69,7 @@ function readConfig(file: string): Record<string, unknown> {
 }
 
 describe('mcp-director config import', () => {
-  const samples: [string, string, string][] = [
-    ['claude-desktop', 'claude-desktop', 'claude-desktop/claude_desktop_config.json'],
-    ['claude-code', 'claude-code', 'claude-code/.claude.json'],
-    ['claude-code-project', 'claude-code', 'claude-code/shop/.mcp.json'],
-    ['cursor', 'cursor', 'cursor/mcp.json'],
-    ['vscode', 'vscode', 'vscode/shop/.vscode/mcp.json'],
-    ['vscode-settings', 'vscode', 'vscode/settings.json'],
-    ['gemini', 'gemini', 'gemini/settings.json'],
-  ];
-  for (const [name, client, file] of samples) {
+  for (const [name, client, file] of CLIENT_SAMPLES) {
     it(`imports ${client} from ${file} into a new config`, () => {
       const home = freshHome();
       const dest = path.join(home, 'director.json');

@@ -29,9 +29,9 @@ import type { ImportIo, ImportOptions } from '../../src/cli/config-import/run-im
 import { runImport, shippedSchemaPath } from '../../src/cli/config-import/run-import.js';
 import type { ClientName, SourceServer } from '../../src/cli/config-import/types.js';
 import { translateVariables } from '../../src/cli/config-import/variables.js';
-import { REPO_ROOT } from '../helpers/daemon.js';
+import { CLIENT_CONFIGS, CLIENT_SAMPLES } from '../helpers/client-samples.js';
 
-const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/client-configs');
+const FIXTURES = CLIENT_CONFIGS;
 const NOW = new Date('2026-11-21T10:15:00.123Z');
 const root = mkdtempSync(path.join(os.tmpdir(), 'mcpd-import-unit-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -79,16 +79,7 @@ function readJsonc(file: string): Record<string, unknown> {
 }
 
 describe('each client sample maps to its golden', () => {
-  const samples: [string, ClientName, string][] = [
-    ['claude-desktop', 'claude-desktop', 'claude-desktop/claude_desktop_config.json'],
-    ['claude-code', 'claude-code', 'claude-code/.claude.json'],
-    ['claude-code-project', 'claude-code', 'claude-code/shop/.mcp.json'],
-    ['cursor', 'cursor', 'cursor/mcp.json'],
-    ['vscode', 'vscode', 'vscode/shop/.vscode/mcp.json'],
-    ['vscode-settings', 'vscode', 'vscode/settings.json'],
-    ['gemini', 'gemini', 'gemini/settings.json'],
-  ];
-  for (const [name, client, file] of samples) {
+  for (const [name, client, file] of CLIENT_SAMPLES) {
     it(`${name}: ${file}`, () => {
       const dest = path.join(freshDir(), 'config.json');
       const result = run({ client, from: path.join(FIXTURES, file), config: dest });

@@ -7,19 +7,8 @@
 import { isJsonObject } from '../../shared/json.js';
 import type { JsonValue } from '../../shared/json.js';
 import type { ParamHeader } from '../../shared/header-values.js';
-import {
-  encodeHeaderValue,
-  paramHeaderValues,
-  paramHeadersOf,
-} from '../../shared/header-values.js';
+import { paramHeadersOf, requestHeaders } from '../../shared/header-values.js';
 import type { Outgoing } from './messages.js';
-
-/** The body field each method's `Mcp-Name` header carries (streamable-http.mdx). */
-const NAME_FIELD: Readonly<Record<string, string>> = {
-  'tools/call': 'name',
-  'prompts/get': 'name',
-  'resources/read': 'uri',
-};
 
 export class ModernHeaders {
   /** Tool name → its header parameters, from the latest `tools/list` pages seen. */
@@ -41,18 +30,9 @@ export class ModernHeaders {
   for(message: Outgoing): Record<string, string> {
     const { method, params, modernVersion } = message;
     if (method === undefined || modernVersion === undefined) return {};
-    const headers: Record<string, string> = {
+    return {
       'MCP-Protocol-Version': modernVersion,
-      'Mcp-Method': method,
+      ...requestHeaders(method, params ?? {}, (tool) => this.#tools.get(tool)),
     };
-    const field = NAME_FIELD[method];
-    const name = field === undefined ? undefined : params?.[field];
-    if (typeof name === 'string') headers['Mcp-Name'] = encodeHeaderValue(name);
-    const args = params?.['arguments'];
-    const expected = typeof name === 'string' ? this.#tools.get(name) : undefined;
-    if (method === 'tools/call' && expected !== undefined && isJsonObject(args)) {
-      Object.assign(headers, paramHeaderValues(expected, args, encodeHeaderValue));
-    }
-    return headers;
   }
 }
