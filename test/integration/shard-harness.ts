@@ -47,6 +47,9 @@ export function fixtureServer(
     prefix: id,
     timeoutMs: options.timeoutMs ?? 10_000,
     share: 'global',
+    start: 'eager',
+    idleStopMs: 0,
+    initializeTimeoutMs: 60_000,
   };
 }
 
@@ -62,6 +65,9 @@ export function rawServer(id: string): StdioServerConfig {
     prefix: id,
     timeoutMs: 10_000,
     share: 'global',
+    start: 'eager',
+    idleStopMs: 0,
+    initializeTimeoutMs: 60_000,
   };
 }
 

@@ -9,6 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ShardPool } from '../../src/supervisor/shards.js';
+import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
 import type { DirectorConfig, ServerConfig } from '../../src/shared/config/types.js';
 import type { ReplyMessage, ServerStateMessage } from '../../src/shared/messages.js';
 import type { JsonObject } from '../../src/shared/json.js';
@@ -31,6 +32,7 @@ function config(servers: ServerConfig[]): DirectorConfig {
     profiles: {},
     tokens: [],
     requireToken: false,
+    limits: { ...CONFIG_DEFAULTS.limits },
   };
 }
 
@@ -67,6 +69,9 @@ test(
       prefix: 'echo',
       timeoutMs: 30_000,
       share: 'global',
+      start: 'eager',
+      idleStopMs: 0,
+      initializeTimeoutMs: 60_000,
     };
     const pool = new ShardPool(config([echo]), {
       serverState: (m) => void states.push(m),

@@ -18,6 +18,9 @@ function stdio(id: string, extra: Partial<ServerConfig> = {}): ServerConfig {
     prefix: id,
     timeoutMs: 60_000,
     share: 'global',
+    start: 'eager',
+    idleStopMs: 0,
+    initializeTimeoutMs: 60_000,
     ...extra,
   } as ServerConfig;
 }
@@ -32,6 +35,9 @@ function http(id: string): ServerConfig {
     prefix: id,
     timeoutMs: 60_000,
     share: 'global',
+    start: 'eager',
+    idleStopMs: 0,
+    initializeTimeoutMs: 60_000,
   };
 }
 

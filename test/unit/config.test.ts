@@ -77,6 +77,7 @@ describe('defaults', () => {
       profiles: { default: unrestrictedProfile('default', []) },
       tokens: [],
       requireToken: false,
+      limits: { ...CONFIG_DEFAULTS.limits },
     });
   });
 
@@ -92,6 +93,9 @@ describe('defaults', () => {
         prefix: 'a',
         timeoutMs: 60_000,
         share: 'global',
+        start: 'eager',
+        idleStopMs: 0,
+        initializeTimeoutMs: 60_000,
       },
     ]);
   });
@@ -140,6 +144,9 @@ describe('defaults', () => {
         prefix: 'demo',
         timeoutMs: 60_000,
         share: 'global',
+        start: 'eager',
+        idleStopMs: 0,
+        initializeTimeoutMs: 60_000,
       },
     ]);
     // The embedded config is what the same servers would give as a file.
@@ -228,6 +235,9 @@ describe('remote servers', () => {
         prefix: 'gh',
         timeoutMs: 60_000,
         share: 'session',
+        start: 'eager',
+        idleStopMs: 0,
+        initializeTimeoutMs: 60_000,
         transport: 'http',
         httpTransport: 'auto',
         url: 'https://api.example.com/mcp',

@@ -17,7 +17,28 @@ export const CONFIG_DEFAULTS = deepFreeze({
   pageSize: 100,
   allowedOrigins: [] as string[],
   sessionIdleMs: 30 * 60 * 1000,
-  server: { timeoutMs: 60_000, disabled: false, share: 'global' as const },
+  server: {
+    timeoutMs: 60_000,
+    disabled: false,
+    share: 'global' as const,
+    start: 'eager' as const,
+    idleStopMs: 0,
+    initializeTimeoutMs: 60_000,
+  },
+  limits: {
+    // Structured clone (the thread hop) overflows its stack at ~3,500 levels and
+    // JSON.stringify at ~4,500 on Node 20 (docs/limits.md); real MCP payloads stay far below.
+    maxJsonDepth: 256,
+    maxSessions: 10_000,
+    maxBackendMessageBytes: 32 * 1024 * 1024,
+    maxStderrBytes: 64 * 1024,
+    maxConcurrentCallsPerServer: 256,
+    maxQueuedCallsPerServer: 1024,
+    replayBufferBytes: 1024 * 1024,
+    streamQueueBytes: 8 * 1024 * 1024,
+    shutdownDrainMs: 10_000,
+    startWaitMs: 30_000,
+  },
 });
 
 /** The profile `/mcp` serves when the config defines none of that name. */
@@ -34,6 +55,7 @@ export function unrestrictedProfile(name: string, servers: readonly string[]): P
     resources: { allow: null, deny: [] },
     toolSurface: 'full',
     restricted: false,
+    rateLimit: null,
   };
 }
 
@@ -93,6 +115,9 @@ export function embeddedDefaultConfig(env: NodeJS.ProcessEnv = process.env): Dir
     prefix: 'demo',
     timeoutMs: CONFIG_DEFAULTS.server.timeoutMs,
     share: CONFIG_DEFAULTS.server.share,
+    start: CONFIG_DEFAULTS.server.start,
+    idleStopMs: CONFIG_DEFAULTS.server.idleStopMs,
+    initializeTimeoutMs: CONFIG_DEFAULTS.server.initializeTimeoutMs,
   };
   return deepFreeze({
     source: EMBEDDED_SOURCE,
@@ -108,5 +133,6 @@ export function embeddedDefaultConfig(env: NodeJS.ProcessEnv = process.env): Dir
     profiles: { [DEFAULT_PROFILE]: unrestrictedProfile(DEFAULT_PROFILE, [demo.id]) },
     tokens: [],
     requireToken: false,
+    limits: { ...CONFIG_DEFAULTS.limits },
   });
 }

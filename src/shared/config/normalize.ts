@@ -78,6 +78,7 @@ export function normalizeConfig(
     profiles,
     tokens,
     requireToken: file.requireToken ?? false,
+    limits: withDefaults(defaults.limits, file.limits),
   };
   return { config, problems };
 }
@@ -121,6 +122,7 @@ function normalizeProfiles(
       resources: { allow: entry.resources?.allow ?? null, deny: entry.resources?.deny ?? [] },
       toolSurface: entry.toolSurface ?? 'full',
       restricted: false,
+      rateLimit: rateLimitOf(entry.rateLimit),
     };
     profile.restricted =
       servers.length < enabledIds.length ||
@@ -173,9 +175,37 @@ function normalizeTokens(
         message: `expected a profile defined under "profiles" (${Object.keys(profiles).join(', ')}), found ${JSON.stringify(profile)}`,
       });
     }
-    tokens.push({ name, token, profile });
+    tokens.push({
+      name,
+      token,
+      profile,
+      admin: entry.admin ?? false,
+      rateLimit: rateLimitOf(entry.rateLimit),
+    });
   }
   return tokens;
+}
+
+/** `defaults` with every key `given` sets (an absent key keeps its default). */
+function withDefaults<T extends object>(
+  defaults: T,
+  given: { [K in keyof T]?: T[K] | undefined } | undefined,
+): T {
+  const merged = { ...defaults };
+  for (const key of Object.keys(given ?? {}) as Array<keyof T>) {
+    const value = given?.[key];
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged;
+}
+
+/** A burst defaults to one second's worth of calls (at least one call). */
+function rateLimitOf(entry: { perSecond: number; burst?: number | undefined } | undefined) {
+  if (entry === undefined) return null;
+  return {
+    perSecond: entry.perSecond,
+    burst: entry.burst ?? Math.max(1, Math.ceil(entry.perSecond)),
+  };
 }
 
 function normalizeServer(
@@ -204,6 +234,9 @@ function normalizeServer(
     prefix: entry.prefix ?? id,
     timeoutMs: entry.timeoutMs ?? CONFIG_DEFAULTS.server.timeoutMs,
     share: entry.share ?? CONFIG_DEFAULTS.server.share,
+    start: entry.start ?? CONFIG_DEFAULTS.server.start,
+    idleStopMs: entry.idleStopMs ?? CONFIG_DEFAULTS.server.idleStopMs,
+    initializeTimeoutMs: entry.initializeTimeoutMs ?? CONFIG_DEFAULTS.server.initializeTimeoutMs,
   };
   if (entry.url !== undefined) {
     const problemsBefore = problems.length;

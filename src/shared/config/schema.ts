@@ -117,6 +117,19 @@ const serverSchema = z
         'global: one process for every client; session: one process per client session, started on its first call and stopped when the session ends.',
       default: CONFIG_DEFAULTS.server.share,
     }),
+    start: z.enum(['eager', 'lazy'], { error: '"eager" or "lazy"' }).optional().meta({
+      description:
+        'eager: started with the daemon. lazy: started when first needed (a client lists or calls it); callers wait.',
+      default: CONFIG_DEFAULTS.server.start,
+    }),
+    idleStopMs: integer(1, MAX_TIMER_MS).optional().meta({
+      description:
+        'Stop the server after this many milliseconds without a call; the next call starts it again (its tools stay listed). Default: never.',
+    }),
+    initializeTimeoutMs: integer(1, MAX_TIMER_MS).optional().meta({
+      description: 'How long the server may take to answer initialize at start, in milliseconds.',
+      default: CONFIG_DEFAULTS.server.initializeTimeoutMs,
+    }),
     disabled: z.boolean().optional().meta({
       description: 'Keep the entry but do not start the server.',
       default: CONFIG_DEFAULTS.server.disabled,
@@ -215,6 +228,24 @@ const nameRules = (kind: string) =>
     })
     .optional();
 
+/** A token bucket; `burst` defaults to one second's worth. */
+const rateLimitSchema = z
+  .strictObject({
+    perSecond: z
+      .number({ error: 'a number of calls per second above 0' })
+      .positive({ error: 'a number of calls per second above 0' })
+      .max(1_000_000, { error: 'a number of calls per second above 0' })
+      .meta({ description: 'Calls per second, on average.' }),
+    burst: integer(1, 1_000_000).optional().meta({
+      description: 'Calls allowed at once before the rate applies. Default: perSecond, at least 1.',
+    }),
+  })
+  .optional()
+  .meta({
+    description:
+      'Calls per second with a burst; past it HTTP 429 with Retry-After (a JSON-RPC error inside a stream).',
+  });
+
 const profileSchema = z
   .strictObject({
     description: z.string().optional().meta({ description: 'For people; shown in /api.' }),
@@ -234,6 +265,7 @@ const profileSchema = z
         'full: every tool is listed. meta: only the router tools list_servers, list_tools, describe, call and search_tools (for clients that pay per token of tool schema).',
       default: 'full',
     }),
+    rateLimit: rateLimitSchema,
   })
   .meta({ description: 'A named view of the servers, selected by /mcp/<name> or by a token.' });
 
@@ -246,6 +278,12 @@ const tokenSchema = z
       description: 'The profile a request with this token gets.',
       default: 'default',
     }),
+    admin: z.boolean().optional().meta({
+      description:
+        'The admin token: /api shows it every profile, server commands and all statistics (other tokens see their own profile only).',
+      default: false,
+    }),
+    rateLimit: rateLimitSchema,
   })
   .meta({ description: 'A bearer token (Authorization: Bearer or X-Workspace-Token).' });
 
@@ -309,6 +347,65 @@ export const configFileSchema = z
       description: 'Idle legacy sessions are dropped after this many milliseconds.',
       default: CONFIG_DEFAULTS.sessionIdleMs,
     }),
+    limits: z
+      .strictObject({
+        maxJsonDepth: integer(8, 1000).optional().meta({
+          description: 'Deepest JSON nesting accepted from a client or a backend.',
+          default: CONFIG_DEFAULTS.limits.maxJsonDepth,
+        }),
+        maxSessions: integer(1).optional().meta({
+          description:
+            'Live sessions; past it the longest-idle one is evicted, or new ones get 503 with Retry-After.',
+          default: CONFIG_DEFAULTS.limits.maxSessions,
+        }),
+        maxBackendMessageBytes: integer(1024, 2 ** 30)
+          .optional()
+          .meta({
+            description:
+              'Largest message a backend may send; past it the backend is restarted and its calls fail.',
+            default: CONFIG_DEFAULTS.limits.maxBackendMessageBytes,
+          }),
+        maxStderrBytes: integer(0, 2 ** 24)
+          .optional()
+          .meta({
+            description: "Bytes of each backend's stderr kept (the most recent).",
+            default: CONFIG_DEFAULTS.limits.maxStderrBytes,
+          }),
+        maxConcurrentCallsPerServer: integer(1).optional().meta({
+          description: 'Calls in flight at one backend; more wait in its queue.',
+          default: CONFIG_DEFAULTS.limits.maxConcurrentCallsPerServer,
+        }),
+        maxQueuedCallsPerServer: integer(0).optional().meta({
+          description: 'Calls waiting for one backend; more get an overload error at once.',
+          default: CONFIG_DEFAULTS.limits.maxQueuedCallsPerServer,
+        }),
+        replayBufferBytes: integer(0, 2 ** 30)
+          .optional()
+          .meta({
+            description: 'SSE events kept per stream for Last-Event-ID replay, in bytes.',
+            default: CONFIG_DEFAULTS.limits.replayBufferBytes,
+          }),
+        streamQueueBytes: integer(1024, 2 ** 30)
+          .optional()
+          .meta({
+            description:
+              'Bytes queued for a client that does not read its stream before it is cut off.',
+            default: CONFIG_DEFAULTS.limits.streamQueueBytes,
+          }),
+        shutdownDrainMs: integer(0, MAX_TIMER_MS).optional().meta({
+          description:
+            'On SIGTERM/SIGINT, how long calls in flight may finish before they get SHUTTING_DOWN.',
+          default: CONFIG_DEFAULTS.limits.shutdownDrainMs,
+        }),
+        startWaitMs: integer(0, MAX_TIMER_MS).optional().meta({
+          description: 'How long a call to a server that is still starting waits for it.',
+          default: CONFIG_DEFAULTS.limits.startWaitMs,
+        }),
+      })
+      .optional()
+      .meta({
+        description: 'What one client or backend can cost the daemon (README: Limits and safety).',
+      }),
   })
   .meta({ title: 'MCP Director configuration' });
 

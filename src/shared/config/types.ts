@@ -17,6 +17,12 @@ interface ServerCommon {
    * stateful servers, and for servers that ask clients things: sampling, elicitation, roots).
    */
   share: 'global' | 'session';
+  /** 'eager': started with the daemon. 'lazy': started when first needed (a list or a call). */
+  start: 'eager' | 'lazy';
+  /** Stopped after this long without a call (its catalog is kept); 0: never. */
+  idleStopMs: number;
+  /** How long the backend may take to answer `initialize` (or `server/discover`) at start. */
+  initializeTimeoutMs: number;
 }
 
 /** A stdio MCP server, from the `mcpServers` block (Claude Desktop's format). */
@@ -67,6 +73,8 @@ export interface ProfileConfig {
   toolSurface: 'full' | 'meta';
   /** Whether the view shows less than everything (its lists are then private to it). */
   restricted: boolean;
+  /** Calls per second with a burst, counted for every request of this profile together. */
+  rateLimit: RateLimit | null;
 }
 
 /** A bearer token; `name` is what logs and /api show. */
@@ -75,6 +83,43 @@ export interface TokenConfig {
   /** The secret, after `${VAR}` expansion. Never logged, never in /api. */
   token: string;
   profile: string;
+  /** Sees everything on /api (every profile, server commands, all stats). */
+  admin: boolean;
+  /** Calls per second with a burst, counted for this token whatever its session. */
+  rateLimit: RateLimit | null;
+}
+
+/** A token bucket: `perSecond` refill, at most `burst` calls at once. */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+/**
+ * What one client or backend can cost the daemon. Every number is a setting (`limits` in the
+ * config file); README "Limits and safety" lists them with their defaults.
+ */
+export interface Limits {
+  /** Deepest JSON nesting accepted from a client or a backend. */
+  maxJsonDepth: number;
+  /** Live sessions (all transports); past it the oldest idle one is evicted, else 503. */
+  maxSessions: number;
+  /** Largest single message a backend may write (stdout line or HTTP body). */
+  maxBackendMessageBytes: number;
+  /** Stderr kept per backend (the tail, for error messages and /api). */
+  maxStderrBytes: number;
+  /** Calls in flight at one backend instance; more wait in its queue. */
+  maxConcurrentCallsPerServer: number;
+  /** Calls waiting for one backend instance; more get an overload error. */
+  maxQueuedCallsPerServer: number;
+  /** SSE events kept per stream for `Last-Event-ID` replay (bytes). */
+  replayBufferBytes: number;
+  /** Bytes queued for a client that does not read its stream before it is cut off. */
+  streamQueueBytes: number;
+  /** On SIGTERM/SIGINT, how long calls in flight may take before they get SHUTTING_DOWN. */
+  shutdownDrainMs: number;
+  /** How long a call to a server that is still starting waits for it. */
+  startWaitMs: number;
 }
 
 export interface DirectorConfig {
@@ -101,4 +146,5 @@ export interface DirectorConfig {
   tokens: TokenConfig[];
   /** Every request needs a valid token. */
   requireToken: boolean;
+  limits: Limits;
 }
