@@ -20,7 +20,23 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    rules: { 'no-console': 'error' },
+    rules: {
+      'no-console': 'error',
+      // A string from a client or a backend must never index a plain object: `table[name]`
+      // finds `constructor`, `toString`, … on Object.prototype. Lookup tables keyed by
+      // string are Maps (README "Limits and safety"; test/e2e/hostile-requests.test.ts).
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          'Program > VariableDeclaration',
+          'Program > ExportNamedDeclaration > VariableDeclaration',
+        ].map((declaration) => ({
+          selector: `${declaration} > VariableDeclarator[init.type='ObjectExpression'] TSTypeReference[typeName.name='Record'] > TSTypeParameterInstantiation > TSStringKeyword:first-child`,
+          message:
+            'a module-level table keyed by string must be a Map (wire strings must not reach Object.prototype)',
+        })),
+      ],
+    },
   },
   {
     files: ['src/shared/**/*.ts'],

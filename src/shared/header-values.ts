@@ -8,7 +8,7 @@
  *   client (a tool with invalid annotations is left out of its list, the spec's MUST);
  *   toward its own clients it checks their headers against the body.
  */
-import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import { isJsonObject, ownMember, type JsonObject, type JsonValue } from './json.js';
 
 export interface ParamHeader {
   /** The full header name, `Mcp-Param-<value of x-mcp-header>`. */
@@ -90,7 +90,7 @@ export function paramHeaderMismatch(
 ): string | undefined {
   for (const { header, path } of expected) {
     let value: JsonValue | undefined = args;
-    for (const key of path) value = isJsonObject(value) ? value[key] : undefined;
+    for (const key of path) value = isJsonObject(value) ? ownMember(value, key) : undefined;
     const sent = headers[header.toLowerCase()];
     if (value === undefined || value === null) {
       if (sent !== undefined) return `${header} is sent but arguments.${path.join('.')} is absent`;
@@ -98,6 +98,8 @@ export function paramHeaderMismatch(
     }
     if (sent === undefined)
       return `${header} is required when arguments.${path.join('.')} is given`;
+    if (typeof value === 'object')
+      return `${header} cannot mirror arguments.${path.join('.')}: it is not a string, number or boolean`;
     const decoded = decodeHeaderValue(sent);
     if (decoded === undefined) return `${header} '${sent}' is not valid Base64`;
     const equal = typeof value === 'number' ? Number(decoded) === value : decoded === String(value);
@@ -109,11 +111,11 @@ export function paramHeaderMismatch(
 }
 
 /** The body field each method's `Mcp-Name` header mirrors (streamable-http.mdx). */
-export const MCP_NAME_FIELD: Readonly<Record<string, string>> = {
-  'tools/call': 'name',
-  'prompts/get': 'name',
-  'resources/read': 'uri',
-};
+export const MCP_NAME_FIELD: ReadonlyMap<string, string> = new Map([
+  ['tools/call', 'name'],
+  ['prompts/get', 'name'],
+  ['resources/read', 'uri'],
+]);
 
 /**
  * `Mcp-Method`, `Mcp-Name` and the `Mcp-Param-*` mirrors a 2026-07-28 request sends on
@@ -125,7 +127,7 @@ export function requestHeaders(
   paramHeaders: (tool: string) => readonly ParamHeader[] | undefined,
 ): Record<string, string> {
   const headers: Record<string, string> = { 'Mcp-Method': method };
-  const field = MCP_NAME_FIELD[method];
+  const field = MCP_NAME_FIELD.get(method);
   const name = field === undefined ? undefined : params[field];
   if (typeof name !== 'string') return headers;
   headers['Mcp-Name'] = encodeHeaderValue(name);
@@ -145,7 +147,7 @@ export function paramHeaderValues(
   const values: Record<string, string> = {};
   for (const { header, path } of headers) {
     let value: JsonValue | undefined = args;
-    for (const key of path) value = isJsonObject(value) ? value[key] : undefined;
+    for (const key of path) value = isJsonObject(value) ? ownMember(value, key) : undefined;
     if (typeof value === 'string') values[header] = encode(value);
     else if (typeof value === 'number' || typeof value === 'boolean')
       values[header] = String(value);

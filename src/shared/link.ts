@@ -7,6 +7,9 @@
  * in bench/README.md.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { logger } from './log.js';
+
+const log = logger('link');
 
 export interface Link<Out> {
   send(message: Out): void;
@@ -15,18 +18,35 @@ export interface Link<Out> {
   close(): void;
 }
 
-export interface LinkOptions {
+export interface LinkOptions<Out> {
   /** Batch per event-loop turn (default) or post every message on its own. */
   batch?: boolean;
+  /**
+   * A message structured clone refused (a value it cannot copy, or one nested too deep for
+   * its stack): the sender fails what depended on it. The rest of its batch still goes.
+   */
+  onUnsendable?: (message: Out, error: unknown) => void;
 }
 
-/** Delivers what a link's peer sends: a batch (an array) or a lone message, in order. */
+/**
+ * Delivers what a link's peer sends: a batch (an array) or a lone message, in order. A
+ * handler that throws costs its one message (logged), never the thread or the rest of the batch.
+ */
 export function receiveLinkMessages<In>(port: MessagePort, onMessage: (message: In) => void): void {
+  const deliver = (message: In): void => {
+    try {
+      onMessage(message);
+    } catch (error) {
+      log.error(
+        `a thread message failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    }
+  };
   port.on('message', (batchOrOne: In[] | In) => {
     if (Array.isArray(batchOrOne)) {
-      for (const message of batchOrOne) onMessage(message);
+      for (const message of batchOrOne) deliver(message);
     } else {
-      onMessage(batchOrOne);
+      deliver(batchOrOne);
     }
   });
 }
@@ -34,7 +54,7 @@ export function receiveLinkMessages<In>(port: MessagePort, onMessage: (message: 
 export function createLink<Out, In>(
   port: MessagePort,
   onMessage: (message: In) => void,
-  options: LinkOptions = {},
+  options: LinkOptions<Out> = {},
 ): Link<Out> {
   const batch = options.batch ?? true;
   let queue: Out[] = [];
@@ -48,14 +68,31 @@ export function createLink<Out, In>(
     if (queue.length === 0 || closed) return;
     const out = queue;
     queue = [];
-    port.postMessage(out.length === 1 ? out[0] : out);
+    if (out.length === 1) post(out[0] as Out);
+    else {
+      try {
+        port.postMessage(out);
+      } catch {
+        for (const message of out) post(message);
+      }
+    }
+  };
+
+  /** Posts one message; one that cannot be cloned goes to `onUnsendable`, never up the stack. */
+  const post = (message: Out): void => {
+    try {
+      port.postMessage(message);
+    } catch (error) {
+      if (options.onUnsendable !== undefined) options.onUnsendable(message, error);
+      else log.error(`a thread message could not be sent: ${String(error)}`);
+    }
   };
 
   return {
     send(message) {
       if (closed) return;
       if (!batch) {
-        port.postMessage(message);
+        post(message);
         return;
       }
       queue.push(message);

@@ -10,19 +10,23 @@
  */
 import type { BackendCatalog, CacheHint } from '../shared/messages.js';
 import type { JsonObject } from '../shared/json.js';
+import { isJsonObject } from '../shared/json.js';
+import { logger } from '../shared/log.js';
 import { exposeName } from './names.js';
 import { paramHeadersOf, type ParamHeader } from '../shared/header-values.js';
 import { compileUriTemplate } from './uri-templates.js';
 
+const log = logger('catalog');
+
 export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 
 /** List method → catalog kind. */
-export const LIST_METHODS: Readonly<Record<string, ListKind>> = {
-  'tools/list': 'tools',
-  'prompts/list': 'prompts',
-  'resources/list': 'resources',
-  'resources/templates/list': 'resourceTemplates',
-};
+export const LIST_METHODS: ReadonlyMap<string, ListKind> = new Map([
+  ['tools/list', 'tools'],
+  ['prompts/list', 'prompts'],
+  ['resources/list', 'resources'],
+  ['resources/templates/list', 'resourceTemplates'],
+]);
 
 export interface Target {
   server: string;
@@ -86,7 +90,7 @@ export class Catalog {
 
   /** Replaces one backend's catalog. */
   setBackend(server: string, catalog: BackendCatalog): void {
-    this.#backends.set(server, catalog);
+    this.#backends.set(server, wellFormed(server, catalog));
     this.#rebuild();
   }
 
@@ -128,6 +132,24 @@ export class Catalog {
     const listed = this.#resources.get(uri);
     if (listed !== undefined) return listed;
     return this.#templates.find((t) => t.pattern.test(uri))?.server;
+  }
+
+  /**
+   * Servers whose listed resources or templates use `scheme` (as in `file:`), for a URI no
+   * listing names. Only asked on that miss, so it scans rather than keeps an index.
+   */
+  serversOfScheme(scheme: string, among: readonly string[]): string[] {
+    const prefix = `${scheme.toLowerCase()}:`;
+    return among.filter((server) => {
+      const catalog = this.#backends.get(server);
+      if (catalog === undefined) return false;
+      const uses = (value: unknown): boolean =>
+        typeof value === 'string' && value.toLowerCase().startsWith(prefix);
+      return (
+        catalog.resources.some((r) => uses(r['uri'])) ||
+        catalog.resourceTemplates.some((t) => uses(t['uriTemplate']))
+      );
+    });
   }
 
   /** The backend that declared a template, for `completion/complete` with `ref/resource`. */
@@ -277,4 +299,29 @@ function mergedHints(backends: ReadonlyMap<string, BackendCatalog>): Record<List
     merged[kind] = { ttlMs: ttlMs ?? 0, cacheScope };
   }
   return merged;
+}
+
+/**
+ * The catalog without items the router cannot key: a backend is as untrusted as a client, so
+ * a tool whose `name` (a resource whose `uri`, a template whose `uriTemplate`) is not a
+ * string is left out and logged, never turned into a name by `String()`.
+ */
+function wellFormed(server: string, catalog: BackendCatalog): BackendCatalog {
+  const keep = (items: readonly unknown[], key: string, what: string): JsonObject[] => {
+    const kept = items.filter(
+      (item): item is JsonObject => isJsonObject(item) && typeof item[key] === 'string',
+    );
+    if (kept.length < items.length)
+      log.warn(
+        `server '${server}' listed ${items.length - kept.length} ${what} without a string "${key}": left out`,
+      );
+    return kept;
+  };
+  return {
+    ...catalog,
+    tools: keep(catalog.tools, 'name', 'tool(s)'),
+    prompts: keep(catalog.prompts, 'name', 'prompt(s)'),
+    resources: keep(catalog.resources, 'uri', 'resource(s)'),
+    resourceTemplates: keep(catalog.resourceTemplates, 'uriTemplate', 'resource template(s)'),
+  };
 }

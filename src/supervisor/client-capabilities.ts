@@ -32,6 +32,18 @@ export function missingCapability(
   }
 }
 
+/**
+ * Whether the client can run a tool call as a task (2025-11-25 `tasks.requests.tools.call`).
+ * The director does not carry the 2026-07-28 tasks extension, so a stateless client cannot.
+ */
+export function canCallToolsAsTasks(era: 'legacy' | 'modern', capabilities: JsonObject): boolean {
+  if (era === 'modern') return false;
+  const tasks = capabilities['tasks'];
+  const requests = isJsonObject(tasks) ? tasks['requests'] : undefined;
+  const tools = isJsonObject(requests) ? requests['tools'] : undefined;
+  return isJsonObject(tools) && tools['call'] !== undefined;
+}
+
 /** Whether the client declared any capability a backend could send it a request for. */
 export function canBeAsked(capabilities: JsonObject): boolean {
   return (

@@ -4,8 +4,8 @@
  * reads, prompts, completions and subscriptions are mapped to (server, backend name) and
  * forwarded to the owning shard (`forwarding.ts` carries each forwarded call to its end).
  */
-import type { JsonObject, RequestId } from '../shared/json.js';
-import { isJsonObject } from '../shared/json.js';
+import type { JsonObject, JsonValue, RequestId } from '../shared/json.js';
+import { idJson, isJsonObject } from '../shared/json.js';
 import type {
   ForwardedMethod,
   ReplyMessage,
@@ -26,6 +26,8 @@ import { errorFrame, resultFrame } from './jsonrpc.js';
 import type { Listener } from './listeners.js';
 import { Forwarding, type Responder } from './forwarding.js';
 import { modernListPage, modernResult } from './result-shapes.js';
+import { checkParams } from './params.js';
+import { canCallToolsAsTasks } from './client-capabilities.js';
 
 export type { Responder } from './forwarding.js';
 
@@ -73,11 +75,34 @@ export class Dispatcher {
   }
 
   request(caller: Caller, id: RequestId, method: string, params: JsonObject, out: Responder): void {
+    const invalid = checkParams(method, params);
+    if (invalid !== undefined) return out.respond(errorFrame(id, invalid));
+    try {
+      this.#route(caller, id, method, params, out);
+    } catch (error) {
+      // A bug must cost this one request, never the daemon: answer it and log the cause.
+      log.error(
+        `${method} failed inside the router: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      out.respond(
+        errorFrame(
+          id,
+          rpcError(
+            JsonRpcCode.InternalError,
+            `Internal error: MCP Director failed to handle ${method}; the cause is in its log`,
+          ),
+        ),
+      );
+    }
+  }
+
+  #route(caller: Caller, id: RequestId, method: string, params: JsonObject, out: Responder): void {
     // Every lookup goes through the caller's profile: what it does not see does not exist.
     const view = this.#views.viewOf(caller.profile);
-    const kind = LIST_METHODS[method];
+    const kind = LIST_METHODS.get(method);
     if (kind !== undefined) {
-      const page = view.page(kind, params['cursor']);
+      const tasks = canCallToolsAsTasks(caller.era, caller.clientCapabilities);
+      const page = view.page(kind, params['cursor'], tasks);
       if ('error' in page) out.respond(errorFrame(id, page.error));
       else if (caller.era === 'legacy') out.respond(resultFrame(id, page.json));
       else {
@@ -191,24 +216,24 @@ export class Dispatcher {
       // From a session's own instance: nobody else's business.
       const session = this.#sessions.get(message.session);
       if (session === undefined) return;
-      if (method !== 'notifications/message' || session.wantsLog(String(params['level']))) {
+      if (method !== 'notifications/message' || session.wantsLog(stringOf(params['level']))) {
         session.notify(method, params);
       }
       return;
     }
     if (method === 'notifications/message') {
       // Stateless-era clients get logs only on the stream of the request that asked.
-      const level = String(params['level']);
+      const level = stringOf(params['level']);
       for (const session of this.#sessions.values()) {
         const sees = this.#views.viewOf(session.profile).hasServer(message.server);
         if (sees && session.wantsLog(level)) session.notify(method, params);
       }
     } else if (method === 'notifications/tasks/status') {
       const exposed = exposeTaskIds(params, message.server);
-      const owner = this.#forwarding.taskOwner(String(exposed['taskId']));
+      const owner = this.#forwarding.taskOwner(stringOf(exposed['taskId']));
       if (owner instanceof Session) owner.notify(method, exposed);
     } else if (method === 'notifications/resources/updated') {
-      for (const subscriber of this.#subscribers.get(String(params['uri'])) ?? [])
+      for (const subscriber of this.#subscribers.get(stringOf(params['uri'])) ?? [])
         subscriber.notify(method, params);
     } else {
       log.debug(
@@ -327,13 +352,23 @@ export class Dispatcher {
     params: JsonObject,
     out: Responder,
   ): void {
-    const uri = params['uri'];
-    const server = typeof uri === 'string' ? view.resourceServer(uri) : undefined;
-    if (server === undefined) {
-      out.respond(errorFrame(id, this.#forwarding.notFound(caller, uri)));
+    const uri = params['uri'] as string; // checked by checkParams
+    const server = view.resourceServer(uri);
+    if (server !== undefined) {
+      this.#forwarding.start(caller, id, server, 'resources/read', params, uri, out);
       return;
     }
-    this.#forwarding.start(caller, id, server, 'resources/read', params, String(uri), out);
+    const notFound = errorFrame(id, this.#forwarding.notFound(caller, uri));
+    const guess = view.unlistedResourceServer(uri);
+    if (guess === undefined) return out.respond(notFound);
+    // Whatever the guessed server answers as an error, the client gets the not-found every
+    // unknown or denied URI gets, so a failed guess tells nothing about other profiles' URIs.
+    const failed = `{"jsonrpc":"2.0","id":${idJson(id)},"error":`;
+    const guarded: Responder = {
+      respond: (frame) => out.respond(frame.startsWith(failed) ? notFound : frame),
+      notify: (frame) => out.notify(frame),
+    };
+    this.#forwarding.start(caller, id, guess, 'resources/read', params, uri, guarded);
   }
 
   #subscription(
@@ -497,6 +532,11 @@ export class Dispatcher {
     };
     this.#shards.call(server, method, params, target, SYSTEM_CONTEXT, {}, handlers);
   }
+}
+
+/** A backend's field as a string; a backend is as untrusted as a client, so no `String()`. */
+function stringOf(value: JsonValue | undefined): string {
+  return typeof value === 'string' ? value : '';
 }
 
 /** What a name outside the caller's view gets, whether it exists elsewhere or not at all. */

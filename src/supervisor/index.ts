@@ -125,6 +125,7 @@ export async function startDirector(
     listenHost: config.listen.host,
     allowedOrigins: config.allowedOrigins,
     access,
+    limits: config.limits,
   };
   const endpoint = new McpEndpoint(dispatcher, sessions, views, ingress);
   const sseEndpoint = new SseEndpoint(dispatcher, sessions, ingress);
@@ -208,7 +209,15 @@ export async function startDirector(
         await new Promise((resolve) => setTimeout(resolve, 20));
     },
     serveStdio: (input, output, profile = 'default') =>
-      serveStdioClient(input, output, dispatcher, sessions, identity, profile),
+      serveStdioClient(
+        input,
+        output,
+        dispatcher,
+        sessions,
+        identity,
+        profile,
+        config.limits.maxJsonDepth,
+      ),
     close: () =>
       (closing ??= (async () => {
         watcher?.close();

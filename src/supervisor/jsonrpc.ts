@@ -3,32 +3,58 @@
  * so a response is spliced together rather than built as an object and stringified again.
  */
 import type { JsonObject, RequestId } from '../shared/json.js';
+import { ExactNumber, idJson, isJsonObject } from '../shared/json.js';
+import { nestsDeeperThan, numericIdTexts } from '../shared/json-text.js';
 import type { WireError } from '../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 
 export function resultFrame(id: RequestId, resultJson: string): string {
-  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${resultJson}}`;
+  return `{"jsonrpc":"2.0","id":${idJson(id)},"result":${resultJson}}`;
 }
 
 export function errorFrame(id: RequestId | null, error: WireError): string {
-  return JSON.stringify({ jsonrpc: '2.0', id, error });
+  return `{"jsonrpc":"2.0","id":${idJson(id)},"error":${JSON.stringify(error)}}`;
 }
 
 export function notificationFrame(method: string, params: JsonObject): string {
   return JSON.stringify({ jsonrpc: '2.0', method, params });
 }
 
-/** Parses one message (or batch) as received; `what` names it in the error ('body', 'line'). */
+/**
+ * Parses one message (or batch) as received; `what` names it in the error ('body', 'line').
+ * Text nested deeper than `maxDepth` is refused before parsing (README "Limits and safety").
+ */
 export function parseMessage(
   text: string,
   what: string,
+  maxDepth: number,
 ): { ok: true; value: unknown } | { ok: false; error: WireError } {
+  if (nestsDeeperThan(text, maxDepth)) {
+    const reason = `Invalid Request: the ${what} nests deeper than ${maxDepth} levels, the limit ("limits.maxJsonDepth" in the config)`;
+    return { ok: false, error: rpcError(JsonRpcCode.InvalidRequest, reason) };
+  }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (error) {
     const reason = `Parse error: the ${what} is not valid JSON (${(error as Error).message})`;
     return { ok: false, error: rpcError(JsonRpcCode.ParseError, reason) };
   }
+  keepExactIds(text, value);
+  return { ok: true, value };
+}
+
+/** Replaces numeric ids JSON.parse rounded (beyond 2^53) by their source text. */
+function keepExactIds(text: string, value: unknown): void {
+  const messages = Array.isArray(value) ? value : [value];
+  const inexact = (m: unknown): m is Record<string, unknown> =>
+    isJsonObject(m) && typeof m['id'] === 'number' && !Number.isSafeInteger(m['id']);
+  if (!messages.some(inexact)) return;
+  const texts = numericIdTexts(text);
+  messages.forEach((message, index) => {
+    const source = texts[index];
+    if (inexact(message) && source !== undefined) message['id'] = new ExactNumber(source);
+  });
 }
 
 /** The error for a message `classify` found invalid, with its reason. */
@@ -49,7 +75,10 @@ export function classify(value: unknown): IncomingMessage {
   }
   const message = value as Record<string, unknown>;
   const id = message['id'];
-  const validId = typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
+  const validId =
+    typeof id === 'string' ||
+    (typeof id === 'number' && Number.isFinite(id)) ||
+    id instanceof ExactNumber;
   if (message['jsonrpc'] !== '2.0') {
     return {
       kind: 'invalid',

@@ -5,7 +5,7 @@
  */
 import { META } from '../shared/eras.js';
 import type { JsonObject, RequestId } from '../shared/json.js';
-import { isJsonObject } from '../shared/json.js';
+import { idValue, isJsonObject } from '../shared/json.js';
 import type { ListKind } from './catalog.js';
 import { notificationFrame } from './jsonrpc.js';
 import type { Subscriber } from './sessions.js';
@@ -57,7 +57,7 @@ export class Listener implements Subscriber {
         ...params,
         _meta: {
           ...(isJsonObject(meta) ? meta : {}),
-          [META.subscriptionId]: this.subscriptionId,
+          [META.subscriptionId]: idValue(this.subscriptionId),
         },
       }),
     );

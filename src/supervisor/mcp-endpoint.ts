@@ -9,7 +9,8 @@
  * 400 for a missing session id, 404 for an unknown one, 202 for notifications and
  * responses, 403 for a foreign Host/Origin.
  */
-import type { JsonObject } from '../shared/json.js';
+import type { JsonObject, RequestId } from '../shared/json.js';
+import type { Limits } from '../shared/config/types.js';
 import { isJsonObject } from '../shared/json.js';
 import type { WireError } from '../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
@@ -37,7 +38,11 @@ export interface EndpointOptions extends ServerIdentity {
   listenHost: string;
   allowedOrigins: readonly string[];
   access: Access;
+  limits: Readonly<Limits>;
 }
+
+/** JSON-RPC batches were removed in 2025-06-18; sessions of older revisions may send them. */
+const BATCH_VERSIONS: ReadonlySet<string> = new Set(['2025-03-26', '2024-11-05']);
 
 export class McpEndpoint {
   readonly #dispatcher: Dispatcher;
@@ -122,18 +127,23 @@ export class McpEndpoint {
         ),
       );
     }
+    // The client MUST list both types (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#sending-messages-to-the-server).
     const accept = parseAccept(request.headers['accept']);
-    if (!accept.json && !accept.sse) {
+    if (!accept.json || !accept.sse) {
       return httpError(
         reply,
         406,
         rpcError(
           NO_SESSION,
-          'Not Acceptable: the client must accept application/json or text/event-stream',
+          `Not Acceptable: a POST must send Accept: application/json, text/event-stream (got '${request.headers['accept'] ?? ''}')`,
         ),
       );
     }
-    const parsed = parseMessage(request.body.toString('utf8'), 'body');
+    const parsed = parseMessage(
+      request.body.toString('utf8'),
+      'body',
+      this.#options.limits.maxJsonDepth,
+    );
     if (!parsed.ok) return httpError(reply, 400, parsed.error);
     const body = parsed.value;
     if (Array.isArray(body)) return this.#batch(request, reply, body, profile);
@@ -222,6 +232,16 @@ export class McpEndpoint {
     }
     const session = this.#session(request, reply, null, profile);
     if (session === undefined) return;
+    if (!BATCH_VERSIONS.has(session.protocolVersion)) {
+      return httpError(
+        reply,
+        400,
+        rpcError(
+          JsonRpcCode.InvalidRequest,
+          `Invalid Request: JSON-RPC batches exist in protocol 2025-03-26 only; this session uses ${session.protocolVersion}, so send one message per POST`,
+        ),
+      );
+    }
     const answers: string[] = [];
     let waiting = messages.filter((m) => m.kind === 'request' || m.kind === 'invalid').length;
     if (waiting === 0) {
@@ -258,7 +278,7 @@ export class McpEndpoint {
   }
 
   #initialize(
-    id: string | number,
+    id: RequestId,
     params: JsonObject,
     reply: Reply,
     accept: Accept,
@@ -317,7 +337,7 @@ export class McpEndpoint {
   #session(
     request: IncomingRequest,
     reply: Reply,
-    id: string | number | null,
+    id: RequestId | null,
     profile: string,
   ): Session | undefined {
     const sessionId = request.headers['mcp-session-id'];
@@ -386,10 +406,9 @@ interface Accept {
   sse: boolean;
 }
 
-/** A missing Accept or a wildcard accepts both (lenient toward simple clients). */
+/** Which of the two media types the Accept header names (a wildcard names neither). */
 function parseAccept(header: string | undefined): Accept {
-  if (header === undefined || header.includes('*/*')) return { json: true, sse: true };
-  const value = header.toLowerCase();
+  const value = (header ?? '').toLowerCase();
   return { json: value.includes('application/json'), sse: value.includes('text/event-stream') };
 }
 
@@ -437,7 +456,7 @@ function httpError(
   status: number,
   error: WireError,
   headers: Record<string, string> = {},
-  id: string | number | null = null,
+  id: RequestId | null = null,
 ): void {
   reply.json(status, errorFrame(id, error), headers);
 }

@@ -17,7 +17,7 @@ import {
   ModernErrorCode,
 } from '../shared/eras.js';
 import type { JsonObject, RequestId } from '../shared/json.js';
-import { isJsonObject } from '../shared/json.js';
+import { idValue, isJsonObject } from '../shared/json.js';
 import { MCP_NAME_FIELD, decodeHeaderValue, paramHeaderMismatch } from '../shared/header-values.js';
 import type { WireError } from '../shared/messages.js';
 import type { Dispatcher, Responder } from './dispatch.js';
@@ -105,7 +105,7 @@ export class ModernEndpoint {
       this.#listen(reply, id, params, accept, profile);
       return;
     }
-    if (LIST_METHODS[method] === undefined && !FORWARDED.has(method)) {
+    if (!LIST_METHODS.has(method) && !FORWARDED.has(method)) {
       reply.json(
         404,
         errorFrame(
@@ -133,8 +133,10 @@ export class ModernEndpoint {
     params: JsonObject,
     profile: string,
   ): string | undefined {
-    if (method !== 'tools/call') return undefined;
-    const expected = this.#views.viewOf(profile).tool(String(params['name']))?.paramHeaders;
+    const name = params['name'];
+    // A name that is not a string is refused by the dispatcher, naming the field.
+    if (method !== 'tools/call' || typeof name !== 'string') return undefined;
+    const expected = this.#views.viewOf(profile).tool(name)?.paramHeaders;
     if (expected === undefined) return undefined;
     const args = isJsonObject(params['arguments']) ? params['arguments'] : {};
     return paramHeaderMismatch(expected, args, headers);
@@ -186,7 +188,7 @@ export class ModernEndpoint {
     stream.write(
       sseMessage(
         notificationFrame('notifications/subscriptions/acknowledged', {
-          _meta: { [META.subscriptionId]: id },
+          _meta: { [META.subscriptionId]: idValue(id) },
           notifications: filter as JsonObject,
         }),
       ),
@@ -268,10 +270,11 @@ function checkEnvelope(
         : `the Mcp-Method header '${headerMethod}' does not match the body's method '${method}'`,
     );
   }
-  const field = MCP_NAME_FIELD[method];
-  if (field !== undefined) {
+  const field = MCP_NAME_FIELD.get(method);
+  const bodyName = field === undefined ? undefined : params[field];
+  // A body name that is not a string is the dispatcher's -32602 naming the field.
+  if (field !== undefined && typeof bodyName === 'string') {
     const headerName = headers['mcp-name'];
-    const bodyName = params[field];
     if (headerName === undefined || decodeHeaderValue(headerName) !== bodyName) {
       return mismatch(
         headerName === undefined

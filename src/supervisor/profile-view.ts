@@ -11,6 +11,7 @@ import { unrestrictedProfile } from '../shared/config/defaults.js';
 import type { ProfileConfig } from '../shared/config/types.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import type { JsonObject } from '../shared/json.js';
+import { isJsonObject } from '../shared/json.js';
 import type { CacheHint, WireError } from '../shared/messages.js';
 import { logger } from '../shared/log.js';
 import type { Catalog, CatalogEntry, ListKind, Target } from './catalog.js';
@@ -40,6 +41,8 @@ export class ProfileView implements MetaView {
   #prompts = new Map<string, Target>();
   #toolList: { server: string; tool: JsonObject }[] = [];
   #pages: Record<ListKind, string[]> = emptyPages();
+  /** The tools pages without task-only tools, when the view has any (else the same pages). */
+  #pagesWithoutTaskOnlyTools: string[] = [];
   #version = 0;
   /** Rename clashes already logged, so a rebuild does not repeat them. */
   readonly #reported = new Set<string>();
@@ -85,6 +88,23 @@ export class ProfileView implements MetaView {
       : undefined;
   }
 
+  /**
+   * Servers may serve URIs they do not list (a file under a listed folder, a generated
+   * report): the server to try for a URI that no listing or template of any server names —
+   * the view's only resource server, or the only one whose listed URIs share its scheme.
+   */
+  unlistedResourceServer(uri: string): string | undefined {
+    if (!this.#resourceAllowed(uri) || this.#catalog.resourceServer(uri) !== undefined)
+      return undefined;
+    const candidates = this.config.servers.filter(
+      (id) => this.#catalog.backend(id)?.capabilities['resources'] !== undefined,
+    );
+    if (candidates.length === 1) return candidates[0];
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri)?.[1];
+    const byScheme = scheme === undefined ? [] : this.#catalog.serversOfScheme(scheme, candidates);
+    return byScheme.length === 1 ? byScheme[0] : undefined;
+  }
+
   /** The server of a template this profile sees (for `completion/complete`). */
   templateServer(uriTemplate: string): string | undefined {
     const server = this.#catalog.templateServer(uriTemplate);
@@ -104,9 +124,17 @@ export class ProfileView implements MetaView {
     return this.config.restricted ? { ...hint, cacheScope: 'private' } : hint;
   }
 
-  /** The serialized result of a list request, or the error for a bad cursor. */
-  page(kind: ListKind, cursor: unknown): { json: string } | { error: WireError } {
-    const pages = this.#pages[kind];
+  /**
+   * The serialized result of a list request, or the error for a bad cursor. A client that
+   * cannot call tools as tasks is not shown the tools that only run as one.
+   */
+  page(
+    kind: ListKind,
+    cursor: unknown,
+    callsToolsAsTasks = true,
+  ): { json: string } | { error: WireError } {
+    const pages =
+      kind === 'tools' && !callsToolsAsTasks ? this.#pagesWithoutTaskOnlyTools : this.#pages[kind];
     if (cursor === undefined) return { json: pages[0] as string };
     const index = typeof cursor === 'string' ? decodeCursor(cursor) : undefined;
     if (index === undefined || index >= pages.length) {
@@ -165,12 +193,18 @@ export class ProfileView implements MetaView {
       pages[kind] = paginate(kind, items[kind], this.#pageSize);
       if (pages[kind].join('\n') !== this.#pages[kind].join('\n')) changed.add(kind);
     }
+    const runnable = items.tools.filter((tool) => !taskOnly(tool));
+    const withoutTaskOnly =
+      runnable.length === items.tools.length
+        ? pages.tools
+        : paginate('tools', runnable, this.#pageSize);
     const toolList = tools.list.map(({ server, item }) => ({ server, tool: item }));
     const toolsChanged = JSON.stringify(toolList) !== JSON.stringify(this.#toolList);
     this.#tools = tools.targets;
     this.#prompts = prompts.targets;
     this.#toolList = toolList;
     this.#pages = pages;
+    this.#pagesWithoutTaskOnlyTools = withoutTaskOnly;
     if (toolsChanged) {
       this.#version = nextVersion++;
       // A meta view's list never changes, but what list_tools and search_tools say does.
@@ -191,7 +225,7 @@ export class ProfileView implements MetaView {
     for (const { server, item, target } of entries) {
       const exposed = String(item['name']);
       if (!this.#servers.has(server) || target === undefined || !allowed(exposed)) continue;
-      const name = rename[exposed] ?? exposed;
+      const name = (Object.hasOwn(rename, exposed) ? rename[exposed] : undefined) ?? exposed;
       if (targets.has(name)) {
         const key = `${kind}:${name}`;
         if (!this.#reported.has(key)) {
@@ -303,4 +337,10 @@ export class ProfileViews {
     this.#views = views;
     return changed;
   }
+}
+
+/** A tool that can only be called as a task (2025-11-25 `execution.taskSupport: "required"`). */
+function taskOnly(tool: JsonObject): boolean {
+  const execution = tool['execution'];
+  return isJsonObject(execution) && execution['taskSupport'] === 'required';
 }

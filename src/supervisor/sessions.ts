@@ -164,9 +164,14 @@ export class Session implements Caller, Subscriber {
   }
 }
 
-/** The key of a client's request id in `Session.calls` (ids are strings or numbers). */
+/**
+ * The key of a client's request id in `Session.calls` (ids are strings or numbers). An exact
+ * big id keys as its nearest number, which is what a `notifications/cancelled` naming it
+ * parses to.
+ */
 export function requestKey(id: RequestId): string {
-  return typeof id === 'number' ? `n${id}` : `s${id}`;
+  if (typeof id === 'string') return `s${id}`;
+  return `n${typeof id === 'number' ? id : Number(id.text)}`;
 }
 
 export class Sessions {

@@ -344,6 +344,27 @@ export class ShardPool {
     }
   }
 
+  /** A call the thread hop could not carry fails alone; anything else is logged. */
+  #unsendable(message: SupervisorMessage, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (message.type !== 'call') {
+      log.error(`could not send ${message.type} to a shard: ${reason}`);
+      return;
+    }
+    const pending = this.#pending.get(message.callId);
+    if (pending === undefined) return;
+    this.#pending.delete(message.callId);
+    pending.handlers.reply({
+      type: 'reply',
+      callId: message.callId,
+      ok: false,
+      error: rpcError(
+        JsonRpcCode.InvalidParams,
+        `Invalid params: the request cannot be passed to server '${message.server}' (${reason})`,
+      ),
+    });
+  }
+
   /** Answers those of `callIds` still pending (the worker normally answered them all). */
   #failCalls(id: string, callIds: number[]): void {
     for (const callId of callIds) {
@@ -367,10 +388,14 @@ export class ShardPool {
     const { port1, port2 } = new MessageChannel();
     let readyResolve!: () => void;
     const ready = new Promise<void>((resolve) => (readyResolve = resolve));
-    shard.link = createLink<SupervisorMessage, WorkerMessage>(port1, (message) => {
-      if (message.type === 'ready') readyResolve();
-      else this.#onWorkerMessage(shard, message);
-    });
+    shard.link = createLink<SupervisorMessage, WorkerMessage>(
+      port1,
+      (message) => {
+        if (message.type === 'ready') readyResolve();
+        else this.#onWorkerMessage(shard, message);
+      },
+      { onUnsendable: (message, error) => this.#unsendable(message, error) },
+    );
     const input: ShardTaskInput = {
       protocolVersion: THREAD_PROTOCOL_VERSION,
       shard: shard.index,

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rpcError } from '../shared/errors.js';
+import type { Limits } from '../shared/config/types.js';
 import { UNAUTHORIZED_HEADERS, type Access } from './access.js';
 import type { Dispatcher, Responder } from './dispatch.js';
 import type { EventStream, IncomingRequest, Reply } from './ingress/uws.js';
@@ -32,6 +33,7 @@ export interface SseEndpointOptions extends ServerIdentity {
   listenHost: string;
   allowedOrigins: readonly string[];
   access: Access;
+  limits: Readonly<Limits>;
 }
 
 export class SseEndpoint {
@@ -116,7 +118,11 @@ export class SseEndpoint {
     // Each request is decided on its own: a token revoked since the stream opened stops here.
     const access = this.#options.access.decide(request.headers, connection.profile);
     if (!access.ok) return refuse(reply, access);
-    const parsed = parseMessage(request.body.toString('utf8'), 'body');
+    const parsed = parseMessage(
+      request.body.toString('utf8'),
+      'body',
+      this.#options.limits.maxJsonDepth,
+    );
     if (!parsed.ok) return reply.json(400, errorFrame(null, parsed.error));
     const body = parsed.value;
     reply.send(202, {});

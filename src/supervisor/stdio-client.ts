@@ -10,6 +10,10 @@ import { initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
 import { classify, errorFrame, invalidRequest, parseMessage, resultFrame } from './jsonrpc.js';
 import type { Session, Sessions } from './sessions.js';
+import { JsonRpcCode, rpcError } from '../shared/errors.js';
+import { logger } from '../shared/log.js';
+
+const log = logger('stdio');
 
 /** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
 export function serveStdioClient(
@@ -19,6 +23,7 @@ export function serveStdioClient(
   sessions: Sessions,
   identity: ServerIdentity,
   profile: string,
+  maxJsonDepth: number,
 ): Promise<void> {
   let session: Session | undefined;
   let closed = false;
@@ -34,8 +39,27 @@ export function serveStdioClient(
   };
   const lines = createInterface({ input, crlfDelay: Infinity });
   lines.on('line', (line) => {
+    try {
+      receive(line);
+    } catch (error) {
+      // One bad line costs its own answer, never the daemon.
+      log.error(
+        `a stdin line failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      write(
+        errorFrame(
+          null,
+          rpcError(
+            JsonRpcCode.InternalError,
+            'Internal error: the line could not be handled; the cause is in the daemon log',
+          ),
+        ),
+      );
+    }
+  });
+  const receive = (line: string): void => {
     if (line.trim() === '') return;
-    const parsed = parseMessage(line, 'line');
+    const parsed = parseMessage(line, 'line', maxJsonDepth);
     if (!parsed.ok) {
       write(errorFrame(null, parsed.error));
       return;
@@ -68,7 +92,7 @@ export function serveStdioClient(
           });
         }
     }
-  });
+  };
   return new Promise((resolve) => {
     lines.once('close', () => {
       closed = true;

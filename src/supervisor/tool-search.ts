@@ -87,7 +87,7 @@ const STOP_WORDS = new Set([
  * channel" finds post_message, while a tool using the agent's own word still ranks first.
  */
 // prettier-ignore
-const SYNONYMS: Readonly<Record<string, string>> = {
+const SYNONYMS: ReadonlyMap<string, string> = new Map(Object.entries({
   open: 'create', new: 'create', make: 'create', add: 'create',
   remove: 'delete', erase: 'delete', destroy: 'delete', delete: 'remove',
   send: 'post', post: 'send', dm: 'direct message',
@@ -99,7 +99,7 @@ const SYNONYMS: Readonly<Record<string, string>> = {
   rollback: 'roll back undo', revert: 'undo roll back', upload: 'put', meeting: 'event',
   appointment: 'event', chargeback: 'dispute', folder: 'directory', dir: 'directory',
   doc: 'page', document: 'page', mail: 'email', permission: 'grant',
-};
+}));
 const SYNONYM_WEIGHT = 0.5;
 
 /** Words of a name or a text: split on non-alphanumerics and camelCase, lower-cased. */
@@ -243,7 +243,7 @@ function parseQuery(query: string): ParsedQuery {
     if (own.length === MAX_QUERY_WORDS) break;
     own.push(word);
     const aliases = new Set([term]);
-    for (const synonym of Object.hasOwn(SYNONYMS, word) ? (SYNONYMS[word] ?? '').split(' ') : []) {
+    for (const synonym of SYNONYMS.get(word)?.split(' ') ?? []) {
       const alias = normalizeTerm(synonym);
       if (alias !== null) aliases.add(alias);
       extra.push(synonym);

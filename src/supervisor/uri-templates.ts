@@ -3,16 +3,16 @@
  * templated URI to the backend that declared the template. Only matching is needed, never
  * expansion, so each template compiles to one anchored regular expression.
  */
-const operatorPatterns: Record<string, string> = {
-  '': '[^/?#,]*', // simple string expansion: one path segment
-  '+': '.*', // reserved expansion
-  '#': '(?:#.*)?',
-  '.': '(?:\\.[^/?#]*)*',
-  '/': '(?:/[^/?#]*)*',
-  ';': '(?:;[^/?#]*)*',
-  '?': '(?:\\?[^#]*)?',
-  '&': '(?:&[^#]*)*',
-};
+const operatorPatterns: ReadonlyMap<string, string> = new Map([
+  ['', '[^/?#,]*'], // simple string expansion: one path segment
+  ['+', '.*'], // reserved expansion
+  ['#', '(?:#.*)?'],
+  ['.', '(?:\\.[^/?#]*)*'],
+  ['/', '(?:/[^/?#]*)*'],
+  [';', '(?:;[^/?#]*)*'],
+  ['?', '(?:\\?[^#]*)?'],
+  ['&', '(?:&[^#]*)*'],
+]);
 
 export function compileUriTemplate(template: string): RegExp {
   let pattern = '';
@@ -20,7 +20,7 @@ export function compileUriTemplate(template: string): RegExp {
   for (const match of template.matchAll(/\{([+#./;?&]?)([^}]*)\}/g)) {
     pattern += escapeRegExp(template.slice(last, match.index));
     const operator = match[1] ?? '';
-    const expression = operatorPatterns[operator] ?? '.*';
+    const expression = operatorPatterns.get(operator) ?? '.*';
     // A simple-string variable list like {a,b} may contain commas.
     pattern += operator === '' && (match[2] ?? '').includes(',') ? '[^/?#]*' : expression;
     last = match.index + match[0].length;

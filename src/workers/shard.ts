@@ -14,6 +14,7 @@ import { BackendHost } from './backend-host.js';
 import { CallRecorder } from './call-recorder.js';
 import { openAnalyticsStore, type AnalyticsStore } from '../shared/analytics/store.js';
 import { createLink } from '../shared/link.js';
+import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger, setLogLevel, type Logger } from '../shared/log.js';
 import {
   THREAD_PROTOCOL_VERSION,
@@ -59,40 +60,59 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
     })();
   };
 
-  const link = createLink<WorkerMessage, SupervisorMessage>(input.port, (message) => {
-    try {
-      switch (message.type) {
-        case 'call':
-          host.call(message);
-          return;
-        case 'cancel':
-          host.cancel(message);
-          return;
-        case 'client-response':
-          host.clientResponse(message);
-          return;
-        case 'session-ended':
-          host.sessionEnded(message.session);
-          return;
-        case 'add-server':
-          host.addServer(message.server);
-          return;
-        case 'remove-server':
-          host.removeServer(message.server).catch((error: unknown) => {
-            log.error(`while removing '${message.server}': ${String(error)}`);
-          });
-          return;
-        case 'stop':
-          stop();
-          return;
-        default:
-          assertNever(message);
+  const link = createLink<WorkerMessage, SupervisorMessage>(
+    input.port,
+    (message) => {
+      try {
+        switch (message.type) {
+          case 'call':
+            host.call(message);
+            return;
+          case 'cancel':
+            host.cancel(message);
+            return;
+          case 'client-response':
+            host.clientResponse(message);
+            return;
+          case 'session-ended':
+            host.sessionEnded(message.session);
+            return;
+          case 'add-server':
+            host.addServer(message.server);
+            return;
+          case 'remove-server':
+            host.removeServer(message.server).catch((error: unknown) => {
+              log.error(`while removing '${message.server}': ${String(error)}`);
+            });
+            return;
+          case 'stop':
+            stop();
+            return;
+          default:
+            assertNever(message);
+        }
+      } catch (error) {
+        // A bad message must not take the thread (and every backend on it) down.
+        log.error(`failed to handle a message: ${(error as Error).stack ?? String(error)}`);
       }
-    } catch (error) {
-      // A bad message must not take the thread (and every backend on it) down.
-      log.error(`failed to handle a message: ${(error as Error).stack ?? String(error)}`);
-    }
-  });
+    },
+    {
+      // A reply the hop cannot carry still answers its call; anything else is logged.
+      onUnsendable: (message, error) => {
+        log.error(`could not send ${message.type} to the supervisor: ${String(error)}`);
+        if (message.type === 'reply' && message.ok)
+          link.send({
+            type: 'reply',
+            callId: message.callId,
+            ok: false,
+            error: rpcError(
+              JsonRpcCode.InternalError,
+              `the backend's answer could not be passed on: ${String(error)}`,
+            ),
+          });
+      },
+    },
+  );
   // A supervisor that goes away without `stop` still gets its backends stopped.
   input.port.once('close', () => {
     if (stopping !== null) return;

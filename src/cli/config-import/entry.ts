@@ -18,18 +18,20 @@ export type MapResult =
 type Transport = 'stdio' | 'http' | 'sse';
 
 /** `type` values clients write, by what they mean to the director. */
-const TYPES: Record<string, Transport | { skip: string }> = {
-  stdio: 'stdio',
-  http: 'http',
-  'streamable-http': 'http',
-  streamablehttp: 'http',
-  streamable_http: 'http',
-  sse: 'sse',
-  ws: { skip: 'WebSocket servers are not supported by the director' },
-  websocket: { skip: 'WebSocket servers are not supported by the director' },
-  'ws-ide': { skip: "it is Claude Code's connection to an IDE, not a server" },
-  'sse-ide': { skip: "it is Claude Code's connection to an IDE, not a server" },
-};
+const TYPES: ReadonlyMap<string, Transport | { skip: string }> = new Map(
+  Object.entries({
+    stdio: 'stdio',
+    http: 'http',
+    'streamable-http': 'http',
+    streamablehttp: 'http',
+    streamable_http: 'http',
+    sse: 'sse',
+    ws: { skip: 'WebSocket servers are not supported by the director' },
+    websocket: { skip: 'WebSocket servers are not supported by the director' },
+    'ws-ide': { skip: "it is Claude Code's connection to an IDE, not a server" },
+    'sse-ide': { skip: "it is Claude Code's connection to an IDE, not a server" },
+  }),
+);
 
 const STDIO_KEYS = ['command', 'args', 'env', 'cwd'];
 const REMOTE_KEYS = ['url', 'headers'];
@@ -40,25 +42,28 @@ const NO_OAUTH =
   'the director does not sign in with OAuth: put a token in "headers", e.g. "Authorization": "Bearer ${TOKEN}"';
 
 /** Advice for the keys that have no equivalent, by key. */
-const DROP_ADVICE: Record<string, string> = {
-  envFile:
-    'the director does not read env files (their secrets would be copied into its config): set these variables in the daemon\'s environment or copy them into "env"',
-  autoApprove: NO_APPROVAL,
-  alwaysAllow: NO_APPROVAL,
-  trust: NO_APPROVAL,
-  includeTools:
-    'the director exposes all of a server\'s tools: restrict them with a profile ("profiles": {"<name>": {"tools": {"allow": [...]}}}, names as <prefix>__<tool>)',
-  excludeTools:
-    'the director exposes all of a server\'s tools: hide some with a profile ("profiles": {"<name>": {"tools": {"deny": [...]}}}, names as <prefix>__<tool>)',
-  headersHelper:
-    'the director sends fixed headers only: run the helper yourself and put its header in "headers" with a ${VAR}',
-  oauth: NO_OAUTH,
-  authProviderType: NO_OAUTH,
-  dev: "VS Code's watch/debug mode has no equivalent: restart the daemon after changing the server",
-  sandboxEnabled: 'the director does not sandbox servers (they get a minimal environment only)',
-  sandbox: 'the director does not sandbox servers (they get a minimal environment only)',
-  timeout: 'the director\'s per-call limit is "timeoutMs" (milliseconds): set it by hand if needed',
-};
+const DROP_ADVICE: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    envFile:
+      'the director does not read env files (their secrets would be copied into its config): set these variables in the daemon\'s environment or copy them into "env"',
+    autoApprove: NO_APPROVAL,
+    alwaysAllow: NO_APPROVAL,
+    trust: NO_APPROVAL,
+    includeTools:
+      'the director exposes all of a server\'s tools: restrict them with a profile ("profiles": {"<name>": {"tools": {"allow": [...]}}}, names as <prefix>__<tool>)',
+    excludeTools:
+      'the director exposes all of a server\'s tools: hide some with a profile ("profiles": {"<name>": {"tools": {"deny": [...]}}}, names as <prefix>__<tool>)',
+    headersHelper:
+      'the director sends fixed headers only: run the helper yourself and put its header in "headers" with a ${VAR}',
+    oauth: NO_OAUTH,
+    authProviderType: NO_OAUTH,
+    dev: "VS Code's watch/debug mode has no equivalent: restart the daemon after changing the server",
+    sandboxEnabled: 'the director does not sandbox servers (they get a minimal environment only)',
+    sandbox: 'the director does not sandbox servers (they get a minimal environment only)',
+    timeout:
+      'the director\'s per-call limit is "timeoutMs" (milliseconds): set it by hand if needed',
+  }),
+);
 
 export function mapEntry(
   server: SourceServer,
@@ -121,7 +126,7 @@ function transportOf(raw: JsonObject, dialect: Dialect): Transport | { skip: str
   const type = raw['type'];
   let transport: Transport | undefined;
   if (type !== undefined) {
-    const known = typeof type === 'string' ? TYPES[type.toLowerCase()] : undefined;
+    const known = typeof type === 'string' ? TYPES.get(type.toLowerCase()) : undefined;
     if (known === undefined) {
       return {
         skip: `unknown transport "type": ${JSON.stringify(type)} (expected stdio, http or sse)`,
@@ -191,7 +196,7 @@ function dropMessage(key: string, value: JsonValue, transport: Transport): strin
   }
   if (key === 'disabled') return `"disabled": expected true or false, found ${describeKind(value)}`;
   const shown = key === 'envFile' && typeof value === 'string' ? ` (${JSON.stringify(value)})` : '';
-  return `"${key}"${shown}: ${DROP_ADVICE[key] ?? "it has no equivalent in the director's config"}`;
+  return `"${key}"${shown}: ${DROP_ADVICE.get(key) ?? "it has no equivalent in the director's config"}`;
 }
 
 /** Empty `args`, `env` and `headers` mean the default, so they are left out. */

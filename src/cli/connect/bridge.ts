@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsonObject, JsonValue, RequestId } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
 import type { WireError } from '../../shared/messages.js';
+import { JsonRpcCode } from '../../shared/errors.js';
 import type { ExchangeContext, Outcome } from './exchange.js';
 import { answerOf, exchange } from './exchange.js';
 import {
@@ -88,14 +89,29 @@ export class Bridge {
   receive(line: string): void {
     const text = line.trim();
     if (this.#closing || text === '') return;
-    const parsed = parseClientLine(text);
+    let parsed: ReturnType<typeof parseClientLine>;
+    try {
+      parsed = parseClientLine(text);
+    } catch (error) {
+      this.#options.warn(`internal error reading a line: ${String(error)}`);
+      return;
+    }
     if (!parsed.ok) return this.#options.write(parsed.reply);
     if (parsed.message.method === 'initialize' && isJsonObject(parsed.value)) {
       this.#initialize = parsed.value;
     }
-    const task = this.#forward(parsed.message).catch((error: unknown) =>
-      this.#options.warn(`internal error: ${(error as Error).stack ?? String(error)}`),
-    );
+    const { requests } = parsed.message;
+    const task = this.#forward(parsed.message).catch((error: unknown) => {
+      // A bug in the shim costs these requests an error answer, never the client's wait.
+      this.#options.warn(`internal error: ${(error as Error).stack ?? String(error)}`);
+      for (const id of requests.keys())
+        this.#options.write(
+          errorLine(id, {
+            code: JsonRpcCode.InternalError,
+            message: `Internal error in mcp-director connect: ${String(error)}`,
+          }),
+        );
+    });
     this.#inflight.add(task);
     void task.finally(() => this.#inflight.delete(task));
   }

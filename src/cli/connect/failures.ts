@@ -11,16 +11,16 @@ import { bodyError } from './messages.js';
 export const SHIM_ERROR = -32000;
 
 /** System and undici codes meaning no connection could be made, with how to say so. */
-const UNREACHABLE: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'host not found',
-  EAI_AGAIN: 'host not found',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-  EADDRNOTAVAIL: 'address not available',
-  ETIMEDOUT: 'connection timed out',
-  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
-};
+const UNREACHABLE: ReadonlyMap<string, string> = new Map([
+  ['ECONNREFUSED', 'connection refused'],
+  ['ENOTFOUND', 'host not found'],
+  ['EAI_AGAIN', 'host not found'],
+  ['EHOSTUNREACH', 'host unreachable'],
+  ['ENETUNREACH', 'network unreachable'],
+  ['EADDRNOTAVAIL', 'address not available'],
+  ['ETIMEDOUT', 'connection timed out'],
+  ['UND_ERR_CONNECT_TIMEOUT', 'connection timed out'],
+]);
 
 export type FetchFailure =
   /** No connection could be made: the daemon is not running there. */
@@ -32,7 +32,7 @@ export type FetchFailure =
 export function classifyFetchError(error: unknown): FetchFailure {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
-    const reason = typeof code === 'string' ? UNREACHABLE[code] : undefined;
+    const reason = typeof code === 'string' ? UNREACHABLE.get(code) : undefined;
     if (reason !== undefined) return { kind: 'unreachable', reason };
     const nested = (e as { errors?: unknown }).errors; // AggregateError (several addresses)
     e = Array.isArray(nested) && nested.length > 0 ? nested[0] : e.cause;

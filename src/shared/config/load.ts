@@ -220,24 +220,26 @@ function nodeValue(node: Node): unknown {
   return object;
 }
 
-const syntaxExpectations: Record<string, string> = {
-  InvalidSymbol: 'expected a JSON value',
-  InvalidNumberFormat: 'expected a number',
-  PropertyNameExpected: 'expected a key in double quotes',
-  ValueExpected: 'expected a value',
-  ColonExpected: 'expected a colon',
-  CommaExpected: 'expected a comma',
-  CloseBraceExpected: 'expected } to close the object',
-  CloseBracketExpected: 'expected ] to close the array',
-  EndOfFileExpected: 'expected the end of the file',
-  InvalidCommentToken: 'expected a comment',
-  UnexpectedEndOfComment: 'expected */ to close the comment',
-  UnexpectedEndOfString: 'expected " to close the string',
-  UnexpectedEndOfNumber: 'expected a digit',
-  InvalidUnicode: 'expected four hex digits after \\u',
-  InvalidEscapeCharacter: 'expected a valid escape after \\',
-  InvalidCharacter: 'expected no control characters in a string',
-};
+const syntaxExpectations: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    InvalidSymbol: 'expected a JSON value',
+    InvalidNumberFormat: 'expected a number',
+    PropertyNameExpected: 'expected a key in double quotes',
+    ValueExpected: 'expected a value',
+    ColonExpected: 'expected a colon',
+    CommaExpected: 'expected a comma',
+    CloseBraceExpected: 'expected } to close the object',
+    CloseBracketExpected: 'expected ] to close the array',
+    EndOfFileExpected: 'expected the end of the file',
+    InvalidCommentToken: 'expected a comment',
+    UnexpectedEndOfComment: 'expected */ to close the comment',
+    UnexpectedEndOfString: 'expected " to close the string',
+    UnexpectedEndOfNumber: 'expected a digit',
+    InvalidUnicode: 'expected four hex digits after \\u',
+    InvalidEscapeCharacter: 'expected a valid escape after \\',
+    InvalidCharacter: 'expected no control characters in a string',
+  }),
+);
 
 function syntaxProblem(text: string, error: ParseError): ConfigProblem & { line: number } {
   const before = text.slice(0, error.offset);
@@ -249,7 +251,7 @@ function syntaxProblem(text: string, error: ParseError): ConfigProblem & { line:
   let found = `\`${shown}\``;
   if (token === '') found = 'the end of the file';
   else if (shown === '') found = 'the end of the line';
-  const expected = syntaxExpectations[code] ?? code;
+  const expected = syntaxExpectations.get(code) ?? code;
   return { path: '', message: `syntax error: ${expected}, found ${found}`, line, column };
 }
 

@@ -471,20 +471,22 @@ export function validateValue(schema: z.ZodType, value: unknown, label: string):
 }
 
 // Wording for the leaves that carry no message of their own (plain strings, objects, arrays).
-const typeNames: Record<string, string> = {
-  string: 'a string',
-  number: 'a number',
-  int: 'an integer',
-  boolean: 'true or false',
-  object: 'an object',
-  array: 'an array',
-  record: 'an object',
-};
+const typeNames: ReadonlyMap<string, string> = new Map(
+  Object.entries({
+    string: 'a string',
+    number: 'a number',
+    int: 'an integer',
+    boolean: 'true or false',
+    object: 'an object',
+    array: 'an array',
+    record: 'an object',
+  }),
+);
 
 const parseOptions = {
   reportInput: true,
   error: (issue: z.core.$ZodRawIssue) =>
-    issue.code === 'invalid_type' ? (typeNames[issue.expected] ?? issue.expected) : undefined,
+    issue.code === 'invalid_type' ? (typeNames.get(issue.expected) ?? issue.expected) : undefined,
 };
 
 /**

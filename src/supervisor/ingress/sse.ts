@@ -14,9 +14,10 @@ export function sseMessage(data: string, id?: string): string {
 /** A comment line: keeps idle streams open through proxies without delivering an event. */
 export const SSE_KEEPALIVE = ': keep-alive\n\n';
 
-export const SSE_HEADERS: Readonly<Record<string, string>> = {
+/** Sent as they are (never looked up by a wire string). */
+export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream',
   'Cache-Control': 'no-cache, no-transform',
   Connection: 'keep-alive',
   'X-Accel-Buffering': 'no',
-};
+} as const;

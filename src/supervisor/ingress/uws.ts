@@ -10,6 +10,9 @@
  */
 import { createRequire } from 'node:module';
 import type * as Uws from '@trufflesuite/uws-js-unofficial';
+import { logger } from '../../shared/log.js';
+
+const log = logger('ingress');
 
 type UwsModule = typeof Uws;
 type HttpResponse = Uws.HttpResponse;
@@ -106,8 +109,24 @@ export class Reply {
     this.#res = res;
     res.onAborted(() => {
       this.aborted = true;
-      for (const handler of this.#abortHandlers) handler();
+      for (const handler of this.#abortHandlers) guarded('an abort handler', handler);
     });
+  }
+
+  /** The stream this response became, if it did. */
+  #stream: EventStream | undefined;
+
+  /**
+   * A handler threw while serving this request: the client gets a 500 (or its stream ends),
+   * never the daemon's death. The error is logged with its stack.
+   */
+  failed(): void {
+    if (this.#stream !== undefined) this.#stream.end();
+    else
+      this.json(
+        500,
+        '{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"Internal error: the daemon failed to handle this request; the cause is in its log"}}',
+      );
   }
 
   /** Called when the client goes away before the response (or stream) ended. */
@@ -133,7 +152,8 @@ export class Reply {
   /** Starts a streamed response (SSE) with these headers; the status is 200. */
   stream(headers: Record<string, string>): EventStream {
     this.answered = true;
-    return new EventStream(this.#res, this, headers);
+    this.#stream = new EventStream(this.#res, this, headers);
+    return this.#stream;
   }
 }
 
@@ -225,7 +245,22 @@ export class EventStream {
   #markClosed(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const handler of this.#closeHandlers.splice(0)) handler();
+    for (const handler of this.#closeHandlers.splice(0)) guarded('a stream close handler', handler);
+  }
+}
+
+/**
+ * Runs a callback uWS (or a stream) calls. An exception thrown out of a uWS callback ends the
+ * process, so each is caught here and logged; `onError` lets the caller fail its request.
+ */
+function guarded(what: string, run: () => void, onError?: () => void): void {
+  try {
+    run();
+  } catch (error) {
+    log.error(
+      `${what} threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    if (onError !== undefined) guarded('an error handler', onError);
   }
 }
 
@@ -251,7 +286,8 @@ export function listen(build: UwsBuild, options: ListenOptions): Promise<Listene
       method: req.getMethod().toUpperCase(),
       path: req.getUrl(),
       query: req.getQuery() ?? '',
-      headers: {},
+      // Null prototype: a header named like an Object method is just a header.
+      headers: Object.create(null) as Record<string, string>,
       body: EMPTY,
     };
     req.forEach((name, value) => {
@@ -259,7 +295,7 @@ export function listen(build: UwsBuild, options: ListenOptions): Promise<Listene
     });
     const reply = new Reply(res);
     if (request.method === 'GET' || request.method === 'DELETE' || request.method === 'HEAD') {
-      options.handler(request, reply);
+      handle(options, request, reply);
       return;
     }
     readBody(res, reply, request, options);
@@ -306,6 +342,14 @@ function readBody(
     if (chunk.byteLength > 0) chunks.push(Buffer.from(chunk.slice(0)));
     if (!isLast) return;
     request.body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-    options.handler(request, reply);
+    handle(options, request, reply);
   });
+}
+
+function handle(options: ListenOptions, request: IncomingRequest, reply: Reply): void {
+  guarded(
+    `${request.method} ${request.path}`,
+    () => options.handler(request, reply),
+    () => reply.failed(),
+  );
 }
