@@ -10,6 +10,7 @@ import { initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
 import { classify, errorFrame, invalidRequest, parseMessage, resultFrame } from './jsonrpc.js';
 import type { Session, Sessions } from './sessions.js';
+import { type Drain, shuttingDown } from './shutdown.js';
 
 /** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
 export function serveStdioClient(
@@ -19,6 +20,7 @@ export function serveStdioClient(
   sessions: Sessions,
   identity: ServerIdentity,
   profile: string,
+  drain: Drain,
 ): Promise<void> {
   let session: Session | undefined;
   let closed = false;
@@ -30,6 +32,9 @@ export function serveStdioClient(
     end: () => undefined,
     get closed() {
       return closed;
+    },
+    get connected() {
+      return !closed;
     },
   };
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -52,7 +57,9 @@ export function serveStdioClient(
         if (session !== undefined) dispatcher.notification(session, message.method, message.params);
         return;
       case 'request':
-        if (message.method === 'initialize') {
+        if (drain.draining) {
+          write(errorFrame(message.id, shuttingDown('it takes no new requests')));
+        } else if (message.method === 'initialize') {
           if (session !== undefined) sessions.end(session.id);
           const started = initializeSession(message.params, identity, profile);
           session = started.session;
