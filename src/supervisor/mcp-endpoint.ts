@@ -19,7 +19,7 @@ import type { Dispatcher } from './dispatch.js';
 import { SESSIONS_RETRY_AFTER_S, type Session, type Sessions } from './sessions.js';
 import type { EventStream } from './ingress/uws.js';
 import { SessionStreams } from './session-streams.js';
-import { parseEventId } from './resumable-stream.js';
+import { type Replayed, parseEventId } from './resumable-stream.js';
 import { type Drain, carriesRequest, refuseWhileDraining, requestIdOf } from './shutdown.js';
 import { logger } from '../shared/log.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, initializeSession } from './initialize.js';
@@ -370,13 +370,10 @@ export class McpEndpoint {
       return;
     }
     const connection = this.#track(session, reply.stream(this.#sseHeaders(session)));
-    const replayed = isStanding
-      ? streams.attachStanding(connection, position.seq)
-      : streams.attachPost(position.stream, connection, position.seq);
-    if (replayed !== undefined && replayed.missed > 0) {
-      // The buffer is bounded: what it no longer holds is gone. Said in the log and, in
-      // band, on the stream itself (an event without an id, so it is not replayed).
-      const message = `${replayed.missed} event(s) of this stream after ${lastEventId} were dropped from its replay buffer ("limits.replayBufferBytes") before the client came back; ${replayed.replayed} replayed`;
+    // The buffer is bounded: what it no longer holds is gone. Said in the log and, in band,
+    // on the stream itself (an event without an id, so it is never replayed).
+    const onGap = ({ missed, replayed }: Replayed): void => {
+      const message = `${missed} event(s) of this stream after ${lastEventId} were dropped from its replay buffer ("limits.replayBufferBytes") before the client came back; the ${replayed} kept follow`;
       log.warn(`session ${session.id.slice(0, 8)}…: ${message}`);
       connection.write(
         sseMessage(
@@ -387,7 +384,9 @@ export class McpEndpoint {
           }),
         ),
       );
-    }
+    };
+    if (isStanding) streams.attachStanding(connection, position.seq, onGap);
+    else streams.attachPost(position.stream, connection, position.seq, onGap);
   }
 
   #sseHeaders(session: Session): Record<string, string> {

@@ -86,7 +86,9 @@ export class ResumableStream {
   /** Sends one JSON-RPC message: numbered, kept for replay, written if a client is attached. */
   send(frame: string): void {
     if (this.#ended) return;
-    this.#connection?.write(this.#number(frame));
+    // Numbered and kept first: with no connection attached, the buffer is where it waits.
+    const text = this.#number(frame);
+    this.#connection?.write(text);
   }
 
   /** Ends the stream, after `frame` if given; the connection (if any) ends with it. */
@@ -116,21 +118,23 @@ export class ResumableStream {
    * stream the client never saw), then live events. An earlier connection is ended: the
    * client that resumes says it lost it, even if the server has not noticed yet.
    */
-  attach(connection: EventStream, after: number): Replayed {
+  attach(connection: EventStream, after: number, onGap?: (gap: Replayed) => void): Replayed {
     const previous = this.#connection;
     this.#connection = connection;
     if (previous !== undefined && previous !== connection) previous.end();
     const from = Math.min(after, this.#seq);
     if (this.#prime)
       connection.write(`id: ${this.key}.${from}\nretry: ${RECONNECT_DELAY_MS}\ndata: \n\n`);
-    let replayed = 0;
-    for (let i = this.#head; i < this.#kept.length; i++) {
-      const event = this.#kept[i] as KeptEvent;
-      if (event.seq <= from) continue;
-      connection.write(event.text);
-      replayed++;
-    }
-    const missed = Math.max(0, this.#dropped - from);
+    let first = this.#head;
+    while (first < this.#kept.length && (this.#kept[first] as KeptEvent).seq <= from) first++;
+    const result = {
+      replayed: this.#kept.length - first,
+      missed: Math.max(0, this.#dropped - from),
+    };
+    // Told before the replay: what the client gets next does not follow on from its id.
+    if (result.missed > 0) onGap?.(result);
+    for (let i = first; i < this.#kept.length; i++)
+      connection.write((this.#kept[i] as KeptEvent).text);
     if (this.#ended) {
       this.#connection = undefined;
       connection.end();
@@ -141,7 +145,7 @@ export class ResumableStream {
         if (!this.#ended) this.#onDetach?.();
       });
     }
-    return { replayed, missed };
+    return result;
   }
 
   /** The next event id for `frame`, kept in the buffer; returns its SSE text. */

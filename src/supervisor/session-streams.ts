@@ -79,7 +79,11 @@ export class SessionStreams {
    * created by the first GET and from then on keeps what the session is sent while no
    * connection is attached; a GET without `Last-Event-ID` starts from the present.
    */
-  attachStanding(connection: EventStream, after: number | undefined): Replayed {
+  attachStanding(
+    connection: EventStream,
+    after: number | undefined,
+    onGap?: (gap: Replayed) => void,
+  ): Replayed {
     let stream = this.#standing;
     if (stream === undefined) {
       const created = new ResumableStream('g', this.#maxBytes, this.#prime);
@@ -96,7 +100,7 @@ export class SessionStreams {
         },
       };
     }
-    return stream.attach(connection, after ?? stream.lastSeq);
+    return stream.attach(connection, after ?? stream.lastSeq, onGap);
   }
 
   /** Whether POST stream `key` can still be resumed (it has more to send). */
@@ -105,12 +109,17 @@ export class SessionStreams {
   }
 
   /** Resumes POST stream `key` after event `after`; undefined when it has nothing more to send. */
-  attachPost(key: string, connection: EventStream, after: number): Replayed | undefined {
+  attachPost(
+    key: string,
+    connection: EventStream,
+    after: number,
+    onGap?: (gap: Replayed) => void,
+  ): Replayed | undefined {
     const post = this.#posts.get(key);
     if (post === undefined) return undefined;
     if (post.grace !== undefined) clearTimeout(post.grace);
     post.grace = undefined;
-    const replayed = post.stream.attach(connection, after);
+    const replayed = post.stream.attach(connection, after, onGap);
     if (post.stream.ended) this.#posts.delete(key);
     return replayed;
   }
