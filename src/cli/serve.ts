@@ -1,6 +1,7 @@
 /**
  * `mcp-director serve`: load the config, start the supervisor, stop cleanly on SIGINT or
- * SIGTERM (every backend's process group is stopped, then the threads).
+ * SIGTERM (calls in flight drain, then every backend's process group is stopped, then the
+ * threads), reload the config file on SIGHUP.
  */
 import type { CommandModule } from 'yargs';
 import { loadConfigFile, reloadConfigText } from '../shared/config/load.js';
@@ -84,21 +85,32 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       process.exit(1);
     }
     process.stderr.write(`MCP Director is ready: point your MCP client at ${director.url}\n`);
+    // The first SIGTERM/SIGINT drains (calls in flight may finish, up to
+    // limits.shutdownDrainMs); a second one stops waiting for them.
+    const skip = new AbortController();
     let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
+    const stop = (reason: string, drain: boolean): void => {
+      if (stopping) {
+        if (!skip.signal.aborted) log.info(`${reason} again: not waiting for calls in flight`);
+        skip.abort();
+        return;
+      }
       stopping = true;
-      log.info(`${signal}: stopping every server`);
-      director.close().then(
-        () => process.exit(0),
+      log.info(`${reason}: stopping (no new requests; then sessions, then every server)`);
+      director.close({ drain, skip: skip.signal }).then(
+        () => {
+          log.info('stopped');
+          process.exit(0);
+        },
         (error: unknown) => {
           log.error(`stop failed: ${(error as Error).message}`);
           process.exit(1);
         },
       );
     };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT', true));
+    process.on('SIGTERM', () => stop('SIGTERM', true));
+    process.on('SIGHUP', () => director.reloadConfig('SIGHUP'));
     // A terminal is a person, not an MCP client: stdio mode only makes sense on a pipe.
     if (argv.stdio && process.stdin.isTTY) {
       log.info(
@@ -108,7 +120,8 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       // Answer the client once the backends have started, so its first tools/list is complete.
       await director.settled(15_000);
       await director.serveStdio(process.stdin, process.stdout, argv.profile);
-      stop('stdin closed');
+      // The stdio client left: nobody waits for its calls.
+      stop('stdin closed', false);
     }
   },
 };

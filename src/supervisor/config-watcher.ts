@@ -54,6 +54,8 @@ export interface ConfigWatcherOptions {
 }
 
 export interface ConfigWatcher {
+  /** Reads the file now, without waiting for an event or the debounce (SIGHUP). */
+  checkNow(): void;
   /** Stops watching; no callback is called afterwards (one already running completes). */
   close(): void;
 }
@@ -101,6 +103,12 @@ class Watcher implements ConfigWatcher {
     // reading `#applied` and that stat would go unseen. One check after the debounce closes
     // that gap (it costs a read and applies nothing when the text is the same).
     this.#schedule();
+  }
+
+  checkNow(): void {
+    if (this.#closed) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    void this.#check();
   }
 
   close(): void {

@@ -146,14 +146,20 @@ export class Dispatcher {
     if (method === 'notifications/cancelled') {
       const requestId = params['requestId'];
       if (typeof requestId !== 'string' && typeof requestId !== 'number') return;
-      const key = requestKey(requestId);
-      const callId = session.calls.get(key);
-      if (callId === undefined) return; // finished already: races are allowed
-      session.calls.delete(key);
       const reason = params['reason'];
-      this.#shards.cancel(callId, typeof reason === 'string' ? reason : undefined);
+      this.cancelRequest(session, requestId, typeof reason === 'string' ? reason : undefined);
     }
     // notifications/initialized and roots/list_changed need nothing from a router yet.
+  }
+
+  /** Cancels a session's request upstream (the backend hears it); false if none is in flight. */
+  cancelRequest(session: Session, requestId: RequestId, reason: string | undefined): boolean {
+    const key = requestKey(requestId);
+    const callId = session.calls.get(key);
+    if (callId === undefined) return false; // finished already: races are allowed
+    session.calls.delete(key);
+    this.#shards.cancel(callId, reason);
+    return true;
   }
 
   /** The client answered a request a backend sent it (sampling, elicitation, roots). */

@@ -26,6 +26,7 @@ import { Sessions } from './sessions.js';
 import { MESSAGES_PATH, SSE_PATH, SseEndpoint } from './sse-endpoint.js';
 import { ShardPool } from './shards.js';
 import { serveStdioClient } from './stdio-client.js';
+import { Drain, drainCalls, shuttingDown } from './shutdown.js';
 
 const log = logger('director');
 
@@ -39,7 +40,21 @@ export interface Director {
   settled(timeoutMs: number): Promise<void>;
   /** Serves one MCP client on these streams (single-client mode); resolves when input ends. */
   serveStdio(input: Readable, output: Writable, profile?: string): Promise<void>;
-  close(): Promise<void>;
+  /** Reads the config file again now and applies it as an edit would be (SIGHUP). */
+  reloadConfig(reason: string): void;
+  /**
+   * Stops: no new connections or requests, calls in flight may finish for
+   * `limits.shutdownDrainMs` (`drain: false`: not at all; `skip` aborted: no longer), the
+   * rest are answered SHUTTING_DOWN, then sessions end and every backend stops.
+   */
+  close(options?: CloseOptions): Promise<void>;
+}
+
+export interface CloseOptions {
+  /** Let calls in flight finish first (default false: answer them SHUTTING_DOWN now). */
+  drain?: boolean;
+  /** Aborted (a second signal): stop waiting for calls in flight. */
+  skip?: AbortSignal;
 }
 
 /** The config file to watch for changes (none for the embedded defaults). */
@@ -69,9 +84,11 @@ export async function startDirector(
     (server) => states.get(server)?.state ?? 'unknown',
   );
   const access = new Access(config);
-  const sessions = new Sessions(config.sessionIdleMs, (session) =>
-    dispatcher.sessionEnded(session),
+  const sessions = new Sessions(
+    { idleMs: config.sessionIdleMs, maxSessions: config.limits.maxSessions },
+    (session) => dispatcher.sessionEnded(session),
   );
+  const drain = new Drain();
   const shards = new ShardPool(config, {
     serverState: (message) => {
       states.update(message);
@@ -126,6 +143,8 @@ export async function startDirector(
     allowedOrigins: config.allowedOrigins,
     access,
     limits: config.limits,
+    drain,
+    replayBufferBytes: config.limits.replayBufferBytes,
   };
   const endpoint = new McpEndpoint(dispatcher, sessions, views, ingress);
   const sseEndpoint = new SseEndpoint(dispatcher, sessions, ingress);
@@ -171,6 +190,7 @@ export async function startDirector(
     host: config.listen.host,
     port: config.listen.port,
     maxBodyBytes: config.maxBodyBytes,
+    streamQueueBytes: config.limits.streamQueueBytes,
     handler: route,
     tooLarge: (bytes, limit) =>
       errorFrame(
@@ -217,11 +237,32 @@ export async function startDirector(
         identity,
         profile,
         config.limits.maxJsonDepth,
+        drain,
       ),
-    close: () =>
+    reloadConfig: (reason) => {
+      if (watcher === undefined) log.info(`${reason}: there is no config file to reload`);
+      else {
+        log.info(`${reason}: reloading the config file ${watched?.file}`);
+        watcher.checkNow();
+      }
+    },
+    close: (options = {}) =>
       (closing ??= (async () => {
         watcher?.close();
+        // No new connections; requests on open ones get 503 SHUTTING_DOWN from here on.
         listener.close();
+        drain.begin();
+        const drainMs = options.drain === true ? config.limits.shutdownDrainMs : 0;
+        if (drainMs > 0 && shards.inFlight > 0) {
+          log.info(
+            `draining: ${plural(shards.inFlight, 'call')} in flight may finish within ${drainMs} ms ("limits.shutdownDrainMs"); a second signal stops waiting`,
+          );
+        }
+        await drainCalls(() => shards.inFlight, drainMs, options.skip);
+        const cut = shards.failInFlight(
+          shuttingDown('the call did not finish before the drain deadline'),
+        );
+        if (cut > 0) log.warn(`answered ${plural(cut, 'call')} still in flight with SHUTTING_DOWN`);
         endpoint.close();
         sseEndpoint.close();
         sessions.close();

@@ -16,9 +16,13 @@ import type { WireError } from '../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import type { IncomingRequest, Reply } from './ingress/uws.js';
 import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from './ingress/sse.js';
-import type { Dispatcher, Responder } from './dispatch.js';
-import type { Session, SessionChannel, Sessions } from './sessions.js';
+import type { Dispatcher } from './dispatch.js';
+import { SESSIONS_RETRY_AFTER_S, type Session, type Sessions } from './sessions.js';
 import type { EventStream } from './ingress/uws.js';
+import { SessionStreams } from './session-streams.js';
+import { type Replayed, parseEventId } from './resumable-stream.js';
+import { type Drain, carriesRequest, refuseWhileDraining, requestIdOf } from './shutdown.js';
+import { logger } from '../shared/log.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
 import { classify, errorFrame, invalidRequest, parseMessage, resultFrame } from './jsonrpc.js';
@@ -30,6 +34,8 @@ import { ModernEndpoint } from './modern-endpoint.js';
 import type { ProfileViews } from './profile-view.js';
 import { UNAUTHORIZED_HEADERS, type Access } from './access.js';
 
+const log = logger('mcp');
+
 /** Session-id errors use the codes the reference SDK uses, so SDK clients react correctly. */
 const NO_SESSION = -32000;
 const UNKNOWN_SESSION = -32001;
@@ -39,6 +45,9 @@ export interface EndpointOptions extends ServerIdentity {
   allowedOrigins: readonly string[];
   access: Access;
   limits: Readonly<Limits>;
+  drain: Drain;
+  /** Bytes of events kept per stream for `Last-Event-ID` ("limits.replayBufferBytes"). */
+  replayBufferBytes: number;
 }
 
 /** JSON-RPC batches were removed in 2025-06-18; sessions of older revisions may send them. */
@@ -146,6 +155,8 @@ export class McpEndpoint {
     );
     if (!parsed.ok) return httpError(reply, 400, parsed.error);
     const body = parsed.value;
+    if (this.#options.drain.draining && carriesRequest(body))
+      return refuseWhileDraining(reply, requestIdOf(body));
     if (Array.isArray(body)) return this.#batch(request, reply, body, profile);
     const message = classify(body);
     if (message.kind === 'invalid') {
@@ -188,6 +199,7 @@ export class McpEndpoint {
     if (session === undefined) return;
     if (message.kind !== 'request') {
       if (message.kind === 'notification') {
+        if (message.method === 'notifications/cancelled') this.#cancelled(session, message.params);
         this.#dispatcher.notification(session, message.method, message.params);
       } else {
         this.#dispatcher.response(session, message.id, message.message);
@@ -202,13 +214,30 @@ export class McpEndpoint {
       (!accept.json ||
         hasProgressToken(message.params) ||
         (ASKING_METHODS.has(message.method) && canBeAsked(session.clientCapabilities)));
+    const streams = this.#streamsOf(session);
     this.#dispatcher.request(
       session,
       message.id,
       message.method,
       message.params,
-      streamed ? sseResponder(reply) : jsonResponder(reply, session),
+      streamed
+        ? streams.streamResponder(reply, message.id)
+        : streams.jsonResponder(reply, message.id),
     );
+  }
+
+  /** The session's streams and open responses, made on its first request over HTTP. */
+  #streamsOf(session: Session): SessionStreams {
+    session.streams ??= new SessionStreams(session, this.#options.replayBufferBytes, (id, reason) =>
+      this.#dispatcher.cancelRequest(session, id, reason),
+    );
+    return session.streams;
+  }
+
+  /** The client cancelled a request: its open response ends now, without an answer. */
+  #cancelled(session: Session, params: JsonObject): void {
+    const id = params['requestId'];
+    if (typeof id === 'string' || typeof id === 'number') session.streams?.cancel(id);
   }
 
   /** JSON-RPC batches exist in 2025-03-26 only; they are answered as one JSON array. */
@@ -284,6 +313,18 @@ export class McpEndpoint {
     accept: Accept,
     profile: string,
   ): void {
+    if (!this.#sessions.makeRoom()) {
+      return httpError(
+        reply,
+        503,
+        rpcError(
+          NO_SESSION,
+          `Service Unavailable: MCP Director has as many sessions as it allows ("limits.maxSessions"), each busy; retry in ${SESSIONS_RETRY_AFTER_S} s`,
+        ),
+        { 'Retry-After': String(SESSIONS_RETRY_AFTER_S) },
+        id,
+      );
+    }
     const { session, result } = initializeSession(params, this.#options, profile);
     this.#sessions.add(session);
     const frame = resultFrame(id, JSON.stringify(result));
@@ -305,25 +346,81 @@ export class McpEndpoint {
     }
     const session = this.#session(request, reply, null, profile);
     if (session === undefined) return;
-    if (session.channel !== undefined && !session.channel.closed) {
+    const lastEventId = request.headers['last-event-id'];
+    if (lastEventId !== undefined) return this.#resume(reply, session, lastEventId);
+    if (this.#options.drain.draining) return refuseWhileDraining(reply, null);
+    const streams = this.#streamsOf(session);
+    if (streams.standingConnected) {
       return httpError(
         reply,
         409,
         rpcError(
           NO_SESSION,
-          'Conflict: this session already has an open GET stream; only one is allowed',
+          'Conflict: this session already has an open GET stream; only one is allowed (send Last-Event-ID to resume it instead)',
         ),
       );
     }
-    const stream = reply.stream({ ...SSE_HEADERS, 'Mcp-Session-Id': session.id });
-    const channel = sseChannel(stream);
-    session.channel = channel;
+    streams.attachStanding(
+      this.#track(session, reply.stream(this.#sseHeaders(session))),
+      undefined,
+    );
+  }
+
+  /**
+   * GET with `Last-Event-ID`: the stream that id names continues on this connection, after
+   * the events it replays (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#resumability-and-redelivery).
+   * A POST stream with nothing more to send (answered, cancelled, or given up) gets 204.
+   */
+  #resume(reply: Reply, session: Session, lastEventId: string): void {
+    const position = parseEventId(lastEventId);
+    if (position === undefined) {
+      return httpError(
+        reply,
+        400,
+        rpcError(
+          NO_SESSION,
+          `Bad Request: Last-Event-ID '${lastEventId.slice(0, 64)}' is not an event id of this server; open the GET stream without it`,
+        ),
+      );
+    }
+    const streams = this.#streamsOf(session);
+    const isStanding = position.stream === 'g';
+    if (!isStanding && !streams.hasPost(position.stream)) {
+      reply.send(204, {});
+      return;
+    }
+    const connection = this.#track(session, reply.stream(this.#sseHeaders(session)));
+    // The buffer is bounded: what it no longer holds is gone. Said in the log and, in band,
+    // on the stream itself (an event without an id, so it is never replayed).
+    const onGap = ({ missed, replayed }: Replayed): void => {
+      const message = `${missed} event(s) of this stream after ${lastEventId} were dropped from its replay buffer ("limits.replayBufferBytes") before the client came back; the ${replayed} kept follow`;
+      log.warn(`session ${session.id.slice(0, 8)}…: ${message}`);
+      connection.write(
+        sseMessage(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            method: 'notifications/message',
+            params: { level: 'warning', logger: 'mcp-director', data: message },
+          }),
+        ),
+      );
+    };
+    if (isStanding) streams.attachStanding(connection, position.seq, onGap);
+    else streams.attachPost(position.stream, connection, position.seq, onGap);
+  }
+
+  #sseHeaders(session: Session): Record<string, string> {
+    return { ...SSE_HEADERS, 'Mcp-Session-Id': session.id };
+  }
+
+  /** Keeps a GET connection alive with comments until it closes; its end counts as activity. */
+  #track(session: Session, stream: EventStream): EventStream {
     this.#streams.add(stream);
     stream.onClose(() => {
       this.#streams.delete(stream);
-      if (session.channel === channel) session.channel = undefined;
       session.lastSeen = Date.now();
     });
+    return stream;
   }
 
   #delete(request: IncomingRequest, reply: Reply, profile: string): void {
@@ -423,32 +520,6 @@ const ASKING_METHODS = new Set([
 function hasProgressToken(params: JsonObject): boolean {
   const meta = params['_meta'];
   return isJsonObject(meta) && meta['progressToken'] !== undefined;
-}
-
-function jsonResponder(reply: Reply, session: Session): Responder {
-  return {
-    respond: (message) => reply.json(200, message),
-    // Without a stream for this request, progress can only go to the session's GET stream.
-    notify: (message) => session.sendFrame(message),
-  };
-}
-
-function sseChannel(stream: EventStream): SessionChannel {
-  return {
-    send: (frame) => stream.write(sseMessage(frame)),
-    end: () => stream.end(),
-    get closed() {
-      return stream.closed;
-    },
-  };
-}
-
-function sseResponder(reply: Reply): Responder {
-  const stream = reply.stream(SSE_HEADERS);
-  return {
-    respond: (message) => stream.end(sseMessage(message)),
-    notify: (message) => stream.write(sseMessage(message)),
-  };
 }
 
 function httpError(

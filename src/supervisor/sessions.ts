@@ -10,6 +10,11 @@ import { isJsonObject } from '../shared/json.js';
 import type { ClientOutcome, WireError } from '../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import type { Era } from '../shared/eras.js';
+import { logger } from '../shared/log.js';
+import type { SessionStreams } from './session-streams.js';
+import { errorFrame } from './jsonrpc.js';
+
+const log = logger('sessions');
 
 /** Log levels of MCP (RFC 5424), least severe first. */
 export const LOG_LEVELS = [
@@ -33,7 +38,10 @@ export interface SessionChannel {
   /** Sends one serialized JSON-RPC message. */
   send(frame: string): void;
   end(): void;
+  /** It takes no more messages (the session's stream ended). */
   readonly closed: boolean;
+  /** A client reads it now (a resumable stream keeps messages while none does). */
+  readonly connected: boolean;
 }
 
 /**
@@ -71,6 +79,8 @@ export class Session implements Caller, Subscriber {
   lastSeen = Date.now();
   /** The GET stream (or stdout) for messages not tied to a request, if the client has one. */
   channel: SessionChannel | undefined;
+  /** Its Streamable HTTP streams and open responses, once it made a request over HTTP. */
+  streams: SessionStreams | undefined;
   /** Set by `logging/setLevel`; undefined means the client never asked (it gets everything). */
   logLevel: LogLevel | undefined;
   /** Resource URIs this session subscribed to. */
@@ -159,6 +169,11 @@ export class Session implements Caller, Subscriber {
     this.#asked.clear();
   }
 
+  /** A call in flight, a client reading a stream, or a stream waiting to be resumed. */
+  get busy(): boolean {
+    return this.calls.size > 0 || this.channel?.connected === true || this.streams?.busy === true;
+  }
+
   wantsLog(level: string): boolean {
     return this.logLevel === undefined || logLevelRank(level) >= logLevelRank(this.logLevel);
   }
@@ -174,21 +189,59 @@ export function requestKey(id: RequestId): string {
   return `n${typeof id === 'number' ? id : Number(id.text)}`;
 }
 
+/** What bounds the sessions: their number, and each one's idle time. */
+export interface SessionLimits {
+  idleMs: number;
+  /** Live sessions at most; at the cap the longest-idle one that is not busy is evicted. */
+  maxSessions: number;
+}
+
+/** What a client at the session cap is told to wait before it tries again. */
+export const SESSIONS_RETRY_AFTER_S = 5;
+
 export class Sessions {
   readonly #sessions = new Map<string, Session>();
   #idleMs: number;
+  readonly #maxSessions: number;
   readonly #onEnd: (session: Session) => void;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(idleMs: number, onEnd: (session: Session) => void) {
-    this.#idleMs = idleMs;
+  constructor(limits: SessionLimits, onEnd: (session: Session) => void) {
+    this.#idleMs = limits.idleMs;
+    this.#maxSessions = limits.maxSessions;
     this.#onEnd = onEnd;
-    this.#timer = setInterval(() => this.#evictIdle(), Math.min(60_000, idleMs)).unref();
+    this.#timer = setInterval(() => this.#evictIdle(), Math.min(60_000, limits.idleMs)).unref();
   }
 
   /** A reloaded `sessionIdleMs`: applies from the next idle check. */
   set idleMs(ms: number) {
     this.#idleMs = ms;
+  }
+
+  /**
+   * Makes room for one more session: under the cap there is room; at the cap the session
+   * idle the longest among those not busy (no call in flight, no stream open or waiting to
+   * be resumed) is ended as on DELETE, and its client's next request gets 404. False when
+   * every session is busy: the caller refuses the new one (503 with `Retry-After`).
+   */
+  makeRoom(): boolean {
+    if (this.#sessions.size < this.#maxSessions) return true;
+    let oldest: Session | undefined;
+    for (const session of this.#sessions.values()) {
+      if (session.busy) continue;
+      if (oldest === undefined || session.lastSeen < oldest.lastSeen) oldest = session;
+    }
+    if (oldest === undefined) {
+      log.warn(
+        `${this.#sessions.size} sessions, the limit ("limits.maxSessions"), are all busy: a new session is refused`,
+      );
+      return false;
+    }
+    log.info(
+      `session limit ${this.#maxSessions} reached: ended session ${oldest.id.slice(0, 8)}… (client '${oldest.clientName}', idle ${Date.now() - oldest.lastSeen} ms) for a new one`,
+    );
+    this.end(oldest.id);
+    return this.#sessions.size < this.#maxSessions;
   }
 
   add(session: Session): void {
@@ -212,6 +265,7 @@ export class Sessions {
     const session = this.#sessions.get(id);
     if (session === undefined) return false;
     this.#sessions.delete(id);
+    session.streams?.close(sessionEndedFrame);
     session.channel?.end();
     this.#onEnd(session);
     return true;
@@ -225,8 +279,18 @@ export class Sessions {
   #evictIdle(): void {
     const cutoff = Date.now() - this.#idleMs;
     for (const session of [...this.#sessions.values()]) {
-      const streaming = session.channel !== undefined && !session.channel.closed;
-      if (!streaming && session.calls.size === 0 && session.lastSeen < cutoff) this.end(session.id);
+      if (!session.busy && session.lastSeen < cutoff) this.end(session.id);
     }
   }
+}
+
+/** What a request still open when its session ends is answered. */
+function sessionEndedFrame(id: RequestId): string {
+  return errorFrame(
+    id,
+    rpcError(
+      JsonRpcCode.InternalError,
+      'The session ended before this request was answered (DELETE or idle timeout); its call was cancelled',
+    ),
+  );
 }

@@ -29,6 +29,7 @@ import type {
   ServerStateMessage,
   ShardTaskInput,
   SupervisorMessage,
+  WireError,
   WorkerMessage,
 } from '../shared/messages.js';
 import { THREAD_PROTOCOL_VERSION, assertNever } from '../shared/messages.js';
@@ -215,6 +216,30 @@ export class ShardPool {
     const message: SupervisorMessage =
       reason === undefined ? { type: 'cancel', callId } : { type: 'cancel', callId, reason };
     this.#shards[pending.shard]?.link?.send(message);
+  }
+
+  /** Calls forwarded and not yet answered (or cancelled). */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Answers every call in flight with `error` (the drain deadline passed) and cancels it
+   * upstream, so each backend hears the cancellation; returns how many there were.
+   */
+  failInFlight(error: WireError): number {
+    const calls = [...this.#pending];
+    this.#pending.clear();
+    for (const [callId, pending] of calls) {
+      this.#shards[pending.shard]?.link?.send({ type: 'cancel', callId, reason: error.message });
+      try {
+        pending.handlers.reply({ type: 'reply', callId, ok: false, error });
+      } catch (thrown) {
+        // One client's failure must not keep the others from their answer.
+        log.error(`answering call ${callId} failed: ${(thrown as Error).stack ?? String(thrown)}`);
+      }
+    }
+    return calls.length;
   }
 
   /** A client session ended: every shard stops that session's own backend instances. */

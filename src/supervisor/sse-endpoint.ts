@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { rpcError } from '../shared/errors.js';
 import type { Limits } from '../shared/config/types.js';
+import type { WireError } from '../shared/messages.js';
 import { UNAUTHORIZED_HEADERS, type Access } from './access.js';
 import type { Dispatcher, Responder } from './dispatch.js';
 import type { EventStream, IncomingRequest, Reply } from './ingress/uws.js';
@@ -15,7 +16,13 @@ import { initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
 import { classify, errorFrame, invalidRequest, parseMessage, resultFrame } from './jsonrpc.js';
 import { checkHostAndOrigin } from './origin.js';
-import type { Session, SessionChannel, Sessions } from './sessions.js';
+import {
+  SESSIONS_RETRY_AFTER_S,
+  type Session,
+  type SessionChannel,
+  type Sessions,
+} from './sessions.js';
+import { type Drain, carriesRequest, refuseWhileDraining, requestIdOf } from './shutdown.js';
 
 export const SSE_PATH = '/sse';
 export const MESSAGES_PATH = '/messages';
@@ -34,6 +41,7 @@ export interface SseEndpointOptions extends ServerIdentity {
   allowedOrigins: readonly string[];
   access: Access;
   limits: Readonly<Limits>;
+  drain: Drain;
 }
 
 export class SseEndpoint {
@@ -69,6 +77,9 @@ export class SseEndpoint {
     if (!isMessages && request.method === 'GET') {
       const access = this.#options.access.decide(request.headers, pathProfile);
       if (!access.ok) return refuse(reply, access);
+      if (this.#options.drain.draining) return refuseWhileDraining(reply, null);
+      // On this transport a stream becomes a session: no stream without room for one.
+      if (!this.#sessions.makeRoom()) return atCapacity(reply);
       return this.#open(reply, access.profile);
     }
     if (isMessages && request.method === 'POST') return this.#post(request, reply);
@@ -86,6 +97,9 @@ export class SseEndpoint {
       end: () => stream.end(),
       get closed() {
         return stream.closed;
+      },
+      get connected() {
+        return !stream.closed;
       },
     };
     const connection: SseConnection = { stream, channel, session: undefined, profile };
@@ -125,6 +139,8 @@ export class SseEndpoint {
     );
     if (!parsed.ok) return reply.json(400, errorFrame(null, parsed.error));
     const body = parsed.value;
+    if (this.#options.drain.draining && carriesRequest(body))
+      return refuseWhileDraining(reply, requestIdOf(body));
     reply.send(202, {});
     for (const item of Array.isArray(body) ? body : [body]) this.#message(connection, item);
   }
@@ -151,6 +167,10 @@ export class SseEndpoint {
             session.channel = undefined;
             this.#sessions.end(session.id);
           }
+          if (!this.#sessions.makeRoom()) {
+            channel.send(errorFrame(message.id, tooManySessions()));
+            return;
+          }
           const started = initializeSession(message.params, this.#options, connection.profile);
           started.session.channel = channel;
           connection.session = started.session;
@@ -168,6 +188,19 @@ export class SseEndpoint {
       }
     }
   }
+}
+
+function tooManySessions(): WireError {
+  return rpcError(
+    -32000,
+    `Service Unavailable: MCP Director has as many sessions as it allows ("limits.maxSessions"), each busy; retry in ${SESSIONS_RETRY_AFTER_S} s`,
+  );
+}
+
+function atCapacity(reply: Reply): void {
+  reply.json(503, errorFrame(null, tooManySessions()), {
+    'Retry-After': String(SESSIONS_RETRY_AFTER_S),
+  });
 }
 
 function refuse(reply: Reply, access: { status: number; message: string }): void {

@@ -14,6 +14,7 @@ import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
 
 const log = logger('stdio');
+import { type Drain, shuttingDown } from './shutdown.js';
 
 /** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
 export function serveStdioClient(
@@ -24,6 +25,7 @@ export function serveStdioClient(
   identity: ServerIdentity,
   profile: string,
   maxJsonDepth: number,
+  drain: Drain,
 ): Promise<void> {
   let session: Session | undefined;
   let closed = false;
@@ -35,6 +37,9 @@ export function serveStdioClient(
     end: () => undefined,
     get closed() {
       return closed;
+    },
+    get connected() {
+      return !closed;
     },
   };
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -76,7 +81,9 @@ export function serveStdioClient(
         if (session !== undefined) dispatcher.notification(session, message.method, message.params);
         return;
       case 'request':
-        if (message.method === 'initialize') {
+        if (drain.draining) {
+          write(errorFrame(message.id, shuttingDown('it takes no new requests')));
+        } else if (message.method === 'initialize') {
           if (session !== undefined) sessions.end(session.id);
           const started = initializeSession(message.params, identity, profile);
           session = started.session;

@@ -99,14 +99,17 @@ function statusLine(status: number): string {
 /** One response. Every method is safe to call after the client went away (it does nothing). */
 export class Reply {
   #res: HttpResponse;
+  /** Bytes a stream of this response may queue for a client that does not read. */
+  readonly #streamQueueBytes: number;
   #abortHandlers: Array<() => void> = [];
   /** The client closed the connection before the response ended. */
   aborted = false;
   /** The response was ended (or turned into a stream). */
   answered = false;
 
-  constructor(res: HttpResponse) {
+  constructor(res: HttpResponse, streamQueueBytes: number) {
     this.#res = res;
+    this.#streamQueueBytes = streamQueueBytes;
     res.onAborted(() => {
       this.aborted = true;
       for (const handler of this.#abortHandlers) guarded('an abort handler', handler);
@@ -152,7 +155,7 @@ export class Reply {
   /** Starts a streamed response (SSE) with these headers; the status is 200. */
   stream(headers: Record<string, string>): EventStream {
     this.answered = true;
-    this.#stream = new EventStream(this.#res, this, headers);
+    this.#stream = new EventStream(this.#res, this, headers, this.#streamQueueBytes);
     return this.#stream;
   }
 }
@@ -170,12 +173,7 @@ export class EventStream {
   #maxQueued: number;
   closed = false;
 
-  constructor(
-    res: HttpResponse,
-    reply: Reply,
-    headers: Record<string, string>,
-    maxQueued = 8 << 20,
-  ) {
+  constructor(res: HttpResponse, reply: Reply, headers: Record<string, string>, maxQueued: number) {
     this.#res = res;
     this.#maxQueued = maxQueued;
     reply.onAbort(() => this.#markClosed());
@@ -221,7 +219,7 @@ export class EventStream {
 
   #enqueue(chunk: string): void {
     this.#queue.push(chunk);
-    this.#queuedBytes += chunk.length;
+    this.#queuedBytes += Buffer.byteLength(chunk);
     if (this.#queuedBytes > this.#maxQueued) {
       this.#res.close();
       this.#markClosed();
@@ -236,7 +234,7 @@ export class EventStream {
         ok = this.#res.write(chunk);
       });
       this.#queue.shift();
-      this.#queuedBytes -= chunk.length;
+      this.#queuedBytes -= Buffer.byteLength(chunk);
       if (!ok) return false;
     }
     return true;
@@ -268,6 +266,8 @@ export interface ListenOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
+  /** What a stream may queue for a client that does not read it ("limits.streamQueueBytes"). */
+  streamQueueBytes: number;
   handler: RequestHandler;
   /** Answer for a body over the limit (the ingress sends it with status 413). */
   tooLarge: (bytes: number, limit: number) => string;
@@ -293,7 +293,7 @@ export function listen(build: UwsBuild, options: ListenOptions): Promise<Listene
     req.forEach((name, value) => {
       request.headers[name] = value;
     });
-    const reply = new Reply(res);
+    const reply = new Reply(res, options.streamQueueBytes);
     if (request.method === 'GET' || request.method === 'DELETE' || request.method === 'HEAD') {
       handle(options, request, reply);
       return;
