@@ -25,6 +25,7 @@ import { exposeTaskIds, routeTaskId } from './tasks.js';
 import { errorFrame, resultFrame } from './jsonrpc.js';
 import type { Listener } from './listeners.js';
 import { Forwarding, type Responder } from './forwarding.js';
+import { NameWaits, type WaitOutcome } from './name-waits.js';
 import { modernListPage, modernResult } from './result-shapes.js';
 
 export type { Responder } from './forwarding.js';
@@ -44,6 +45,8 @@ export class Dispatcher {
   readonly #shards: ShardPool;
   readonly #sessions: Sessions;
   readonly #forwarding: Forwarding;
+  /** Misses of names that a server still starting may bring (`name-waits.ts`). */
+  readonly #nameWaits: NameWaits;
   readonly #serverInfo: JsonObject;
   /** URI → who subscribed to it; the backend is subscribed while the set is non-empty. */
   readonly #subscribers = new Map<string, Set<Subscriber>>();
@@ -70,6 +73,7 @@ export class Dispatcher {
     this.#perSession = perSession;
     this.#serverInfo = serverInfo;
     this.#forwarding = new Forwarding(catalog, shards, serverInfo);
+    this.#nameWaits = new NameWaits(catalog, shards);
   }
 
   request(caller: Caller, id: RequestId, method: string, params: JsonObject, out: Responder): void {
@@ -77,6 +81,7 @@ export class Dispatcher {
     const view = this.#views.viewOf(caller.profile);
     const kind = LIST_METHODS[method];
     if (kind !== undefined) {
+      this.#nameWaits.wakeFor(view);
       const page = view.page(kind, params['cursor']);
       if ('error' in page) out.respond(errorFrame(id, page.error));
       else if (caller.era === 'legacy') out.respond(resultFrame(id, page.json));
@@ -165,6 +170,11 @@ export class Dispatcher {
     for (const uri of listener.filter.resourceSubscriptions ?? []) this.#unsubscribe(listener, uri);
   }
 
+  /** A server's state or catalog changed (requests waiting for its names may go on). */
+  serverChanged(server: string): void {
+    this.#nameWaits.changed(server);
+  }
+
   /** Tells each session and listen stream whose profile's lists changed which ones did. */
   listsChanged(changes: ReadonlyMap<string, Set<ListKind>>): void {
     if (changes.size === 0) return;
@@ -224,12 +234,27 @@ export class Dispatcher {
     method: 'tools/call' | 'prompts/get',
     params: JsonObject,
     out: Responder,
+    waited?: WaitOutcome | null,
   ): void {
     const name = String(params['name']);
     const target = method === 'tools/call' ? view.tool(name) : view.prompt(name);
     if (target === undefined) {
+      const noun = method === 'tools/call' ? 'tool' : 'prompt';
+      // Not listed yet is not unknown: a server of the view that is still starting (or
+      // lazy) may bring the name; look again once it has listed. `waited` marks the retry.
+      const again = (outcome: WaitOutcome): void =>
+        this.#forwardNamed(
+          caller,
+          this.#views.viewOf(caller.profile),
+          id,
+          method,
+          params,
+          out,
+          outcome ?? null,
+        );
+      if (waited === undefined && this.#nameWaits.wait(view, name, noun, again)) return;
       // A denied name and an unknown one get the same answer.
-      out.respond(errorFrame(id, unknown(method === 'tools/call' ? 'tool' : 'prompt', name)));
+      out.respond(errorFrame(id, waited ?? unknown(noun, name)));
       return;
     }
     const forwarded = params['name'] === target.name ? params : { ...params, name: target.name };
@@ -249,6 +274,7 @@ export class Dispatcher {
   ): void {
     const name = String(params['name']);
     const args = isJsonObject(params['arguments']) ? params['arguments'] : {};
+    this.#nameWaits.wakeFor(view); // what the router tools report includes lazy servers
     let result = name === 'call' ? undefined : answerMetaTool(name, args, view);
     if (result === undefined) {
       const parsed = parseCallArguments(args, view);
