@@ -274,7 +274,8 @@ export class Dispatcher {
   ): void {
     const name = String(params['name']);
     const args = isJsonObject(params['arguments']) ? params['arguments'] : {};
-    this.#nameWaits.wakeFor(view); // what the router tools report includes lazy servers
+    // What list_servers, list_tools and search_tools report includes lazy servers' tools.
+    if (name !== 'call') this.#nameWaits.wakeFor(view);
     let result = name === 'call' ? undefined : answerMetaTool(name, args, view);
     if (result === undefined) {
       const parsed = parseCallArguments(args, view);

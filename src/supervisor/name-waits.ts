@@ -65,11 +65,8 @@ export class NameWaits {
   ): boolean {
     const servers = new Set<string>();
     for (const server of view.config.servers) {
-      if (!this.#mayList(server)) continue;
-      const state = this.#shards.stateOf(server);
-      // A lazy server is started for a name only if the name can be one of its own.
-      if (state === 'idle' && !this.#mayOwn(view, server, name, kind)) continue;
-      servers.add(server);
+      // Only a server whose names the name can be one of is waited for (or started, if lazy).
+      if (this.#mayList(server) && this.#mayOwn(view, server, name, kind)) servers.add(server);
     }
     if (servers.size === 0) return false;
     const waitMs = this.#shards.startWaitMs;

@@ -207,8 +207,11 @@ export class ShardPool {
     const callId = this.#nextCallId++;
     const index = this.#shardOf.get(server);
     const link = index === undefined ? undefined : this.#shards[index]?.link;
-    // A server that is starting (or idle, or its worker restarting) is waited for.
-    const open = this.#gate.open(server);
+    // A server that is starting (or idle, or its worker restarting) is waited for; an idle
+    // one takes a log level without being started (it applies it when it next starts).
+    const open =
+      this.#gate.open(server) ||
+      (method === 'logging/setLevel' && this.#gate.state(server) === 'idle' && link !== undefined);
     if (index === undefined || (link === undefined && open) || this.#stopping) {
       handlers.reply({
         type: 'reply',

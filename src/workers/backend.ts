@@ -186,8 +186,16 @@ export class Backend implements ChannelHandler {
       return;
     }
     if (this.#state !== 'ready') {
-      // Refused as `starting`: the supervisor holds the call until the server is ready.
-      if (this.#state === 'idle') this.wake();
+      if (this.#state === 'idle') {
+        // A level needs no process: the next start re-applies it (`#reapply`).
+        if (message.method === 'logging/setLevel') {
+          this.#noteSuccess(message.method, message.params);
+          this.#out({ type: 'reply', callId: message.callId, ok: true, result: '{}' });
+          return;
+        }
+        // Refused as `starting`: the supervisor holds the call until the server is ready.
+        this.wake();
+      }
       const why = this.#lastCause === undefined ? '' : `: ${this.#lastCause}`;
       this.#refuse(
         message,

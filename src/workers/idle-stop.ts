@@ -3,7 +3,8 @@
  * it is ready. A call only records the time (one clock read, no timer work on the hot
  * path); when the timer fires early because calls came meanwhile, it is set again for the
  * rest. A backend that is busy when the time is up (calls in flight, a live resource
- * subscription) is asked again a full period later.
+ * subscription) counts as used then, so it stops one to two periods after it stopped being
+ * busy, never in the middle of a call.
  */
 export interface IdleStopOptions {
   /** Unused for this long, the backend is stopped; > 0. */
@@ -54,6 +55,7 @@ export class IdleStop {
     if (unused < idleMs) {
       idle.#schedule(idleMs - unused);
     } else if (busy()) {
+      idle.touch();
       idle.#schedule(idleMs);
     } else {
       stop();

@@ -215,6 +215,11 @@ describe('idleStopMs', () => {
     assert.equal(alive(first), false, `process ${first} is gone`);
     assert.equal((await server(daemon, 'napper')).pid, undefined);
     assert.ok((await toolNames(client)).includes('napper__echo'));
+    // A log level does not need the process: it is applied when the server next starts.
+    await client.setLoggingLevel('debug');
+    await sleep(300);
+    assert.equal((await server(daemon, 'napper')).state, 'idle');
+    assert.equal(pids(napperPids).length, 1);
     const woken = Date.now();
     assert.equal(await echo('two'), 'two');
     t.diagnostic(`call to the idle server (start included): ${Date.now() - woken} ms`);
