@@ -52,6 +52,8 @@ export class Dispatcher {
   readonly #subscribers = new Map<string, Set<Subscriber>>();
   /** Open `subscriptions/listen` streams of stateless-era clients. */
   readonly #listeners = new Set<Listener>();
+  /** Marks requests waiting for a name in `caller.calls`: negative, so never a call id. */
+  #nextWaitMark = -1;
   /** The level last sent to the backends: the most verbose any session asked for. */
   #backendLogLevel: string | undefined;
 
@@ -242,17 +244,21 @@ export class Dispatcher {
       const noun = method === 'tools/call' ? 'tool' : 'prompt';
       // Not listed yet is not unknown: a server of the view that is still starting (or
       // lazy) may bring the name; look again once it has listed. `waited` marks the retry.
-      const again = (outcome: WaitOutcome): void =>
-        this.#forwardNamed(
-          caller,
-          this.#views.viewOf(caller.profile),
-          id,
-          method,
-          params,
-          out,
-          outcome ?? null,
-        );
-      if (waited === undefined && this.#nameWaits.wait(view, name, noun, again)) return;
+      if (waited === undefined) {
+        // A mark (never a call id) where the call id goes, so that a cancellation, the end
+        // of the session or an abandoned request is seen when the wait is over.
+        const key = requestKey(id);
+        const mark = this.#nextWaitMark--;
+        caller.calls.set(key, mark);
+        const again = (outcome: WaitOutcome): void => {
+          if (caller.calls.get(key) !== mark) return; // nobody waits for the answer any more
+          caller.calls.delete(key);
+          const now = this.#views.viewOf(caller.profile);
+          this.#forwardNamed(caller, now, id, method, params, out, outcome ?? null);
+        };
+        if (this.#nameWaits.wait(view, name, noun, again)) return;
+        if (caller.calls.get(key) === mark) caller.calls.delete(key);
+      }
       // A denied name and an unknown one get the same answer.
       out.respond(errorFrame(id, waited ?? unknown(noun, name)));
       return;

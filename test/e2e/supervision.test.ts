@@ -47,6 +47,19 @@ function pids(file: string): number[] {
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number);
 }
 
+async function waitForState(
+  daemon: Daemon,
+  id: string,
+  wanted: (state: string) => boolean,
+  what: string,
+): Promise<void> {
+  await eventually(
+    async () => (wanted((await server(daemon, id)).state) ? true : undefined),
+    10_000,
+    what,
+  );
+}
+
 async function toolNames(client: Client): Promise<string[]> {
   return (await client.listTools()).tools.map((t) => t.name);
 }
@@ -253,6 +266,41 @@ describe('idleStopMs', () => {
   });
 });
 
+describe('idleStopMs: a call cancelled while its idle server starts', () => {
+  let daemon: Daemon;
+  before(async () => {
+    daemon = await startDaemon({
+      mcpServers: {
+        napper: fixture('echo-server', ['--start-delay-ms', '500'], { idleStopMs: 500 }),
+      },
+    });
+  });
+  after(() => daemon?.stop());
+
+  test('never reaches the server, which starts anyway and answers the next call', async () => {
+    const client = await connect(daemon);
+    await waitForState(daemon, 'napper', (state) => state === 'idle', 'napper idle');
+    // Its name is listed: the call is held in the supervisor while the server starts.
+    const abort = new AbortController();
+    const cancelled = client.callTool(
+      { name: 'napper__echo', arguments: { text: 'x' } },
+      undefined,
+      {
+        signal: abort.signal,
+      },
+    );
+    await sleep(100);
+    abort.abort('changed my mind');
+    await assert.rejects(cancelled);
+    await waitForState(daemon, 'napper', (state) => state === 'ready', 'napper ready');
+    const stats = JSON.parse(
+      textOf(await client.callTool({ name: 'napper__stats', arguments: {} })),
+    ) as { calls: number };
+    assert.equal(stats.calls, 1);
+    await client.close();
+  });
+});
+
 describe('calls while servers start', () => {
   test('a call sent as soon as the daemon listens waits for a slow server and succeeds', async () => {
     const daemon = await startDaemon(
@@ -275,6 +323,38 @@ describe('calls while servers start', () => {
       await assert.rejects(client.callTool({ name: 'crash__crash', arguments: {} }), /exited/);
       const pong = await client.callTool({ name: 'crash__ping_me', arguments: {} });
       assert.equal(textOf(pong), 'pong');
+      await client.close();
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  test('a waiting call that the client cancels never reaches the server', async () => {
+    const daemon = await startDaemon(
+      { mcpServers: { slow: fixture('echo-server', ['--start-delay-ms', '1500']) } },
+      { waitHealthy: false },
+    );
+    try {
+      const client = await connect(daemon);
+      // Its name is not listed yet: the request waits for the server's catalog.
+      await waitForState(daemon, 'slow', (state) => state !== 'ready', 'slow not ready yet');
+      const abort = new AbortController();
+      const cancelled = client.callTool(
+        { name: 'slow__echo', arguments: { text: 'x' } },
+        undefined,
+        {
+          signal: abort.signal,
+        },
+      );
+      await sleep(200);
+      abort.abort('changed my mind');
+      await assert.rejects(cancelled);
+      await waitHealthy(daemon.base, 10_000);
+      // `stats` counts every tools/call the server handled: only itself.
+      const stats = JSON.parse(
+        textOf(await client.callTool({ name: 'slow__stats', arguments: {} })),
+      ) as { calls: number };
+      assert.equal(stats.calls, 1);
       await client.close();
     } finally {
       await daemon.stop();
