@@ -16,7 +16,7 @@ import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 5;
+export const THREAD_PROTOCOL_VERSION = 6;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -153,8 +153,19 @@ export interface RemoveServerMessage {
   server: string;
 }
 
+/**
+ * A server is needed: a call waits for it, or a client listed a profile that includes it.
+ * An `idle` server (lazy and never started, or stopped after `idleStopMs`) starts; a server
+ * in any other state is left as it is. Its `server-state`s say how the start goes.
+ */
+export interface StartServerMessage {
+  type: 'start-server';
+  server: string;
+}
+
 export type SupervisorMessage =
   | CallMessage
+  | StartServerMessage
   | CancelMessage
   | ClientResponseMessage
   | SessionEndedMessage
@@ -192,7 +203,12 @@ export interface CallNotificationMessage {
   params: JsonObject;
 }
 
-export type BackendState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped';
+/**
+ * `idle`: no process, and none wanted until a `start-server` or a call comes: a lazy server
+ * nobody needed yet, or one stopped after `idleStopMs` without a call (its catalog stays
+ * listed). A call that reaches an idle server starts it and is refused as `starting`.
+ */
+export type BackendState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped' | 'idle';
 
 /** A backend changed state. `pid` lets the supervisor kill orphans if the worker dies. */
 export interface ServerStateMessage {

@@ -83,7 +83,7 @@ function health(deps: ApiDeps): object {
   let ready = 0;
   for (const [id, status] of deps.states.entries()) {
     servers[id] = status;
-    if (status.state === 'ready') ready++;
+    if (status.state === 'ready' || status.state === 'idle') ready++; // idle: on demand
   }
   const total = deps.config().servers.length;
   return {

@@ -115,6 +115,11 @@ export class Catalog {
     return this.#entries[kind];
   }
 
+  /** A configured server's name prefix ('' exposes names unchanged); undefined if unknown. */
+  prefixOf(server: string): string | undefined {
+    return this.#servers.find((s) => s.id === server)?.prefix;
+  }
+
   backend(server: string): BackendCatalog | undefined {
     return this.#backends.get(server);
   }

@@ -25,6 +25,7 @@ import { exposeTaskIds, routeTaskId } from './tasks.js';
 import { errorFrame, resultFrame } from './jsonrpc.js';
 import type { Listener } from './listeners.js';
 import { Forwarding, type Responder } from './forwarding.js';
+import { NameWaits, type WaitOutcome } from './name-waits.js';
 import { modernListPage, modernResult } from './result-shapes.js';
 import { checkParams } from './params.js';
 import { canCallToolsAsTasks } from './client-capabilities.js';
@@ -46,11 +47,15 @@ export class Dispatcher {
   readonly #shards: ShardPool;
   readonly #sessions: Sessions;
   readonly #forwarding: Forwarding;
+  /** Misses of names that a server still starting may bring (`name-waits.ts`). */
+  readonly #nameWaits: NameWaits;
   readonly #serverInfo: JsonObject;
   /** URI → who subscribed to it; the backend is subscribed while the set is non-empty. */
   readonly #subscribers = new Map<string, Set<Subscriber>>();
   /** Open `subscriptions/listen` streams of stateless-era clients. */
   readonly #listeners = new Set<Listener>();
+  /** Marks requests waiting for a name in `caller.calls`: negative, so never a call id. */
+  #nextWaitMark = -1;
   /** The level last sent to the backends: the most verbose any session asked for. */
   #backendLogLevel: string | undefined;
 
@@ -72,6 +77,7 @@ export class Dispatcher {
     this.#perSession = perSession;
     this.#serverInfo = serverInfo;
     this.#forwarding = new Forwarding(catalog, shards, serverInfo);
+    this.#nameWaits = new NameWaits(catalog, shards);
   }
 
   request(caller: Caller, id: RequestId, method: string, params: JsonObject, out: Responder): void {
@@ -101,6 +107,7 @@ export class Dispatcher {
     const view = this.#views.viewOf(caller.profile);
     const kind = LIST_METHODS.get(method);
     if (kind !== undefined) {
+      this.#nameWaits.wakeFor(view);
       const tasks = canCallToolsAsTasks(caller.era, caller.clientCapabilities);
       const page = view.page(kind, params['cursor'], tasks);
       if ('error' in page) out.respond(errorFrame(id, page.error));
@@ -196,6 +203,11 @@ export class Dispatcher {
     for (const uri of listener.filter.resourceSubscriptions ?? []) this.#unsubscribe(listener, uri);
   }
 
+  /** A server's state or catalog changed (requests waiting for its names may go on). */
+  serverChanged(server: string): void {
+    this.#nameWaits.changed(server);
+  }
+
   /** Tells each session and listen stream whose profile's lists changed which ones did. */
   listsChanged(changes: ReadonlyMap<string, Set<ListKind>>): void {
     if (changes.size === 0) return;
@@ -255,12 +267,31 @@ export class Dispatcher {
     method: 'tools/call' | 'prompts/get',
     params: JsonObject,
     out: Responder,
+    waited?: WaitOutcome | null,
   ): void {
     const name = String(params['name']);
     const target = method === 'tools/call' ? view.tool(name) : view.prompt(name);
     if (target === undefined) {
+      const noun = method === 'tools/call' ? 'tool' : 'prompt';
+      // Not listed yet is not unknown: a server of the view that is still starting (or
+      // lazy) may bring the name; look again once it has listed. `waited` marks the retry.
+      if (waited === undefined) {
+        // A mark (never a call id) where the call id goes, so that a cancellation, the end
+        // of the session or an abandoned request is seen when the wait is over.
+        const key = requestKey(id);
+        const mark = this.#nextWaitMark--;
+        caller.calls.set(key, mark);
+        const again = (outcome: WaitOutcome): void => {
+          if (caller.calls.get(key) !== mark) return; // nobody waits for the answer any more
+          caller.calls.delete(key);
+          const now = this.#views.viewOf(caller.profile);
+          this.#forwardNamed(caller, now, id, method, params, out, outcome ?? null);
+        };
+        if (this.#nameWaits.wait(view, name, noun, again)) return;
+        if (caller.calls.get(key) === mark) caller.calls.delete(key);
+      }
       // A denied name and an unknown one get the same answer.
-      out.respond(errorFrame(id, unknown(method === 'tools/call' ? 'tool' : 'prompt', name)));
+      out.respond(errorFrame(id, waited ?? unknown(noun, name)));
       return;
     }
     const forwarded = params['name'] === target.name ? params : { ...params, name: target.name };
@@ -280,6 +311,8 @@ export class Dispatcher {
   ): void {
     const name = String(params['name']);
     const args = isJsonObject(params['arguments']) ? params['arguments'] : {};
+    // What list_servers, list_tools and search_tools report includes lazy servers' tools.
+    if (name !== 'call') this.#nameWaits.wakeFor(view);
     let result = name === 'call' ? undefined : answerMetaTool(name, args, view);
     if (result === undefined) {
       const parsed = parseCallArguments(args, view);

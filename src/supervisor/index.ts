@@ -76,7 +76,7 @@ export async function startDirector(
   if (config.listen.port !== 0) await refuseIfPortServed(config.listen.host, config.listen.port);
 
   const catalog = new Catalog(config.servers);
-  const states = new ServerStates(config.servers.map((s) => s.id));
+  const states = new ServerStates(config.servers);
   const views = new ProfileViews(
     catalog,
     config.profiles,
@@ -96,9 +96,11 @@ export async function startDirector(
       const write =
         message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
       write(`server '${message.server}' is ${message.state}${detail}`);
+      // An idle server keeps its catalog: its tools stay listed and a call starts it again.
       if (message.state === 'failed' || message.state === 'stopped') {
         if (catalog.removeBackend(message.server)) dispatcher.listsChanged(views.rebuild());
       }
+      dispatcher.serverChanged(message.server);
     },
     catalog: (message) => {
       const before = catalog.collisions.length;
@@ -117,6 +119,7 @@ export async function startDirector(
         );
       }
       dispatcher.listsChanged(changed);
+      dispatcher.serverChanged(message.server);
     },
     notification: (message) => dispatcher.serverNotification(message),
   });

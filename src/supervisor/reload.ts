@@ -85,10 +85,10 @@ export class ConfigReloader {
     await Promise.all(diff.removed.map((id) => t.shards.removeServer(id)));
     for (const id of diff.removed) t.states.remove(id);
     await Promise.all(diff.changed.map((server) => t.shards.replaceServer(server)));
-    for (const server of diff.changed) t.states.add(server.id);
+    for (const server of diff.changed) t.states.add(server);
     t.catalog.setServers(next.servers);
     for (const server of diff.added) {
-      t.states.add(server.id);
+      t.states.add(server);
       t.shards.addServer(server);
     }
     t.perSession.clear();

@@ -1,9 +1,18 @@
 /**
  * The state of every backend as its shard reports it, for `/healthz` and `/api/servers`.
  * `/healthz` stays 503 until every backend has finished its first start, ready or failed,
- * so a script can wait for the daemon to be usable.
+ * so a script can wait for the daemon to be usable. A lazy server is `idle` until a client
+ * needs it, and idle counts as settled: nobody waits for a start that nobody asked for.
  */
+import type { ServerConfig } from '../shared/config/types.js';
 import type { BackendState, ServerStateMessage } from '../shared/messages.js';
+
+/** What a server is before its worker says anything. */
+type StartMode = Pick<ServerConfig, 'id' | 'start'>;
+
+function initialState(server: StartMode): BackendState {
+  return server.start === 'lazy' ? 'idle' : 'starting';
+}
 
 export interface ServerStatus {
   state: BackendState;
@@ -18,9 +27,8 @@ export class ServerStates {
   readonly #states = new Map<string, ServerStatus>();
   readonly #settled = new Set<string>();
 
-  constructor(serverIds: readonly string[]) {
-    for (const id of serverIds)
-      this.#states.set(id, { state: 'starting', restarts: 0, since: Date.now() });
+  constructor(servers: readonly StartMode[]) {
+    for (const server of servers) this.add(server);
   }
 
   update(message: ServerStateMessage): void {
@@ -32,13 +40,16 @@ export class ServerStates {
     if (message.error !== undefined) status.error = message.error;
     if (message.pid !== undefined) status.pid = message.pid;
     this.#states.set(message.server, status);
-    if (message.state === 'ready' || message.state === 'failed') this.#settled.add(message.server);
+    if (message.state === 'ready' || message.state === 'failed' || message.state === 'idle')
+      this.#settled.add(message.server);
   }
 
-  /** A server added by a config reload: starting, and not settled until it is. */
-  add(server: string): void {
-    this.#states.set(server, { state: 'starting', restarts: 0, since: Date.now() });
-    this.#settled.delete(server);
+  /** A server at start or added by a config reload: starting (not settled) or idle. */
+  add(server: StartMode): void {
+    const state = initialState(server);
+    this.#states.set(server.id, { state, restarts: 0, since: Date.now() });
+    if (state === 'idle') this.#settled.add(server.id);
+    else this.#settled.delete(server.id);
   }
 
   /** A server removed by a config reload: no longer reported. */
@@ -51,7 +62,7 @@ export class ServerStates {
     return this.#states.get(server);
   }
 
-  /** Every backend has been ready or has failed at least once. */
+  /** Every backend has been ready or has failed at least once, or is idle. */
   get settled(): boolean {
     return this.#settled.size === this.#states.size;
   }

@@ -19,6 +19,7 @@ import { MessageChannel } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type {
+  BackendState,
   CallContext,
   CallMessage,
   ClientOutcome,
@@ -40,6 +41,7 @@ import type { Link } from '../shared/link.js';
 import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../shared/errors.js';
 import { currentLogLevel, logger } from '../shared/log.js';
 import { assignShards, shardFor } from './router.js';
+import { StartGate } from './start-gate.js';
 
 const log = logger('shards');
 const SHARD_ENTRY = new URL('../workers/shard.js', import.meta.url).href;
@@ -76,6 +78,11 @@ interface Pending {
   shard: number;
   server: string;
   handlers: CallHandlers;
+  message: CallMessage;
+  /** Waiting in the start gate, not yet sent to the worker. */
+  held: boolean;
+  /** When a call held for its server's start stops waiting; 0 until it is first held. */
+  deadline: number;
 }
 
 /** A `remove-server` sent, waiting for the worker's `stopped` about that server. */
@@ -107,6 +114,8 @@ export class ShardPool {
   readonly #removals = new Map<string, Removal>();
   /** Process group of each running stdio backend, to kill orphans if a shard dies. */
   readonly #pids = new Map<string, { server: string; pid: number }>();
+  /** Calls to servers that are not ready yet wait here (`start-gate.ts`). */
+  readonly #gate: StartGate;
   #nextCallId = 1;
   #stopping = false;
   #stopped: Promise<void> | undefined;
@@ -127,6 +136,17 @@ export class ShardPool {
       link: undefined,
       restarts: 0,
     }));
+    this.#gate = new StartGate(config.limits.startWaitMs, {
+      release: (callId) => this.#release(callId),
+      refuse: (callId, error) => {
+        const pending = this.#pending.get(callId);
+        if (pending === undefined) return;
+        this.#pending.delete(callId);
+        pending.handlers.reply({ type: 'reply', callId, ok: false, error });
+      },
+      wake: (server) => this.#wake(server),
+    });
+    for (const server of config.servers) this.#gate.track(server);
     this.#piscina = new Piscina({
       filename: SHARD_ENTRY,
       minThreads: count,
@@ -151,6 +171,24 @@ export class ShardPool {
     return this.#shardOf.get(server);
   }
 
+  /**
+   * A shared server's state as the routing knows it (its worker's last word); undefined for
+   * a server that is not configured or is per session.
+   */
+  stateOf(server: string): BackendState | undefined {
+    return this.#gate.state(server);
+  }
+
+  /** How long a call waits for a server that is still starting (`limits.startWaitMs`). */
+  get startWaitMs(): number {
+    return this.#gate.waitMs;
+  }
+
+  /** Starts an idle server that a client needs (it listed a profile that includes it). */
+  wake(server: string): void {
+    this.#gate.wake(server);
+  }
+
   /** Starts every shard; resolves when each has said `ready`. */
   async start(): Promise<void> {
     await Promise.all(this.#shards.map((shard) => this.#startShard(shard)));
@@ -169,7 +207,12 @@ export class ShardPool {
     const callId = this.#nextCallId++;
     const index = this.#shardOf.get(server);
     const link = index === undefined ? undefined : this.#shards[index]?.link;
-    if (index === undefined || link === undefined || this.#stopping) {
+    // A server that is starting (or idle, or its worker restarting) is waited for; an idle
+    // one takes a log level without being started (it applies it when it next starts).
+    const open =
+      this.#gate.open(server) ||
+      (method === 'logging/setLevel' && this.#gate.state(server) === 'idle' && link !== undefined);
+    if (index === undefined || (link === undefined && open) || this.#stopping) {
       handlers.reply({
         type: 'reply',
         callId,
@@ -190,7 +233,6 @@ export class ShardPool {
       });
       return callId;
     }
-    this.#pending.set(callId, { shard: index, server, handlers });
     const timeoutMs = this.#timeouts.get(server) ?? 0; // 0: the worker uses the server's own
     const message: CallMessage = {
       type: 'call',
@@ -204,8 +246,49 @@ export class ShardPool {
       clientCapabilities: client.clientCapabilities ?? {},
     };
     if (client.logLevel !== undefined) message.logLevel = client.logLevel;
-    link.send(message);
+    const pending: Pending = { shard: index, server, handlers, message, held: false, deadline: 0 };
+    this.#pending.set(callId, pending);
+    if (open && link !== undefined) link.send(message);
+    else this.#hold(callId, pending);
     return callId;
+  }
+
+  /** Holds a call until its server is ready, within `limits.startWaitMs` of its first hold. */
+  #hold(callId: number, pending: Pending): void {
+    if (pending.deadline === 0) pending.deadline = Date.now() + this.#gate.waitMs;
+    pending.held = true;
+    this.#gate.hold(pending.server, callId, pending.deadline);
+  }
+
+  /** The server of a held call is ready: the call goes to its worker. */
+  #release(callId: number): void {
+    const pending = this.#pending.get(callId);
+    if (pending === undefined) return; // cancelled while it waited
+    const link = this.#shards[pending.shard]?.link;
+    if (link === undefined) {
+      this.#hold(callId, pending); // its worker died meanwhile: wait for the new one
+      return;
+    }
+    pending.held = false;
+    link.send(pending.message);
+  }
+
+  /** Asks the worker that owns an idle server to start it. */
+  #wake(server: string): void {
+    const index = this.#shardOf.get(server);
+    const link = index === undefined ? undefined : this.#shards[index]?.link;
+    link?.send({ type: 'start-server', server });
+  }
+
+  /**
+   * The worker refused a call because its server is not ready (its state was ahead of the
+   * gate's): the call waits again for what is left of its time.
+   */
+  #heldAgain(callId: number, pending: Pending, error: WireError): boolean {
+    if (!this.#gate.refusedAsStarting(pending.server, error)) return false;
+    if (pending.deadline !== 0 && Date.now() >= pending.deadline) return false;
+    this.#hold(callId, pending);
+    return true;
   }
 
   /** The client cancelled: the backend is told, and no reply will come. */
@@ -213,6 +296,10 @@ export class ShardPool {
     const pending = this.#pending.get(callId);
     if (pending === undefined) return;
     this.#pending.delete(callId);
+    if (pending.held) {
+      this.#gate.drop(pending.server, callId); // never reached the worker
+      return;
+    }
     const message: SupervisorMessage =
       reason === undefined ? { type: 'cancel', callId } : { type: 'cancel', callId, reason };
     this.#shards[pending.shard]?.link?.send(message);
@@ -259,6 +346,7 @@ export class ShardPool {
     if (this.#shardOf.has(config.id)) {
       throw new Error(`server '${config.id}' is already configured; use replaceServer`);
     }
+    this.#gate.track(config);
     const index = shardFor(config.id, this.#shards.length);
     const shard = this.#shards[index];
     if (shard === undefined) throw new Error(`no shard ${index}`);
@@ -283,6 +371,7 @@ export class ShardPool {
     if (index === undefined) return pending?.done ?? Promise.resolve();
     this.#shardOf.delete(id);
     this.#timeouts.delete(id);
+    this.#gate.forget(id);
     const shard = this.#shards[index];
     if (shard !== undefined) shard.servers = shard.servers.filter((s) => s.id !== id);
     if (pending !== undefined) {
@@ -327,6 +416,9 @@ export class ShardPool {
 
   async #stop(graceMs: number): Promise<void> {
     this.#stopping = true;
+    this.#gate.refuseAll(
+      directorError(DirectorErrorCode.ShuttingDown, 'MCP Director is shutting down'),
+    );
     for (const shard of this.#shards) shard.link?.send({ type: 'stop' });
     const stopped = Promise.allSettled(this.#tasks);
     const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
@@ -444,6 +536,7 @@ export class ShardPool {
       case 'reply': {
         const pending = this.#pending.get(message.callId);
         if (pending === undefined) return; // cancelled meanwhile
+        if (!message.ok && this.#heldAgain(message.callId, pending, message.error)) return;
         this.#pending.delete(message.callId);
         pending.handlers.reply(message);
         return;
@@ -462,13 +555,19 @@ export class ShardPool {
           (message.state === 'ready' || message.state === 'starting')
         ) {
           this.#pids.set(key, { server: message.server, pid: message.pid });
-        } else if (message.state === 'stopped' || message.state === 'failed') {
+        } else if (
+          message.state === 'stopped' ||
+          message.state === 'failed' ||
+          message.state === 'idle'
+        ) {
           this.#pids.delete(key);
         }
         if (message.session !== undefined) return;
         // A removed server's last words: its `stopped` ends the removal; anything after is
         // stale (the removal timed out), unless the id was added back.
         const removing = this.#removals.has(message.server);
+        // The gate first: whoever hears of the state next may route a call by it.
+        if (!removing) this.#gate.changed(message.server, message.state, message.error);
         if (removing || this.#shardOf.has(message.server)) this.#events.serverState(message);
         if (removing && message.state === 'stopped') this.#removalEnded(message.server, false);
         return;
@@ -515,7 +614,8 @@ export class ShardPool {
       error instanceof Error ? error.message : String(error ?? 'the shard task returned');
     log.error(`shard ${shard.index} died: ${reason}; failing its calls and restarting it`);
     for (const [callId, pending] of this.#pending) {
-      if (pending.shard !== shard.index) continue;
+      // Held calls never reached the thread: they wait for its successor.
+      if (pending.shard !== shard.index || pending.held) continue;
       this.#pending.delete(callId);
       pending.handlers.reply({
         type: 'reply',
@@ -534,12 +634,14 @@ export class ShardPool {
       if (removal.shard === shard.index) this.#removalEnded(id, true);
     }
     for (const server of serverIds) {
+      const error = `worker thread died: ${reason}`;
+      this.#gate.changed(server, 'restarting', error);
       this.#events.serverState({
         type: 'server-state',
         server,
         state: 'restarting',
         restarts: shard.restarts,
-        error: `worker thread died: ${reason}`,
+        error,
       });
     }
     shard.restarts++;

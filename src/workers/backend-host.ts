@@ -161,6 +161,14 @@ export class BackendHost {
     this.#recorder.refused(message, error);
   }
 
+  /** Starts an idle server (lazy, or stopped after `idleStopMs`) that is needed now. */
+  startServer(id: string): void {
+    const hosted = this.#servers.get(id);
+    if (this.#stopping === null && hosted !== undefined && hosted.removal === undefined) {
+      hosted.backend.wake();
+    }
+  }
+
   /** Passes the client's answer on to the backend (or session instance) that asked. */
   clientResponse(message: ClientResponseMessage): void {
     const hosted = this.#servers.get(message.server);

@@ -127,6 +127,11 @@ export class BackendPeer {
     this.#wire = wire;
   }
 
+  /** Forwarded calls awaiting their answer (the worker's own requests not counted). */
+  get callsInFlight(): number {
+    return this.#calls.size;
+  }
+
   // ───────────────────────────── forwarded calls ─────────────────────────────
 
   forward(message: CallMessage, timeoutMs: number): void {

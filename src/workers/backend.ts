@@ -7,6 +7,10 @@
  *      │                          │ 5 failures in a row
  *      └─ first start fails ─▶ failed ◀┘   (retries continue with capped backoff) ─▶ ready
  *   any ─stop─▶ stopped
+ *   idle ─wake (a call, a list)─▶ starting;  ready ─idleStopMs unused─▶ idle
+ * A lazy server (`"start": "lazy"`) begins `idle`. An idle server has no process; the
+ * catalog it sent while it ran stays listed (the supervisor keeps it), so a call to one of
+ * its tools starts it again.
  * A start is: spawn, find the server's era, list everything it declared (all pages), send
  * `catalog`, then `ready`. The era (protocol.md §1.2): a `server/discover` probe first
  * (each stdio process, and each HTTP server until a verdict is cached); a DiscoverResult
@@ -39,6 +43,7 @@ import {
 import { exitCause, exitSummary, withStderr } from './exit-reason.js';
 import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.js';
 import { HttpChannel } from './http-channel.js';
+import { IdleStop } from './idle-stop.js';
 import { StdioChannel, type ChannelHandler, type ChildExit } from './stdio-channel.js';
 import type { ServerConfig } from '../shared/config/types.js';
 import { META, MODERN_PROTOCOL_VERSION, ModernErrorCode, type Era } from '../shared/eras.js';
@@ -65,13 +70,12 @@ export interface BackendOptions {
   stopGraceMs?: number;
 }
 
-/** `npx -y pkg` may download the package before it can answer initialize. */
-const INITIALIZE_TIMEOUT_MS = 60_000;
 /** Coalesces bursts of list_changed into one re-list (and one catalog message). */
 const LIST_CHANGED_DEBOUNCE_MS = 20;
 /**
  * How long a stdio server gets to answer the `server/discover` probe before it is taken for
- * a legacy one that ignores unknown requests (stdio.mdx §Backward Compatibility).
+ * a legacy one that ignores unknown requests (stdio.mdx §Backward Compatibility); never
+ * more than the server's `initializeTimeoutMs`, which bounds each step of a start.
  */
 const PROBE_TIMEOUT_MS = 5_000;
 /** A stateless server's listen stream that ended is opened again after this long. */
@@ -118,6 +122,12 @@ export class Backend implements ChannelHandler {
   readonly #dirty = new Set<ListKind>();
   #refreshTimer: NodeJS.Timeout | null = null;
   #refreshing = false;
+  /** Null when the server has no `idleStopMs`. */
+  readonly #idleStop: IdleStop | null;
+  /** Stopping because it was unused; its exit leads to `idle`, not to a restart. */
+  #idling = false;
+  /** A call came while the idle stop was under way: start again once the process is gone. */
+  #wakeAfterIdle = false;
 
   constructor(options: BackendOptions) {
     this.#config = options.config;
@@ -136,23 +146,56 @@ export class Backend implements ChannelHandler {
         onCallSucceeded: (method, params) => this.#noteSuccess(method, params),
       },
     });
+    this.#idleStop =
+      options.config.idleStopMs > 0
+        ? new IdleStop({
+            idleMs: options.config.idleStopMs,
+            busy: () => this.#peer.callsInFlight > 0 || this.#subscriptions.size > 0,
+            stop: () => this.#stopIdle(),
+          })
+        : null;
   }
 
   get state(): BackendState {
     return this.#state;
   }
 
+  /** Starts the process, or for a lazy server reports `idle` until something needs it. */
   start(): void {
+    if (this.#config.start === 'lazy') this.#setState('idle');
+    else this.#spawn();
+  }
+
+  /** A call or a client's list needs the server: an idle one starts; others are left be. */
+  wake(): void {
+    if (this.#state !== 'idle' || this.#stopRequested) return;
+    if (this.#idling) {
+      this.#wakeAfterIdle = true;
+      return;
+    }
+    this.#log.info('starting: it is needed');
+    this.#state = 'starting';
     this.#spawn();
   }
 
   // ───────────────────────────── calls (hot path) ─────────────────────────────
 
   call(message: CallMessage): void {
+    this.#idleStop?.touch();
     if (this.#state === 'ready' && this.#peer.era === 'modern' && this.#answerLocally(message)) {
       return;
     }
     if (this.#state !== 'ready') {
+      if (this.#state === 'idle') {
+        // A level needs no process: the next start re-applies it (`#reapply`).
+        if (message.method === 'logging/setLevel') {
+          this.#noteSuccess(message.method, message.params);
+          this.#out({ type: 'reply', callId: message.callId, ok: true, result: '{}' });
+          return;
+        }
+        // Refused as `starting`: the supervisor holds the call until the server is ready.
+        this.wake();
+      }
       const why = this.#lastCause === undefined ? '' : `: ${this.#lastCause}`;
       this.#refuse(
         message,
@@ -348,12 +391,15 @@ export class Backend implements ChannelHandler {
       );
       if (catalog.era === 'modern') this.#listen();
       if (this.#dirty.size > 0) this.#scheduleRefresh();
+      this.#idleStop?.arm();
     } catch (error) {
       if (!current()) return;
       // An exit is reported by onChannelExit; anything else means the child is up but
       // useless (init refused or hung), so stop it and let the exit path restart it.
       if (error instanceof RequestFailed && error.kind === 'exited') return;
       this.#startFailure = `failed to start: ${(error as Error).message}`;
+      // Said now: the state changes only once the process is gone, which can take a while.
+      this.#log.warn(`${this.#startFailure}; stopping it`);
       void channel.stop();
     }
   }
@@ -367,7 +413,8 @@ export class Backend implements ChannelHandler {
     this.#peer.era = 'modern';
     let result: JsonObject;
     try {
-      result = await this.#peer.request('server/discover', {}, PROBE_TIMEOUT_MS);
+      const probeMs = Math.min(PROBE_TIMEOUT_MS, this.#config.initializeTimeoutMs);
+      result = await this.#peer.request('server/discover', {}, probeMs);
     } catch (error) {
       if (error instanceof RequestFailed && error.kind === 'exited') throw error;
       if (
@@ -396,17 +443,29 @@ export class Backend implements ChannelHandler {
     return catalog;
   }
 
-  /** The legacy handshake: `initialize`, then `notifications/initialized`. */
+  /**
+   * The legacy handshake: `initialize`, then `notifications/initialized`. The server has its
+   * `initializeTimeoutMs` to answer (`npx -y pkg` may download the package first).
+   */
   async #handshake(): Promise<BackendCatalog> {
-    const init = await this.#peer.request(
-      'initialize',
-      {
-        protocolVersion: BACKEND_PROTOCOL_VERSION,
-        capabilities: BACKEND_CLIENT_CAPABILITIES,
-        clientInfo: CLIENT_INFO,
-      },
-      INITIALIZE_TIMEOUT_MS,
-    );
+    const timeoutMs = this.#config.initializeTimeoutMs;
+    const init = await this.#peer
+      .request(
+        'initialize',
+        {
+          protocolVersion: BACKEND_PROTOCOL_VERSION,
+          capabilities: BACKEND_CLIENT_CAPABILITIES,
+          clientInfo: CLIENT_INFO,
+        },
+        timeoutMs,
+      )
+      .catch((error: unknown) => {
+        if (!(error instanceof RequestFailed) || error.kind !== 'timeout') throw error;
+        throw new RequestFailed(
+          `initialize got no answer within ${timeoutMs} ms (the server's "initializeTimeoutMs")`,
+          'timeout',
+        );
+      });
     this.#peer.notify('notifications/initialized');
     const catalog = emptyCatalog();
     if (typeof init.protocolVersion === 'string') catalog.protocolVersion = init.protocolVersion;
@@ -528,6 +587,7 @@ export class Backend implements ChannelHandler {
   onChannelExit(exit: ChildExit): void {
     const channel = this.#channel;
     this.#live = false;
+    this.#idleStop?.disarm();
     this.#httpEra = undefined; // a remote server is probed again at the next start
     this.#listenId = null;
     if (this.#relistenTimer !== null) clearTimeout(this.#relistenTimer);
@@ -537,6 +597,14 @@ export class Backend implements ChannelHandler {
     this.#refreshTimer = null;
     if (this.#stopRequested) {
       this.#setState('stopped');
+      return;
+    }
+    if (this.#idling) {
+      this.#idling = false;
+      if (!this.#wakeAfterIdle) return this.#setState('idle');
+      this.#wakeAfterIdle = false;
+      this.#state = 'starting';
+      this.#spawn();
       return;
     }
     const cause = this.#startFailure ?? exitCause(exit, this.#config);
@@ -559,6 +627,17 @@ export class Backend implements ChannelHandler {
     log(`${next}, next start in ${delay} ms: ${reason}`);
     this.#setState(next);
     this.#restartTimer = setTimeout(Backend.#onRestartDue, delay, this);
+  }
+
+  /** Unused for `idleStopMs`: the process stops, the catalog stays, a call starts it again. */
+  #stopIdle(): void {
+    if (this.#state !== 'ready' || !this.#live || this.#channel === null) return;
+    this.#log.info(
+      `stopping: no call for ${this.#config.idleStopMs} ms ("idleStopMs"); its tools stay listed and the next call starts it again`,
+    );
+    this.#idling = true;
+    this.#state = 'idle'; // announced once the process is gone; calls meanwhile wake it
+    void this.#channel.stop();
   }
 
   static #onRestartDue(backend: Backend): void {
@@ -592,6 +671,7 @@ export class Backend implements ChannelHandler {
 
   async #shutdown(): Promise<void> {
     this.#stopRequested = true;
+    this.#idleStop?.disarm();
     if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
     if (this.#refreshTimer !== null) clearTimeout(this.#refreshTimer);
     if (this.#relistenTimer !== null) clearTimeout(this.#relistenTimer);

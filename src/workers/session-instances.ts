@@ -36,8 +36,13 @@ export class SessionInstances {
     const session = message.context.session;
     let instance = this.#instances.get(session);
     if (instance === undefined) instance = this.#start(session);
-    if (instance.backend.state === 'ready') instance.backend.call(message);
-    else instance.waiting.push(message);
+    if (instance.backend.state === 'ready') {
+      instance.backend.call(message);
+      return;
+    }
+    instance.waiting.push(message);
+    // A lazy server's instance, or one stopped after `idleStopMs`, starts for this call.
+    instance.backend.wake();
   }
 
   cancel(callId: number, reason: string | undefined): boolean {

@@ -71,6 +71,9 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
           case 'cancel':
             host.cancel(message);
             return;
+          case 'start-server':
+            host.startServer(message.server);
+            return;
           case 'client-response':
             host.clientResponse(message);
             return;
