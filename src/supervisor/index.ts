@@ -208,7 +208,9 @@ export async function startDirector(
         await new Promise((resolve) => setTimeout(resolve, 20));
     },
     serveStdio: (input, output, profile = 'default') =>
-      serveStdioClient(input, output, dispatcher, sessions, identity, profile),
+      serveStdioClient(input, output, dispatcher, sessions, identity, profile, (method) =>
+        access.admit({ profile }, method),
+      ),
     close: () =>
       (closing ??= (async () => {
         watcher?.close();

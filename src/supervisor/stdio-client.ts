@@ -10,6 +10,7 @@ import { initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
 import { classify, errorFrame, invalidRequest, parseMessage, resultFrame } from './jsonrpc.js';
 import type { Session, Sessions } from './sessions.js';
+import { rateLimitedError, type RateRefusal } from './rate-limit.js';
 
 /** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
 export function serveStdioClient(
@@ -19,6 +20,8 @@ export function serveStdioClient(
   sessions: Sessions,
   identity: ServerIdentity,
   profile: string,
+  /** Counts a request against the profile's rate limit (there is no token on stdio). */
+  admit: (method: string) => RateRefusal | undefined = () => undefined,
 ): Promise<void> {
   let session: Session | undefined;
   let closed = false;
@@ -62,6 +65,11 @@ export function serveStdioClient(
         } else if (session === undefined) {
           write(errorFrame(message.id, invalidRequest('send initialize first')));
         } else {
+          const limited = admit(message.method);
+          if (limited !== undefined) {
+            write(errorFrame(message.id, rateLimitedError(limited)));
+            return;
+          }
           dispatcher.request(session, message.id, message.method, message.params, {
             respond: write,
             notify: write,
