@@ -9,6 +9,7 @@ import { openAnalyticsStore } from '../shared/analytics/store.js';
 import type { AnalyticsStore } from '../shared/analytics/store.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
+import { newInstanceId } from '../shared/instance.js';
 import { DIRECTOR_VERSION as VERSION } from '../shared/version.js';
 import { handleApi, type ApiDeps } from './api.js';
 import { watchConfigFile } from './config-watcher.js';
@@ -69,44 +70,50 @@ export async function startDirector(
     (server) => states.get(server)?.state ?? 'unknown',
   );
   const access = new Access(config);
+  const instance = newInstanceId();
   const sessions = new Sessions(config.sessionIdleMs, (session) =>
     dispatcher.sessionEnded(session),
   );
-  const shards = new ShardPool(config, {
-    serverState: (message) => {
-      states.update(message);
-      const detail = message.error === undefined ? '' : `: ${message.error}`;
-      const write =
-        message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
-      write(`server '${message.server}' is ${message.state}${detail}`);
-      if (message.state === 'failed' || message.state === 'stopped') {
-        if (catalog.removeBackend(message.server)) dispatcher.listsChanged(views.rebuild());
-      }
+  const shards = new ShardPool(
+    config,
+    {
+      serverState: (message) => {
+        states.update(message);
+        const detail = message.error === undefined ? '' : `: ${message.error}`;
+        const write =
+          message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
+        write(`server '${message.server}' is ${message.state}${detail}`);
+        if (message.state === 'failed' || message.state === 'stopped') {
+          if (catalog.removeBackend(message.server)) dispatcher.listsChanged(views.rebuild());
+        }
+      },
+      catalog: (message) => {
+        const before = catalog.collisions.length;
+        catalog.setBackend(message.server, message.catalog);
+        const changed = views.rebuild();
+        // A backend that said its list changed is believed even when the page text did not.
+        for (const view of views.values()) {
+          if (message.signalled.length === 0 || !view.hasServer(message.server)) continue;
+          const kinds = changed.get(view.name) ?? new Set();
+          for (const kind of message.signalled) kinds.add(kind);
+          changed.set(view.name, kinds);
+        }
+        for (const c of catalog.collisions.slice(before)) {
+          log.warn(
+            `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
+          );
+        }
+        dispatcher.listsChanged(changed);
+      },
+      notification: (message) => dispatcher.serverNotification(message),
     },
-    catalog: (message) => {
-      const before = catalog.collisions.length;
-      catalog.setBackend(message.server, message.catalog);
-      const changed = views.rebuild();
-      // A backend that said its list changed is believed even when the page text did not.
-      for (const view of views.values()) {
-        if (message.signalled.length === 0 || !view.hasServer(message.server)) continue;
-        const kinds = changed.get(view.name) ?? new Set();
-        for (const kind of message.signalled) kinds.add(kind);
-        changed.set(view.name, kinds);
-      }
-      for (const c of catalog.collisions.slice(before)) {
-        log.warn(
-          `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
-        );
-      }
-      dispatcher.listsChanged(changed);
-    },
-    notification: (message) => dispatcher.serverNotification(message),
-  });
+    instance,
+  );
   // Declared after the pool whose events it receives; no event fires before start().
   const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
+    instance,
     instructions: (profile: string) =>
       instructionsOf(catalog, reloader.running, views.viewOf(profile)),
     tasks: () => catalog.serversWith('tasks').length > 0,

@@ -111,7 +111,11 @@ export class ShardPool {
   #stopped: Promise<void> | undefined;
   #tasks: Array<Promise<void>> = [];
 
-  constructor(config: DirectorConfig, events: ShardEvents) {
+  readonly #instance: string | undefined;
+
+  /** `instance`: the daemon's instance id, so shards can refuse the daemon as a backend. */
+  constructor(config: DirectorConfig, events: ShardEvents, instance?: string) {
+    this.#instance = instance;
     this.#config = config;
     this.#events = events;
     const count = Math.max(1, config.workers);
@@ -374,6 +378,7 @@ export class ShardPool {
     const input: ShardTaskInput = {
       protocolVersion: THREAD_PROTOCOL_VERSION,
       shard: shard.index,
+      ...(this.#instance !== undefined && { instance: this.#instance }),
       port: port2,
       // A copy: piscina may clone the input later, after servers were added or removed.
       servers: [...shard.servers],

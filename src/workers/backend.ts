@@ -45,6 +45,7 @@ import { META, MODERN_PROTOCOL_VERSION, ModernErrorCode, type Era } from '../sha
 import { DirectorErrorCode, directorError } from '../shared/errors.js';
 import { isJsonObject, omit, type JsonObject, type JsonValue } from '../shared/json.js';
 import { logger, type Logger } from '../shared/log.js';
+import { isInstance } from '../shared/instance.js';
 import type {
   BackendCatalog,
   BackendState,
@@ -63,6 +64,8 @@ export interface BackendOptions {
   recorder: CallRecorder;
   /** Grace period of each stop step; tests shorten it. */
   stopGraceMs?: number;
+  /** The daemon's instance id: a backend that reports it is the daemon itself (refused). */
+  instance?: string | undefined;
 }
 
 /** `npx -y pkg` may download the package before it can answer initialize. */
@@ -85,6 +88,9 @@ export class Backend implements ChannelHandler {
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
   readonly #stopGraceMs: number | undefined;
+  readonly #instance: string | undefined;
+  /** Set when the backend turned out to be this daemon: failed for good, never restarted. */
+  #refusal: string | null = null;
   readonly #log: Logger;
   #state: BackendState = 'starting';
   #channel: Channel | null = null;
@@ -125,6 +131,7 @@ export class Backend implements ChannelHandler {
     this.#out = options.out;
     this.#recorder = options.recorder;
     this.#stopGraceMs = options.stopGraceMs;
+    this.#instance = options.instance;
     this.#log = logger(`server:${this.id}`);
     this.#peer = new BackendPeer({
       server: this.id,
@@ -353,6 +360,7 @@ export class Backend implements ChannelHandler {
       // An exit is reported by onChannelExit; anything else means the child is up but
       // useless (init refused or hung), so stop it and let the exit path restart it.
       if (error instanceof RequestFailed && error.kind === 'exited') return;
+      if (error instanceof IsThisDaemon) this.#refusal = error.message;
       this.#startFailure = `failed to start: ${(error as Error).message}`;
       void channel.stop();
     }
@@ -379,6 +387,7 @@ export class Backend implements ChannelHandler {
       this.#peer.era = 'legacy';
       return null;
     }
+    this.#refuseIfSelf(result);
     const versions = result['supportedVersions'];
     if (!Array.isArray(versions) || !versions.includes(MODERN_PROTOCOL_VERSION)) {
       throw new Error(
@@ -396,6 +405,17 @@ export class Backend implements ChannelHandler {
     return catalog;
   }
 
+  /**
+   * A config entry that reaches this very daemon (its URL, or `mcp-director connect` to it)
+   * would list its own catalog into itself, and call itself, without end.
+   */
+  #refuseIfSelf(result: JsonObject): void {
+    if (this.#instance === undefined || !isInstance(result, this.#instance)) return;
+    throw new IsThisDaemon(
+      `server '${this.id}' is this MCP Director itself (instance ${this.#instance}); it cannot aggregate itself. Remove it from the config (or point it at another daemon)`,
+    );
+  }
+
   /** The legacy handshake: `initialize`, then `notifications/initialized`. */
   async #handshake(): Promise<BackendCatalog> {
     const init = await this.#peer.request(
@@ -407,6 +427,7 @@ export class Backend implements ChannelHandler {
       },
       INITIALIZE_TIMEOUT_MS,
     );
+    this.#refuseIfSelf(init);
     this.#peer.notify('notifications/initialized');
     const catalog = emptyCatalog();
     if (typeof init.protocolVersion === 'string') catalog.protocolVersion = init.protocolVersion;
@@ -539,6 +560,13 @@ export class Backend implements ChannelHandler {
       this.#setState('stopped');
       return;
     }
+    if (this.#refusal !== null) {
+      // Restarting would find itself again: failed until the config changes.
+      this.#lastCause = this.#lastError = this.#refusal;
+      this.#log.error(this.#refusal);
+      this.#setState('failed');
+      return;
+    }
     const cause = this.#startFailure ?? exitCause(exit, this.#config);
     const reason = withStderr(cause, channel?.stderrTail ?? []);
     const readyFor =
@@ -664,6 +692,9 @@ export class Backend implements ChannelHandler {
     }
   }
 }
+
+/** The backend's handshake named this daemon's own instance id. */
+class IsThisDaemon extends Error {}
 
 /** What a stateless server's listen stream asks for; undefined when there is nothing. */
 function listenFilter(
