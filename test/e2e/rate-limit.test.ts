@@ -9,12 +9,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { eventually, fixture, startDaemon } from '../helpers/daemon.js';
+import { CLI, eventually, fixture, startDaemon } from '../helpers/daemon.js';
 import type { Daemon } from '../helpers/daemon.js';
 import { textOf } from '../helpers/mcp.js';
 
@@ -268,4 +271,48 @@ describe('rate limits per token and per profile', () => {
     );
     assert.equal(error.data.token, 'reload');
   });
+});
+
+test('single-client stdio mode: the profile limit answers a JSON-RPC RATE_LIMITED error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpd-rate-stdio-'));
+  const configPath = join(dir, 'config.json');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      listen: { port: 0 },
+      mcpServers: { alpha: fixture('echo-server', ['--label', 'alpha']) },
+      profiles: { q: { rateLimit: { perSecond: 0.5, burst: 2 } } },
+    }),
+  );
+  const client = new Client({ name: 'rate-limit-stdio', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [
+        CLI,
+        'serve',
+        '--config',
+        configPath,
+        '--data-dir',
+        join(dir, 'data'),
+        '--profile',
+        'q',
+      ],
+      stderr: 'pipe',
+    }),
+  );
+  try {
+    assert.equal(await echo(client, 'one'), 'one');
+    assert.equal(await echo(client, 'two'), 'two');
+    const error = await echo(client, 'three').then(
+      () => assert.fail('the profile limit did not hold on stdio'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof McpError);
+    assert.equal(error.code, -31008);
+    assert.deepEqual((error.data as RpcError['data']).profile, 'q');
+    await client.ping();
+  } finally {
+    await client.close();
+  }
 });
