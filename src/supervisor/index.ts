@@ -74,41 +74,37 @@ export async function startDirector(
   const sessions = new Sessions(config.sessionIdleMs, (session) =>
     dispatcher.sessionEnded(session),
   );
-  const shards = new ShardPool(
-    config,
-    {
-      serverState: (message) => {
-        states.update(message);
-        const detail = message.error === undefined ? '' : `: ${message.error}`;
-        const write =
-          message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
-        write(`server '${message.server}' is ${message.state}${detail}`);
-        if (message.state === 'failed' || message.state === 'stopped') {
-          if (catalog.removeBackend(message.server)) dispatcher.listsChanged(views.rebuild());
-        }
-      },
-      catalog: (message) => {
-        const before = catalog.collisions.length;
-        catalog.setBackend(message.server, message.catalog);
-        const changed = views.rebuild();
-        // A backend that said its list changed is believed even when the page text did not.
-        for (const view of views.values()) {
-          if (message.signalled.length === 0 || !view.hasServer(message.server)) continue;
-          const kinds = changed.get(view.name) ?? new Set();
-          for (const kind of message.signalled) kinds.add(kind);
-          changed.set(view.name, kinds);
-        }
-        for (const c of catalog.collisions.slice(before)) {
-          log.warn(
-            `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
-          );
-        }
-        dispatcher.listsChanged(changed);
-      },
-      notification: (message) => dispatcher.serverNotification(message),
+  const shards = new ShardPool(config, {
+    serverState: (message) => {
+      states.update(message);
+      const detail = message.error === undefined ? '' : `: ${message.error}`;
+      const write =
+        message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
+      write(`server '${message.server}' is ${message.state}${detail}`);
+      if (message.state === 'failed' || message.state === 'stopped') {
+        if (catalog.removeBackend(message.server)) dispatcher.listsChanged(views.rebuild());
+      }
     },
-    instance,
-  );
+    catalog: (message) => {
+      const before = catalog.collisions.length;
+      catalog.setBackend(message.server, message.catalog);
+      const changed = views.rebuild();
+      // A backend that said its list changed is believed even when the page text did not.
+      for (const view of views.values()) {
+        if (message.signalled.length === 0 || !view.hasServer(message.server)) continue;
+        const kinds = changed.get(view.name) ?? new Set();
+        for (const kind of message.signalled) kinds.add(kind);
+        changed.set(view.name, kinds);
+      }
+      for (const c of catalog.collisions.slice(before)) {
+        log.warn(
+          `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
+        );
+      }
+      dispatcher.listsChanged(changed);
+    },
+    notification: (message) => dispatcher.serverNotification(message),
+  });
   // Declared after the pool whose events it receives; no event fires before start().
   const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
   const identity = {
@@ -194,7 +190,7 @@ export async function startDirector(
   log.info(
     `HTTP on ${url} (uWebSockets.js native build ${uws}); ${plural(config.servers.length, 'server')} on ${plural(shards.shardCount, 'shard')}; config: ${config.source}`,
   );
-  await shards.start();
+  await shards.start(instance);
   const watcher =
     watched &&
     watchConfigFile(watched.file, {

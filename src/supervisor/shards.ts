@@ -111,11 +111,10 @@ export class ShardPool {
   #stopped: Promise<void> | undefined;
   #tasks: Array<Promise<void>> = [];
 
-  readonly #instance: string | undefined;
+  /** The daemon's instance id, so shards can refuse the daemon itself as a backend. */
+  #instance: string | undefined;
 
-  /** `instance`: the daemon's instance id, so shards can refuse the daemon as a backend. */
-  constructor(config: DirectorConfig, events: ShardEvents, instance?: string) {
-    this.#instance = instance;
+  constructor(config: DirectorConfig, events: ShardEvents) {
     this.#config = config;
     this.#events = events;
     const count = Math.max(1, config.workers);
@@ -155,7 +154,9 @@ export class ShardPool {
   }
 
   /** Starts every shard; resolves when each has said `ready`. */
-  async start(): Promise<void> {
+  /** `instance`: the daemon's id, which every shard (and a restarted one) is told. */
+  async start(instance?: string): Promise<void> {
+    this.#instance = instance;
     await Promise.all(this.#shards.map((shard) => this.#startShard(shard)));
   }
 
