@@ -111,12 +111,14 @@ export class RateLimits {
   }
 
   /** Counts one request; a refusal when a limit that applies has no token left. */
-  admit(identity: RateIdentity, method: string, now = Date.now()): RateRefusal | undefined {
+  admit(identity: RateIdentity, method: string, at?: number): RateRefusal | undefined {
     if (!countsTowardRateLimit(method)) return undefined;
     const token =
       identity.tokenName === undefined ? undefined : this.#byToken.get(identity.tokenName);
     const profile = this.#byProfile.get(identity.profile);
     if (token === undefined && profile === undefined) return undefined;
+    // The clock is read only when a limit applies: most requests have none.
+    const now = at ?? Date.now();
     const tokenWait = token?.waitMs(now) ?? 0;
     const profileWait = profile?.waitMs(now) ?? 0;
     if (tokenWait === 0 && profileWait === 0) {
