@@ -34,6 +34,11 @@ export enum DirectorErrorCode {
    * call will not be retried anywhere. data.server names it.
    */
   ServerRemoved = 'SERVER_REMOVED',
+  /**
+   * A token's or a profile's rate limit has no request left; data.retryAfterMs says when
+   * one will be (HTTP requests get 429 with Retry-After instead of 200).
+   */
+  RateLimited = 'RATE_LIMITED',
 }
 
 const wireCodes: Record<DirectorErrorCode, number> = {
@@ -43,6 +48,7 @@ const wireCodes: Record<DirectorErrorCode, number> = {
   [DirectorErrorCode.WorkerExited]: -31004,
   [DirectorErrorCode.ShuttingDown]: -31005,
   [DirectorErrorCode.ServerRemoved]: -31006,
+  [DirectorErrorCode.RateLimited]: -31008,
 };
 
 /** The one mapping from a director failure to the JSON-RPC error a client sees. */

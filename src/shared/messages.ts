@@ -53,6 +53,11 @@ export interface CallContext {
 export interface ShardTaskInput {
   protocolVersion: number;
   shard: number;
+  /**
+   * The daemon's instance id: a backend whose initialize/discover result carries it is this
+   * daemon itself and is refused. Absent when a test runs a shard on its own.
+   */
+  instance?: string;
   /** The port the shard talks on; transferred, so the worker owns it. */
   port: MessagePort;
   /** The backends this shard owns (those whose id hashes to it). */

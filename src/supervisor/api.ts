@@ -1,11 +1,18 @@
 /**
  * The daemon's own HTTP API: `/healthz` for scripts and load balancers, and `/api/*` (JSON)
  * for the CLI and dashboards. Read-only views of supervisor state and of analytics.
+ *
+ * Who sees what (`Access.apiScope`): an admin token sees everything; a profile's token sees
+ * that profile's servers (state, counts, no command, URL or error text: those can hold
+ * paths and secrets), its tools, its sessions (without their ids, which are enough to act
+ * in a session) and the stats of its calls. `/healthz` is open to probes and names nothing.
+ * `/.well-known/*` is 404 for everyone: the daemon does no OAuth, and a client that found
+ * OAuth metadata (or a 401 there) would start a sign-in that can never finish.
  */
 import type { AnalyticsStore, StatsQuery } from '../shared/analytics/store.js';
 import type { DirectorConfig } from '../shared/config/types.js';
 import type { Catalog } from './catalog.js';
-import { UNAUTHORIZED_HEADERS, type Access } from './access.js';
+import { UNAUTHORIZED_HEADERS, type Access, type ApiScope } from './access.js';
 import type { ProfileViews } from './profile-view.js';
 import type { IncomingRequest, Reply } from './ingress/uws.js';
 import type { ServerStates } from './server-states.js';
@@ -39,16 +46,14 @@ export interface ApiDeps {
   analytics: AnalyticsStore | undefined;
 }
 
+const NO_OAUTH =
+  'Not found: MCP Director does no OAuth (no authorization server, no protected-resource metadata); when it wants a token, send one from its config as Authorization: Bearer <token>';
+
 export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
   const config = deps.config();
   const refused = checkHostAndOrigin(request.headers, config.listen.host, config.allowedOrigins);
   if (refused !== undefined) return sendJson(reply, 403, { error: refused });
-  // With tokens required, only /healthz (no names, for probes) is open.
-  if (deps.access.required && request.path !== '/healthz') {
-    const decision = deps.access.decide(request.headers, undefined);
-    if (!decision.ok)
-      return sendJson(reply, decision.status, { error: decision.message }, UNAUTHORIZED_HEADERS);
-  }
+  if (request.path.startsWith('/.well-known/')) return sendJson(reply, 404, { error: NO_OAUTH });
   if (request.method !== 'GET')
     return sendJson(
       reply,
@@ -56,21 +61,33 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
       { error: `${request.method} is not allowed here; the API is read-only (GET)` },
       { Allow: 'GET' },
     );
+  // Probes need no token and learn nothing but the daemon's state.
+  if (request.path === '/healthz') {
+    const { status } = health(deps, { admin: true, profile: '' });
+    return sendJson(reply, deps.states.settled ? 200 : 503, { status });
+  }
+  const access = deps.access.apiScope(request.headers);
+  if (!access.ok)
+    return sendJson(
+      reply,
+      access.status,
+      { error: access.message },
+      access.status === 401 ? UNAUTHORIZED_HEADERS : {},
+    );
+  const scope = access.scope;
   switch (request.path) {
-    case '/healthz':
-      return sendJson(reply, deps.states.settled ? 200 : 503, health(deps));
     case '/api/health':
-      return sendJson(reply, 200, health(deps));
+      return sendJson(reply, 200, health(deps, scope));
     case '/api/servers':
-      return sendJson(reply, 200, servers(deps));
+      return sendJson(reply, 200, servers(deps, scope));
     case '/api/tools':
-      return tools(deps, request, reply);
+      return tools(deps, scope, request, reply);
     case '/api/profiles':
-      return sendJson(reply, 200, profiles(deps));
+      return sendJson(reply, 200, profiles(deps, scope));
     case '/api/sessions':
-      return sendJson(reply, 200, sessions(deps));
+      return sendJson(reply, 200, sessions(deps, scope));
     case '/api/stats':
-      return stats(deps, request, reply);
+      return stats(deps, scope, request, reply);
     default:
       return sendJson(reply, 404, {
         error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats`,
@@ -78,16 +95,35 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
   }
 }
 
-function health(deps: ApiDeps): object {
-  const servers: Record<string, object> = {};
+/** Whether the scope may see this server. */
+function sees(deps: ApiDeps, scope: ApiScope, server: string): boolean {
+  return scope.admin || deps.views.viewOf(scope.profile).hasServer(server);
+}
+
+function health(deps: ApiDeps, scope: ApiScope): { status: string; [key: string]: unknown } {
+  // Null prototype: a server id is a config key, and `__proto__` is a valid one.
+  const servers: Record<string, object> = Object.create(null) as Record<string, object>;
   let ready = 0;
+  let total = 0;
   for (const [id, status] of deps.states.entries()) {
-    servers[id] = status;
+    if (!sees(deps, scope, id)) continue;
+    servers[id] = scope.admin ? status : { state: status.state, restarts: status.restarts };
+    total++;
     if (status.state === 'ready' || status.state === 'idle') ready++; // idle: on demand
   }
-  const total = deps.config().servers.length;
+  const state = !deps.states.settled ? 'starting' : ready === total ? 'ok' : 'degraded';
+  if (!scope.admin) {
+    return {
+      status: state,
+      version: deps.version,
+      uptimeMs: Date.now() - deps.startedAt,
+      profile: scope.profile,
+      sessions: countSessions(deps, scope),
+      servers,
+    };
+  }
   return {
-    status: !deps.states.settled ? 'starting' : ready === total ? 'ok' : 'degraded',
+    status: state,
     version: deps.version,
     uws: deps.uws,
     uptimeMs: Date.now() - deps.startedAt,
@@ -98,18 +134,21 @@ function health(deps: ApiDeps): object {
   };
 }
 
-function servers(deps: ApiDeps): object {
+function servers(deps: ApiDeps, scope: ApiScope): object {
+  const shown = deps.config().servers.filter((server) => sees(deps, scope, server.id));
   return {
-    servers: deps.config().servers.map((server) => {
+    servers: shown.map((server) => {
       const catalog = deps.catalog.backend(server.id);
+      const status = deps.states.get(server.id);
       return {
         id: server.id,
         prefix: server.prefix,
         transport: server.transport,
-        // Never the env or headers: they hold secrets.
-        ...(server.transport === 'stdio' ? { command: server.command } : { url: server.url }),
-        shard: deps.shards.shardOf(server.id),
-        ...deps.states.get(server.id),
+        // Never the env or headers: they hold secrets. Commands and URLs: admins only.
+        ...(scope.admin &&
+          (server.transport === 'stdio' ? { command: server.command } : { url: server.url })),
+        ...(scope.admin && { shard: deps.shards.shardOf(server.id) }),
+        ...(scope.admin ? status : status && { state: status.state, restarts: status.restarts }),
         serverInfo: catalog?.serverInfo,
         protocolVersion: catalog?.protocolVersion,
         counts: catalog && {
@@ -120,15 +159,21 @@ function servers(deps: ApiDeps): object {
         },
       };
     }),
-    collisions: deps.catalog.collisions,
+    collisions: deps.catalog.collisions.filter(
+      (c) => sees(deps, scope, c.kept) && sees(deps, scope, c.dropped),
+    ),
   };
 }
 
-/** The tools a profile sees (`?profile=`, else the token's, else the default), by its names. */
-function tools(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
+/** The tools a profile sees (`?profile=`, else the caller's), by its names. */
+function tools(deps: ApiDeps, scope: ApiScope, request: IncomingRequest, reply: Reply): void {
   const asked = new URLSearchParams(request.query).get('profile') ?? undefined;
-  const decision = deps.access.decide(request.headers, undefined);
-  const profile = asked ?? (decision.ok ? decision.profile : 'default');
+  if (!scope.admin && asked !== undefined && asked !== scope.profile) {
+    return sendJson(reply, 403, {
+      error: `Forbidden: this request sees profile '${scope.profile}' only, not '${asked}'; an admin token ("admin": true in the config) sees every profile`,
+    });
+  }
+  const profile = asked ?? scope.profile;
   const view = deps.views.get(profile);
   if (view === undefined) {
     const known = [...deps.views.values()].map((v) => v.name).join(', ');
@@ -138,7 +183,7 @@ function tools(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
     profile,
     toolSurface: view.config.toolSurface,
     tools: view.tools().map(({ server, tool }) => {
-      const name = String(tool['name']);
+      const name = typeof tool['name'] === 'string' ? tool['name'] : '';
       const description = typeof tool['description'] === 'string' ? tool['description'] : '';
       return {
         name,
@@ -150,27 +195,36 @@ function tools(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
   });
 }
 
-/** Profiles and which token names reach them (never the tokens). */
-function profiles(deps: ApiDeps): object {
+/** Profiles and (admins only) which token names reach them; never the tokens. */
+function profiles(deps: ApiDeps, scope: ApiScope): object {
   const tokens = deps.config().tokens;
+  const shown = [...deps.views.values()].filter(
+    (view) => scope.admin || view.name === scope.profile,
+  );
   return {
     requireToken: deps.config().requireToken,
-    profiles: [...deps.views.values()].map((view) => ({
+    profiles: shown.map((view) => ({
       name: view.name,
       description: view.config.description,
       servers: view.config.servers,
       toolSurface: view.config.toolSurface,
       restricted: view.config.restricted,
       tools: view.tools().length,
-      tokens: tokens.filter((t) => t.profile === view.name).map((t) => t.name),
+      ...(scope.admin && {
+        tokens: tokens.filter((t) => t.profile === view.name).map((t) => t.name),
+      }),
     })),
   };
 }
 
-function sessions(deps: ApiDeps): object {
+function sessions(deps: ApiDeps, scope: ApiScope): object {
+  const shown = [...deps.sessions.values()].filter(
+    (s) => scope.admin || s.profile === scope.profile,
+  );
   return {
-    sessions: [...deps.sessions.values()].map((s) => ({
-      id: s.id,
+    sessions: shown.map((s) => ({
+      // An id is all it takes to act in a session of an open profile: admins only.
+      ...(scope.admin && { id: s.id }),
       client: s.clientInfo,
       protocolVersion: s.protocolVersion,
       profile: s.profile,
@@ -183,7 +237,14 @@ function sessions(deps: ApiDeps): object {
   };
 }
 
-function stats(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
+function countSessions(deps: ApiDeps, scope: ApiScope): number {
+  if (scope.admin) return deps.sessions.size;
+  let count = 0;
+  for (const s of deps.sessions.values()) if (s.profile === scope.profile) count++;
+  return count;
+}
+
+function stats(deps: ApiDeps, scope: ApiScope, request: IncomingRequest, reply: Reply): void {
   if (deps.analytics === undefined) {
     return sendJson(reply, 404, {
       error: 'Analytics are disabled in the config ("analytics": {"enabled": false})',
@@ -209,6 +270,8 @@ function stats(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
   query.sinceMs ??= Date.now() - DAY_MS;
   const server = params.get('server');
   if (server !== null) query.server = server;
+  // A profile sees the calls made through it, which only reach its own servers.
+  if (!scope.admin) query.profile = scope.profile;
   sendJson(reply, 200, deps.analytics.stats(query));
 }
 

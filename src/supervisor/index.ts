@@ -9,6 +9,7 @@ import { openAnalyticsStore } from '../shared/analytics/store.js';
 import type { AnalyticsStore } from '../shared/analytics/store.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
+import { newInstanceId } from '../shared/instance.js';
 import { DIRECTOR_VERSION as VERSION } from '../shared/version.js';
 import { handleApi, type ApiDeps } from './api.js';
 import { watchConfigFile } from './config-watcher.js';
@@ -84,6 +85,7 @@ export async function startDirector(
     (server) => states.get(server)?.state ?? 'unknown',
   );
   const access = new Access(config);
+  const instance = newInstanceId();
   const sessions = new Sessions(
     { idleMs: config.sessionIdleMs, maxSessions: config.limits.maxSessions },
     (session) => dispatcher.sessionEnded(session),
@@ -127,6 +129,7 @@ export async function startDirector(
   const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
+    instance,
     instructions: (profile: string) =>
       instructionsOf(catalog, reloader.running, views.viewOf(profile)),
     tasks: () => catalog.serversWith('tasks').length > 0,
@@ -211,7 +214,7 @@ export async function startDirector(
   log.info(
     `HTTP on ${url} (uWebSockets.js native build ${uws}); ${plural(config.servers.length, 'server')} on ${plural(shards.shardCount, 'shard')}; config: ${config.source}`,
   );
-  await shards.start();
+  await shards.start(instance);
   const watcher =
     watched &&
     watchConfigFile(watched.file, {
@@ -241,6 +244,7 @@ export async function startDirector(
         profile,
         config.limits.maxJsonDepth,
         drain,
+        (method) => access.admit({ profile }, method),
       ),
     reloadConfig: (reason) => {
       if (watcher === undefined) log.info(`${reason}: there is no config file to reload`);

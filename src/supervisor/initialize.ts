@@ -4,6 +4,7 @@
  */
 import type { JsonObject } from '../shared/json.js';
 import { isJsonObject } from '../shared/json.js';
+import { instanceMeta } from '../shared/instance.js';
 import { Session } from './sessions.js';
 
 /** Newest first: `initialize` gets the client's version if listed here, else the first. */
@@ -27,6 +28,8 @@ const TASK_CAPABILITIES: JsonObject = {
 
 export interface ServerIdentity {
   serverInfo: JsonObject;
+  /** This daemon's instance id, in every initialize and discover result's `_meta`. */
+  instance: string;
   /** Text for `InitializeResult.instructions`, from the backends the profile sees. */
   instructions: (profile: string) => string | undefined;
   /** Whether any backend offers 2025-11-25 tasks (then the director routes them). */
@@ -52,6 +55,7 @@ export function initializeSession(
       ? { ...DIRECTOR_CAPABILITIES, tasks: TASK_CAPABILITIES }
       : DIRECTOR_CAPABILITIES,
     serverInfo: identity.serverInfo,
+    _meta: instanceMeta(identity.instance),
   };
   const instructions = identity.instructions(profile);
   if (instructions !== undefined) result['instructions'] = instructions;

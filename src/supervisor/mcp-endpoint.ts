@@ -33,6 +33,7 @@ import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../shared/eras.js';
 import { ModernEndpoint } from './modern-endpoint.js';
 import type { ProfileViews } from './profile-view.js';
 import { UNAUTHORIZED_HEADERS, type Access } from './access.js';
+import { rateLimitedError, replyRateLimited, type RateIdentity } from './rate-limit.js';
 
 const log = logger('mcp');
 
@@ -104,7 +105,7 @@ export class McpEndpoint {
     const profile = access.profile;
     switch (request.method) {
       case 'POST':
-        return this.#post(request, reply, profile);
+        return this.#post(request, reply, profile, access);
       case 'GET':
         return this.#get(request, reply, profile);
       case 'DELETE':
@@ -124,7 +125,7 @@ export class McpEndpoint {
     }
   }
 
-  #post(request: IncomingRequest, reply: Reply, profile: string): void {
+  #post(request: IncomingRequest, reply: Reply, profile: string, caller: RateIdentity): void {
     const contentType = request.headers['content-type'] ?? '';
     if (!contentType.toLowerCase().includes('application/json')) {
       return httpError(
@@ -157,10 +158,14 @@ export class McpEndpoint {
     const body = parsed.value;
     if (this.#options.drain.draining && carriesRequest(body))
       return refuseWhileDraining(reply, requestIdOf(body));
-    if (Array.isArray(body)) return this.#batch(request, reply, body, profile);
+    if (Array.isArray(body)) return this.#batch(request, reply, body, profile, caller);
     const message = classify(body);
     if (message.kind === 'invalid') {
       return httpError(reply, 400, invalidRequest(message.reason), {}, message.id);
+    }
+    if (message.kind === 'request') {
+      const limited = this.#options.access.admit(caller, message.method);
+      if (limited !== undefined) return replyRateLimited(reply, message.id, limited);
     }
     const sessionId = request.headers['mcp-session-id'];
     const modernHeader = MODERN_PROTOCOL_VERSIONS.includes(
@@ -241,7 +246,13 @@ export class McpEndpoint {
   }
 
   /** JSON-RPC batches exist in 2025-03-26 only; they are answered as one JSON array. */
-  #batch(request: IncomingRequest, reply: Reply, items: unknown[], profile: string): void {
+  #batch(
+    request: IncomingRequest,
+    reply: Reply,
+    items: unknown[],
+    profile: string,
+    caller: RateIdentity,
+  ): void {
     if (items.length === 0)
       return httpError(
         reply,
@@ -283,17 +294,28 @@ export class McpEndpoint {
       answers.push(answer);
       if (--waiting === 0) reply.json(200, `[${answers.join(',')}]`);
     };
-    for (const m of messages) this.#batchItem(session, m, collect);
+    for (const m of messages) this.#batchItem(session, m, collect, caller);
   }
 
-  #batchItem(session: Session, message: IncomingMessage, collect: (answer: string) => void): void {
+  #batchItem(
+    session: Session,
+    message: IncomingMessage,
+    collect: (answer: string) => void,
+    caller: RateIdentity,
+  ): void {
     switch (message.kind) {
-      case 'request':
+      case 'request': {
+        const limited = this.#options.access.admit(caller, message.method);
+        if (limited !== undefined) {
+          collect(errorFrame(message.id, rateLimitedError(limited)));
+          return;
+        }
         this.#dispatcher.request(session, message.id, message.method, message.params, {
           respond: collect,
           notify: (frame) => session.sendFrame(frame),
         });
         return;
+      }
       case 'notification':
         this.#dispatcher.notification(session, message.method, message.params);
         return;

@@ -18,6 +18,7 @@ import {
 } from '../shared/eras.js';
 import type { JsonObject, RequestId } from '../shared/json.js';
 import { idValue, isJsonObject } from '../shared/json.js';
+import { instanceMeta } from '../shared/instance.js';
 import { MCP_NAME_FIELD, decodeHeaderValue, paramHeaderMismatch } from '../shared/header-values.js';
 import type { WireError } from '../shared/messages.js';
 import type { Dispatcher, Responder } from './dispatch.js';
@@ -150,7 +151,10 @@ export class ModernEndpoint {
       // Capabilities are fixed; instructions follow the backends, so no caching.
       ttlMs: 0,
       cacheScope: 'public',
-      _meta: { [META.serverInfo]: this.#identity.serverInfo },
+      _meta: {
+        [META.serverInfo]: this.#identity.serverInfo,
+        ...instanceMeta(this.#identity.instance),
+      },
     };
     const instructions = this.#identity.instructions(profile);
     if (instructions !== undefined) result['instructions'] = instructions;

@@ -121,6 +121,9 @@ export class ShardPool {
   #stopped: Promise<void> | undefined;
   #tasks: Array<Promise<void>> = [];
 
+  /** The daemon's instance id, so shards can refuse the daemon itself as a backend. */
+  #instance: string | undefined;
+
   constructor(config: DirectorConfig, events: ShardEvents) {
     this.#config = config;
     this.#events = events;
@@ -190,7 +193,9 @@ export class ShardPool {
   }
 
   /** Starts every shard; resolves when each has said `ready`. */
-  async start(): Promise<void> {
+  /** `instance`: the daemon's id, which every shard (and a restarted one) is told. */
+  async start(instance?: string): Promise<void> {
+    this.#instance = instance;
     await Promise.all(this.#shards.map((shard) => this.#startShard(shard)));
   }
 
@@ -516,6 +521,7 @@ export class ShardPool {
     const input: ShardTaskInput = {
       protocolVersion: THREAD_PROTOCOL_VERSION,
       shard: shard.index,
+      ...(this.#instance !== undefined && { instance: this.#instance }),
       port: port2,
       // A copy: piscina may clone the input later, after servers were added or removed.
       servers: [...shard.servers],

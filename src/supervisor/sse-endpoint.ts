@@ -9,12 +9,14 @@ import { rpcError } from '../shared/errors.js';
 import type { Limits } from '../shared/config/types.js';
 import type { WireError } from '../shared/messages.js';
 import { UNAUTHORIZED_HEADERS, type Access } from './access.js';
+import { rateLimitedError, replyRateLimited, type RateIdentity } from './rate-limit.js';
 import type { Dispatcher, Responder } from './dispatch.js';
 import type { EventStream, IncomingRequest, Reply } from './ingress/uws.js';
 import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from './ingress/sse.js';
 import { initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';
 import { classify, errorFrame, invalidRequest, parseMessage, resultFrame } from './jsonrpc.js';
+import type { IncomingMessage } from './jsonrpc.js';
 import { checkHostAndOrigin } from './origin.js';
 import {
   SESSIONS_RETRY_AFTER_S,
@@ -141,12 +143,27 @@ export class SseEndpoint {
     const body = parsed.value;
     if (this.#options.drain.draining && carriesRequest(body))
       return refuseWhileDraining(reply, requestIdOf(body));
+    if (Array.isArray(body)) {
+      reply.send(202, {});
+      for (const item of body) this.#message(connection, classify(item), access);
+      return;
+    }
+    // A single request over its rate limit is refused on the POST itself (429), at once.
+    const message = classify(body);
+    const limited =
+      message.kind === 'request' ? this.#options.access.admit(access, message.method) : undefined;
+    if (message.kind === 'request' && limited !== undefined)
+      return replyRateLimited(reply, message.id, limited);
     reply.send(202, {});
-    for (const item of Array.isArray(body) ? body : [body]) this.#message(connection, item);
+    this.#message(connection, message, undefined);
   }
 
-  #message(connection: SseConnection, body: unknown): void {
-    const message = classify(body);
+  /** `caller`: count a request against the rate limits here (batch items), else counted. */
+  #message(
+    connection: SseConnection,
+    message: IncomingMessage,
+    caller: RateIdentity | undefined,
+  ): void {
     const { channel } = connection;
     const session = connection.session;
     switch (message.kind) {
@@ -183,6 +200,11 @@ export class SseEndpoint {
           return;
         }
         session.lastSeen = Date.now();
+        const limited = caller && this.#options.access.admit(caller, message.method);
+        if (limited !== undefined) {
+          channel.send(errorFrame(message.id, rateLimitedError(limited)));
+          return;
+        }
         const responder: Responder = { respond: channel.send, notify: channel.send };
         this.#dispatcher.request(session, message.id, message.method, message.params, responder);
       }

@@ -15,6 +15,7 @@ import { logger } from '../shared/log.js';
 
 const log = logger('stdio');
 import { type Drain, shuttingDown } from './shutdown.js';
+import { rateLimitedError, type RateRefusal } from './rate-limit.js';
 
 /** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
 export function serveStdioClient(
@@ -26,6 +27,8 @@ export function serveStdioClient(
   profile: string,
   maxJsonDepth: number,
   drain: Drain,
+  /** Counts a request against the profile's rate limit (there is no token on stdio). */
+  admit: (method: string) => RateRefusal | undefined = () => undefined,
 ): Promise<void> {
   let session: Session | undefined;
   let closed = false;
@@ -93,6 +96,11 @@ export function serveStdioClient(
         } else if (session === undefined) {
           write(errorFrame(message.id, invalidRequest('send initialize first')));
         } else {
+          const limited = admit(message.method);
+          if (limited !== undefined) {
+            write(errorFrame(message.id, rateLimitedError(limited)));
+            return;
+          }
           dispatcher.request(session, message.id, message.method, message.params, {
             respond: write,
             notify: write,

@@ -27,6 +27,8 @@ const log = logger('shard');
 
 export interface BackendHostOptions {
   shard: number;
+  /** The daemon's instance id (see shared/instance.ts). */
+  instance?: string | undefined;
   servers: readonly ServerConfig[];
   out: Sink;
   recorder: CallRecorder;
@@ -52,6 +54,7 @@ export class BackendHost {
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
   readonly #stopGraceMs: number | undefined;
+  readonly #instance: string | undefined;
   readonly #servers = new Map<string, Hosted>();
   #stopping: Promise<void> | null = null;
 
@@ -60,6 +63,7 @@ export class BackendHost {
     this.#out = options.out;
     this.#recorder = options.recorder;
     this.#stopGraceMs = options.stopGraceMs;
+    this.#instance = options.instance;
     for (const config of options.servers) {
       if (this.#servers.has(config.id)) {
         // Config keys are unique, so this is a supervisor bug; one process per id still holds.
@@ -209,7 +213,7 @@ export class BackendHost {
     const grace = this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs };
     // The sink is only called once the instances run, after `hosted` is assigned.
     const out: Sink = (message) => this.#fromServer(hosted, message);
-    const common = { config, out, recorder: this.#recorder, ...grace };
+    const common = { config, out, recorder: this.#recorder, instance: this.#instance, ...grace };
     const hosted: Hosted = {
       id: config.id,
       backend: new Backend(common),

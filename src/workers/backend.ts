@@ -50,6 +50,7 @@ import { META, MODERN_PROTOCOL_VERSION, ModernErrorCode, type Era } from '../sha
 import { DirectorErrorCode, directorError } from '../shared/errors.js';
 import { isJsonObject, omit, type JsonObject, type JsonValue } from '../shared/json.js';
 import { logger, type Logger } from '../shared/log.js';
+import { isInstance } from '../shared/instance.js';
 import type {
   BackendCatalog,
   BackendState,
@@ -68,6 +69,8 @@ export interface BackendOptions {
   recorder: CallRecorder;
   /** Grace period of each stop step; tests shorten it. */
   stopGraceMs?: number;
+  /** The daemon's instance id: a backend that reports it is the daemon itself (refused). */
+  instance?: string | undefined;
 }
 
 /** Coalesces bursts of list_changed into one re-list (and one catalog message). */
@@ -89,6 +92,9 @@ export class Backend implements ChannelHandler {
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
   readonly #stopGraceMs: number | undefined;
+  readonly #instance: string | undefined;
+  /** Set when the backend turned out to be this daemon: failed for good, never restarted. */
+  #refusal: string | null = null;
   readonly #log: Logger;
   #state: BackendState = 'starting';
   #channel: Channel | null = null;
@@ -135,6 +141,7 @@ export class Backend implements ChannelHandler {
     this.#out = options.out;
     this.#recorder = options.recorder;
     this.#stopGraceMs = options.stopGraceMs;
+    this.#instance = options.instance;
     this.#log = logger(`server:${this.id}`);
     this.#peer = new BackendPeer({
       server: this.id,
@@ -398,8 +405,10 @@ export class Backend implements ChannelHandler {
       // useless (init refused or hung), so stop it and let the exit path restart it.
       if (error instanceof RequestFailed && error.kind === 'exited') return;
       this.#startFailure = `failed to start: ${(error as Error).message}`;
-      // Said now: the state changes only once the process is gone, which can take a while.
-      this.#log.warn(`${this.#startFailure}; stopping it`);
+      // Said now: the state changes only once the process is gone, which can take a while. A
+      // refusal to aggregate itself is said once, when the state becomes final.
+      if (error instanceof IsThisDaemon) this.#refusal = error.message;
+      else this.#log.warn(`${this.#startFailure}; stopping it`);
       void channel.stop();
     }
   }
@@ -426,6 +435,7 @@ export class Backend implements ChannelHandler {
       this.#peer.era = 'legacy';
       return null;
     }
+    this.#refuseIfSelf(result);
     const versions = result['supportedVersions'];
     if (!Array.isArray(versions) || !versions.includes(MODERN_PROTOCOL_VERSION)) {
       throw new Error(
@@ -441,6 +451,17 @@ export class Backend implements ChannelHandler {
     if (isJsonObject(result['capabilities'])) catalog.capabilities = result['capabilities'];
     if (typeof result['instructions'] === 'string') catalog.instructions = result['instructions'];
     return catalog;
+  }
+
+  /**
+   * A config entry that reaches this very daemon (its URL, or `mcp-director connect` to it)
+   * would list its own catalog into itself, and call itself, without end.
+   */
+  #refuseIfSelf(result: JsonObject): void {
+    if (this.#instance === undefined || !isInstance(result, this.#instance)) return;
+    throw new IsThisDaemon(
+      `server '${this.id}' is this MCP Director itself (instance ${this.#instance}); it cannot aggregate itself. Remove it from the config (or point it at another daemon)`,
+    );
   }
 
   /**
@@ -466,6 +487,7 @@ export class Backend implements ChannelHandler {
           'timeout',
         );
       });
+    this.#refuseIfSelf(init);
     this.#peer.notify('notifications/initialized');
     const catalog = emptyCatalog();
     if (typeof init.protocolVersion === 'string') catalog.protocolVersion = init.protocolVersion;
@@ -597,6 +619,13 @@ export class Backend implements ChannelHandler {
     this.#refreshTimer = null;
     if (this.#stopRequested) {
       this.#setState('stopped');
+      return;
+    }
+    if (this.#refusal !== null) {
+      // Restarting would find itself again: failed until the config changes.
+      this.#lastCause = this.#lastError = this.#refusal;
+      this.#log.error(this.#refusal);
+      this.#setState('failed');
       return;
     }
     if (this.#idling) {
@@ -744,6 +773,9 @@ export class Backend implements ChannelHandler {
     }
   }
 }
+
+/** The backend's handshake named this daemon's own instance id. */
+class IsThisDaemon extends Error {}
 
 /** What a stateless server's listen stream asks for; undefined when there is nothing. */
 function listenFilter(

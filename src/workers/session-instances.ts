@@ -22,6 +22,7 @@ export interface SessionInstancesOptions {
   out: Sink;
   recorder: CallRecorder;
   stopGraceMs?: number;
+  instance?: string | undefined;
 }
 
 export class SessionInstances {
@@ -79,12 +80,13 @@ export class SessionInstances {
   }
 
   #start(session: string): Instance {
-    const { config, recorder, stopGraceMs } = this.#options;
+    const { config, recorder, stopGraceMs, instance: self } = this.#options;
     const instance: Instance = { backend: undefined as unknown as Backend, waiting: [] };
     instance.backend = new Backend({
       config,
       out: (message) => this.#fromInstance(session, instance, message),
       recorder,
+      instance: self,
       ...(stopGraceMs === undefined ? {} : { stopGraceMs }),
     });
     this.#instances.set(session, instance);

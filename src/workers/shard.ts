@@ -37,6 +37,7 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
 
   const host = new BackendHost({
     shard: input.shard,
+    instance: input.instance,
     servers: input.servers,
     out: (message) => link.send(message),
     recorder,

@@ -289,3 +289,55 @@ describe('mcp-director config validate', () => {
     );
   });
 });
+
+describe('config import of a client already set up for the director', () => {
+  it('skips the director entries (connect, its URL) with a line each, and imports the rest', () => {
+    const home = freshHome();
+    // Claude Desktop as the README sets it up, next to a server to import.
+    const desktop = path.join(home, 'claude_desktop_config.json');
+    writeFileSync(
+      desktop,
+      JSON.stringify({
+        mcpServers: {
+          director: { command: 'mcp-director', args: ['connect', '--profile', 'review'] },
+          'director-by-path': {
+            command: 'node',
+            args: [CLI, 'connect'],
+          },
+          files: {
+            command: 'npx',
+            args: ['-y', '@modelcontextprotocol/server-filesystem', '/tmp'],
+          },
+        },
+      }),
+    );
+    const cursor = path.join(home, 'cursor-mcp.json');
+    writeFileSync(
+      cursor,
+      JSON.stringify({ mcpServers: { director: { url: 'http://localhost:8765/mcp' } } }),
+    );
+    const dest = path.join(home, 'director.json');
+    const first = cli(['import', 'claude-desktop', '--from', desktop, '--config', dest], home);
+    assert.equal(first.code, 0, first.stderr);
+    const lines = first.stdout.split('\n');
+    assert.ok(
+      lines.includes(
+        '  skipped director: it runs `mcp-director connect`, the bridge to an MCP Director: importing it would make the director a backend of itself (to aggregate another daemon, add its URL as a remote server)',
+      ),
+      first.stdout,
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith('  skipped director-by-path: it runs `mcp-director connect`')),
+    );
+    assert.ok(lines.includes('  imported files: stdio: npx'));
+    const second = cli(['import', 'cursor', '--from', cursor, '--config', dest], home);
+    assert.equal(second.code, 0, second.stderr);
+    assert.ok(
+      second.stdout.includes(
+        "  skipped director: its URL http://localhost:8765/mcp is this MCP Director's own endpoint",
+      ),
+      second.stdout,
+    );
+    assert.deepEqual(Object.keys(readConfig(dest)['mcpServers'] as object), ['files']);
+  });
+});

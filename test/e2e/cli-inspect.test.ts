@@ -10,6 +10,7 @@ import { CLI, fixture, startDaemon } from '../helpers/daemon.js';
 import type { Daemon } from '../helpers/daemon.js';
 
 const TOKEN = 'inspect-token-0123456789abcdef';
+const ADMIN = 'inspect-admin-token-0123456789';
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   const result = spawnSync(process.execPath, [CLI, ...args], {
@@ -29,7 +30,10 @@ describe('servers and tools', () => {
         beta: fixture('echo-server', ['--label', 'beta']),
       },
       profiles: { small: { servers: ['beta'], tools: { allow: ['beta__echo', 'beta__add'] } } },
-      tokens: { ops: { token: TOKEN, profile: 'small' } },
+      tokens: {
+        ops: { token: TOKEN, profile: 'small' },
+        root: { token: ADMIN, profile: 'small', admin: true },
+      },
     });
   });
   after(() => daemon.stop());
@@ -50,11 +54,12 @@ describe('servers and tools', () => {
     );
   });
 
-  test("tools shows a profile's view: by --profile, or the token's", () => {
+  test("tools shows a profile's view: by --profile (admin token), or the token's", () => {
     const all = run(['tools', '--url', daemon.base]);
     assert.equal(all.code, 0);
     assert.match(all.stdout, /^alpha__echo\s+alpha\s+/m);
-    const small = run(['tools', '--url', daemon.base, '--profile', 'small']);
+    const admin = { MCP_DIRECTOR_TOKEN: ADMIN };
+    const small = run(['tools', '--url', daemon.base, '--profile', 'small'], admin);
     assert.deepEqual(
       small.stdout
         .trim()
@@ -66,7 +71,11 @@ describe('servers and tools', () => {
     assert.match(small.stdout, /2 tools in profile 'small'/);
     const byToken = run(['tools', '--url', daemon.base], { MCP_DIRECTOR_TOKEN: TOKEN });
     assert.match(byToken.stdout, /2 tools in profile 'small'/);
-    const unknown = run(['tools', '--url', daemon.base, '--profile', 'nope']);
+    // Without a token: the default profile's view only, as /mcp would give it.
+    const other = run(['tools', '--url', daemon.base, '--profile', 'small']);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /sees profile 'default' only, not 'small'/);
+    const unknown = run(['tools', '--url', daemon.base, '--profile', 'nope'], admin);
     assert.equal(unknown.code, 1);
     assert.match(
       unknown.stderr,

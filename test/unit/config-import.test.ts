@@ -516,3 +516,83 @@ describe('jsonc edits', () => {
     );
   });
 });
+
+describe('the director itself is never imported', () => {
+  const entries = {
+    director: { command: 'mcp-director', args: ['connect'] },
+    'director-profile': {
+      command: '/usr/local/bin/mcp-director',
+      args: ['connect', '--profile', 'review'],
+      env: { MCP_DIRECTOR_TOKEN: 'x' },
+    },
+    'director-node': {
+      command: 'node',
+      args: ['/home/u/mcp-director/dist/src/cli/main.js', 'connect', '--url', 'http://x/mcp'],
+    },
+    'director-npx': { command: 'npx', args: ['-y', 'mcp-director@latest', 'connect'] },
+    'director-windows': { command: 'C:\\tools\\mcp-director.cmd', args: ['connect'] },
+    'director-serve': { command: 'mcp-director', args: ['serve', '--profile', 'review'] },
+    'url-default': { type: 'http', url: 'http://127.0.0.1:8765/mcp' },
+    'url-localhost-profile': { type: 'http', url: 'http://localhost:8765/mcp/review?x=secret' },
+    'url-sse': { type: 'sse', url: 'http://[::1]:8765/sse' },
+    'url-configured-port': { type: 'http', url: 'http://127.0.0.1:9911/mcp' },
+    // Not the director: other ports, other paths, other hosts, other programs.
+    'other-port': { type: 'http', url: 'http://127.0.0.1:8766/mcp' },
+    'other-path': { type: 'http', url: 'http://127.0.0.1:8765/api/mcp-proxy' },
+    'other-host': { type: 'http', url: 'https://mcp.example.com/mcp' },
+    'other-command': { command: 'mcp-director-helper', args: ['connect'] },
+    'other-node': { command: 'node', args: ['server.js', 'connect'] },
+    'director-status': { command: 'mcp-director', args: ['servers'] },
+  };
+
+  it('skips each entry that is the director, saying why, and imports the rest', () => {
+    const dir = freshDir();
+    const from = path.join(dir, 'claude_desktop_config.json');
+    writeFileSync(from, JSON.stringify({ mcpServers: entries }));
+    const dest = path.join(dir, 'config.json');
+    writeFileSync(dest, JSON.stringify({ listen: { port: 9911 } }));
+    const { code, out, err } = run({ client: 'claude-desktop', from, config: dest });
+    assert.equal(code, 0, err.join('\n'));
+    const skipped = new Map(
+      out.flatMap((line) => {
+        const match = /^ {2}skipped (\S+): (.*)$/.exec(line);
+        return match ? [[match[1]!, match[2]!]] : [];
+      }),
+    );
+    for (const id of [
+      'director',
+      'director-profile',
+      'director-node',
+      'director-npx',
+      'director-windows',
+    ]) {
+      assert.match(skipped.get(id) ?? '', /runs `mcp-director connect`.*a backend of itself/, id);
+    }
+    assert.match(
+      skipped.get('director-serve') ?? '',
+      /runs `mcp-director serve`.*a director inside the director/,
+    );
+    assert.equal(
+      skipped.get('url-default'),
+      "its URL http://127.0.0.1:8765/mcp is this MCP Director's own endpoint: importing it would make the director a backend of itself",
+    );
+    assert.match(
+      skipped.get('url-localhost-profile') ?? '',
+      /http:\/\/localhost:8765\/mcp\/review is/,
+    );
+    assert.ok(!out.join('\n').includes('secret'), 'never the query');
+    assert.match(skipped.get('url-sse') ?? '', /http:\/\/\[::1\]:8765\/sse is/);
+    assert.match(skipped.get('url-configured-port') ?? '', /127\.0\.0\.1:9911\/mcp is/);
+    assert.equal(skipped.size, 10, [...skipped.keys()].join());
+    const servers = readJsonc(dest)['mcpServers'] as Record<string, unknown>;
+    assert.deepEqual(Object.keys(servers).sort(), [
+      'director-status',
+      'other-command',
+      'other-host',
+      'other-node',
+      'other-path',
+      'other-port',
+    ]);
+    assert.match(out.at(-2)!, /: 6 imported, 0 replaced, 0 already present, 10 skipped/);
+  });
+});

@@ -23,6 +23,7 @@ import type { Result, SourceFile } from './read-source.js';
 import { parseJsonc, readSources } from './read-source.js';
 import type { Item } from './report.js';
 import { countItems, describeCounts, itemLines, unsetVariableLines } from './report.js';
+import { directorAddress, selfReference, type DirectorAddress } from './self-entry.js';
 import type { ClientFormat, ClientName, Host } from './types.js';
 import { backUp, writeConfig } from './write-config.js';
 
@@ -52,7 +53,12 @@ export function runImport(options: ImportOptions, io: ImportIo): number {
   const format = CLIENTS[options.client];
   const sources = readSources(format, options.from, io);
   if (!sources.ok) return failure(io, sources.error);
-  const items = collectItems(format, sources.value, io);
+  const dest = destinationPath(options, io);
+  const existing = readDestination(dest);
+  if (!existing.ok) return failure(io, existing.error);
+  // Read first: the director's own address (its listen.port) is known from it.
+  const self = directorAddress(existing.value?.value);
+  const items = collectItems(format, sources.value, io, self);
   if (items.length === 0) {
     const files = sources.value.map((s) => s.file).join(' and ');
     return failure(
@@ -60,9 +66,6 @@ export function runImport(options: ImportOptions, io: ImportIo): number {
       `no MCP servers in ${files}: ${format.label} lists them in ${format.serversAt}`,
     );
   }
-  const dest = destinationPath(options, io);
-  const existing = readDestination(dest);
-  if (!existing.ok) return failure(io, existing.error);
 
   const candidates: Candidate[] = items.flatMap(({ outcome }) =>
     outcome.kind === 'candidate' ? [{ id: outcome.id, entry: outcome.entry }] : [],
@@ -99,10 +102,17 @@ export function runImport(options: ImportOptions, io: ImportIo): number {
 }
 
 /** Every server of every source file, mapped, with ids assigned across all of them. */
-function collectItems(format: ClientFormat, sources: readonly SourceFile[], host: Host): Item[] {
+function collectItems(
+  format: ClientFormat,
+  sources: readonly SourceFile[],
+  host: Host,
+  self: DirectorAddress,
+): Item[] {
   const mapped = sources.flatMap(({ file, document }) =>
     format.read(document, file, host).map((server) => {
-      const result = mapEntry(server, format.dialect, host.platform);
+      let result = mapEntry(server, format.dialect, host.platform);
+      const itself = result.ok ? selfReference(result.entry, self) : undefined;
+      if (itself !== undefined) result = { ok: false, reason: itself, notes: [] };
       return { server, result, name: server.name, origin: server.origin };
     }),
   );

@@ -27,6 +27,8 @@ export interface StatsQuery {
   untilMs?: number;
   /** Only this server's calls. */
   server?: string;
+  /** Only the calls made through this profile (what a profile's token may see). */
+  profile?: string;
 }
 
 export interface AnalyticsCounters {
@@ -80,6 +82,7 @@ type StoredBatch = [version: number, ...records: StoredRecord[]];
 
 const FORMAT_VERSION = 2;
 const TS_SLOT = 0;
+const PROFILE_SLOT = 1;
 const SERVER_SLOT = 4;
 const STATUSES: readonly CallStatus[] = ['ok', 'error', 'timeout', 'cancelled'];
 const STATUS_CODE: Record<CallStatus, number> = { ok: 0, error: 1, timeout: 2, cancelled: 3 };
@@ -227,12 +230,13 @@ class LmdbAnalyticsStore implements AnalyticsStore {
       // A long scan must not pin one read snapshot (LMDB could not reuse freed pages).
       snapshot: false,
     });
-    const server = query.server;
+    const { server, profile } = query;
     for (const { value } of range) {
       for (const record of recordsOf(value)) {
         const ts = record[TS_SLOT];
         if (ts < since || ts >= until) continue;
         if (server !== undefined && record[SERVER_SLOT] !== server) continue;
+        if (profile !== undefined && record[PROFILE_SLOT] !== profile) continue;
         aggregator.add(decode(record));
       }
     }
