@@ -34,6 +34,12 @@ export enum DirectorErrorCode {
    * call will not be retried anywhere. data.server names it.
    */
   ServerRemoved = 'SERVER_REMOVED',
+  /**
+   * The backend instance has `limits.maxConcurrentCallsPerServer` calls in flight and
+   * `limits.maxQueuedCallsPerServer` waiting; the call was refused at once. data.server
+   * names it.
+   */
+  Overloaded = 'OVERLOADED',
 }
 
 const wireCodes: Record<DirectorErrorCode, number> = {
@@ -43,6 +49,7 @@ const wireCodes: Record<DirectorErrorCode, number> = {
   [DirectorErrorCode.WorkerExited]: -31004,
   [DirectorErrorCode.ShuttingDown]: -31005,
   [DirectorErrorCode.ServerRemoved]: -31006,
+  [DirectorErrorCode.Overloaded]: -31007,
 };
 
 /** The one mapping from a director failure to the JSON-RPC error a client sees. */

@@ -10,13 +10,13 @@
  * a backend-local JSON-RPC id of its own, so ids never collide across sessions or
  * backends. Client ids and progress tokens never reach a backend unmapped.
  */
-import type { ServerConfig } from './config/types.js';
+import type { Limits, ServerConfig } from './config/types.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 5;
+export const THREAD_PROTOCOL_VERSION = 6;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -61,6 +61,8 @@ export interface ShardTaskInput {
   analyticsPath: string | null;
   /** Log level of the daemon, so worker logs match the supervisor's. */
   logLevel: LogLevelName;
+  /** What one backend may cost (message size, stderr kept, calls in flight and queued). */
+  limits: Limits;
 }
 
 export type LogLevelName = 'debug' | 'info' | 'warn' | 'error' | 'silent';

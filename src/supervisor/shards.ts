@@ -379,6 +379,7 @@ export class ShardPool {
       servers: [...shard.servers],
       analyticsPath: this.#config.analytics.enabled ? `${this.#config.dataDir}/analytics` : null,
       logLevel: currentLogLevel(),
+      limits: this.#config.limits,
     };
     const task = this.#piscina.run(input, { transferList: [port2] as never }).then(
       () => this.#onShardEnded(shard, undefined),

@@ -12,7 +12,7 @@
 import { Backend, type Sink } from './backend.js';
 import { SessionInstances } from './session-instances.js';
 import type { CallRecorder } from './call-recorder.js';
-import type { ServerConfig } from '../shared/config/types.js';
+import type { Limits, ServerConfig } from '../shared/config/types.js';
 import { DirectorErrorCode, directorCodeOf, directorError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
 import type {
@@ -28,6 +28,7 @@ const log = logger('shard');
 export interface BackendHostOptions {
   shard: number;
   servers: readonly ServerConfig[];
+  limits: Limits;
   out: Sink;
   recorder: CallRecorder;
   /** Grace period of each stop step of every backend; tests shorten it. */
@@ -51,6 +52,7 @@ export class BackendHost {
   readonly #shard: number;
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
+  readonly #limits: Limits;
   readonly #stopGraceMs: number | undefined;
   readonly #servers = new Map<string, Hosted>();
   #stopping: Promise<void> | null = null;
@@ -59,6 +61,7 @@ export class BackendHost {
     this.#shard = options.shard;
     this.#out = options.out;
     this.#recorder = options.recorder;
+    this.#limits = options.limits;
     this.#stopGraceMs = options.stopGraceMs;
     for (const config of options.servers) {
       if (this.#servers.has(config.id)) {
@@ -201,7 +204,7 @@ export class BackendHost {
     const grace = this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs };
     // The sink is only called once the instances run, after `hosted` is assigned.
     const out: Sink = (message) => this.#fromServer(hosted, message);
-    const common = { config, out, recorder: this.#recorder, ...grace };
+    const common = { config, limits: this.#limits, out, recorder: this.#recorder, ...grace };
     const hosted: Hosted = {
       id: config.id,
       backend: new Backend(common),

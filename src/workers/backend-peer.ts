@@ -41,6 +41,11 @@ export interface PeerEvents {
   onNotification(method: string, params: JsonValue | undefined): void;
   /** A forwarded call succeeded; lets the backend remember what a restart must re-apply. */
   onCallSucceeded(method: ForwardedMethod, params: JsonObject): void;
+  /**
+   * A forwarded call left (answered, timed out or cancelled), so a queued one may go. Not
+   * called by `detach`: after an exit nothing can be sent until the next `attach`.
+   */
+  onCallSettled(): void;
 }
 
 export interface PeerOptions {
@@ -120,6 +125,11 @@ export class BackendPeer {
     this.#recorder = options.recorder;
     this.#events = options.events;
     this.#log = options.log;
+  }
+
+  /** Forwarded calls not yet settled. */
+  get inFlight(): number {
+    return this.#calls.size;
   }
 
   /** Starts talking to a new child. */
@@ -252,6 +262,7 @@ export class BackendPeer {
         ),
       });
     }
+    this.#events.onCallSettled();
   }
 
   /**

@@ -19,6 +19,7 @@
  * BACKEND_UNAVAILABLE naming the state and the last error.
  */
 import { BackendPeer, RequestFailed, type InFlight, type Sink } from './backend-peer.js';
+import { CallGate } from './call-gate.js';
 import { ModernHttpChannel } from './modern-http-channel.js';
 import { paramHeadersOf, type ParamHeader } from '../shared/header-values.js';
 import type { CallRecorder } from './call-recorder.js';
@@ -40,7 +41,7 @@ import { exitCause, exitSummary, withStderr } from './exit-reason.js';
 import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.js';
 import { HttpChannel } from './http-channel.js';
 import { StdioChannel, type ChannelHandler, type ChildExit } from './stdio-channel.js';
-import type { ServerConfig } from '../shared/config/types.js';
+import type { Limits, ServerConfig } from '../shared/config/types.js';
 import { META, MODERN_PROTOCOL_VERSION, ModernErrorCode, type Era } from '../shared/eras.js';
 import { DirectorErrorCode, directorError } from '../shared/errors.js';
 import { isJsonObject, omit, type JsonObject, type JsonValue } from '../shared/json.js';
@@ -59,6 +60,7 @@ export type { Sink } from './backend-peer.js';
 
 export interface BackendOptions {
   config: ServerConfig;
+  limits: Limits;
   out: Sink;
   recorder: CallRecorder;
   /** Grace period of each stop step; tests shorten it. */
@@ -82,6 +84,7 @@ type Channel = StdioChannel | HttpChannel | ModernHttpChannel;
 export class Backend implements ChannelHandler {
   readonly id: string;
   readonly #config: ServerConfig;
+  readonly #limits: Limits;
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
   readonly #stopGraceMs: number | undefined;
@@ -99,6 +102,7 @@ export class Backend implements ChannelHandler {
   /** Bumped per spawn; async work of an older spawn checks it and stands down. */
   #generation = 0;
   readonly #peer: BackendPeer;
+  readonly #gate: CallGate;
   #restarts = 0;
   #failures = 0;
   #everReady = false;
@@ -121,6 +125,7 @@ export class Backend implements ChannelHandler {
 
   constructor(options: BackendOptions) {
     this.#config = options.config;
+    this.#limits = options.limits;
     this.id = options.config.id;
     this.#out = options.out;
     this.#recorder = options.recorder;
@@ -134,7 +139,15 @@ export class Backend implements ChannelHandler {
       events: {
         onNotification: (method, params) => this.#onNotification(method, params),
         onCallSucceeded: (method, params) => this.#noteSuccess(method, params),
+        onCallSettled: () => this.#gate.pump(),
       },
+    });
+    this.#gate = new CallGate({
+      server: this.id,
+      limits: options.limits,
+      target: this.#peer,
+      out: this.#out,
+      recorder: this.#recorder,
     });
   }
 
@@ -164,7 +177,7 @@ export class Backend implements ChannelHandler {
       );
       return;
     }
-    this.#peer.forward(message, message.timeoutMs > 0 ? message.timeoutMs : this.#config.timeoutMs);
+    this.#gate.admit(message, message.timeoutMs > 0 ? message.timeoutMs : this.#config.timeoutMs);
   }
 
   /** Cancels a call of this backend; false when the call is not (or no longer) here. */
@@ -174,7 +187,7 @@ export class Backend implements ChannelHandler {
   }
 
   cancel(callId: number, reason: string | undefined): boolean {
-    return this.#peer.cancel(callId, reason);
+    return this.#gate.cancel(callId) || this.#peer.cancel(callId, reason);
   }
 
   /**
@@ -266,6 +279,8 @@ export class Backend implements ChannelHandler {
               args: config.args,
               env: config.env,
               cwd: config.cwd,
+              maxMessageBytes: this.#limits.maxBackendMessageBytes,
+              maxStderrBytes: this.#limits.maxStderrBytes,
               ...(this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs }),
             },
             this,
@@ -289,6 +304,7 @@ export class Backend implements ChannelHandler {
           url: config.url,
           headers: config.headers,
           httpTransport: config.httpTransport,
+          maxMessageBytes: this.#limits.maxBackendMessageBytes,
         },
         this,
       );
@@ -299,6 +315,7 @@ export class Backend implements ChannelHandler {
         url: config.url,
         headers: config.headers,
         paramHeaders: (tool) => this.#paramHeaders.get(tool),
+        maxMessageBytes: this.#limits.maxBackendMessageBytes,
       },
       this,
     );
@@ -570,18 +587,36 @@ export class Backend implements ChannelHandler {
   #failInFlight(exit: ChildExit): void {
     const summary = exitSummary(exit);
     const errorFor = ({ method, target }: InFlight): WireError =>
-      this.#stopRequested
+      exit.limitExceeded !== undefined
         ? directorError(
-            DirectorErrorCode.ShuttingDown,
-            `Server '${this.id}' was stopped while handling ${method} '${target}'`,
+            DirectorErrorCode.BackendExited,
+            `${exit.limitExceeded} while handling ${method} '${target}'; it was killed and is being restarted`,
             { server: this.id },
           )
-        : directorError(
-            DirectorErrorCode.BackendExited,
-            `Server '${this.id}' exited (${summary}) while handling ${method} '${target}'; it is being restarted`,
-            { server: this.id },
-          );
+        : this.#stopRequested
+          ? directorError(
+              DirectorErrorCode.ShuttingDown,
+              `Server '${this.id}' was stopped while handling ${method} '${target}'`,
+              { server: this.id },
+            )
+          : directorError(
+              DirectorErrorCode.BackendExited,
+              `Server '${this.id}' exited (${summary}) while handling ${method} '${target}'; it is being restarted`,
+              { server: this.id },
+            );
     this.#peer.detach(errorFor, `server exited (${summary})`);
+    // Queued calls never reached it; the restart takes a while and they have deadlines.
+    this.#gate.refuseAll(
+      this.#stopRequested
+        ? directorError(DirectorErrorCode.ShuttingDown, `Server '${this.id}' was stopped`, {
+            server: this.id,
+          })
+        : directorError(
+            DirectorErrorCode.BackendUnavailable,
+            `Server '${this.id}' exited (${summary}) before this queued call could be sent; it is being restarted`,
+            { server: this.id },
+          ),
+    );
   }
 
   /** Stops the child (stdin close, SIGTERM, SIGKILL); resolves once it is gone. */

@@ -37,6 +37,7 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
   const host = new BackendHost({
     shard: input.shard,
     servers: input.servers,
+    limits: input.limits,
     out: (message) => link.send(message),
     recorder,
   });
