@@ -38,6 +38,7 @@ import { createLink } from '../shared/link.js';
 import type { Link } from '../shared/link.js';
 import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../shared/errors.js';
 import { currentLogLevel, logger } from '../shared/log.js';
+import { ProcessRecords } from './process-records.js';
 import { assignShards, shardFor } from './router.js';
 
 const log = logger('shards');
@@ -104,16 +105,24 @@ export class ShardPool {
   readonly #pending = new Map<number, Pending>();
   /** Servers being removed, by id. */
   readonly #removals = new Map<string, Removal>();
-  /** Process group of each running stdio backend, to kill orphans if a shard dies. */
-  readonly #pids = new Map<string, { server: string; pid: number }>();
+  /**
+   * Process group of each running stdio backend, to kill orphans if a shard dies; recorded
+   * in the data folder so that even a daemon that dies leaves none (process-records.ts).
+   */
+  readonly #pids: ProcessRecords;
   #nextCallId = 1;
   #stopping = false;
   #stopped: Promise<void> | undefined;
   #tasks: Array<Promise<void>> = [];
 
-  constructor(config: DirectorConfig, events: ShardEvents) {
+  constructor(
+    config: DirectorConfig,
+    events: ShardEvents,
+    processes: ProcessRecords = new ProcessRecords(null),
+  ) {
     this.#config = config;
     this.#events = events;
+    this.#pids = processes;
     const count = Math.max(1, config.workers);
     this.#shardOf = assignShards(
       config.servers.map((s) => s.id),

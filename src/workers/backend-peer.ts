@@ -139,7 +139,11 @@ export class BackendPeer {
 
   // ───────────────────────────── forwarded calls ─────────────────────────────
 
-  forward(message: CallMessage, timeoutMs: number): void {
+  /**
+   * Sends one call. `waitedMs`: how long it already waited in the backend's queue; its
+   * timeout counts from its arrival, so it gets only what is left (errors name the whole).
+   */
+  forward(message: CallMessage, timeoutMs: number, waitedMs = 0): void {
     const startedAt = process.hrtime.bigint();
     const id = this.#nextId++;
     let params = message.params;
@@ -168,7 +172,7 @@ export class BackendPeer {
       timeoutMs,
       clientToken,
       wantsLogs: message.logLevel !== undefined,
-      timer: setTimeout(BackendPeer.#onCallTimeout, timeoutMs, this, id),
+      timer: setTimeout(BackendPeer.#onCallTimeout, Math.max(1, timeoutMs - waitedMs), this, id),
     };
     this.#calls.set(id, pending);
     this.#callIds.set(message.callId, id);

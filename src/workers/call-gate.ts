@@ -21,7 +21,8 @@ import type { CallMessage, WireError, WorkerMessage } from '../shared/messages.j
 export interface GateTarget {
   /** Calls forwarded and not yet settled. */
   readonly inFlight: number;
-  forward(message: CallMessage, timeoutMs: number): void;
+  /** `waitedMs`: time spent queued, taken off the call's timeout. */
+  forward(message: CallMessage, timeoutMs: number, waitedMs?: number): void;
 }
 
 export interface CallGateOptions {
@@ -35,9 +36,8 @@ export interface CallGateOptions {
 interface Queued {
   message: CallMessage;
   timeoutMs: number;
-  /** Date.now() on arrival, and when the call must have been answered. */
+  /** Date.now() on arrival: the timeout counts from here. */
   ts: number;
-  deadline: number;
   startedAt: bigint;
   timer: NodeJS.Timeout;
 }
@@ -80,7 +80,6 @@ export class CallGate {
       message,
       timeoutMs,
       ts,
-      deadline: ts + timeoutMs,
       startedAt: process.hrtime.bigint(),
       timer: setTimeout(CallGate.#onQueuedTimeout, timeoutMs, this, message.callId),
     });
@@ -92,8 +91,8 @@ export class CallGate {
       const next = this.#queue.values().next().value as Queued;
       this.#queue.delete(next.message.callId);
       clearTimeout(next.timer);
-      // At least 1 ms: a call whose deadline passed this very tick times out in the peer.
-      this.#target.forward(next.message, Math.max(1, next.deadline - Date.now()));
+      // A call whose deadline passed this very tick times out in the peer, worded the same.
+      this.#target.forward(next.message, next.timeoutMs, Date.now() - next.ts);
     }
   }
 
