@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ShardPool } from '../../src/supervisor/shards.js';
+import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
 import type { DirectorConfig, ServerConfig } from '../../src/shared/config/types.js';
 import { DirectorErrorCode, directorCodeOf } from '../../src/shared/errors.js';
 import type { ReplyMessage, ServerStateMessage, WorkerMessage } from '../../src/shared/messages.js';
@@ -29,6 +30,7 @@ function poolConfig(servers: ServerConfig[], workers: number): DirectorConfig {
     pageSize: 100,
     allowedOrigins: [],
     sessionIdleMs: 60_000,
+    limits: { ...CONFIG_DEFAULTS.limits },
   } as unknown as DirectorConfig;
 }
 
