@@ -7,7 +7,9 @@
  *   from `/proc/<pid>/stat` (field 22) and the command line, so a pid the kernel has since
  *   given to another process is never killed.
  * - The file is rewritten (temp file + rename, so a reader never sees half of it) when a
- *   backend starts or stops: rare events, never per call. A clean exit deletes it.
+ *   backend starts or stops, never per call; the changes of one event-loop turn are written
+ *   once (many per-session instances starting together cost one write). A clean exit
+ *   deletes it.
  * - On start, `reapPreviousDaemons` reads the files of daemons that no longer run (pid gone,
  *   or reused: another start time), SIGKILLs every recorded group whose leader is still the
  *   recorded one, or whose leader is gone but whose members remain, and logs one line each.
@@ -59,6 +61,9 @@ export class ProcessRecords implements Iterable<[string, GroupOwner]> {
   readonly #records = new Map<string, GroupRecord>();
   readonly #daemon: DaemonRecord['daemon'];
   #writeFailed = false;
+  #writeScheduled = false;
+  /** Closed (clean exit or crash cleanup): the file is gone and is not written again. */
+  #closed = false;
 
   /** `dataDir` null (or no procfs): kept in memory only. */
   constructor(dataDir: string | null) {
@@ -93,13 +98,13 @@ export class ProcessRecords implements Iterable<[string, GroupOwner]> {
       startTime: stat?.startTime ?? null,
       cmdline: PROCFS ? readCmdline(owner.pid) : '',
     });
-    this.#write();
+    this.#scheduleWrite();
   }
 
   delete(key: string): boolean {
     if (!this.#owners.delete(key)) return false;
     this.#records.delete(key);
-    this.#write();
+    this.#scheduleWrite();
     return true;
   }
 
@@ -113,12 +118,22 @@ export class ProcessRecords implements Iterable<[string, GroupOwner]> {
 
   /** A clean exit: every backend was stopped, so the record goes. */
   close(): void {
+    this.#closed = true;
     if (this.#file !== null) rmSync(this.#file, { force: true });
+  }
+
+  #scheduleWrite(): void {
+    if (this.#writeScheduled || this.#closed || this.#file === null) return;
+    this.#writeScheduled = true;
+    setImmediate(() => {
+      this.#writeScheduled = false;
+      this.#write();
+    }).unref();
   }
 
   #write(): void {
     const file = this.#file;
-    if (file === null) return;
+    if (file === null || this.#closed) return;
     const record: DaemonRecord = { daemon: this.#daemon, groups: [...this.#records.values()] };
     const temp = `${file}.tmp`;
     try {

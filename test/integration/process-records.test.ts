@@ -81,6 +81,7 @@ describe('ProcessRecords', () => {
       const records = new ProcessRecords(${JSON.stringify(dataDir)});
       armCrashCleanup(records);
       records.set('stubborn', { server: 'stubborn', pid: leader.pid });
+      await new Promise((resolve) => setImmediate(resolve)); // the write of this turn
       console.log('group ' + leader.pid + ' ' + member);
       console.log('file ' + records.file);
       setTimeout(() => { throw new Error('a bug in the daemon'); }, 100);
@@ -106,6 +107,7 @@ describe('ProcessRecords', () => {
       ${SPAWN_GROUP}
       const records = new ProcessRecords(${JSON.stringify(dataDir)});
       records.set('launcher', { server: 'launcher', pid: leader.pid });
+      await new Promise((resolve) => setImmediate(resolve)); // the write of this turn
       console.log('group ' + leader.pid + ' ' + member);
       setTimeout(() => {}, 60000);
     `);
