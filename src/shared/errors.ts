@@ -35,6 +35,12 @@ export enum DirectorErrorCode {
    */
   ServerRemoved = 'SERVER_REMOVED',
   /**
+   * The backend instance has `limits.maxConcurrentCallsPerServer` calls in flight and
+   * `limits.maxQueuedCallsPerServer` waiting; the call was refused at once. data.server
+   * names it.
+   */
+  Overloaded = 'OVERLOADED',
+  /**
    * A token's or a profile's rate limit has no request left; data.retryAfterMs says when
    * one will be (HTTP requests get 429 with Retry-After instead of 200).
    */
@@ -48,6 +54,7 @@ const wireCodes: Record<DirectorErrorCode, number> = {
   [DirectorErrorCode.WorkerExited]: -31004,
   [DirectorErrorCode.ShuttingDown]: -31005,
   [DirectorErrorCode.ServerRemoved]: -31006,
+  [DirectorErrorCode.Overloaded]: -31007,
   [DirectorErrorCode.RateLimited]: -31008,
 };
 

@@ -90,3 +90,21 @@ export function numericIdTexts(text: string): Array<string | undefined> {
   }
   return ids;
 }
+
+/**
+ * Whether a parsed value nests objects/arrays deeper than `maxDepth`, for messages that
+ * arrive already parsed (a remote backend's SDK transport). Iterative, so depth itself
+ * cannot overflow the stack; stops at the first path that is too deep.
+ */
+export function valueNestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const stack: Array<[object, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [object, number];
+    if (depth > maxDepth) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}

@@ -10,7 +10,7 @@
  * a backend-local JSON-RPC id of its own, so ids never collide across sessions or
  * backends. Client ids and progress tokens never reach a backend unmapped.
  */
-import type { ServerConfig } from './config/types.js';
+import type { Limits, ServerConfig } from './config/types.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
@@ -66,6 +66,8 @@ export interface ShardTaskInput {
   analyticsPath: string | null;
   /** Log level of the daemon, so worker logs match the supervisor's. */
   logLevel: LogLevelName;
+  /** What one backend may cost (message size, stderr kept, calls in flight and queued). */
+  limits: Limits;
 }
 
 export type LogLevelName = 'debug' | 'info' | 'warn' | 'error' | 'silent';

@@ -26,6 +26,7 @@ import { ServerStates } from './server-states.js';
 import { Sessions } from './sessions.js';
 import { MESSAGES_PATH, SSE_PATH, SseEndpoint } from './sse-endpoint.js';
 import { ShardPool } from './shards.js';
+import { ProcessRecords, armCrashCleanup, reapPreviousDaemons } from './process-records.js';
 import { serveStdioClient } from './stdio-client.js';
 import { Drain, drainCalls, shuttingDown } from './shutdown.js';
 
@@ -84,6 +85,10 @@ export async function startDirector(
     config.pageSize,
     (server) => states.get(server)?.state ?? 'unknown',
   );
+  // Before any backend starts: what a daemon killed or crashed here left running goes.
+  reapPreviousDaemons(config.dataDir);
+  const processes = new ProcessRecords(config.dataDir);
+  const disarmCrashCleanup = armCrashCleanup(processes);
   const access = new Access(config);
   const instance = newInstanceId();
   const sessions = new Sessions(
@@ -91,40 +96,44 @@ export async function startDirector(
     (session) => dispatcher.sessionEnded(session),
   );
   const drain = new Drain();
-  const shards = new ShardPool(config, {
-    serverState: (message) => {
-      states.update(message);
-      const detail = message.error === undefined ? '' : `: ${message.error}`;
-      const write =
-        message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
-      write(`server '${message.server}' is ${message.state}${detail}`);
-      // An idle server keeps its catalog: its tools stay listed and a call starts it again.
-      if (message.state === 'failed' || message.state === 'stopped') {
-        if (catalog.removeBackend(message.server)) dispatcher.listsChanged(views.rebuild());
-      }
-      dispatcher.serverChanged(message.server);
+  const shards = new ShardPool(
+    config,
+    {
+      serverState: (message) => {
+        states.update(message);
+        const detail = message.error === undefined ? '' : `: ${message.error}`;
+        const write =
+          message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
+        write(`server '${message.server}' is ${message.state}${detail}`);
+        // An idle server keeps its catalog: its tools stay listed and a call starts it again.
+        if (message.state === 'failed' || message.state === 'stopped') {
+          if (catalog.removeBackend(message.server)) dispatcher.listsChanged(views.rebuild());
+        }
+        dispatcher.serverChanged(message.server);
+      },
+      catalog: (message) => {
+        const before = catalog.collisions.length;
+        catalog.setBackend(message.server, message.catalog);
+        const changed = views.rebuild();
+        // A backend that said its list changed is believed even when the page text did not.
+        for (const view of views.values()) {
+          if (message.signalled.length === 0 || !view.hasServer(message.server)) continue;
+          const kinds = changed.get(view.name) ?? new Set();
+          for (const kind of message.signalled) kinds.add(kind);
+          changed.set(view.name, kinds);
+        }
+        for (const c of catalog.collisions.slice(before)) {
+          log.warn(
+            `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
+          );
+        }
+        dispatcher.listsChanged(changed);
+        dispatcher.serverChanged(message.server);
+      },
+      notification: (message) => dispatcher.serverNotification(message),
     },
-    catalog: (message) => {
-      const before = catalog.collisions.length;
-      catalog.setBackend(message.server, message.catalog);
-      const changed = views.rebuild();
-      // A backend that said its list changed is believed even when the page text did not.
-      for (const view of views.values()) {
-        if (message.signalled.length === 0 || !view.hasServer(message.server)) continue;
-        const kinds = changed.get(view.name) ?? new Set();
-        for (const kind of message.signalled) kinds.add(kind);
-        changed.set(view.name, kinds);
-      }
-      for (const c of catalog.collisions.slice(before)) {
-        log.warn(
-          `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
-        );
-      }
-      dispatcher.listsChanged(changed);
-      dispatcher.serverChanged(message.server);
-    },
-    notification: (message) => dispatcher.serverNotification(message),
-  });
+    processes,
+  );
   // Declared after the pool whose events it receives; no event fires before start().
   const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
   const identity = {
@@ -274,6 +283,9 @@ export async function startDirector(
         sseEndpoint.close();
         sessions.close();
         await shards.stop();
+        // Every backend is stopped (or its group killed): nothing is left to clean up.
+        disarmCrashCleanup();
+        processes.close();
         await analytics?.close();
       })()),
   };

@@ -40,6 +40,7 @@ import { createLink } from '../shared/link.js';
 import type { Link } from '../shared/link.js';
 import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../shared/errors.js';
 import { currentLogLevel, logger } from '../shared/log.js';
+import { ProcessRecords } from './process-records.js';
 import { assignShards, shardFor } from './router.js';
 import { StartGate } from './start-gate.js';
 
@@ -112,8 +113,11 @@ export class ShardPool {
   readonly #pending = new Map<number, Pending>();
   /** Servers being removed, by id. */
   readonly #removals = new Map<string, Removal>();
-  /** Process group of each running stdio backend, to kill orphans if a shard dies. */
-  readonly #pids = new Map<string, { server: string; pid: number }>();
+  /**
+   * Process group of each running stdio backend, to kill orphans if a shard dies; recorded
+   * in the data folder so that even a daemon that dies leaves none (process-records.ts).
+   */
+  readonly #pids: ProcessRecords;
   /** Calls to servers that are not ready yet wait here (`start-gate.ts`). */
   readonly #gate: StartGate;
   #nextCallId = 1;
@@ -124,9 +128,14 @@ export class ShardPool {
   /** The daemon's instance id, so shards can refuse the daemon itself as a backend. */
   #instance: string | undefined;
 
-  constructor(config: DirectorConfig, events: ShardEvents) {
+  constructor(
+    config: DirectorConfig,
+    events: ShardEvents,
+    processes: ProcessRecords = new ProcessRecords(null),
+  ) {
     this.#config = config;
     this.#events = events;
+    this.#pids = processes;
     const count = Math.max(1, config.workers);
     this.#shardOf = assignShards(
       config.servers.map((s) => s.id),
@@ -527,6 +536,7 @@ export class ShardPool {
       servers: [...shard.servers],
       analyticsPath: this.#config.analytics.enabled ? `${this.#config.dataDir}/analytics` : null,
       logLevel: currentLogLevel(),
+      limits: this.#config.limits,
     };
     const task = this.#piscina.run(input, { transferList: [port2] as never }).then(
       () => this.#onShardEnded(shard, undefined),

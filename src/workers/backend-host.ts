@@ -12,7 +12,7 @@
 import { Backend, type Sink } from './backend.js';
 import { SessionInstances } from './session-instances.js';
 import type { CallRecorder } from './call-recorder.js';
-import type { ServerConfig } from '../shared/config/types.js';
+import type { Limits, ServerConfig } from '../shared/config/types.js';
 import { DirectorErrorCode, directorCodeOf, directorError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
 import type {
@@ -30,6 +30,7 @@ export interface BackendHostOptions {
   /** The daemon's instance id (see shared/instance.ts). */
   instance?: string | undefined;
   servers: readonly ServerConfig[];
+  limits: Limits;
   out: Sink;
   recorder: CallRecorder;
   /** Grace period of each stop step of every backend; tests shorten it. */
@@ -53,6 +54,7 @@ export class BackendHost {
   readonly #shard: number;
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
+  readonly #limits: Limits;
   readonly #stopGraceMs: number | undefined;
   readonly #instance: string | undefined;
   readonly #servers = new Map<string, Hosted>();
@@ -62,6 +64,7 @@ export class BackendHost {
     this.#shard = options.shard;
     this.#out = options.out;
     this.#recorder = options.recorder;
+    this.#limits = options.limits;
     this.#stopGraceMs = options.stopGraceMs;
     this.#instance = options.instance;
     for (const config of options.servers) {
@@ -213,7 +216,14 @@ export class BackendHost {
     const grace = this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs };
     // The sink is only called once the instances run, after `hosted` is assigned.
     const out: Sink = (message) => this.#fromServer(hosted, message);
-    const common = { config, out, recorder: this.#recorder, instance: this.#instance, ...grace };
+    const common = {
+      config,
+      limits: this.#limits,
+      out,
+      recorder: this.#recorder,
+      instance: this.#instance,
+      ...grace,
+    };
     const hosted: Hosted = {
       id: config.id,
       backend: new Backend(common),

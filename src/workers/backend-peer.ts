@@ -41,6 +41,11 @@ export interface PeerEvents {
   onNotification(method: string, params: JsonValue | undefined): void;
   /** A forwarded call succeeded; lets the backend remember what a restart must re-apply. */
   onCallSucceeded(method: ForwardedMethod, params: JsonObject): void;
+  /**
+   * A forwarded call left (answered, timed out or cancelled), so a queued one may go. Not
+   * called by `detach`: after an exit nothing can be sent until the next `attach`.
+   */
+  onCallSettled(): void;
 }
 
 export interface PeerOptions {
@@ -122,6 +127,11 @@ export class BackendPeer {
     this.#log = options.log;
   }
 
+  /** Forwarded calls not yet settled. */
+  get inFlight(): number {
+    return this.#calls.size;
+  }
+
   /** Starts talking to a new child. */
   attach(wire: PeerWire): void {
     this.#wire = wire;
@@ -134,7 +144,11 @@ export class BackendPeer {
 
   // ───────────────────────────── forwarded calls ─────────────────────────────
 
-  forward(message: CallMessage, timeoutMs: number): void {
+  /**
+   * Sends one call. `waitedMs`: how long it already waited in the backend's queue; its
+   * timeout counts from its arrival, so it gets only what is left (errors name the whole).
+   */
+  forward(message: CallMessage, timeoutMs: number, waitedMs = 0): void {
     const startedAt = process.hrtime.bigint();
     const id = this.#nextId++;
     let params = message.params;
@@ -163,7 +177,7 @@ export class BackendPeer {
       timeoutMs,
       clientToken,
       wantsLogs: message.logLevel !== undefined,
-      timer: setTimeout(BackendPeer.#onCallTimeout, timeoutMs, this, id),
+      timer: setTimeout(BackendPeer.#onCallTimeout, Math.max(1, timeoutMs - waitedMs), this, id),
     };
     this.#calls.set(id, pending);
     this.#callIds.set(message.callId, id);
@@ -257,6 +271,7 @@ export class BackendPeer {
         ),
       });
     }
+    this.#events.onCallSettled();
   }
 
   /**

@@ -23,6 +23,7 @@
  * BACKEND_UNAVAILABLE naming the state and the last error.
  */
 import { BackendPeer, RequestFailed, type InFlight, type Sink } from './backend-peer.js';
+import { CallGate } from './call-gate.js';
 import { ModernHttpChannel } from './modern-http-channel.js';
 import { paramHeadersOf, type ParamHeader } from '../shared/header-values.js';
 import type { CallRecorder } from './call-recorder.js';
@@ -45,10 +46,11 @@ import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.
 import { HttpChannel } from './http-channel.js';
 import { IdleStop } from './idle-stop.js';
 import { StdioChannel, type ChannelHandler, type ChildExit } from './stdio-channel.js';
-import type { ServerConfig } from '../shared/config/types.js';
+import type { Limits, ServerConfig } from '../shared/config/types.js';
 import { META, MODERN_PROTOCOL_VERSION, ModernErrorCode, type Era } from '../shared/eras.js';
-import { DirectorErrorCode, directorError } from '../shared/errors.js';
+import { DirectorErrorCode, JsonRpcCode, directorError } from '../shared/errors.js';
 import { isJsonObject, omit, type JsonObject, type JsonValue } from '../shared/json.js';
+import { valueNestsDeeperThan } from '../shared/json-text.js';
 import { logger, type Logger } from '../shared/log.js';
 import { isInstance } from '../shared/instance.js';
 import type {
@@ -65,6 +67,7 @@ export type { Sink } from './backend-peer.js';
 
 export interface BackendOptions {
   config: ServerConfig;
+  limits: Limits;
   out: Sink;
   recorder: CallRecorder;
   /** Grace period of each stop step; tests shorten it. */
@@ -89,6 +92,7 @@ type Channel = StdioChannel | HttpChannel | ModernHttpChannel;
 export class Backend implements ChannelHandler {
   readonly id: string;
   readonly #config: ServerConfig;
+  readonly #limits: Limits;
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
   readonly #stopGraceMs: number | undefined;
@@ -109,6 +113,7 @@ export class Backend implements ChannelHandler {
   /** Bumped per spawn; async work of an older spawn checks it and stands down. */
   #generation = 0;
   readonly #peer: BackendPeer;
+  readonly #gate: CallGate;
   #restarts = 0;
   #failures = 0;
   #everReady = false;
@@ -137,6 +142,7 @@ export class Backend implements ChannelHandler {
 
   constructor(options: BackendOptions) {
     this.#config = options.config;
+    this.#limits = options.limits;
     this.id = options.config.id;
     this.#out = options.out;
     this.#recorder = options.recorder;
@@ -151,6 +157,7 @@ export class Backend implements ChannelHandler {
       events: {
         onNotification: (method, params) => this.#onNotification(method, params),
         onCallSucceeded: (method, params) => this.#noteSuccess(method, params),
+        onCallSettled: () => this.#gate.pump(),
       },
     });
     this.#idleStop =
@@ -161,6 +168,13 @@ export class Backend implements ChannelHandler {
             stop: () => this.#stopIdle(),
           })
         : null;
+    this.#gate = new CallGate({
+      server: this.id,
+      limits: options.limits,
+      target: this.#peer,
+      out: this.#out,
+      recorder: this.#recorder,
+    });
   }
 
   get state(): BackendState {
@@ -214,7 +228,7 @@ export class Backend implements ChannelHandler {
       );
       return;
     }
-    this.#peer.forward(message, message.timeoutMs > 0 ? message.timeoutMs : this.#config.timeoutMs);
+    this.#gate.admit(message, message.timeoutMs > 0 ? message.timeoutMs : this.#config.timeoutMs);
   }
 
   /** Cancels a call of this backend; false when the call is not (or no longer) here. */
@@ -224,7 +238,7 @@ export class Backend implements ChannelHandler {
   }
 
   cancel(callId: number, reason: string | undefined): boolean {
-    return this.#peer.cancel(callId, reason);
+    return this.#gate.cancel(callId) || this.#peer.cancel(callId, reason);
   }
 
   /**
@@ -277,7 +291,20 @@ export class Backend implements ChannelHandler {
   // ───────────────────────────── messages from the backend ─────────────────────────────
 
   onChannelMessage(message: unknown, relatedId?: number): void {
-    this.#peer.receive(message, relatedId);
+    const maxDepth = this.#limits.maxJsonDepth;
+    if (!valueNestsDeeperThan(message, maxDepth)) return this.#peer.receive(message, relatedId);
+    // Deeper than the thread hop and the re-serialization can carry (README "Limits and
+    // safety"): an answer becomes an error for its call, anything else is dropped.
+    const problem = `server '${this.id}' sent JSON nested deeper than ${maxDepth} levels ("limits.maxJsonDepth")`;
+    const answer = isJsonObject(message) && message['method'] === undefined ? message : undefined;
+    const id = answer?.['id'];
+    if (typeof id !== 'number' && typeof id !== 'string') {
+      this.#log.warn(`${problem}: the message was dropped`);
+      return;
+    }
+    this.#log.warn(`${problem}: its answer to request ${JSON.stringify(id)} became an error`);
+    const error = { code: JsonRpcCode.InternalError, message: problem };
+    this.#peer.receive({ jsonrpc: '2.0', id, error }, relatedId);
   }
 
   /** Notifications other than progress (which the peer maps to its call). */
@@ -316,6 +343,8 @@ export class Backend implements ChannelHandler {
               args: config.args,
               env: config.env,
               cwd: config.cwd,
+              maxMessageBytes: this.#limits.maxBackendMessageBytes,
+              maxStderrBytes: this.#limits.maxStderrBytes,
               ...(this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs }),
             },
             this,
@@ -339,6 +368,7 @@ export class Backend implements ChannelHandler {
           url: config.url,
           headers: config.headers,
           httpTransport: config.httpTransport,
+          maxMessageBytes: this.#limits.maxBackendMessageBytes,
         },
         this,
       );
@@ -349,6 +379,7 @@ export class Backend implements ChannelHandler {
         url: config.url,
         headers: config.headers,
         paramHeaders: (tool) => this.#paramHeaders.get(tool),
+        maxMessageBytes: this.#limits.maxBackendMessageBytes,
       },
       this,
     );
@@ -678,18 +709,36 @@ export class Backend implements ChannelHandler {
   #failInFlight(exit: ChildExit): void {
     const summary = exitSummary(exit);
     const errorFor = ({ method, target }: InFlight): WireError =>
-      this.#stopRequested
+      exit.limitExceeded !== undefined
         ? directorError(
-            DirectorErrorCode.ShuttingDown,
-            `Server '${this.id}' was stopped while handling ${method} '${target}'`,
+            DirectorErrorCode.BackendExited,
+            `${exit.limitExceeded} while handling ${method} '${target}'; it was killed and is being restarted`,
             { server: this.id },
           )
-        : directorError(
-            DirectorErrorCode.BackendExited,
-            `Server '${this.id}' exited (${summary}) while handling ${method} '${target}'; it is being restarted`,
-            { server: this.id },
-          );
+        : this.#stopRequested
+          ? directorError(
+              DirectorErrorCode.ShuttingDown,
+              `Server '${this.id}' was stopped while handling ${method} '${target}'`,
+              { server: this.id },
+            )
+          : directorError(
+              DirectorErrorCode.BackendExited,
+              `Server '${this.id}' exited (${summary}) while handling ${method} '${target}'; it is being restarted`,
+              { server: this.id },
+            );
     this.#peer.detach(errorFor, `server exited (${summary})`);
+    // Queued calls never reached it; the restart takes a while and they have deadlines.
+    this.#gate.refuseAll(
+      this.#stopRequested
+        ? directorError(DirectorErrorCode.ShuttingDown, `Server '${this.id}' was stopped`, {
+            server: this.id,
+          })
+        : directorError(
+            DirectorErrorCode.BackendUnavailable,
+            `Server '${this.id}' exited (${summary}) before this queued call could be sent; it is being restarted`,
+            { server: this.id },
+          ),
+    );
   }
 
   /** Stops the child (stdin close, SIGTERM, SIGKILL); resolves once it is gone. */

@@ -7,6 +7,7 @@ import type { ChildExit } from './stdio-channel.js';
 
 /** Short form for call errors: `code 1`, `signal SIGKILL`, `spawn error ENOENT`. */
 export function exitSummary(exit: ChildExit): string {
+  if (exit.limitExceeded !== undefined) return 'killed: over limits.maxBackendMessageBytes';
   if (exit.transportError !== undefined) return 'connection lost';
   if (exit.spawnError !== undefined) return `spawn error ${exit.spawnError.code ?? 'unknown'}`;
   if (exit.signal !== null) return `signal ${exit.signal}`;
@@ -25,6 +26,7 @@ export function withStderr(cause: string, stderrTail: readonly string[]): string
 
 /** One line saying why the process ended (or never started). */
 export function exitCause(exit: ChildExit, launch: LaunchSpec): string {
+  if (exit.limitExceeded !== undefined) return exit.limitExceeded;
   if (exit.transportError !== undefined || launch.transport === 'http') {
     return exit.transportError ?? 'the remote server closed the connection';
   }

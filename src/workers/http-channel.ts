@@ -15,6 +15,7 @@ import {
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { MessageTooLarge, cappedFetch, tooLargeMessage } from './message-cap.js';
 import type { ChannelHandler } from './stdio-channel.js';
 import { logger, type Logger } from '../shared/log.js';
 
@@ -24,6 +25,8 @@ export interface HttpChannelOptions {
   url: string;
   headers: Record<string, string>;
   httpTransport: 'auto' | 'sse';
+  /** One message (a JSON body, an SSE event) past this ends the connection. */
+  maxMessageBytes: number;
 }
 
 type Transport = StreamableHTTPClientTransport | SSEClientTransport;
@@ -90,10 +93,14 @@ export class HttpChannel {
   }
 
   #open(): Transport {
-    const { url, headers } = this.#options;
+    const { id, url, headers, maxMessageBytes } = this.#options;
+    // A message over the cap is treated as a lost connection: the backend reconnects.
+    const fetch = cappedFetch(maxMessageBytes, tooLargeMessage(id, maxMessageBytes), (error) =>
+      this.#lost(error),
+    );
     const transport = this.#sse
-      ? new SSEClientTransport(new URL(url), { requestInit: { headers } })
-      : new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } });
+      ? new SSEClientTransport(new URL(url), { requestInit: { headers }, fetch })
+      : new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch });
     transport.onmessage = (message) => this.#receive(transport, message);
     // GET-stream hiccups and the like: the Streamable HTTP transport reconnects by itself.
     transport.onerror = (error) => this.#log.debug(`http transport: ${error.message}`);
@@ -207,18 +214,25 @@ export class HttpChannel {
   /** The server cannot be reached or refused us: like a child that exited. */
   #lost(error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
-    this.#log.debug(`connection lost: ${reason}`);
+    const tooLarge = error instanceof MessageTooLarge;
+    if (tooLarge && !this.#exited) this.#log.error(`${reason}; reconnecting`);
+    else this.#log.debug(`connection lost: ${reason}`);
     void this.#transport?.close().catch(() => undefined);
-    this.#exit(`remote server ${this.#options.url} is unreachable or failed: ${reason}`);
+    this.#exit(
+      `remote server ${this.#options.url} is unreachable or failed: ${reason}`,
+      tooLarge ? reason : undefined,
+    );
   }
 
-  #exit(transportError?: string): void {
+  #exit(transportError?: string, limitExceeded?: string): void {
     if (this.#exited) return;
     this.#exited = true;
     this.#handler.onChannelExit(
       transportError === undefined
         ? { code: 0, signal: null }
-        : { code: null, signal: null, transportError },
+        : limitExceeded === undefined
+          ? { code: null, signal: null, transportError }
+          : { code: null, signal: null, transportError, limitExceeded },
     );
   }
 }

@@ -13,6 +13,7 @@
  *   notices a server that went away through its `subscriptions/listen` stream ending.
  */
 import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { MessageTooLarge, capBody, tooLargeMessage } from './message-cap.js';
 import type { ChannelHandler } from './stdio-channel.js';
 import { DirectorErrorCode, directorError } from '../shared/errors.js';
 import { MODERN_PROTOCOL_VERSION } from '../shared/eras.js';
@@ -27,6 +28,8 @@ export interface ModernHttpChannelOptions {
   headers: Record<string, string>;
   /** The `x-mcp-header` parameters of a tool, as its backend listed it. */
   paramHeaders: (tool: string) => readonly ParamHeader[] | undefined;
+  /** One message (a JSON body, an SSE event) past this fails its request. */
+  maxMessageBytes: number;
 }
 
 export class ModernHttpChannel {
@@ -100,8 +103,14 @@ export class ModernHttpChannel {
         signal: controller.signal,
       });
       const type = response.headers.get('content-type') ?? '';
-      if (type.includes('text/event-stream') && response.body !== null) {
-        const events = response.body
+      const { id: server, maxMessageBytes } = this.#options;
+      const sse = type.includes('text/event-stream');
+      const capped =
+        response.body === null
+          ? null
+          : capBody(response.body, maxMessageBytes, sse, tooLargeMessage(server, maxMessageBytes));
+      if (sse && capped !== null) {
+        const events = capped
           .pipeThrough(new TextDecoderStream())
           .pipeThrough(new EventSourceParserStream());
         for await (const event of events) {
@@ -109,7 +118,7 @@ export class ModernHttpChannel {
           deliver(JSON.parse(event.data));
         }
       } else {
-        const text = await response.text();
+        const text = capped === null ? '' : await new Response(capped).text();
         if (type.includes('application/json') && text !== '') deliver(JSON.parse(text));
         else if (!response.ok) throw new Error(`HTTP ${response.status} ${text.slice(0, 200)}`);
       }
@@ -117,7 +126,9 @@ export class ModernHttpChannel {
     } catch (error) {
       if (answered || this.#stopped || controller.signal.aborted) return;
       const reason = error instanceof Error ? error.message : String(error);
-      this.#log.debug(`${method} (id ${id}) failed: ${reason}`);
+      if (error instanceof MessageTooLarge)
+        this.#log.error(`${reason}; ${method} (id ${id}) fails`);
+      else this.#log.debug(`${method} (id ${id}) failed: ${reason}`);
       this.#handler.onChannelMessage(
         {
           jsonrpc: '2.0',

@@ -7,7 +7,7 @@
  */
 import { Backend, type Sink } from './backend.js';
 import type { CallRecorder } from './call-recorder.js';
-import type { ServerConfig } from '../shared/config/types.js';
+import type { Limits, ServerConfig } from '../shared/config/types.js';
 import { DirectorErrorCode, directorError } from '../shared/errors.js';
 import type { CallMessage, ClientResponseMessage, WorkerMessage } from '../shared/messages.js';
 
@@ -19,6 +19,7 @@ interface Instance {
 
 export interface SessionInstancesOptions {
   config: ServerConfig;
+  limits: Limits;
   out: Sink;
   recorder: CallRecorder;
   stopGraceMs?: number;
@@ -80,10 +81,11 @@ export class SessionInstances {
   }
 
   #start(session: string): Instance {
-    const { config, recorder, stopGraceMs, instance: self } = this.#options;
+    const { config, limits, recorder, stopGraceMs, instance: self } = this.#options;
     const instance: Instance = { backend: undefined as unknown as Backend, waiting: [] };
     instance.backend = new Backend({
       config,
+      limits,
       out: (message) => this.#fromInstance(session, instance, message),
       recorder,
       instance: self,

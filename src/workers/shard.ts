@@ -39,6 +39,7 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
     shard: input.shard,
     instance: input.instance,
     servers: input.servers,
+    limits: input.limits,
     out: (message) => link.send(message),
     recorder,
   });

@@ -15,6 +15,8 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { childEnvironment } from './child-env.js';
+import { StderrTail } from './stderr-tail.js';
+import { CONFIG_DEFAULTS } from '../shared/config/defaults.js';
 import { logger, type Logger } from '../shared/log.js';
 
 export interface ChildExit {
@@ -24,6 +26,11 @@ export interface ChildExit {
   spawnError?: NodeJS.ErrnoException;
   /** Set when a remote server's connection was lost (http-channel.ts), in words. */
   transportError?: string;
+  /**
+   * Set when the channel ended the backend for exceeding a limit (a stdout line, or a
+   * remote message, over `limits.maxBackendMessageBytes`), in words naming the limit.
+   */
+  limitExceeded?: string;
 }
 
 export interface ChannelHandler {
@@ -47,14 +54,15 @@ export interface StdioChannelOptions {
   cwd: string;
   /** How long each stop step (stdin close, SIGTERM, SIGKILL) waits for the exit. */
   stopGraceMs?: number;
+  /** Longest stdout line (one message) before the child is killed: `limits.maxBackendMessageBytes`. */
+  maxMessageBytes?: number;
+  /** Stderr kept, the tail in bytes: `limits.maxStderrBytes`. */
+  maxStderrBytes?: number;
 }
 
 const DEFAULT_STOP_GRACE_MS = 2000;
 /** After the leader exits, how long to wait for its pipes to close before giving up on them. */
 const PIPE_DRAIN_MS = 1000;
-const STDERR_TAIL_LINES = 20;
-const STDERR_LINE_MAX = 500;
-const STDERR_PARTIAL_MAX = 64 * 1024;
 /** Non-JSON stdout lines logged at warn before the rest drop to debug. */
 const NOISE_WARNINGS = 3;
 const NEWLINE = 0x0a;
@@ -80,14 +88,19 @@ export class StdioChannel {
   #outbox: string[] = [];
   #flushScheduled = false;
   #awaitingDrain = false;
-  #stderrPartial = '';
-  #stderrTail: string[] = [];
+  readonly #maxMessageBytes: number;
+  /** Set once a line passed the cap: the rest of the output is ignored until the exit. */
+  #limitExceeded: string | undefined;
+  readonly #stderr: StderrTail;
   #noiseCount = 0;
 
   constructor(options: StdioChannelOptions, handler: ChannelHandler) {
     this.#options = options;
     this.#handler = handler;
     this.#log = logger(`server:${options.id}`);
+    this.#maxMessageBytes =
+      options.maxMessageBytes ?? CONFIG_DEFAULTS.limits.maxBackendMessageBytes;
+    this.#stderr = new StderrTail(options.maxStderrBytes ?? CONFIG_DEFAULTS.limits.maxStderrBytes);
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#exited = new Promise((resolve) => (this.#resolveExited = resolve));
   }
@@ -99,7 +112,7 @@ export class StdioChannel {
 
   /** The last lines the child wrote on stderr, to explain a failed start. */
   get stderrTail(): readonly string[] {
-    return this.#stderrTail;
+    return this.#stderr.lines();
   }
 
   start(): void {
@@ -229,7 +242,10 @@ export class StdioChannel {
   }
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    this.#exit = { code, signal };
+    this.#exit =
+      this.#limitExceeded === undefined
+        ? { code, signal }
+        : { code, signal, limitExceeded: this.#limitExceeded };
     this.#resolveExited();
     // The leader is gone; anything it left in its group is an orphan.
     this.#signalGroup('SIGKILL');
@@ -247,21 +263,29 @@ export class StdioChannel {
     if (this.#finished) return;
     this.#finished = true;
     this.#outbox = [];
-    if (this.#stderrPartial !== '') this.#keepStderrLine(this.#stderrPartial);
+    this.#stderr.end();
     this.#resolveClosed();
     const exit = this.#exit ?? { code: null, signal: null };
     this.#handler.onChannelExit(exit);
   }
 
+  /**
+   * Splits stdout into lines. Every line is checked against the cap before it is kept, so
+   * a child that writes without end (with or without newlines) costs at most the cap.
+   */
   #onStdout(chunk: Buffer): void {
+    if (this.#limitExceeded !== undefined) return;
+    const max = this.#maxMessageBytes;
     let start = 0;
     let newline = chunk.indexOf(NEWLINE);
     if (newline === -1) {
+      if (this.#partialLength + chunk.length > max) return this.#overflow();
       this.#partial.push(chunk);
       this.#partialLength += chunk.length;
       return;
     }
     if (this.#partialLength > 0) {
+      if (this.#partialLength + newline > max) return this.#overflow();
       this.#partial.push(chunk.subarray(0, newline));
       const line = Buffer.concat(this.#partial, this.#partialLength + newline);
       this.#partial = [];
@@ -271,14 +295,30 @@ export class StdioChannel {
       newline = chunk.indexOf(NEWLINE, start);
     }
     while (newline !== -1) {
+      if (newline - start > max) return this.#overflow();
       this.#deliver(chunk.toString('utf8', start, newline));
       start = newline + 1;
       newline = chunk.indexOf(NEWLINE, start);
     }
     if (start < chunk.length) {
+      if (chunk.length - start > max) return this.#overflow();
       this.#partial.push(chunk.subarray(start));
       this.#partialLength = chunk.length - start;
     }
+  }
+
+  /**
+   * A message over the cap: its bytes are dropped at once (the memory goes back), stdout
+   * is no longer read, and the process group is killed; the exit names the cap, and the
+   * owner restarts the backend as after any exit.
+   */
+  #overflow(): void {
+    this.#partial = [];
+    this.#partialLength = 0;
+    this.#limitExceeded = `server '${this.#options.id}' sent a message over ${this.#maxMessageBytes} bytes (limits.maxBackendMessageBytes)`;
+    this.#log.error(`${this.#limitExceeded}; killing it`);
+    this.#child?.stdout.destroy();
+    this.#signalGroup('SIGKILL');
   }
 
   #deliver(line: string): void {
@@ -301,24 +341,7 @@ export class StdioChannel {
   }
 
   #onStderr(text: string): void {
-    const lines = (this.#stderrPartial + text).split('\n');
-    this.#stderrPartial = lines.pop() ?? '';
-    // A child that never ends its line must not grow this buffer without bound.
-    if (this.#stderrPartial.length > STDERR_PARTIAL_MAX) {
-      lines.push(this.#stderrPartial);
-      this.#stderrPartial = '';
-    }
-    for (const line of lines) this.#keepStderrLine(line);
-  }
-
-  #keepStderrLine(raw: string): void {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line === '') return;
-    this.#log.debug(`stderr: ${line}`);
-    this.#stderrTail.push(
-      line.length > STDERR_LINE_MAX ? `${line.slice(0, STDERR_LINE_MAX)}…` : line,
-    );
-    if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
+    for (const line of this.#stderr.write(text)) this.#log.debug(`stderr: ${line}`);
   }
 }
 

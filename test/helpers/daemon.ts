@@ -43,6 +43,8 @@ export interface StartOptions {
   waitHealthy?: boolean;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** The data folder (`--data-dir`); default a fresh `data` folder beside the config. */
+  dataDir?: string;
 }
 
 export async function startDaemon(
@@ -61,7 +63,7 @@ export async function startDaemon(
       '--config',
       configPath,
       '--data-dir',
-      join(dir, 'data'),
+      options.dataDir ?? join(dir, 'data'),
       ...(options.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import type { ServerConfig, StdioServerConfig } from '../../src/shared/config/types.js';
+import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
+import type { Limits, ServerConfig, StdioServerConfig } from '../../src/shared/config/types.js';
 import type { JsonObject } from '../../src/shared/json.js';
 import { createLink, type Link } from '../../src/shared/link.js';
 import {
@@ -106,7 +107,7 @@ export class ShardHarness {
 
   static start(
     servers: ServerConfig[],
-    options: { shard?: number; analyticsPath?: string | null } = {},
+    options: { shard?: number; analyticsPath?: string | null; limits?: Partial<Limits> } = {},
   ): ShardHarness {
     const { port1, port2 } = new MessageChannel();
     const input: ShardTaskInput = {
@@ -117,6 +118,7 @@ export class ShardHarness {
       analyticsPath: options.analyticsPath ?? null,
       logLevel:
         (process.env['MCP_DIRECTOR_LOG'] as ShardTaskInput['logLevel'] | undefined) ?? 'error',
+      limits: { ...CONFIG_DEFAULTS.limits, ...options.limits },
     };
     const worker = new Worker(new URL('./shard-entry.js', import.meta.url), {
       workerData: input,

@@ -7,8 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ShardPool } from '../../src/supervisor/shards.js';
-import type { DirectorConfig, ServerConfig } from '../../src/shared/config/types.js';
 import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
+import type { DirectorConfig, ServerConfig } from '../../src/shared/config/types.js';
 import { DirectorErrorCode, directorCodeOf } from '../../src/shared/errors.js';
 import type { ReplyMessage, ServerStateMessage, WorkerMessage } from '../../src/shared/messages.js';
 import type { JsonObject } from '../../src/shared/json.js';

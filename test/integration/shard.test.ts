@@ -9,6 +9,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import runShard from '../../src/workers/shard.js';
+import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
 import { openAnalyticsStore } from '../../src/shared/analytics/store.js';
 import { directorCodeOf, DirectorErrorCode } from '../../src/shared/errors.js';
 import {
@@ -616,6 +617,7 @@ describe('shard handshake', () => {
           servers: [],
           analyticsPath: null,
           logLevel: 'error',
+          limits: CONFIG_DEFAULTS.limits,
         }),
         new RegExp(
           `speaks thread protocol ${THREAD_PROTOCOL_VERSION + 1}, this worker speaks ${THREAD_PROTOCOL_VERSION}`,
@@ -642,6 +644,7 @@ describe('shard handshake', () => {
       servers: [],
       analyticsPath: null,
       logLevel: 'error',
+      limits: CONFIG_DEFAULTS.limits,
     });
     await delay(20);
     assert.deepEqual(received, [

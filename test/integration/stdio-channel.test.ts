@@ -43,7 +43,12 @@ class Collector {
   }
 }
 
-function channel(path: string, collector: Collector, args: string[] = []): StdioChannel {
+function channel(
+  path: string,
+  collector: Collector,
+  args: string[] = [],
+  limits: { maxMessageBytes?: number; maxStderrBytes?: number } = {},
+): StdioChannel {
   return new StdioChannel(
     {
       id: 'test',
@@ -52,6 +57,7 @@ function channel(path: string, collector: Collector, args: string[] = []): Stdio
       env: {},
       cwd: scripts,
       stopGraceMs: 500,
+      ...limits,
     },
     collector,
   );
@@ -160,5 +166,68 @@ describe('StdioChannel', () => {
     assert.equal(ch.stderrTail.length, 20);
     assert.equal(ch.stderrTail[0], 'line 12');
     assert.equal(ch.stderrTail.at(-1), 'no newline at the end');
+  });
+
+  it('delivers a line of exactly maxMessageBytes and kills the child at the first byte more', async () => {
+    // {"s":"xxx…"} of exactly 4096 bytes, then a line that never ends, 1 KiB at a time.
+    const path = script(
+      'flood.mjs',
+      `
+      const exact = JSON.stringify({ s: 'x'.repeat(4096 - 8) });
+      if (Buffer.byteLength(exact) !== 4096) throw new Error('bad fixture');
+      process.stdout.write(exact + '\\n');
+      const chunk = 'y'.repeat(1024);
+      const more = () => process.stdout.write(chunk, () => setImmediate(more));
+      more();
+      process.stdin.resume();
+      `,
+    );
+    const collector = new Collector();
+    const ch = channel(path, collector, [], { maxMessageBytes: 4096 });
+    ch.start();
+    await collector.exited;
+    assert.equal(collector.messages.length, 1, 'the line at the cap was delivered');
+    assert.equal(collector.exit?.signal, 'SIGKILL');
+    assert.equal(
+      collector.exit?.limitExceeded,
+      "server 'test' sent a message over 4096 bytes (limits.maxBackendMessageBytes)",
+    );
+  });
+
+  it('kills the child for a line over the cap even when it arrives in one chunk', async () => {
+    const path = script(
+      'long-line.mjs',
+      `process.stdout.write('{"n":1}\\n' + JSON.stringify({ s: 'z'.repeat(3000) }) + '\\n{"n":2}\\n'); process.stdin.resume();`,
+    );
+    const collector = new Collector();
+    const ch = channel(path, collector, [], { maxMessageBytes: 2048 });
+    ch.start();
+    await collector.exited;
+    assert.deepEqual(collector.messages, [{ n: 1 }], 'nothing from the oversized line on');
+    assert.match(collector.exit?.limitExceeded ?? '', /over 2048 bytes/);
+  });
+
+  it('keeps at most maxStderrBytes of stderr, the tail, and none with 0', async () => {
+    const path = script(
+      'stderr-flood.mjs',
+      `
+      for (let i = 1; i <= 100; i++) process.stderr.write('line ' + i + ' ' + 'é'.repeat(40) + '\\n');
+      process.stderr.write('tail '.repeat(200_000), () => process.exit(7));
+      `,
+    );
+    for (const maxStderrBytes of [1000, 0]) {
+      const collector = new Collector();
+      const ch = channel(path, collector, [], { maxStderrBytes });
+      ch.start();
+      await collector.exited;
+      assert.deepEqual(collector.exit, { code: 7, signal: null });
+      if (maxStderrBytes === 0) {
+        assert.deepEqual(ch.stderrTail, []);
+        continue;
+      }
+      // The unfinished last line alone fills the budget: only its end is kept.
+      assert.equal(ch.stderrTail.length, 1);
+      assert.match(ch.stderrTail[0] ?? '', /^[a-z ]{500}…$/, 'a piece of the endless line');
+    }
   });
 });

@@ -154,6 +154,7 @@ describe(
       ['echo-server', fixture('echo-server')],
       ['paged-server', fixture('paged-server')],
       ['crash-server', fixture('crash-server')],
+      ['limits-server', fixture('limits-server')],
       ['conformance-server', fixture('conformance-server')],
       ['task-server', fixture('task-server')],
       ['demo-server', demoServer],
