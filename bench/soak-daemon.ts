@@ -24,7 +24,18 @@ export interface SoakDaemon {
   logLevels: Map<string, number>;
   /** The last warn/error lines of the daemon log. */
   logSamples: string[];
+  /** SIGTERM to the daemon alone, as an operator's `kill <pid>`; what it left behind. */
+  shutdown(graceMs: number): Promise<ShutdownFigures>;
+  /** Stops the whole tree (whatever is left) and removes the temp folder. */
   stop(): Promise<void>;
+}
+
+export interface ShutdownFigures {
+  /** From SIGTERM to the daemon's exit; undefined when it did not exit within the grace. */
+  exitMs: number | undefined;
+  exit: string;
+  /** Descendants (backends and theirs) still alive once the daemon had exited. */
+  leftBehind: number;
 }
 
 /** The backends: each echo server answers `echo` and `slow`; crash-server answers `ping_me` and `pid`. */
@@ -81,6 +92,7 @@ export async function startSoakDaemon(callTimeoutMs: number): Promise<SoakDaemon
       started,
       logLevels,
       logSamples,
+      shutdown: (graceMs) => shutdown(started, graceMs),
       stop: async () => {
         await started.stop();
         cleanup();
@@ -89,6 +101,37 @@ export async function startSoakDaemon(callTimeoutMs: number): Promise<SoakDaemon
   } catch (error) {
     cleanup();
     throw error;
+  }
+}
+
+async function shutdown(started: Started, graceMs: number): Promise<ShutdownFigures> {
+  const tree = descendants(started.pid);
+  if (started.exited()) return { exitMs: undefined, exit: 'exited before SIGTERM', leftBehind: 0 };
+  const exit = new Promise<string>((resolve) =>
+    started.child.once('exit', (code, signal) =>
+      resolve(signal === null ? `code ${code}` : `signal ${signal}`),
+    ),
+  );
+  const sentAt = Date.now();
+  process.kill(started.pid, 'SIGTERM');
+  const outcome = await Promise.race([
+    exit,
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), graceMs)),
+  ]);
+  if (outcome === undefined)
+    return { exitMs: undefined, exit: `still running ${graceMs} ms after SIGTERM`, leftBehind: 0 };
+  const exitMs = Date.now() - sentAt;
+  // A moment for the kernel to reap what the daemon killed on its way out.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return { exitMs, exit: outcome, leftBehind: tree.filter(isAlive).length };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -68,6 +68,7 @@ export function printReport(result: SoakResult, json: boolean, loadAtStart: stri
       deleteFailures: Object.fromEntries(tally.deleteFailures),
       backends: result.backends,
       daemonAlive: result.daemonAlive,
+      shutdown: result.shutdown,
       daemonLog: { levels: Object.fromEntries(result.logLevels), lastWarnings: result.logSamples },
       failures: result.failures,
     };
@@ -162,6 +163,9 @@ export function printReport(result: SoakResult, json: boolean, loadAtStart: stri
       ]),
     ),
     '',
+    `SIGTERM at the end: ${result.shutdown.exit}` +
+      (result.shutdown.exitMs === undefined ? '' : ` after ${result.shutdown.exitMs} ms`) +
+      `; backend processes left behind ${result.shutdown.leftBehind}`,
     `daemon log: ${[...result.logLevels].map(([level, n]) => `${level} ${n}`).join(', ') || 'empty'}`,
   );
   if (result.logSamples.length > 0) {

@@ -18,7 +18,7 @@ import { numberFlag } from './format.js';
 import { DISCONNECT_KINDS, newTally, runClient } from './soak-client.js';
 import type { DisconnectKind, SoakTally } from './soak-client.js';
 import { liveSessions, processFigures, startSoakDaemon } from './soak-daemon.js';
-import type { ProcessFigures, SoakDaemon } from './soak-daemon.js';
+import type { ProcessFigures, ShutdownFigures, SoakDaemon } from './soak-daemon.js';
 import { BackendKiller } from './soak-killer.js';
 import type { KillerReport } from './soak-killer.js';
 import { printReport } from './soak-report.js';
@@ -51,6 +51,7 @@ export interface SoakResult {
   tally: SoakTally;
   backends: KillerReport;
   daemonAlive: boolean;
+  shutdown: ShutdownFigures;
   logLevels: Map<string, number>;
   logSamples: string[];
   /** Why the run failed; empty when it passed. */
@@ -61,6 +62,8 @@ export interface SoakResult {
 const SAMPLE_EVERY_S = 5;
 /** After the clients are gone, how long the daemon gets to close their sockets. */
 const SETTLE_MS = 2000;
+/** How long the daemon may take to exit on SIGTERM (its drain deadline is 10 s by default). */
+const SHUTDOWN_GRACE_MS = 20_000;
 
 /** Small deterministic PRNG (mulberry32), so a run's choices can be replayed with --seed. */
 function prng(seed: number): () => number {
@@ -129,6 +132,7 @@ export async function runSoak(settings: SoakSettings, daemon: SoakDaemon): Promi
   const end = await snapshot(daemon, startedAt);
   samples.push(end);
   const backends = await killer.report();
+  const shutdown = await daemon.shutdown(SHUTDOWN_GRACE_MS);
 
   const lost = [...tally.lost.values()].reduce((a, b) => a + b, 0);
   const failures: string[] = [];
@@ -137,6 +141,9 @@ export async function runSoak(settings: SoakSettings, daemon: SoakDaemon): Promi
   if (tally.lostOther > 0)
     failures.push(`${tally.lostOther} other requests (handshake, DELETE, cancel) lost`);
   if (tally.completed === 0) failures.push('no call completed');
+  if (shutdown.exitMs === undefined) failures.push(`on SIGTERM the daemon ${shutdown.exit}`);
+  if (shutdown.leftBehind > 0)
+    failures.push(`${shutdown.leftBehind} backend processes outlived the daemon`);
   const peak = samples.reduce((a, b) => (b.daemonRssKiB > a.daemonRssKiB ? b : a));
   return {
     settings,
@@ -149,6 +156,7 @@ export async function runSoak(settings: SoakSettings, daemon: SoakDaemon): Promi
     tally,
     backends,
     daemonAlive,
+    shutdown,
     logLevels: daemon.logLevels,
     logSamples: daemon.logSamples,
     failures,
