@@ -13,6 +13,7 @@ import {
   PROTOCOL_VERSION,
   findSseResponse,
   headerValue,
+  judgeResponse,
   sessionHeaders,
 } from './mcp-http.js';
 
@@ -202,10 +203,10 @@ async function handshake(name: string, options: ClientOptions): Promise<string |
   );
   if (init.kind !== 'answer')
     return fail(`initialize: ${init.kind === 'lost' ? init.reason : 'aborted'}`);
-  if (init.answer.status !== 200 || init.answer.sessionId === '')
-    return fail(
-      `initialize: HTTP ${init.answer.status}${init.answer.sessionId === '' ? ' without session id' : ''}`,
-    );
+  const { status, contentType, body, sessionId } = init.answer;
+  const verdict = judgeResponse(status, contentType, body, 0);
+  if (verdict !== null) return fail(`initialize: ${verdict}`);
+  if (sessionId === '') return fail('initialize: no Mcp-Session-Id');
   const session = init.answer.sessionId;
   const initialized = countOther(
     await send(

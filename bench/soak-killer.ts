@@ -199,6 +199,7 @@ export class BackendKiller {
     } catch {
       return `pid tool: unparsable ${clip(answer.body, 60)}`;
     }
+    if (typeof message !== 'object' || message === null) return 'pid tool: not a JSON-RPC response';
     if (message.error !== undefined)
       return `pid tool: ${String(message.error.message).slice(0, 60)}`;
     const text = message.result?.content?.[0]?.text;
