@@ -21,7 +21,7 @@ import {
 export const DISCONNECT_KINDS = ['abort', 'delete', 'drop', 'delete-in-flight'] as const;
 export type DisconnectKind = (typeof DISCONNECT_KINDS)[number];
 
-/** Longest pause between two failed handshakes of one client (the daemon may be busy). */
+/** Mean pause between two failed handshakes of one client (the daemon may be busy or gone). */
 const RETRY_PAUSE_MS = 250;
 const ECHO_TEXT = 'x'.repeat(180);
 /** Lost calls described in the report, at most. */
@@ -107,7 +107,7 @@ export async function runClient(name: string, options: ClientOptions): Promise<v
   while (!options.stopped()) {
     if (session === undefined) {
       session = await handshake(name, options);
-      if (session === undefined) await pause(RETRY_PAUSE_MS * random());
+      if (session === undefined) await pause(RETRY_PAUSE_MS * (0.5 + random()));
       continue;
     }
     if (random() < options.disconnectRate && options.disconnects.length > 0) {
