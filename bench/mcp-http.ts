@@ -138,7 +138,7 @@ export function judgeResponse(
  * The JSON-RPC response for `id` in an SSE body. A stream may carry notifications before
  * the response, and an event's data may span several `data:` lines (joined with \n).
  */
-function findSseResponse(body: string, id: number): unknown {
+export function findSseResponse(body: string, id: number): unknown {
   let last: unknown;
   for (const event of body.split(/\r?\n\r?\n/)) {
     const data: string[] = [];
