@@ -6,9 +6,15 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
+
+/** The repository root, from dist/bench/. */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface StartOptions {
   command: string;
@@ -182,4 +188,59 @@ export async function waitForHttp200(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${url} did not answer 200 within ${timeoutMs} ms (last: ${last})`);
+}
+
+/** A daemon the benchmark started: its base URL, its process and its temp folder. */
+export interface DirectorDaemon {
+  base: string;
+  started: Started;
+  dir: string;
+  /** Removes the temp folder (config, data); stop the process first. */
+  cleanup(): void;
+}
+
+/**
+ * `mcp-director serve --no-stdio` from this checkout's build, with `config` in a temp folder
+ * (and its data there too), on a free port; resolves once `/healthz` answers 200.
+ */
+export async function startDirectorDaemon(
+  config: object,
+  timeoutMs: number,
+  options: { folderPrefix?: string; onStarted?: (started: Started) => void } = {},
+): Promise<DirectorDaemon> {
+  const folderPrefix = options.folderPrefix ?? 'mcpd-bench-';
+  const dir = mkdtempSync(join(tmpdir(), folderPrefix));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  try {
+    const configPath = join(dir, 'config.json');
+    writeFileSync(configPath, JSON.stringify(config, null, 2));
+    const port = await freePort();
+    const started = await startProcess({
+      command: process.execPath,
+      args: [
+        join(REPO_ROOT, 'dist/src/cli/main.js'),
+        'serve',
+        '--no-stdio',
+        '--config',
+        configPath,
+        '--port',
+        String(port),
+        '--data-dir',
+        join(dir, 'data'),
+      ],
+      timeoutMs,
+    });
+    options.onStarted?.(started);
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await waitForHttp200(`${base}/healthz`, timeoutMs, started);
+    } catch (error) {
+      await started.stop();
+      throw new Error(`${(error as Error).message}; output:\n${started.tail()}`);
+    }
+    return { base, started, dir, cleanup };
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
 }

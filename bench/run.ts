@@ -10,19 +10,16 @@
  *                          [--pipelining 1] [--engine raw|undici] [--only noop,direct,director,director-bare]
  *                          [--rounds 1]
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatMicroseconds, formatTable, numberFlag } from './format.js';
 import { busy, defaultLoadOptions, runLoad } from './load-driver.js';
 import type { LoadOptions, LoadResult } from './load-driver.js';
 import type { Engine } from './load-worker.js';
-import { freePort, startProcess, waitForHttp200 } from './processes.js';
+import { REPO_ROOT, freePort, startDirectorDaemon, startProcess } from './processes.js';
 import type { Started } from './processes.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SYSTEMS = ['noop', 'direct', 'director', 'director-bare'] as const;
 type SystemName = (typeof SYSTEMS)[number];
 
@@ -72,41 +69,10 @@ async function startDirect(): Promise<SystemUnderTest> {
  * (`director`), or the SDK-free NDJSON server, which shows the router's own cost (`director-bare`).
  */
 async function startDirector(backend: string): Promise<SystemUnderTest> {
-  const dir = mkdtempSync(join(tmpdir(), 'mcpd-bench-'));
-  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
-  try {
-    const configPath = join(dir, 'config.json');
-    const echoServer = join(REPO_ROOT, backend);
-    const config = { mcpServers: { echo: { command: process.execPath, args: [echoServer] } } };
-    writeFileSync(configPath, JSON.stringify(config, null, 2));
-    const port = await freePort();
-    const started = await startProcess({
-      command: process.execPath,
-      args: [
-        join(REPO_ROOT, 'dist/src/cli/main.js'),
-        'serve',
-        '--no-stdio',
-        '--config',
-        configPath,
-        '--port',
-        String(port),
-        '--data-dir',
-        join(dir, 'data'),
-      ],
-      timeoutMs: START_TIMEOUT_MS,
-    });
-    const base = `http://127.0.0.1:${port}`;
-    try {
-      await waitForHttp200(`${base}/healthz`, START_TIMEOUT_MS, started);
-    } catch (error) {
-      await started.stop();
-      throw new Error(`${(error as Error).message}; output:\n${started.tail()}`);
-    }
-    return { url: `${base}/mcp`, tool: 'echo__echo', started, cleanup };
-  } catch (error) {
-    cleanup();
-    throw error;
-  }
+  const echoServer = join(REPO_ROOT, backend);
+  const config = { mcpServers: { echo: { command: process.execPath, args: [echoServer] } } };
+  const { base, started, cleanup } = await startDirectorDaemon(config, START_TIMEOUT_MS);
+  return { url: `${base}/mcp`, tool: 'echo__echo', started, cleanup };
 }
 
 const starters: Record<SystemName, () => Promise<SystemUnderTest>> = {

@@ -4,15 +4,12 @@
  * fixtures), plus what the soak reads about it from outside: RSS and open fds from /proc,
  * live sessions from `/api/sessions`, backend pids and restart counts from `/api/servers`.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { descendants, freePort, startProcess, waitForHttp200 } from './processes.js';
+import { REPO_ROOT, descendants, startDirectorDaemon } from './processes.js';
 import type { Started } from './processes.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 /** Daemon log lines kept for the report (the warnings and errors, most recent last). */
 const LOG_SAMPLES = 40;
@@ -44,64 +41,35 @@ export type BackendId = (typeof BACKENDS)[number];
 
 /** `callTimeoutMs`: each backend's per-call timeout, kept below the soak's own call deadline. */
 export async function startSoakDaemon(callTimeoutMs: number): Promise<SoakDaemon> {
-  const dir = mkdtempSync(join(tmpdir(), 'mcpd-soak-'));
-  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
-  try {
-    const fixture = (name: string, args: string[] = []): object => ({
-      command: process.execPath,
-      args: [join(REPO_ROOT, 'dist/test/fixtures', `${name}.js`), ...args],
-      timeoutMs: callTimeoutMs,
-    });
-    const config = {
-      mcpServers: {
-        echo1: fixture('echo-server', ['--label', 'echo1']),
-        echo2: fixture('echo-server', ['--label', 'echo2']),
-        crash: fixture('crash-server'),
-      },
-    };
-    const configPath = join(dir, 'config.json');
-    writeFileSync(configPath, JSON.stringify(config, null, 2));
-    const port = await freePort();
-    const started = await startProcess({
-      command: process.execPath,
-      args: [
-        join(REPO_ROOT, 'dist/src/cli/main.js'),
-        'serve',
-        '--no-stdio',
-        '--config',
-        configPath,
-        '--port',
-        String(port),
-        '--data-dir',
-        join(dir, 'data'),
-      ],
-      timeoutMs: START_TIMEOUT_MS,
-    });
-    const logLevels = new Map<string, number>();
-    const logSamples: string[] = [];
-    watchLog(started, logLevels, logSamples);
-    const base = `http://127.0.0.1:${port}`;
-    try {
-      await waitForHttp200(`${base}/healthz`, START_TIMEOUT_MS, started);
-    } catch (error) {
+  const fixture = (name: string, args: string[] = []): object => ({
+    command: process.execPath,
+    args: [join(REPO_ROOT, 'dist/test/fixtures', `${name}.js`), ...args],
+    timeoutMs: callTimeoutMs,
+  });
+  const config = {
+    mcpServers: {
+      echo1: fixture('echo-server', ['--label', 'echo1']),
+      echo2: fixture('echo-server', ['--label', 'echo2']),
+      crash: fixture('crash-server'),
+    },
+  };
+  const logLevels = new Map<string, number>();
+  const logSamples: string[] = [];
+  const { base, started, cleanup } = await startDirectorDaemon(config, START_TIMEOUT_MS, {
+    folderPrefix: 'mcpd-soak-',
+    onStarted: (process) => watchLog(process, logLevels, logSamples),
+  });
+  return {
+    base,
+    started,
+    logLevels,
+    logSamples,
+    shutdown: (graceMs) => shutdown(started, graceMs),
+    stop: async () => {
       await started.stop();
-      throw new Error(`${(error as Error).message}; output:\n${started.tail()}`);
-    }
-    return {
-      base,
-      started,
-      logLevels,
-      logSamples,
-      shutdown: (graceMs) => shutdown(started, graceMs),
-      stop: async () => {
-        await started.stop();
-        cleanup();
-      },
-    };
-  } catch (error) {
-    cleanup();
-    throw error;
-  }
+      cleanup();
+    },
+  };
 }
 
 async function shutdown(started: Started, graceMs: number): Promise<ShutdownFigures> {

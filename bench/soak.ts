@@ -22,6 +22,7 @@ import type { ProcessFigures, ShutdownFigures, SoakDaemon } from './soak-daemon.
 import { BackendKiller } from './soak-killer.js';
 import type { KillerReport } from './soak-killer.js';
 import { printReport } from './soak-report.js';
+import { prng } from '../test/helpers/prng.js';
 
 export interface SoakSettings {
   durationS: number;
@@ -64,18 +65,6 @@ const SAMPLE_EVERY_S = 5;
 const SETTLE_MS = 2000;
 /** How long the daemon may take to exit on SIGTERM (its drain deadline is 10 s by default). */
 const SHUTDOWN_GRACE_MS = 20_000;
-
-/** Small deterministic PRNG (mulberry32), so a run's choices can be replayed with --seed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function snapshot(daemon: SoakDaemon, startedAt: number): Promise<Snapshot> {
   const sessions = await liveSessions(daemon.base).catch(() => -1);

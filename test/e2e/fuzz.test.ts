@@ -17,6 +17,7 @@ import {
   rawSession,
   rssMiB,
 } from '../helpers/raw-mcp.js';
+import { prng } from '../helpers/prng.js';
 
 const HOSTILE = 10_000;
 /** One valid call after every this many hostile requests. */
@@ -58,18 +59,6 @@ const METHODS = [
   'notifications/initialized',
   ...NAMES,
 ];
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Shot {
   path: string;
