@@ -290,9 +290,10 @@ export class Backend implements ChannelHandler {
 
   // ───────────────────────────── messages from the backend ─────────────────────────────
 
-  onChannelMessage(message: unknown, relatedId?: number): void {
+  onChannelMessage(message: unknown, relatedId?: number, deeperThanLimit?: boolean): void {
     const maxDepth = this.#limits.maxJsonDepth;
-    if (!valueNestsDeeperThan(message, maxDepth)) return this.#peer.receive(message, relatedId);
+    if (!(deeperThanLimit ?? valueNestsDeeperThan(message, maxDepth)))
+      return this.#peer.receive(message, relatedId);
     // Deeper than the thread hop and the re-serialization can carry (README "Limits and
     // safety"): an answer becomes an error for its call, anything else is dropped.
     const problem = `server '${this.id}' sent JSON nested deeper than ${maxDepth} levels ("limits.maxJsonDepth")`;
@@ -345,6 +346,7 @@ export class Backend implements ChannelHandler {
               cwd: config.cwd,
               maxMessageBytes: this.#limits.maxBackendMessageBytes,
               maxStderrBytes: this.#limits.maxStderrBytes,
+              maxJsonDepth: this.#limits.maxJsonDepth,
               ...(this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs }),
             },
             this,

@@ -18,6 +18,7 @@ import { childEnvironment } from './child-env.js';
 import { StderrTail } from './stderr-tail.js';
 import { CONFIG_DEFAULTS } from '../shared/config/defaults.js';
 import { logger, type Logger } from '../shared/log.js';
+import { nestsDeeperThan } from '../shared/json-text.js';
 
 export interface ChildExit {
   code: number | null;
@@ -37,8 +38,10 @@ export interface ChannelHandler {
   /**
    * One parsed JSON value per stdout line; not validated. `relatedId`: the id of the
    * request on whose HTTP response stream it came (stateless-era HTTP only).
+   * `deeperThanLimit`: whether its text nests deeper than `limits.maxJsonDepth`, when the
+   * channel checked the text (cheaper than walking the parsed value); else undefined.
    */
-  onChannelMessage(message: unknown, relatedId?: number): void;
+  onChannelMessage(message: unknown, relatedId?: number, deeperThanLimit?: boolean): void;
   /** The child has exited and its pipes are drained; called exactly once per start. */
   onChannelExit(exit: ChildExit): void;
   /** A remote server's session was replaced by a new one: session state must be re-applied. */
@@ -58,6 +61,8 @@ export interface StdioChannelOptions {
   maxMessageBytes?: number;
   /** Stderr kept, the tail in bytes: `limits.maxStderrBytes`. */
   maxStderrBytes?: number;
+  /** Deepest JSON nesting of a line before the handler is told: `limits.maxJsonDepth`. */
+  maxJsonDepth?: number;
 }
 
 const DEFAULT_STOP_GRACE_MS = 2000;
@@ -334,7 +339,8 @@ export class StdioChannel {
       return;
     }
     try {
-      this.#handler.onChannelMessage(message);
+      const maxDepth = this.#options.maxJsonDepth ?? CONFIG_DEFAULTS.limits.maxJsonDepth;
+      this.#handler.onChannelMessage(message, undefined, nestsDeeperThan(line, maxDepth));
     } catch (error) {
       this.#log.error(`failed to handle a message: ${(error as Error).stack ?? String(error)}`);
     }
