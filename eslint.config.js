@@ -1,6 +1,6 @@
 // Lint rules that carry the architecture: the supervisor and the workers share only
 // src/shared (the message union is their contract), and third-party surfaces stay
-// behind their one adapter file (STYLE.md rules 1, 4 and 16).
+// behind their one adapter file (docs/architecture.md#boundaries-and-adapters).
 import tseslint from 'typescript-eslint';
 
 const onlyIn = (pkg, file) => ({

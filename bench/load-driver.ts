@@ -3,9 +3,9 @@
  *
  * Spreads `connections` over `threads` worker threads (bench/load-worker.ts), each with its
  * own connections and MCP session, so the driver is not the bottleneck the fetch-based one
- * was (perf.md §6a). A preflight on the main thread first checks that the server answers
- * initialize, lists the tool and answers one call, so a broken server fails fast with its
- * own words instead of as a wall of error counts.
+ * was (docs/architecture.md#the-load-driver). A preflight on the main thread first checks that
+ * the server answers initialize, lists the tool and answers one call, so a broken server fails
+ * fast with its own words instead of as a wall of error counts.
  *
  * The default engine is `raw` (bench/raw-http.ts), not undici: on the 2-vCPU dev VM every
  * microsecond the driver spends is taken from the server under test, and undici spent

@@ -3,7 +3,8 @@
  * one MCP session, and `pipelining` lanes per connection that each keep one tools/call in
  * flight. No promise or stream per request: a lane is a reused object called back when
  * its response is complete, which is what lets one Node thread issue many thousands of
- * calls per second (fetch tops out near 2.8k/s on the dev box, perf.md §6a).
+ * calls per second (fetch tops out near 2.8k/s on the dev box,
+ * docs/architecture.md#the-load-driver).
  *
  * Two engines carry the calls (the session handshake always uses undici):
  * - `undici`: one undici Client per connection, calls through its dispatch API. Each lane

@@ -1,7 +1,7 @@
 /**
  * The smallest MCP server that can stand behind the daemon: newline-delimited JSON-RPC on
  * stdio, one `echo` tool, no SDK. It measures the router's own cost per call, without the
- * ~100 µs of CPU an SDK-built server spends on each (perf.md §6b "raw NDJSON child").
+ * extra per-call cost of an SDK-built server (docs/architecture.md#hand-written-stdio-framing).
  *
  *   node dist/bench/ndjson-echo-server.js
  */

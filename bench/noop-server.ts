@@ -113,7 +113,8 @@ export function startNoopServer(port = 0, host = '127.0.0.1'): Promise<NoopServe
       aborted = true;
     });
     res.onData((chunk, isLast) => {
-      // The ArrayBuffer is only valid inside this callback: copy it (perf.md gotchas).
+      // The ArrayBuffer is only valid inside this callback: copy it
+      // (docs/architecture.md#ingress-on-uwebsocketsjs).
       chunks.push(Buffer.from(chunk.slice(0)));
       if (!isLast || aborted) return;
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);

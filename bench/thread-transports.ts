@@ -5,7 +5,7 @@
  * - `batched`:  createLink({ batch: true }), one array per event-loop turn (the default);
  * - `msgpackr`: the same per-turn batching, but the array is packed with msgpackr and an
  *               exact-size copy is posted (posting pack()'s Buffer would clone its whole
- *               8 KiB backing store, perf.md §2);
+ *               8 KiB backing store, docs/architecture.md#thread-encoding);
  * - `eager`:    a candidate change to createLink, measured here before anyone adopts it:
  *               the first message of a turn is posted at once (a lone call pays no
  *               setImmediate deferral), the rest of that turn is batched as usual.

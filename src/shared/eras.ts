@@ -1,6 +1,7 @@
 /**
- * The two protocol eras (protocol.md §0.1, §1.1) and the vocabulary of the stateless one,
- * shared by the ingress (clients of either era) and the workers (backends of either era).
+ * The two protocol eras (docs/architecture.md#protocol-eras) and the vocabulary of the
+ * stateless one, shared by the ingress (clients of either era) and the workers (backends of
+ * either era).
  *
  * - legacy: 2024-11-05 … 2025-11-25: `initialize`, sessions, server-to-client requests.
  * - modern: 2026-07-28: no handshake; version, capabilities and client identity ride in
@@ -25,14 +26,20 @@ export const META = {
   subscriptionId: 'io.modelcontextprotocol/subscriptionId',
 } as const;
 
-/** Error codes the 2026-07-28 revision defines (basic/index.mdx §Error Codes). */
+/**
+ * Error codes the 2026-07-28 revision defines
+ * (https://modelcontextprotocol.io/specification/draft/basic, "Error Codes").
+ */
 export const ModernErrorCode = {
   HeaderMismatch: -32020,
   MissingRequiredClientCapability: -32021,
   UnsupportedProtocolVersion: -32022,
 } as const;
 
-/** Codes a modern server answers with HTTP 400 (streamable-http.mdx). */
+/**
+ * Codes a modern server answers with HTTP 400
+ * (https://modelcontextprotocol.io/specification/draft/basic/transports/streamable-http).
+ */
 export const MODERN_BAD_REQUEST_CODES: ReadonlySet<number> = new Set([
   ModernErrorCode.HeaderMismatch,
   ModernErrorCode.MissingRequiredClientCapability,

@@ -1,9 +1,10 @@
 /**
- * Errors as values with stable codes, in two families (STYLE.md rule 5):
+ * Errors as values with stable codes, in two families (docs/architecture.md#errors):
  * - `JsonRpcCode`: the numbers of the JSON-RPC and MCP specifications;
  * - `DirectorErrorCode`: failures of the router itself. They cross threads and the wire
  *   as `WireError`s whose numeric code lies outside the range JSON-RPC reserves
- *   (-32768..-32000, protocol.md §2.15) and whose `data.director` names the code.
+ *   (-32768..-32000, https://www.jsonrpc.org/specification#error_object) and whose
+ *   `data.director` names the code.
  * Callers branch on `code`, never on `instanceof`.
  */
 import type { WireError } from './messages.js';

@@ -1,6 +1,7 @@
 /**
- * Header values of 2026-07-28 Streamable HTTP (streamable-http.mdx §Value Encoding,
- * §Schema Extension), for both sides of the director:
+ * Header values of 2026-07-28 Streamable HTTP ("Value Encoding" and "Schema Extension" of
+ * https://modelcontextprotocol.io/specification/draft/basic/transports/streamable-http), for
+ * both sides of the director:
  * - `Mcp-Name` and `Mcp-Param-*` values are plain ASCII or the Base64 sentinel
  *   `=?base64?…?=`;
  * - `x-mcp-header`: a tool may mark primitive parameters whose values a client mirrors
@@ -110,7 +111,7 @@ export function paramHeaderMismatch(
   return undefined;
 }
 
-/** The body field each method's `Mcp-Name` header mirrors (streamable-http.mdx). */
+/** The body field each method's `Mcp-Name` header mirrors (same page as above). */
 export const MCP_NAME_FIELD: ReadonlyMap<string, string> = new Map([
   ['tools/call', 'name'],
   ['prompts/get', 'name'],

@@ -192,7 +192,7 @@ export interface ReadyMessage {
 /**
  * The answer to a `call`. `result` is the backend's result serialized as JSON text: the
  * worker serializes it once, so the supervisor splices it into the response without
- * touching it (payloads pass through untouched, DESIGN.md §3.4).
+ * touching it (docs/architecture.md#payloads-pass-through).
  */
 export type ReplyMessage =
   | { type: 'reply'; callId: number; ok: true; result: string }
@@ -234,7 +234,10 @@ export interface ServerStateMessage {
   session?: string;
 }
 
-/** A stateless-era server's caching hints for one list (protocol.md §2.12). */
+/**
+ * A stateless-era server's caching hints for one list
+ * (https://modelcontextprotocol.io/specification/draft/server/utilities/caching).
+ */
 export interface CacheHint {
   ttlMs: number;
   cacheScope: 'public' | 'private';

@@ -1,7 +1,8 @@
 /**
- * Who may use which profile (DESIGN.md §5, §7). Every request is decided on its own, from
- * its URL (`/mcp/<profile>`) and its token (`Authorization: Bearer <token>`, or
- * `X-Workspace-Token` as MCP Router clients send it), never from its session alone.
+ * Who may use which profile (docs/architecture.md#catalog-names-and-profiles). Every request is
+ * decided on its own, from its URL (`/mcp/<profile>`) and its token (`Authorization: Bearer
+ * <token>`, or `X-Workspace-Token` as MCP Router clients send it), never from its session
+ * alone.
  *
  * - A token that matches selects its profile; a URL naming another profile is refused (403).
  * - A token that matches nothing is refused (401), even where none is required: a client

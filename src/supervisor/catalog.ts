@@ -184,8 +184,9 @@ export class Catalog {
   }
 
   /**
-   * The caching hint of a merged list (protocol.md §2.12): the shortest `ttlMs` of the
-   * backends that serve such a list (a legacy one gives none, so 0), private if any is.
+   * The caching hint of a merged list (docs/architecture.md#results-and-errors-by-era): the
+   * shortest `ttlMs` of the backends that serve such a list (a legacy one gives none, so 0),
+   * private if any is.
    */
   cacheHint(kind: ListKind): CacheHint {
     return this.#hints[kind];

@@ -1,7 +1,7 @@
 /**
- * Watches the config file for hot reload (DESIGN.md §6): each settled change is read,
- * loaded (validated and normalized by the caller's `load`) and handed to `onConfig`; a bad
- * edit goes to `onInvalid` and the running config stays.
+ * Watches the config file for hot reload (docs/architecture.md#config-and-hot-reload): each
+ * settled change is read, loaded (validated and normalized by the caller's `load`) and handed
+ * to `onConfig`; a bad edit goes to `onInvalid` and the running config stays.
  *
  * Two mechanisms feed one debounced check, which reads the file and compares its text with
  * the last one applied, so a change seen by both (or a save that rewrites the same bytes)

@@ -1,6 +1,7 @@
 /**
  * One forwarded request from the client's call to its answer, across the eras
- * (protocol.md §2.9 table). The plain case is one call and one reply; the others:
+ * (docs/architecture.md#bridging-the-eras). The plain case is one call and one reply; the
+ * others:
  *
  * - legacy client, legacy backend: the backend's sampling/elicitation/roots request goes
  *   to the client on the call's stream, its answer back to the backend.
@@ -107,7 +108,7 @@ export class Forwarding {
     this.#serverInfo = serverInfo;
   }
 
-  /** "Resource not found" in the caller's era (protocol.md §2.15). */
+  /** "Resource not found" in the caller's era (docs/architecture.md#results-and-errors-by-era). */
   notFound(caller: Caller, uri: unknown): WireError {
     return errorForEra(
       rpcError(JsonRpcCode.ResourceNotFound, `Resource not found: ${String(uri)}`, { uri }),

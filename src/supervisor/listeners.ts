@@ -1,5 +1,6 @@
 /**
- * `subscriptions/listen` streams of stateless-era clients (subscriptions.mdx): each one
+ * `subscriptions/listen` streams of stateless-era clients
+ * (https://modelcontextprotocol.io/specification/draft/basic/patterns/subscriptions): each one
  * asked for some list changes and some resource URIs, and gets exactly those, every
  * notification tagged with its subscription id (the JSON-RPC id of the listen request).
  */

@@ -1,13 +1,15 @@
 /**
- * The Streamable HTTP endpoint `/mcp`, for both eras on one URL (protocol.md §1.3): a POST
- * whose request claims the stateless envelope (`_meta` protocol version) and carries no
- * session id goes to `ModernEndpoint` (2026-07-28); everything else is the session era.
+ * The Streamable HTTP endpoint `/mcp`, for both eras on one URL
+ * (docs/architecture.md#classifying-a-request): a POST whose request claims the stateless
+ * envelope (`_meta` protocol version) and carries no session id goes to `ModernEndpoint`
+ * (2026-07-28); everything else is the session era.
  *
- * Session revisions 2025-03-26, 2025-06-18 and 2025-11-25 (protocol.md §1.4, §1.6): POST
- * carries messages and is answered as JSON or as an SSE stream, GET opens the session's
- * stream for messages not tied to a request, DELETE ends the session. HTTP status rules:
- * 400 for a missing session id, 404 for an unknown one, 202 for notifications and
- * responses, 403 for a foreign Host/Origin.
+ * Session revisions 2025-03-26, 2025-06-18 and 2025-11-25
+ * (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http;
+ * status codes: docs/architecture.md#status-codes): POST carries messages and is answered as
+ * JSON or as an SSE stream, GET opens the session's stream for messages not tied to a request,
+ * DELETE ends the session. HTTP status rules: 400 for a missing session id, 404 for an unknown
+ * one, 202 for notifications and responses, 403 for a foreign Host/Origin.
  */
 import type { JsonObject, RequestId } from '../shared/json.js';
 import type { Limits } from '../shared/config/types.js';

@@ -1,9 +1,11 @@
 /**
- * Requests of the stateless revision 2026-07-28 on `/mcp` (protocol.md §1.5, §1.6): no
- * session; each request's `_meta` envelope says who the client is and what it can do, and
- * the HTTP headers must agree with the body. Answers are one JSON body, or an SSE stream
- * when progress or log lines may come first; `subscriptions/listen` is a long-lived
- * stream. A client that closes its request's connection has cancelled it.
+ * Requests of the stateless revision 2026-07-28 on `/mcp`
+ * (https://modelcontextprotocol.io/specification/draft/basic/transports/streamable-http; status
+ * codes: docs/architecture.md#status-codes): no session; each request's `_meta` envelope says
+ * who the client is and what it can do, and the HTTP headers must agree with the body. Answers
+ * are one JSON body, or an SSE stream when progress or log lines may come first;
+ * `subscriptions/listen` is a long-lived stream. A client that closes its request's connection
+ * has cancelled it.
  *
  * Status codes: 400 for envelope and header problems (-32602, -32020, -32022) and for a
  * missing client capability (-32021); 404 with -32601 for methods this era does not have

@@ -1,8 +1,9 @@
 /**
  * Exposed names of tools and prompts: `<prefix>__<name>`, or the backend's own name when
- * the prefix is ''. claude.ai accepts `^[a-zA-Z0-9_-]{1,64}$` (protocol.md §0.4), so a
- * longer name is shortened deterministically, keeping its start and adding a hash of the
- * whole; the catalog maps every exposed name back to (server, original name).
+ * the prefix is ''. claude.ai accepts `^[a-zA-Z0-9_-]{1,64}$`
+ * (docs/architecture.md#catalog-names-and-profiles), so a longer name is shortened
+ * deterministically, keeping its start and adding a hash of the whole; the catalog maps every
+ * exposed name back to (server, original name).
  */
 import { createHash } from 'node:crypto';
 

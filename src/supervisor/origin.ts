@@ -1,8 +1,9 @@
 /**
- * DNS-rebinding protection (protocol.md §1.10): a web page on another origin must not be
- * able to reach a daemon on localhost. A request whose Host is not a local name (while
- * the daemon listens on loopback) or whose Origin is present but neither local nor
- * allowed in the config is refused with 403.
+ * DNS-rebinding protection
+ * (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#security-warning):
+ * a web page on another origin must not be able to reach a daemon on localhost. A request whose
+ * Host is not a local name (while the daemon listens on loopback) or whose Origin is present
+ * but neither local nor allowed in the config is refused with 403.
  */
 const LOCAL_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 

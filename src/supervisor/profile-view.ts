@@ -1,8 +1,9 @@
 /**
- * What one profile sees of the merged catalog (DESIGN.md §5): its servers, its allowed tools,
- * prompts and resources under its names, and its list pages, serialized once per change so
- * a `*\/list` costs a lookup. Every lookup a request makes goes through its profile's view,
- * so a denied name and an unknown one are the same thing: absent.
+ * What one profile sees of the merged catalog
+ * (docs/architecture.md#catalog-names-and-profiles): its servers, its allowed tools, prompts
+ * and resources under its names, and its list pages, serialized once per change so a `*\/list`
+ * costs a lookup. Every lookup a request makes goes through its profile's view, so a denied
+ * name and an unknown one are the same thing: absent.
  *
  * A view is rebuilt whenever the catalog changes and reports which of its lists changed, so
  * only the clients of that profile hear `list_changed`.

@@ -1,9 +1,10 @@
 /**
- * Applies a changed config file to the running daemon (DESIGN.md §6): only the servers that
- * were added, removed or changed are started or stopped, sessions stay open, and every
- * client whose profile's lists changed hears `list_changed`. Settings only a restart can
- * apply (the listener, the shard count, the data folder) are logged and kept as they are.
- * An edit that does not load is reported (log and `/api/health`) and changes nothing.
+ * Applies a changed config file to the running daemon
+ * (docs/architecture.md#config-and-hot-reload): only the servers that were added, removed or
+ * changed are started or stopped, sessions stay open, and every client whose profile's lists
+ * changed hears `list_changed`. Settings only a restart can apply (the listener, the shard
+ * count, the data folder) are logged and kept as they are. An edit that does not load is
+ * reported (log and `/api/health`) and changes nothing.
  */
 import { diffConfigs } from '../shared/config/diff.js';
 import type { DirectorConfig } from '../shared/config/types.js';

@@ -1,10 +1,10 @@
 /**
  * The `requestState` MCP Director mints when it answers a stateless-era client with
- * `input_required` on behalf of a legacy backend (protocol.md §2.9). The client holds it
- * between rounds and may alter it, so it is sealed: an HMAC-SHA256 over what it names (the
- * parked call), whom it was issued to (the profile), for which request (method and a
- * digest of the params) and until when. The key is random per daemon run: a parked call
- * does not outlive the daemon either.
+ * `input_required` on behalf of a legacy backend (docs/architecture.md#bridging-the-eras). The
+ * client holds it between rounds and may alter it, so it is sealed: an HMAC-SHA256 over what it
+ * names (the parked call), whom it was issued to (the profile), for which request (method and a
+ * digest of the params) and until when. The key is random per daemon run: a parked call does
+ * not outlive the daemon either.
  *
  * Format: `mcpd1.<payload base64url>.<mac base64url>`. The prefix lets the director tell
  * its own state from a stateless backend's, which it passes through untouched.

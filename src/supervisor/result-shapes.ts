@@ -1,7 +1,8 @@
 /**
- * Results and errors as the client's era expects them (protocol.md §2.12, §2.13, §2.15).
- * A result passes through as the backend's JSON text whenever client and backend share an
- * era (the hot path parses nothing); only a crossing between eras is parsed and reshaped.
+ * Results and errors as the client's era expects them
+ * (docs/architecture.md#results-and-errors-by-era). A result passes through as the backend's
+ * JSON text whenever client and backend share an era (the hot path parses nothing); only a
+ * crossing between eras is parsed and reshaped.
  *
  * Toward a stateless-era client: every result gets `resultType` and our `serverInfo` in
  * `_meta`; a read without caching hints gets a conservative one (`ttlMs: 0`, private);
@@ -15,7 +16,10 @@ import { INPUT_REQUIRED, META, type Era } from '../shared/eras.js';
 import { isJsonObject, type JsonObject } from '../shared/json.js';
 import type { CacheHint, WireError } from '../shared/messages.js';
 
-/** Methods whose complete results carry caching hints in 2026-07-28 (caching.mdx). */
+/**
+ * Methods whose complete results carry caching hints in 2026-07-28
+ * (https://modelcontextprotocol.io/specification/draft/server/utilities/caching).
+ */
 const CACHED_METHODS = new Set(['resources/read']);
 
 /** The stateless result of a method the director answers or forwards. */

@@ -3,11 +3,12 @@
  * one long-lived task that received a transferred MessagePort, and every call, reply,
  * progress, catalog and state change flows on that port (`shared/messages.ts`).
  *
- * Per-call piscina tasks would cost ~60% of the hop (perf.md §2), hence one task per shard.
+ * Per-call piscina tasks would cost ~60% of the hop
+ * (docs/architecture.md#one-long-lived-piscina-task-per-shard), hence one task per shard.
  * Threads are pinned (min = max, no idle timeout) and atomics are off, because a shard owns
  * child processes and must keep its event loop free. If a shard's thread dies, every call
- * pending on it is answered WORKER_EXITED, its backends' process groups are killed (they
- * are not tied to the thread), and the shard is started again.
+ * pending on it is answered WORKER_EXITED, its backends' process groups are killed (they are
+ * not tied to the thread), and the shard is started again.
  *
  * Config hot reload changes the set of servers one at a time (`addServer`, `removeServer`,
  * `replaceServer`) without touching the others: the shard count stays, so every other

@@ -1,8 +1,10 @@
 /**
- * The deprecated HTTP+SSE transport of 2024-11-05 (protocol.md §1.7), for clients that
- * still use it: `GET /sse` opens a stream whose first event names the POST endpoint
- * (`/messages?sessionId=<id>`); every message the client sends is POSTed there and answered
- * 202, and everything the server sends (responses included) goes down the stream.
+ * The deprecated HTTP+SSE transport of 2024-11-05
+ * (https://modelcontextprotocol.io/specification/2024-11-05/basic/transports#http-with-sse;
+ * docs/architecture.md#classifying-a-request), for clients that still use it: `GET /sse` opens
+ * a stream whose first event names the POST endpoint (`/messages?sessionId=<id>`); every
+ * message the client sends is POSTed there and answered 202, and everything the server sends
+ * (responses included) goes down the stream.
  */
 import { randomBytes } from 'node:crypto';
 import { rpcError } from '../shared/errors.js';

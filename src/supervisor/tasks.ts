@@ -1,9 +1,10 @@
 /**
- * Task ids across backends (protocol.md §2.11, 2025-11-25 experimental tasks). Two
- * backends may both call a task "1", so a client sees `<server, base64url>.<backend's id>`:
- * opaque to the client, routable back to its backend without a table, and unforgeable
- * into another server's id space only in the sense that it names that server (the ACL of
- * issue 4 decides whether the caller may reach it).
+ * Task ids across backends (2025-11-25 experimental tasks,
+ * https://modelcontextprotocol.io/specification/2025-11-25/basic/utilities/tasks). Two backends
+ * may both call a task "1", so a client sees `<server, base64url>.<backend's id>`: opaque to
+ * the client, routable back to its backend without a table, and unforgeable into another
+ * server's id space only in the sense that it names that server (the ACL of issue 4 decides
+ * whether the caller may reach it).
  *
  * Task ids appear in: CreateTaskResult `task.taskId`, a Task (tasks/get, tasks/cancel,
  * tasks/list items, notifications/tasks/status params), and the related-task `_meta` of

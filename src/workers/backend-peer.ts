@@ -12,8 +12,9 @@
  * line already parsed, serializes the result once for the reply, and validates nothing.
  *
  * Eras: toward a stateless-era (2026-07-28) backend every request carries the `_meta`
- * envelope, with the calling client's own capabilities (capability honesty, protocol.md
- * §2.9c); its results, `input_required` ones included, pass through untouched.
+ * envelope, with the calling client's own capabilities (capability honesty,
+ * docs/architecture.md#bridging-the-eras); its results, `input_required` ones included, pass
+ * through untouched.
  */
 import type { CallFacts, CallRecorder } from './call-recorder.js';
 import { withEnvelope } from './client-info.js';
@@ -423,9 +424,10 @@ export class BackendPeer {
   }
 
   /**
-   * A stateless-era log message belongs to the request that asked for logs (logging.mdx).
-   * Over HTTP its stream names it; over stdio nothing does, so it goes to the one call in
-   * flight that asked for logs, and is dropped when there are several.
+   * A stateless-era log message belongs to the request that asked for logs
+   * (https://modelcontextprotocol.io/specification/draft/server/utilities/logging). Over HTTP
+   * its stream names it; over stdio nothing does, so it goes to the one call in flight that
+   * asked for logs, and is dropped when there are several.
    */
   #onCallLog(params: JsonObject, relatedId: number | undefined): void {
     let call = relatedId === undefined ? undefined : this.#calls.get(relatedId);
@@ -448,8 +450,9 @@ export class BackendPeer {
   /**
    * Server-to-client requests (sampling, elicitation, roots). Over stdio a request carries
    * nothing that names the call it belongs to, so it goes to a client only when every call
-   * in flight on this backend comes from one session (protocol.md §2.9, trap a); otherwise
-   * it is refused rather than risk asking the wrong person. Ping is answered here.
+   * in flight on this backend comes from one session (attribution,
+   * docs/architecture.md#bridging-the-eras); otherwise it is refused rather than risk asking
+   * the wrong person. Ping is answered here.
    */
   #onServerRequest(id: JsonValue, method: string, params: JsonObject): void {
     if (method === 'ping') {

@@ -1,6 +1,7 @@
 /**
- * One stdio backend's lifecycle (DESIGN.md §7); its JSON-RPC side (ids, forwarded calls,
- * progress, timeouts, cancellation) is `BackendPeer`, attached to each child in turn.
+ * One stdio backend's lifecycle (docs/architecture.md#processes-and-failure); its JSON-RPC side
+ * (ids, forwarded calls, progress, timeouts, cancellation) is `BackendPeer`, attached to each
+ * child in turn.
  *
  * States (every change, and every new pid, is sent as `server-state`):
  *   starting ─▶ ready ─exit─▶ restarting ─▶ ready …
@@ -12,9 +13,9 @@
  * catalog it sent while it ran stays listed (the supervisor keeps it), so a call to one of
  * its tools starts it again.
  * A start is: spawn, find the server's era, list everything it declared (all pages), send
- * `catalog`, then `ready`. The era (protocol.md §1.2): a `server/discover` probe first
- * (each stdio process, and each HTTP server until a verdict is cached); a DiscoverResult
- * means the stateless era, anything else the legacy handshake (`initialize`,
+ * `catalog`, then `ready`. The era (docs/architecture.md#backend-era): a `server/discover`
+ * probe first (each stdio process, and each HTTP server until a verdict is cached); a
+ * DiscoverResult means the stateless era, anything else the legacy handshake (`initialize`,
  * `notifications/initialized`, re-applying the previous run's logging level and resource
  * subscriptions). A stateless server's list changes and resource updates come on one
  * `subscriptions/listen` stream the backend keeps open; a lost HTTP verdict is re-probed.
@@ -80,8 +81,9 @@ export interface BackendOptions {
 const LIST_CHANGED_DEBOUNCE_MS = 20;
 /**
  * How long a stdio server gets to answer the `server/discover` probe before it is taken for
- * a legacy one that ignores unknown requests (stdio.mdx §Backward Compatibility); never
- * more than the server's `initializeTimeoutMs`, which bounds each step of a start.
+ * a legacy one that ignores unknown requests ("Backward Compatibility" of
+ * https://modelcontextprotocol.io/specification/draft/basic/transports/stdio); never more than
+ * the server's `initializeTimeoutMs`, which bounds each step of a start.
  */
 const PROBE_TIMEOUT_MS = 5_000;
 /** A stateless server's listen stream that ended is opened again after this long. */

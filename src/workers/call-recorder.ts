@@ -1,7 +1,7 @@
 /**
- * Appends one analytics record per forwarded call (DESIGN.md §3.5) through the shard's
- * analytics store. Recording never waits on the disk: the store buffers records and writes
- * them in batches.
+ * Appends one analytics record per forwarded call
+ * (docs/architecture.md#shared-code-and-analytics) through the shard's analytics store.
+ * Recording never waits on the disk: the store buffers records and writes them in batches.
  */
 import type { AnalyticsStore } from '../shared/analytics/store.js';
 import type { CallStatus } from '../shared/analytics/types.js';

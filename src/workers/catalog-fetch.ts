@@ -1,7 +1,8 @@
 /**
  * Reads a backend's lists to the end: every page, following `nextCursor` until it is
- * absent (protocol.md §2.2: `""` is a valid cursor, absence means the end). Items are kept
- * exactly as the backend sent them; the supervisor namespaces and filters them.
+ * absent (`""` is a valid cursor, absence means the end:
+ * https://modelcontextprotocol.io/specification/2025-11-25/server/utilities/pagination). Items
+ * are kept exactly as the backend sent them; the supervisor namespaces and filters them.
  */
 import { isJsonObject, type JsonObject } from '../shared/json.js';
 import type { BackendCatalog, CacheHint } from '../shared/messages.js';
@@ -80,7 +81,10 @@ export async function listAll(
   return outcome;
 }
 
-/** A result's `ttlMs`/`cacheScope`, if it carries a valid pair (caching.mdx). */
+/**
+ * A result's `ttlMs`/`cacheScope`, if it carries a valid pair
+ * (https://modelcontextprotocol.io/specification/draft/server/utilities/caching).
+ */
 export function cacheHintOf(result: JsonObject): CacheHint | undefined {
   const { ttlMs, cacheScope } = result;
   if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 0) return undefined;

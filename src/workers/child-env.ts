@@ -1,9 +1,10 @@
 /**
  * The environment a stdio backend starts with: an allow-list of the daemon's own
- * variables plus the server's configured `env` (DESIGN.md §7). The daemon's environment
- * may hold tokens for other servers; a backend sees only what the list names and what its
- * own config adds. The list follows the SDK's `getDefaultEnvironment` (itself inspired by
- * sudo's defaults), plus locale, time zone and temp-dir variables that tools commonly need.
+ * variables plus the server's configured `env` (docs/architecture.md#processes-and-failure).
+ * The daemon's environment may hold tokens for other servers; a backend sees only what the list
+ * names and what its own config adds. The list follows the SDK's `getDefaultEnvironment`
+ * (itself inspired by sudo's defaults), plus locale, time zone and temp-dir variables that
+ * tools commonly need.
  */
 
 const POSIX_INHERITED = [

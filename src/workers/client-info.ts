@@ -20,9 +20,9 @@ export const BACKEND_CLIENT_CAPABILITIES = {
 } as const;
 
 /**
- * The stateless-era request envelope (protocol.md §1.5): the version, the capabilities of
- * the client the request is for (the director's own requests declare none), our identity
- * and, when a client asked for logs, its level. Keys of the caller's `_meta` are kept.
+ * The stateless-era request envelope (docs/architecture.md#backend-era): the version, the
+ * capabilities of the client the request is for (the director's own requests declare none), our
+ * identity and, when a client asked for logs, its level. Keys of the caller's `_meta` are kept.
  */
 export function withEnvelope(
   params: JsonObject,

@@ -1,8 +1,10 @@
 /**
- * A remote backend of the stateless era (2026-07-28 Streamable HTTP, protocol.md §1.5, §1.9),
- * behind the same channel interface as a stdio child: every request is its own POST, with
- * the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers the revision requires; the
- * answer is one JSON body or an SSE stream whose notifications belong to that request.
+ * A remote backend of the stateless era (2026-07-28 Streamable HTTP,
+ * https://modelcontextprotocol.io/specification/draft/basic/transports/streamable-http;
+ * docs/architecture.md#backend-era), behind the same channel interface as a stdio child: every
+ * request is its own POST, with the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers
+ * the revision requires; the answer is one JSON body or an SSE stream whose notifications
+ * belong to that request.
  *
  * - Cancellation is closing the request's stream: a `notifications/cancelled` the peer sends
  *   aborts the matching POST instead of being posted (there are no client notifications

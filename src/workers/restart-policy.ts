@@ -1,8 +1,9 @@
 /**
- * When to restart a backend that exited or failed to start (DESIGN.md §7): exponential
- * backoff from 250 ms doubling up to 30 s; a backend that stayed up for a minute starts
- * over at 250 ms; five failures in a row (or a failure before the first successful start)
- * is a crash loop, shown as `failed` while the retries go on at the capped pace.
+ * When to restart a backend that exited or failed to start
+ * (docs/architecture.md#processes-and-failure): exponential backoff from 250 ms doubling up to
+ * 30 s; a backend that stayed up for a minute starts over at 250 ms; five failures in a row (or
+ * a failure before the first successful start) is a crash loop, shown as `failed` while the
+ * retries go on at the capped pace.
  */
 export const RESTART_BASE_MS = 250;
 export const RESTART_MAX_MS = 30_000;

@@ -1,7 +1,7 @@
 /**
- * A shard worker's one long-lived task (DESIGN.md §2): the default export is what piscina
- * runs on each pinned thread, but it needs nothing from piscina — a MessagePort is enough,
- * so tests call it directly.
+ * A shard worker's one long-lived task (docs/architecture.md#shard-workers): the default export
+ * is what piscina runs on each pinned thread, but it needs nothing from piscina — a MessagePort
+ * is enough, so tests call it directly.
  *
  * Messages sent, in order: `ready` first; then per backend `server-state` (starting, with
  * pid), `catalog` and `server-state` (ready), and from then on `reply` / `progress` /

@@ -1,17 +1,19 @@
 /**
- * One stdio child process and its newline-delimited JSON-RPC framing (protocol.md §1.8).
+ * One stdio child process and its newline-delimited JSON-RPC framing
+ * (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#stdio).
  *
  * Hand-written rather than the SDK's StdioClientTransport for two reasons: that transport
  * signals only the child it spawned, so an `npx`-style launcher's grandchildren survive a
  * stop, while here the child leads its own process group and every signal goes to the
  * group; and it validates every incoming message with zod, which costs more than the rest
- * of the hop on the hot path (perf.md §6b). Here each line is parsed once with JSON.parse
- * and handed over as-is.
+ * of the hop on the hot path (docs/architecture.md#hand-written-stdio-framing). Here each line
+ * is parsed once with JSON.parse and handed over as-is.
  *
  * Lifecycle: `start()` spawns; the handler hears every message and, exactly once, the exit.
  * `stop()` closes stdin, then after a grace period sends SIGTERM to the group, then
  * SIGKILL. When the leader exits for any reason, whatever is left of its group is killed
- * (no orphans, DESIGN.md §7). Timers are unref'd: they must never keep a thread alive.
+ * (no orphans, docs/architecture.md#processes-and-failure). Timers are unref'd: they must never
+ * keep a thread alive.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { childEnvironment } from './child-env.js';

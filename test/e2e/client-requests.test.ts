@@ -1,8 +1,8 @@
 /**
- * Server-to-client requests through the router (protocol.md §2.9, legacy client and legacy
- * backend): a backend's sampling, elicitation and roots requests reach the client whose
- * call caused them, on that call's stream, and its answers reach the backend. A client
- * that did not declare the capability is never asked, and a request that could belong to
+ * Server-to-client requests through the router (docs/architecture.md#bridging-the-eras, legacy
+ * client and legacy backend): a backend's sampling, elicitation and roots requests reach the
+ * client whose call caused them, on that call's stream, and its answers reach the backend. A
+ * client that did not declare the capability is never asked, and a request that could belong to
  * either of two sessions is refused instead of reaching the wrong person.
  */
 import { after, before, describe, test } from 'node:test';

@@ -1,9 +1,9 @@
 /**
- * Both protocol eras on one endpoint, and every cell of the bridging table (protocol.md
- * §2.9) with real clients and real backends: SDK v1 (session era) and SDK v2 pinned to
- * 2026-07-28 as clients; `echo-server` (SDK v1, session era only) and `dual-era-server`
- * (SDK v2, probed as 2026-07-28) as stdio backends. The legacy × legacy cell is
- * `client-requests.test.ts`.
+ * Both protocol eras on one endpoint, and every cell of the bridging table
+ * (docs/architecture.md#bridging-the-eras) with real clients and real backends: SDK v1 (session
+ * era) and SDK v2 pinned to 2026-07-28 as clients; `echo-server` (SDK v1, session era only) and
+ * `dual-era-server` (SDK v2, probed as 2026-07-28) as stdio backends. The legacy × legacy cell
+ * is `client-requests.test.ts`.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

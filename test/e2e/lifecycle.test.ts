@@ -1,7 +1,7 @@
 /**
- * Processes and failure (DESIGN.md §7): backends that crash are restarted and their calls
- * get a clear error, backends that cannot start are reported, a stop leaves no process
- * behind, and a second daemon refuses a port that is already served.
+ * Processes and failure (docs/architecture.md#processes-and-failure): backends that crash are
+ * restarted and their calls get a clear error, backends that cannot start are reported, a stop
+ * leaves no process behind, and a second daemon refuses a port that is already served.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,7 +1,8 @@
 /**
- * 2025-11-25 experimental tasks through the router (protocol.md §2.11): two backends that
- * each run tasks, task ids namespaced per backend so `tasks/get`, `tasks/result` and
- * `tasks/cancel` reach the backend that owns the task, and `tasks/list` merged.
+ * 2025-11-25 experimental tasks through the router
+ * (https://modelcontextprotocol.io/specification/2025-11-25/basic/utilities/tasks): two
+ * backends that each run tasks, task ids namespaced per backend so `tasks/get`, `tasks/result`
+ * and `tasks/cancel` reach the backend that owns the task, and `tasks/list` merged.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,7 +6,7 @@
  * Version: 0.2.0-alpha.12, not npm `latest` (0.1.16). Only the alpha has `--requirements
  * <revision>` (the frozen list of scenarios a spec revision requires, run at that revision's wire)
  * and the 2026-07-28 scenarios; 0.1.16 offers only `--suite`/`--scenario` with no notion of
- * revision (protocol.md §4.1).
+ * revision (docs/architecture.md#conformance-suite).
  *
  * Node: both versions fail to start on Node 20 (a top-level `globSync` import from `fs`), so the
  * CLI runs under Node 22 fetched from the npm registry:

@@ -1,7 +1,8 @@
 /**
- * A shard's thread dying (DESIGN.md §2, §7): every call pending on it is answered
- * WORKER_EXITED, its backends' process groups are killed rather than orphaned, and the shard
- * is started again with fresh backends.
+ * A shard's thread dying (docs/architecture.md#thread-contract,
+ * docs/architecture.md#processes-and-failure): every call pending on it is answered
+ * WORKER_EXITED, its backends' process groups are killed rather than orphaned, and the shard is
+ * started again with fresh backends.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,8 +1,10 @@
 /**
  * The request headers a 2026-07-28 (stateless) request needs on Streamable HTTP, which a
- * stdio client cannot send itself (protocol.md §1.5): `MCP-Protocol-Version` equal to the
- * `_meta` claim, `Mcp-Method`, `Mcp-Name`, and the `Mcp-Param-*` mirrors of a tool's
- * `x-mcp-header` parameters, learnt from the `tools/list` results that pass through.
+ * stdio client cannot send itself
+ * (https://modelcontextprotocol.io/specification/draft/basic/transports/streamable-http):
+ * `MCP-Protocol-Version` equal to the `_meta` claim, `Mcp-Method`, `Mcp-Name`, and the
+ * `Mcp-Param-*` mirrors of a tool's `x-mcp-header` parameters, learnt from the `tools/list`
+ * results that pass through.
  */
 import { isJsonObject } from '../../shared/json.js';
 import type { JsonValue } from '../../shared/json.js';

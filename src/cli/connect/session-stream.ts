@@ -1,8 +1,10 @@
 /**
- * The standing GET stream of a session (protocol.md §1.4): how the daemon reaches the client
- * outside a request (list changes, resource updates, its own requests). Held for as long as
- * the session lives and reopened when it drops, with `Last-Event-ID` once events carried ids
- * so the server can replay what was missed. 405 means the server offers no such stream.
+ * The standing GET stream of a session
+ * (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#listening-for-messages-from-the-server):
+ * how the daemon reaches the client outside a request (list changes, resource updates, its own
+ * requests). Held for as long as the session lives and reopened when it drops, with
+ * `Last-Event-ID` once events carried ids so the server can replay what was missed. 405 means
+ * the server offers no such stream.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newCursor, readEvents } from './sse.js';

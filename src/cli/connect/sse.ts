@@ -1,7 +1,8 @@
 /**
  * Reading a `text/event-stream` body for the connect shim: every `message` event's data is
  * handed over in order; the last event id and the server's `retry` hint are kept in a cursor
- * so a dropped stream can be resumed with `GET` + `Last-Event-ID` (protocol.md §1.4).
+ * so a dropped stream can be resumed with `GET` + `Last-Event-ID`
+ * (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#resumability-and-redelivery).
  */
 import { createParser } from 'eventsource-parser';
 

@@ -1,11 +1,12 @@
 /**
  * The analytics store: one LMDB environment under the daemon's data folder, opened by every
  * shard worker (which append one record per forwarded call) and by the supervisor (which
- * answers `/api/stats` and prunes). The only module that imports lmdb (STYLE.md rule 4).
+ * answers `/api/stats` and prunes). The only module that imports lmdb
+ * (docs/architecture.md#boundaries-and-adapters).
  *
  * lmdb-js shares one native environment between the threads of a process that open the
- * same path (lmdb-js test/threads.cjs), and serializes their write transactions, so no
- * thread needs to own the store.
+ * same path (https://github.com/kriszyp/lmdb-js/blob/HEAD/test/threads.cjs), and serializes
+ * their write transactions, so no thread needs to own the store.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,7 +44,10 @@ export interface AnalyticsStore {
   record(r: CallRecord): void;
   /** Resolves once everything recorded so far is committed and flushed to disk. */
   flushed(): Promise<void>;
-  /** Scans the range and aggregates it: synchronous, ~0.5M records/s (perf.md §4). Throws once closed. */
+  /**
+   * Scans the range and aggregates it: synchronous, ~0.5M records/s
+   * (docs/architecture.md#analytics-writes-are-never-awaited). Throws once closed.
+   */
   stats(query?: StatsQuery): StatsReport;
   /** Deletes records whose `ts` is before the cutoff (ms since the epoch); returns how many. */
   prune(olderThanMs: number): Promise<number>;

@@ -1,6 +1,7 @@
 /**
- * One analytics record per forwarded call (DESIGN.md §3.5), appended by the shard worker
- * that forwarded it. The store (`store.ts`) is the only module that imports lmdb.
+ * One analytics record per forwarded call (docs/architecture.md#shared-code-and-analytics),
+ * appended by the shard worker that forwarded it. The store (`store.ts`) is the only module
+ * that imports lmdb.
  */
 export type CallStatus = 'ok' | 'error' | 'timeout' | 'cancelled';
 

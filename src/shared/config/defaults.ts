@@ -1,6 +1,6 @@
 /**
- * Every default of the config in one place (STYLE.md rule 12, after piscina's
- * kDefaultOptions), plus the config used when there is no file at all.
+ * Every default of the config in one place (docs/architecture.md#config-flows-one-way, after
+ * piscina's kDefaultOptions), plus the config used when there is no file at all.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -27,7 +27,8 @@ export const CONFIG_DEFAULTS = deepFreeze({
   },
   limits: {
     // Structured clone (the thread hop) overflows its stack at ~3,500 levels and
-    // JSON.stringify at ~4,500 on Node 20 (docs/limits.md); real MCP payloads stay far below.
+    // JSON.stringify at ~4,500 on Node 20 (README "Limits and safety"); real MCP payloads
+    // stay far below.
     maxJsonDepth: 256,
     maxSessions: 10_000,
     maxBackendMessageBytes: 32 * 1024 * 1024,

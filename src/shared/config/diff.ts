@@ -1,7 +1,8 @@
 /**
  * What changed between the running config and a newly loaded one (config hot reload,
- * DESIGN.md §6): servers added, removed or changed, and which other settings can take
- * effect at once and which only at the next start. Pure; both configs are normalized.
+ * docs/architecture.md#config-and-hot-reload): servers added, removed or changed, and which
+ * other settings can take effect at once and which only at the next start. Pure; both configs
+ * are normalized.
  */
 import type { DirectorConfig, ServerConfig } from './types.js';
 

@@ -1,7 +1,8 @@
 /**
- * Config in one direction (STYLE.md rule 12): locate the file → parse JSONC → validate the
- * shape (schema.ts) → fill defaults and expand (normalize.ts) → apply CLI overrides →
- * deep-freeze. Every problem of a file is collected and thrown as one `ConfigError`.
+ * Config in one direction (docs/architecture.md#config-flows-one-way): locate the file →
+ * parse JSONC → validate the shape (schema.ts) → fill defaults and expand (normalize.ts) →
+ * apply CLI overrides → deep-freeze. Every problem of a file is collected and thrown as one
+ * `ConfigError`.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

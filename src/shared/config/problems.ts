@@ -1,7 +1,8 @@
 /**
  * What is wrong with a config, as data. Every problem names the JSON path, the value found
- * and what was expected, and a file's problems are collected and thrown together (DESIGN.md
- * §6), so `mcp-director config validate` can print all of them, not just the first.
+ * and what was expected, and a file's problems are collected and thrown together
+ * (docs/architecture.md#config-and-hot-reload), so `mcp-director config validate` can print all
+ * of them, not just the first.
  */
 
 /** One thing wrong with a config. */

@@ -188,7 +188,10 @@ const serverSchema = z
 
 /** Profile names appear in URLs (`/mcp/<profile>`): short and URL-safe, like server ids. */
 export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
-/** What claude.ai and most model APIs accept as a tool name (DESIGN.md §5). */
+/**
+ * What claude.ai and most model APIs accept as a tool name
+ * (docs/architecture.md#catalog-names-and-profiles).
+ */
 const EXPOSED_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Tokens are secrets people generate; shorter ones are guessable over a loopback socket. */
 export const MIN_TOKEN_LENGTH = 16;

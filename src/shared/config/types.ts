@@ -59,7 +59,7 @@ export interface NameRules {
   rename: Record<string, string>;
 }
 
-/** A named view of the catalog (DESIGN.md §5). */
+/** A named view of the catalog (docs/architecture.md#catalog-names-and-profiles). */
 export interface ProfileConfig {
   name: string;
   description: string;
