@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 
 /** The repository root, from dist/bench/. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface StartOptions {
   command: string;

@@ -10,8 +10,8 @@
  * with its `server-state` (stopped); after a `stop`, a `server-state` (stopped) per backend
  * and finally `stopped`, after which the port is closed and the task resolves.
  */
-import { BackendHost } from './backend-host.js';
-import { CallRecorder } from './call-recorder.js';
+import { BackendHost } from './backend/backend-host.js';
+import { CallRecorder } from './backend/call-recorder.js';
 import { openAnalyticsStore, type AnalyticsStore } from '../shared/analytics/store.js';
 import { createLink } from '../shared/link.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 
 /** `node <fixture>` as a config entry, for the fixtures compiled to dist/test/fixtures. */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ShardPool } from '../../src/supervisor/shards.js';
+import { ShardPool } from '../../src/supervisor/pool/shard-pool.js';
 import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
 import type { DirectorConfig, ServerConfig } from '../../src/shared/config/types.js';
 import type { ReplyMessage, ServerStateMessage } from '../../src/shared/messages.js';

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ShardPool } from '../../src/supervisor/shards.js';
+import { ShardPool } from '../../src/supervisor/pool/shard-pool.js';
 import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
 import type { DirectorConfig, ServerConfig } from '../../src/shared/config/types.js';
 import { DirectorErrorCode, directorCodeOf } from '../../src/shared/errors.js';

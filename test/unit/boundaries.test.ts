@@ -83,7 +83,7 @@ test('third-party surfaces stay behind their adapters', () => {
   );
   assert.deepEqual(
     violations(
-      (f) => f !== 'supervisor/shards.ts',
+      (f) => f !== 'supervisor/pool/shard-pool.ts',
       (s) => s === 'piscina',
     ),
     [],

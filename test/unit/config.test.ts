@@ -22,7 +22,7 @@ import { configJsonSchema } from '../../src/shared/config/schema.js';
 import type { ServerConfig, StdioServerConfig } from '../../src/shared/config/types.js';
 
 /** Tests run from dist/test/unit; fixtures and the schema stay in the source tree. */
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const fixture = (name: string) =>
   readFileSync(path.join(repoRoot, 'test/fixtures/configs', name), 'utf8');
 const FILE = '/home/u/.config/mcp-director/config.json';

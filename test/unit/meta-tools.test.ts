@@ -15,8 +15,8 @@ import {
   META_TOOL_NAMES,
   META_TOOLS,
   parseCallArguments,
-} from '../../src/supervisor/meta-tools.js';
-import type { MetaServer, MetaView } from '../../src/supervisor/meta-tools.js';
+} from '../../src/supervisor/catalog/meta-tools.js';
+import type { MetaServer, MetaView } from '../../src/supervisor/catalog/meta-tools.js';
 import { DOMAINS, profileTools, TOOL_COUNT } from '../fixtures/many-tools-catalog.js';
 
 const TOOLS = profileTools();

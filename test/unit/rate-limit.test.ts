@@ -14,7 +14,7 @@ import {
   countsTowardRateLimit,
   rateLimitedError,
   retryAfterSeconds,
-} from '../../src/supervisor/rate-limit.js';
+} from '../../src/supervisor/ingress/rate-limit.js';
 
 function token(name: string, profile: string, rateLimit: RateLimit | null): TokenConfig {
   return { name, token: `${name}-0123456789abcdef`, profile, admin: false, rateLimit };

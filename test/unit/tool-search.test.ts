@@ -26,7 +26,7 @@ import {
   tokenize,
   ToolIndex,
   toolIndexFor,
-} from '../../src/supervisor/tool-search.js';
+} from '../../src/supervisor/catalog/tool-search.js';
 import { DOMAINS, profileTools, TOOL_COUNT } from '../fixtures/many-tools-catalog.js';
 
 const catalogTools = profileTools;

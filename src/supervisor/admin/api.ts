@@ -1,0 +1,285 @@
+/**
+ * The daemon's own HTTP API: `/healthz` for scripts and load balancers, and `/api/*` (JSON)
+ * for the CLI and dashboards. Read-only views of supervisor state and of analytics.
+ *
+ * Who sees what (`Access.apiScope`): an admin token sees everything; a profile's token sees
+ * that profile's servers (state, counts, no command, URL or error text: those can hold
+ * paths and secrets), its tools, its sessions (without their ids, which are enough to act
+ * in a session) and the stats of its calls. `/healthz` is open to probes and names nothing.
+ * `/.well-known/*` is 404 for everyone: the daemon does no OAuth, and a client that found
+ * OAuth metadata (or a 401 there) would start a sign-in that can never finish.
+ */
+import type { AnalyticsStore, StatsQuery } from '../../shared/analytics/store.js';
+import type { DirectorConfig } from '../../shared/config/types.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { UNAUTHORIZED_HEADERS, type Access, type ApiScope } from '../ingress/access.js';
+import type { ProfileViews } from '../catalog/profile-view.js';
+import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { ServerStates } from './server-states.js';
+import type { ShardPool } from '../pool/shard-pool.js';
+import type { Sessions } from '../session/sessions.js';
+import { checkHostAndOrigin } from '../ingress/origin.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** How the last reload of the config file went, for /api/health. */
+export interface ConfigStatus {
+  source: string;
+  loadedAt: number;
+  /** The problems of the last edit that was not applied; cleared by a good one. */
+  rejected?: { at: number; error: string };
+}
+
+export interface ApiDeps {
+  /** The running config (it changes on reload). */
+  config: () => DirectorConfig;
+  configStatus: () => ConfigStatus;
+  views: ProfileViews;
+  access: Access;
+  version: string;
+  uws: string;
+  startedAt: number;
+  states: ServerStates;
+  catalog: Catalog;
+  sessions: Sessions;
+  shards: ShardPool;
+  analytics: AnalyticsStore | undefined;
+}
+
+const NO_OAUTH =
+  'Not found: MCP Director does no OAuth (no authorization server, no protected-resource metadata); when it wants a token, send one from its config as Authorization: Bearer <token>';
+
+export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
+  const config = deps.config();
+  const refused = checkHostAndOrigin(request.headers, config.listen.host, config.allowedOrigins);
+  if (refused !== undefined) return sendJson(reply, 403, { error: refused });
+  if (request.path.startsWith('/.well-known/')) return sendJson(reply, 404, { error: NO_OAUTH });
+  if (request.method !== 'GET')
+    return sendJson(
+      reply,
+      405,
+      { error: `${request.method} is not allowed here; the API is read-only (GET)` },
+      { Allow: 'GET' },
+    );
+  // Probes need no token and learn nothing but the daemon's state.
+  if (request.path === '/healthz') {
+    const { status } = health(deps, { admin: true, profile: '' });
+    return sendJson(reply, deps.states.settled ? 200 : 503, { status });
+  }
+  const access = deps.access.apiScope(request.headers);
+  if (!access.ok)
+    return sendJson(
+      reply,
+      access.status,
+      { error: access.message },
+      access.status === 401 ? UNAUTHORIZED_HEADERS : {},
+    );
+  const scope = access.scope;
+  switch (request.path) {
+    case '/api/health':
+      return sendJson(reply, 200, health(deps, scope));
+    case '/api/servers':
+      return sendJson(reply, 200, servers(deps, scope));
+    case '/api/tools':
+      return tools(deps, scope, request, reply);
+    case '/api/profiles':
+      return sendJson(reply, 200, profiles(deps, scope));
+    case '/api/sessions':
+      return sendJson(reply, 200, sessions(deps, scope));
+    case '/api/stats':
+      return stats(deps, scope, request, reply);
+    default:
+      return sendJson(reply, 404, {
+        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats`,
+      });
+  }
+}
+
+/** Whether the scope may see this server. */
+function sees(deps: ApiDeps, scope: ApiScope, server: string): boolean {
+  return scope.admin || deps.views.viewOf(scope.profile).hasServer(server);
+}
+
+function health(deps: ApiDeps, scope: ApiScope): { status: string; [key: string]: unknown } {
+  // Null prototype: a server id is a config key, and `__proto__` is a valid one.
+  const servers: Record<string, object> = Object.create(null) as Record<string, object>;
+  let ready = 0;
+  let total = 0;
+  for (const [id, status] of deps.states.entries()) {
+    if (!sees(deps, scope, id)) continue;
+    servers[id] = scope.admin ? status : { state: status.state, restarts: status.restarts };
+    total++;
+    if (status.state === 'ready' || status.state === 'idle') ready++; // idle: on demand
+  }
+  const state = !deps.states.settled ? 'starting' : ready === total ? 'ok' : 'degraded';
+  if (!scope.admin) {
+    return {
+      status: state,
+      version: deps.version,
+      uptimeMs: Date.now() - deps.startedAt,
+      profile: scope.profile,
+      sessions: countSessions(deps, scope),
+      servers,
+    };
+  }
+  return {
+    status: state,
+    version: deps.version,
+    uws: deps.uws,
+    uptimeMs: Date.now() - deps.startedAt,
+    shards: deps.shards.shardCount,
+    sessions: deps.sessions.size,
+    servers,
+    config: deps.configStatus(),
+  };
+}
+
+function servers(deps: ApiDeps, scope: ApiScope): object {
+  const shown = deps.config().servers.filter((server) => sees(deps, scope, server.id));
+  return {
+    servers: shown.map((server) => {
+      const catalog = deps.catalog.backend(server.id);
+      const status = deps.states.get(server.id);
+      return {
+        id: server.id,
+        prefix: server.prefix,
+        transport: server.transport,
+        // Never the env or headers: they hold secrets. Commands and URLs: admins only.
+        ...(scope.admin &&
+          (server.transport === 'stdio' ? { command: server.command } : { url: server.url })),
+        ...(scope.admin && { shard: deps.shards.shardOf(server.id) }),
+        ...(scope.admin ? status : status && { state: status.state, restarts: status.restarts }),
+        serverInfo: catalog?.serverInfo,
+        protocolVersion: catalog?.protocolVersion,
+        counts: catalog && {
+          tools: catalog.tools.length,
+          prompts: catalog.prompts.length,
+          resources: catalog.resources.length,
+          resourceTemplates: catalog.resourceTemplates.length,
+        },
+      };
+    }),
+    collisions: deps.catalog.collisions.filter(
+      (c) => sees(deps, scope, c.kept) && sees(deps, scope, c.dropped),
+    ),
+  };
+}
+
+/** The tools a profile sees (`?profile=`, else the caller's), by its names. */
+function tools(deps: ApiDeps, scope: ApiScope, request: IncomingRequest, reply: Reply): void {
+  const asked = new URLSearchParams(request.query).get('profile') ?? undefined;
+  if (!scope.admin && asked !== undefined && asked !== scope.profile) {
+    return sendJson(reply, 403, {
+      error: `Forbidden: this request sees profile '${scope.profile}' only, not '${asked}'; an admin token ("admin": true in the config) sees every profile`,
+    });
+  }
+  const profile = asked ?? scope.profile;
+  const view = deps.views.get(profile);
+  if (view === undefined) {
+    const known = [...deps.views.values()].map((v) => v.name).join(', ');
+    return sendJson(reply, 404, { error: `Unknown profile '${profile}'; profiles: ${known}` });
+  }
+  sendJson(reply, 200, {
+    profile,
+    toolSurface: view.config.toolSurface,
+    tools: view.tools().map(({ server, tool }) => {
+      const name = typeof tool['name'] === 'string' ? tool['name'] : '';
+      const description = typeof tool['description'] === 'string' ? tool['description'] : '';
+      return {
+        name,
+        server,
+        backendName: view.tool(name)?.name,
+        description: description.split('\n')[0],
+      };
+    }),
+  });
+}
+
+/** Profiles and (admins only) which token names reach them; never the tokens. */
+function profiles(deps: ApiDeps, scope: ApiScope): object {
+  const tokens = deps.config().tokens;
+  const shown = [...deps.views.values()].filter(
+    (view) => scope.admin || view.name === scope.profile,
+  );
+  return {
+    requireToken: deps.config().requireToken,
+    profiles: shown.map((view) => ({
+      name: view.name,
+      description: view.config.description,
+      servers: view.config.servers,
+      toolSurface: view.config.toolSurface,
+      restricted: view.config.restricted,
+      tools: view.tools().length,
+      ...(scope.admin && {
+        tokens: tokens.filter((t) => t.profile === view.name).map((t) => t.name),
+      }),
+    })),
+  };
+}
+
+function sessions(deps: ApiDeps, scope: ApiScope): object {
+  const shown = [...deps.sessions.values()].filter(
+    (s) => scope.admin || s.profile === scope.profile,
+  );
+  return {
+    sessions: shown.map((s) => ({
+      // An id is all it takes to act in a session of an open profile: admins only.
+      ...(scope.admin && { id: s.id }),
+      client: s.clientInfo,
+      protocolVersion: s.protocolVersion,
+      profile: s.profile,
+      createdAt: s.createdAt,
+      lastSeen: s.lastSeen,
+      stream: s.channel !== undefined && !s.channel.closed,
+      inFlight: s.calls.size,
+      subscriptions: [...s.subscriptions],
+    })),
+  };
+}
+
+function countSessions(deps: ApiDeps, scope: ApiScope): number {
+  if (scope.admin) return deps.sessions.size;
+  let count = 0;
+  for (const s of deps.sessions.values()) if (s.profile === scope.profile) count++;
+  return count;
+}
+
+function stats(deps: ApiDeps, scope: ApiScope, request: IncomingRequest, reply: Reply): void {
+  if (deps.analytics === undefined) {
+    return sendJson(reply, 404, {
+      error: 'Analytics are disabled in the config ("analytics": {"enabled": false})',
+    });
+  }
+  const params = new URLSearchParams(request.query);
+  const query: StatsQuery = {};
+  for (const [key, field] of [
+    ['since', 'sinceMs'],
+    ['until', 'untilMs'],
+  ] as const) {
+    const raw = params.get(key);
+    if (raw === null) continue;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+    if (Number.isNaN(value)) {
+      return sendJson(reply, 400, {
+        error: `Query parameter '${key}' must be ms since the epoch or an ISO date, got '${raw}'`,
+      });
+    }
+    query[field] = value;
+  }
+  // stats() scans synchronously (~0.5M records/s): without `since`, the last 24 hours.
+  query.sinceMs ??= Date.now() - DAY_MS;
+  const server = params.get('server');
+  if (server !== null) query.server = server;
+  // A profile sees the calls made through it, which only reach its own servers.
+  if (!scope.admin) query.profile = scope.profile;
+  sendJson(reply, 200, deps.analytics.stats(query));
+}
+
+function sendJson(
+  reply: Reply,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+): void {
+  reply.json(status, JSON.stringify(body), { 'Cache-Control': 'no-store', ...headers });
+}

@@ -1,0 +1,514 @@
+/**
+ * One forwarded request from the client's call to its answer, across the eras
+ * (docs/architecture.md#bridging-the-eras). The plain case is one call and one reply; the
+ * others:
+ *
+ * - legacy client, legacy backend: the backend's sampling/elicitation/roots request goes
+ *   to the client on the call's stream, its answer back to the backend.
+ * - legacy client, stateless backend: the backend answers `input_required`; each of its
+ *   `inputRequests` is sent to the client as a real request, and the call is sent again
+ *   with the answers (`inputResponses`) and the backend's `requestState`, up to
+ *   MAX_ROUNDS times.
+ * - stateless client, legacy backend: the backend's request cannot reach a client that
+ *   takes no requests, so the call is parked (the backend keeps waiting) and the client
+ *   gets `input_required` with the question and a sealed `requestState` naming the parked
+ *   call; its retry answers the question and takes over waiting for the result (which
+ *   may be another question). Parked calls the client never comes back for expire and
+ *   are cancelled upstream.
+ * - stateless client, stateless backend: `input_required` passes through untouched and
+ *   the retry is forwarded like any call (the tool name routes it to the same backend).
+ */
+import { randomBytes } from 'node:crypto';
+import type { JsonObject, RequestId } from '../../shared/json.js';
+import { isJsonObject, omit } from '../../shared/json.js';
+import type {
+  CallContext,
+  ClientOutcome,
+  ForwardedMethod,
+  ReplyMessage,
+  WireError,
+} from '../../shared/messages.js';
+import { JsonRpcCode, rpcError } from '../../shared/errors.js';
+import { INPUT_REQUIRED, ModernErrorCode, type Era } from '../../shared/eras.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { ShardPool } from '../pool/shard-pool.js';
+import { Session, requestKey, type Caller } from '../session/sessions.js';
+import { missingCapability } from '../session/client-capabilities.js';
+import { errorFrame, notificationFrame, resultFrame } from '../../shared/jsonrpc.js';
+import { errorForEra, legacyResult, modernResult } from './result-shapes.js';
+import { RequestStateSealer, isDirectorState, requestDigest } from '../session/request-state.js';
+import { carriesTaskIds, exposeTaskIds } from './tasks.js';
+
+/** Where the answer to one request goes (a JSON body, an SSE stream, a batch). */
+export interface Responder {
+  /** The JSON-RPC response as text; called exactly once per request. */
+  respond(message: string): void;
+  /** A message about this request (progress, a log line, a request to the client). */
+  notify(message: string): void;
+}
+
+/** Rounds of `input_required` a legacy client is walked through before we give up. */
+const MAX_ROUNDS = 8;
+/** How long a parked call waits for its stateless client to come back with answers. */
+const PARKED_TTL_MS = 10 * 60_000;
+/** Task owners remembered (for status notifications); the oldest are forgotten first. */
+const MAX_TASK_OWNERS = 10_000;
+
+/** The client's side of a call: the request being answered now. */
+interface ClientLeg {
+  caller: Caller;
+  id: RequestId;
+  out: Responder;
+}
+
+/** A question a legacy backend asked a stateless client, waiting for the client's retry. */
+interface Question {
+  method: string;
+  params: JsonObject;
+  answer: (outcome: ClientOutcome) => void;
+}
+
+interface Parked {
+  token: string;
+  questions: Map<string, Question>;
+  nextKey: number;
+  /** The backend's final reply, if it came while the client was away. */
+  outcome: ReplyMessage | undefined;
+  flushing: boolean;
+  expiry: NodeJS.Timeout | null;
+}
+
+interface Call {
+  callId: number;
+  server: string;
+  method: ForwardedMethod;
+  /** The params as forwarded (backend names), without a previous round's answers. */
+  params: JsonObject;
+  target: string;
+  backendEra: Era;
+  /** Null while parked: the stateless client has not come back yet. */
+  leg: ClientLeg | null;
+  round: number;
+  parked?: Parked;
+}
+
+export class Forwarding {
+  readonly #catalog: Catalog;
+  readonly #shards: ShardPool;
+  readonly #serverInfo: JsonObject;
+  readonly #sealer = new RequestStateSealer();
+  /** Parked calls by the token their sealed `requestState` names. */
+  readonly #parked = new Map<string, Call>();
+  /** Exposed task id → the caller whose call created it. */
+  readonly #taskOwners = new Map<string, Caller>();
+
+  constructor(catalog: Catalog, shards: ShardPool, serverInfo: JsonObject) {
+    this.#catalog = catalog;
+    this.#shards = shards;
+    this.#serverInfo = serverInfo;
+  }
+
+  /** "Resource not found" in the caller's era (docs/architecture.md#results-and-errors-by-era). */
+  notFound(caller: Caller, uri: unknown): WireError {
+    return errorForEra(
+      rpcError(JsonRpcCode.ResourceNotFound, `Resource not found: ${String(uri)}`, { uri }),
+      'resources/read',
+      caller.era,
+    );
+  }
+
+  start(
+    caller: Caller,
+    id: RequestId,
+    server: string,
+    method: ForwardedMethod,
+    params: JsonObject,
+    target: string,
+    out: Responder,
+    round = 0,
+  ): void {
+    const backendEra = this.#catalog.backend(server)?.era ?? 'legacy';
+    const leg: ClientLeg = { caller, id, out };
+    if (
+      caller.era === 'modern' &&
+      backendEra === 'legacy' &&
+      isDirectorState(params['requestState'])
+    ) {
+      this.#resume(leg, method, params);
+      return;
+    }
+    const call: Call = { callId: 0, server, method, params, target, backendEra, leg, round };
+    const key = requestKey(id);
+    let replied = false;
+    call.callId = this.#shards.call(
+      server,
+      method,
+      params,
+      target,
+      contextOf(caller),
+      {
+        clientCapabilities: caller.clientCapabilities,
+        // A legacy client that never set a level gets everything, as from a legacy server.
+        logLevel: caller.logLevel ?? (caller.era === 'legacy' ? 'debug' : undefined),
+      },
+      {
+        reply: (message) => {
+          replied = true;
+          this.#replied(call, message);
+        },
+        notification: (notificationMethod, notificationParams) =>
+          call.leg?.out.notify(notificationFrame(notificationMethod, notificationParams)),
+        clientRequest: (requestMethod, requestParams, answer) =>
+          this.#clientRequest(call, requestMethod, requestParams, answer),
+      },
+    );
+    // The reply may come synchronously (backend unavailable), before call() returns.
+    if (!replied) caller.calls.set(key, call.callId);
+  }
+
+  /**
+   * One call made for a caller whose raw reply the director combines itself (tasks/list
+   * across backends): nothing is asked of the client and nothing is streamed to it.
+   */
+  collect(
+    caller: Caller,
+    server: string,
+    method: ForwardedMethod,
+    params: JsonObject,
+    reply: (message: ReplyMessage) => void,
+  ): void {
+    this.#shards.call(
+      server,
+      method,
+      params,
+      method,
+      contextOf(caller),
+      {},
+      {
+        reply,
+        notification: () => undefined,
+        clientRequest: (requestMethod, _params, answer) =>
+          answer({
+            ok: false,
+            error: rpcError(JsonRpcCode.InternalError, `${method} cannot send ${requestMethod}`),
+          }),
+      },
+    );
+  }
+
+  /** Who created a task (its status notifications go to that client only). */
+  taskOwner(exposedTaskId: string): Caller | undefined {
+    return this.#taskOwners.get(exposedTaskId);
+  }
+
+  /** A stateless client's request went away: its calls are cancelled upstream. */
+  abandoned(caller: Caller): void {
+    for (const callId of caller.calls.values()) {
+      this.#shards.cancel(callId, 'the client closed the request');
+      for (const [token, call] of this.#parked) {
+        if (call.callId === callId) this.#dropParked(token, call);
+      }
+    }
+    caller.calls.clear();
+  }
+
+  #replied(call: Call, message: ReplyMessage): void {
+    const leg = call.leg;
+    if (leg === null) {
+      // Parked: the client's retry collects it.
+      if (call.parked !== undefined) call.parked.outcome = message;
+      return;
+    }
+    this.#release(call, leg);
+    if (call.parked !== undefined) this.#dropParked(call.parked.token, call);
+    this.#deliver(call, leg, message);
+  }
+
+  #deliver(call: Call, leg: ClientLeg, reply: ReplyMessage): void {
+    const { caller, id, out } = leg;
+    if (!reply.ok) {
+      out.respond(errorFrame(id, errorForEra(reply.error, call.method, caller.era)));
+      return;
+    }
+    const message = carriesTaskIds(call.method, call.params)
+      ? this.#tasks(call, caller, reply)
+      : reply;
+    if (caller.era === 'modern') {
+      out.respond(
+        resultFrame(id, modernResult(message.result, call.method, this.#serverInfo).json),
+      );
+      return;
+    }
+    if (call.backendEra === 'legacy') {
+      out.respond(resultFrame(id, message.result)); // the hot path: nothing parsed
+      return;
+    }
+    const result = JSON.parse(message.result) as JsonObject;
+    if (result['resultType'] === INPUT_REQUIRED) this.#fulfil(call, leg, result);
+    else out.respond(resultFrame(id, legacyResult(result)));
+  }
+
+  /** The reply with the backend's task ids exposed; a new task remembers its owner. */
+  #tasks(
+    call: Call,
+    caller: Caller,
+    reply: ReplyMessage & { ok: true },
+  ): ReplyMessage & { ok: true } {
+    const result = exposeTaskIds(JSON.parse(reply.result) as JsonObject, call.server);
+    const task = result['task'];
+    if (call.method === 'tools/call' && isJsonObject(task) && typeof task['taskId'] === 'string') {
+      this.#taskOwners.set(task['taskId'], caller);
+      if (this.#taskOwners.size > MAX_TASK_OWNERS) {
+        const oldest = this.#taskOwners.keys().next().value;
+        if (oldest !== undefined) this.#taskOwners.delete(oldest);
+      }
+    }
+    return { ...reply, result: JSON.stringify(result) };
+  }
+
+  #release(call: Call, leg: ClientLeg): void {
+    const key = requestKey(leg.id);
+    if (leg.caller.calls.get(key) === call.callId) leg.caller.calls.delete(key);
+  }
+
+  // ───────────────────── legacy backend asks (server-to-client request) ─────────────────────
+
+  #clientRequest(
+    call: Call,
+    method: string,
+    params: JsonObject,
+    answer: (outcome: ClientOutcome) => void,
+  ): void {
+    const leg = call.leg;
+    if (leg === null) {
+      // Asked again while the client is away: the retry will be asked this too.
+      this.#park(call, method, params, answer);
+      return;
+    }
+    const missing = missingCapability(leg.caller.clientCapabilities, method, params);
+    if (missing !== undefined) {
+      answer({
+        ok: false,
+        error: rpcError(
+          JsonRpcCode.MethodNotFound,
+          `The client did not declare the ${missing} capability, so MCP Director does not send it ${method}`,
+        ),
+      });
+      if (leg.caller.era === 'modern') {
+        // The stateless way to say so: the request needs a capability the client lacks.
+        this.#shards.cancel(call.callId, `the client lacks the ${missing} capability`);
+        this.#release(call, leg);
+        leg.out.respond(
+          errorFrame(
+            leg.id,
+            rpcError(
+              ModernErrorCode.MissingRequiredClientCapability,
+              `This request needs the client capability '${missing}' (the server sent ${method}); declare it in _meta["io.modelcontextprotocol/clientCapabilities"]`,
+              { requiredCapabilities: { [missing.split('.')[0] as string]: {} } },
+            ),
+          ),
+        );
+      }
+      return;
+    }
+    if (leg.caller instanceof Session) {
+      // On the stream of the call that caused it, as the spec asks of related requests.
+      leg.caller.ask(method, params, leg.out.notify, answer);
+      return;
+    }
+    this.#park(call, method, params, answer);
+  }
+
+  /** Holds a legacy backend's question for a stateless client (see the module comment). */
+  #park(call: Call, method: string, params: JsonObject, answer: (o: ClientOutcome) => void): void {
+    let parked = call.parked;
+    if (parked === undefined) {
+      parked = {
+        token: randomBytes(16).toString('base64url'),
+        questions: new Map(),
+        nextKey: 1,
+        outcome: undefined,
+        flushing: false,
+        expiry: null,
+      };
+      call.parked = parked;
+      this.#parked.set(parked.token, call);
+    }
+    parked.questions.set(`input-${parked.nextKey++}`, { method, params, answer });
+    if (parked.flushing) return;
+    // Questions asked together (in one burst) go to the client in one answer.
+    parked.flushing = true;
+    setImmediate(() => this.#askClient(call));
+  }
+
+  /** Answers the client's current request with `input_required` and parks the call. */
+  #askClient(call: Call): void {
+    const parked = call.parked;
+    if (parked === undefined) return;
+    parked.flushing = false;
+    const leg = call.leg;
+    if (leg === null || parked.questions.size === 0) return;
+    call.leg = null;
+    this.#release(call, leg);
+    const inputRequests: JsonObject = {};
+    for (const [key, question] of parked.questions) {
+      inputRequests[key] = { method: question.method, params: question.params };
+    }
+    const requestState = this.#sealer.seal({
+      call: parked.token,
+      profile: leg.caller.profile,
+      method: call.method,
+      digest: requestDigest(call.params),
+      expires: Date.now() + PARKED_TTL_MS,
+    });
+    const result = { resultType: INPUT_REQUIRED, inputRequests, requestState };
+    const { json } = modernResult(JSON.stringify(result), call.method, this.#serverInfo);
+    leg.out.respond(resultFrame(leg.id, json));
+    parked.expiry = setTimeout(() => this.#expire(parked.token), PARKED_TTL_MS);
+    parked.expiry.unref();
+  }
+
+  /** A stateless client came back with answers for a parked call. */
+  #resume(leg: ClientLeg, method: ForwardedMethod, params: JsonObject): void {
+    const fail = (reason: string): void =>
+      leg.out.respond(
+        errorFrame(
+          leg.id,
+          rpcError(
+            JsonRpcCode.InvalidParams,
+            `Invalid requestState: ${reason}; send the request again without requestState and inputResponses`,
+          ),
+        ),
+      );
+    const verdict = this.#sealer.unseal(params['requestState'] as string, {
+      profile: leg.caller.profile,
+      method,
+      digest: requestDigest(params),
+    });
+    if (!verdict.ok) return fail(verdict.reason);
+    const call = this.#parked.get(verdict.claims.call);
+    const parked = call?.parked;
+    if (call === undefined || parked === undefined) {
+      return fail('the request it continues has ended (it expired or was already answered)');
+    }
+    if (call.leg !== null) return fail('another request is already continuing it');
+    if (parked.expiry !== null) clearTimeout(parked.expiry);
+    parked.expiry = null;
+    call.leg = leg;
+    const responses = isJsonObject(params['inputResponses']) ? params['inputResponses'] : {};
+    for (const [key, question] of parked.questions) {
+      const response = responses[key];
+      if (!isJsonObject(response)) continue; // missing: asked again below
+      parked.questions.delete(key);
+      question.answer({ ok: true, result: response });
+    }
+    if (parked.outcome !== undefined) {
+      this.#replied(call, parked.outcome);
+      return;
+    }
+    leg.caller.calls.set(requestKey(leg.id), call.callId);
+    if (parked.questions.size > 0 && !parked.flushing) {
+      parked.flushing = true;
+      setImmediate(() => this.#askClient(call));
+    }
+  }
+
+  #expire(token: string): void {
+    const call = this.#parked.get(token);
+    if (call === undefined || call.leg !== null) return;
+    this.#shards.cancel(
+      call.callId,
+      'the client did not come back with the input it was asked for',
+    );
+    this.#dropParked(token, call);
+  }
+
+  #dropParked(token: string, call: Call): void {
+    const parked = call.parked;
+    this.#parked.delete(token);
+    if (parked === undefined) return;
+    if (parked.expiry !== null) clearTimeout(parked.expiry);
+    for (const question of parked.questions.values()) {
+      question.answer({
+        ok: false,
+        error: rpcError(JsonRpcCode.InternalError, 'the client did not answer'),
+      });
+    }
+    parked.questions.clear();
+  }
+
+  // ───────────────────── stateless backend asks (input_required) ─────────────────────
+
+  /**
+   * Walks a legacy client through a stateless backend's `input_required`: each input
+   * request becomes a real request to the client, then the call is sent again with the
+   * answers and the backend's `requestState`.
+   */
+  #fulfil(call: Call, leg: ClientLeg, result: JsonObject): void {
+    const session = leg.caller as Session;
+    const fail = (error: WireError): void => leg.out.respond(errorFrame(leg.id, error));
+    if (call.round + 1 >= MAX_ROUNDS) {
+      return fail(
+        rpcError(
+          JsonRpcCode.InternalError,
+          `Server '${call.server}' still asked for input after ${MAX_ROUNDS} rounds; gave up`,
+        ),
+      );
+    }
+    const requests = isJsonObject(result['inputRequests']) ? result['inputRequests'] : {};
+    const entries = Object.entries(requests).filter(
+      (entry): entry is [string, JsonObject] =>
+        isJsonObject(entry[1]) && typeof entry[1]['method'] === 'string',
+    );
+    const responses: JsonObject = {};
+    let waiting = entries.length;
+    let failed = false;
+    const retry = (): void => {
+      const params = omit(call.params, ['inputResponses', 'requestState']);
+      const next: JsonObject = { ...params, inputResponses: responses };
+      if (typeof result['requestState'] === 'string') next['requestState'] = result['requestState'];
+      this.start(
+        session,
+        leg.id,
+        call.server,
+        call.method,
+        next,
+        call.target,
+        leg.out,
+        call.round + 1,
+      );
+    };
+    if (waiting === 0) return retry();
+    for (const [key, request] of entries) {
+      const method = request['method'] as string;
+      const params = isJsonObject(request['params']) ? request['params'] : {};
+      const missing = missingCapability(session.clientCapabilities, method, params);
+      if (missing !== undefined) {
+        return fail(
+          rpcError(
+            JsonRpcCode.InternalError,
+            `Server '${call.server}' asked for ${method}, but the client did not declare the ${missing} capability`,
+          ),
+        );
+      }
+      session.ask(method, params, leg.out.notify, (outcome) => {
+        if (failed) return;
+        if (!outcome.ok) {
+          failed = true;
+          return fail(outcome.error);
+        }
+        responses[key] = outcome.result;
+        if (--waiting === 0) retry();
+      });
+    }
+  }
+}
+
+function contextOf(caller: Caller): CallContext {
+  return {
+    session: caller.id,
+    profile: caller.profile,
+    client: caller.clientName,
+    era: caller.era,
+  };
+}

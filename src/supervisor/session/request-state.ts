@@ -1,0 +1,86 @@
+/**
+ * The `requestState` MCP Director mints when it answers a stateless-era client with
+ * `input_required` on behalf of a legacy backend (docs/architecture.md#bridging-the-eras). The
+ * client holds it between rounds and may alter it, so it is sealed: an HMAC-SHA256 over what it
+ * names (the parked call), whom it was issued to (the profile), for which request (method and a
+ * digest of the params) and until when. The key is random per daemon run: a parked call does
+ * not outlive the daemon either.
+ *
+ * Format: `mcpd1.<payload base64url>.<mac base64url>`. The prefix lets the director tell
+ * its own state from a stateless backend's, which it passes through untouched.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { JsonObject, JsonValue } from '../../shared/json.js';
+import { isJsonObject, omit } from '../../shared/json.js';
+
+const PREFIX = 'mcpd1.';
+
+export interface StateClaims {
+  /** The parked call's token. */
+  call: string;
+  profile: string;
+  method: string;
+  /** sha256 of the request params without the MRTR members and `_meta`. */
+  digest: string;
+  /** Expiry, ms since the epoch. */
+  expires: number;
+}
+
+export type Unsealed = { ok: true; claims: StateClaims } | { ok: false; reason: string };
+
+export class RequestStateSealer {
+  readonly #key = randomBytes(32);
+
+  seal(claims: StateClaims): string {
+    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return `${PREFIX}${payload}.${this.#mac(payload)}`;
+  }
+
+  /** Verifies a state against the request it came back with. */
+  unseal(state: string, expected: { profile: string; method: string; digest: string }): Unsealed {
+    const [payload, mac] = state.slice(PREFIX.length).split('.');
+    if (payload === undefined || mac === undefined || !this.#macMatches(payload, mac)) {
+      return { ok: false, reason: 'it was not issued by this MCP Director or was altered' };
+    }
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as StateClaims;
+    if (claims.expires < Date.now()) return { ok: false, reason: 'it has expired' };
+    if (claims.profile !== expected.profile) {
+      return { ok: false, reason: 'it was issued to another profile' };
+    }
+    if (claims.method !== expected.method || claims.digest !== expected.digest) {
+      return { ok: false, reason: 'it belongs to a different request (method or params differ)' };
+    }
+    return { ok: true, claims };
+  }
+
+  #mac(payload: string): string {
+    return createHmac('sha256', this.#key).update(payload).digest('base64url');
+  }
+
+  #macMatches(payload: string, mac: string): boolean {
+    const expected = Buffer.from(this.#mac(payload));
+    const given = Buffer.from(mac);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
+/** Whether a `requestState` is one the director minted (as opposed to a backend's own). */
+export function isDirectorState(state: unknown): state is string {
+  return typeof state === 'string' && state.startsWith(PREFIX);
+}
+
+/** The digest binding a state to its request: params minus the retry members and `_meta`. */
+export function requestDigest(params: JsonObject): string {
+  const salient = omit(params, ['inputResponses', 'requestState', '_meta']);
+  return createHash('sha256').update(stableJson(salient)).digest('base64url');
+}
+
+/** JSON with object keys sorted, so equal params give equal digests whatever their order. */
+function stableJson(value: JsonValue | undefined): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (isJsonObject(value)) {
+    const keys = Object.keys(value).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${stableJson(value[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}

@@ -1,0 +1,63 @@
+/**
+ * The `initialize` handshake of the session revisions, shared by the HTTP endpoint and the
+ * stdio mode: version negotiation, the session, and the router's own capabilities.
+ */
+import type { JsonObject } from '../../shared/json.js';
+import { isJsonObject } from '../../shared/json.js';
+import { instanceMeta } from '../../shared/instance.js';
+import { Session } from '../session/sessions.js';
+
+/** Newest first: `initialize` gets the client's version if listed here, else the first. */
+export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
+
+/** A router's lists change whenever a backend does, so every listChanged is declared. */
+export const DIRECTOR_CAPABILITIES: JsonObject = {
+  tools: { listChanged: true },
+  prompts: { listChanged: true },
+  resources: { subscribe: true, listChanged: true },
+  logging: {},
+  completions: {},
+};
+
+/** What the director does with tasks for its backends: list, cancel, task-augmented calls. */
+const TASK_CAPABILITIES: JsonObject = {
+  list: {},
+  cancel: {},
+  requests: { tools: { call: {} } },
+};
+
+export interface ServerIdentity {
+  serverInfo: JsonObject;
+  /** This daemon's instance id, in every initialize and discover result's `_meta`. */
+  instance: string;
+  /** Text for `InitializeResult.instructions`, from the backends the profile sees. */
+  instructions: (profile: string) => string | undefined;
+  /** Whether any backend offers 2025-11-25 tasks (then the director routes them). */
+  tasks: () => boolean;
+}
+
+export function initializeSession(
+  params: JsonObject,
+  identity: ServerIdentity,
+  profile: string,
+): { session: Session; result: JsonObject } {
+  const requested = params['protocolVersion'];
+  const version =
+    typeof requested === 'string' && SUPPORTED_PROTOCOL_VERSIONS.includes(requested)
+      ? requested
+      : (SUPPORTED_PROTOCOL_VERSIONS[0] as string);
+  const clientInfo = isJsonObject(params['clientInfo']) ? params['clientInfo'] : {};
+  const capabilities = isJsonObject(params['capabilities']) ? params['capabilities'] : {};
+  const session = new Session(version, clientInfo, capabilities, profile);
+  const result: JsonObject = {
+    protocolVersion: version,
+    capabilities: identity.tasks()
+      ? { ...DIRECTOR_CAPABILITIES, tasks: TASK_CAPABILITIES }
+      : DIRECTOR_CAPABILITIES,
+    serverInfo: identity.serverInfo,
+    _meta: instanceMeta(identity.instance),
+  };
+  const instructions = identity.instructions(profile);
+  if (instructions !== undefined) result['instructions'] = instructions;
+  return { session, result };
+}

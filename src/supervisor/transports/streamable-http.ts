@@ -1,0 +1,568 @@
+/**
+ * The Streamable HTTP endpoint `/mcp`, for both eras on one URL
+ * (docs/architecture.md#classifying-a-request): a POST whose request claims the stateless
+ * envelope (`_meta` protocol version) and carries no session id goes to `ModernEndpoint`
+ * (2026-07-28); everything else is the session era.
+ *
+ * Session revisions 2025-03-26, 2025-06-18 and 2025-11-25
+ * (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http;
+ * status codes: docs/architecture.md#status-codes): POST carries messages and is answered as
+ * JSON or as an SSE stream, GET opens the session's stream for messages not tied to a request,
+ * DELETE ends the session. HTTP status rules: 400 for a missing session id, 404 for an unknown
+ * one, 202 for notifications and responses, 403 for a foreign Host/Origin.
+ */
+import type { JsonObject, RequestId } from '../../shared/json.js';
+import type { Limits } from '../../shared/config/types.js';
+import { isJsonObject } from '../../shared/json.js';
+import type { WireError } from '../../shared/messages.js';
+import { JsonRpcCode, rpcError } from '../../shared/errors.js';
+import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from '../ingress/sse.js';
+import type { Dispatcher } from '../relay/dispatch.js';
+import { SESSIONS_RETRY_AFTER_S, type Session, type Sessions } from '../session/sessions.js';
+import type { EventStream } from '../ingress/uws.js';
+import { SessionStreams } from './session-streams.js';
+import { type Replayed, parseEventId } from './resumable-stream.js';
+import {
+  type Drain,
+  carriesRequest,
+  refuseWhileDraining,
+  requestIdOf,
+} from '../ingress/shutdown.js';
+import { logger } from '../../shared/log.js';
+import { SUPPORTED_PROTOCOL_VERSIONS, initializeSession } from './initialize.js';
+import type { ServerIdentity } from './initialize.js';
+import {
+  classify,
+  errorFrame,
+  invalidRequest,
+  parseMessage,
+  resultFrame,
+} from '../../shared/jsonrpc.js';
+import type { IncomingMessage } from '../../shared/jsonrpc.js';
+import { checkHostAndOrigin } from '../ingress/origin.js';
+import { canBeAsked } from '../session/client-capabilities.js';
+import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../../shared/eras.js';
+import { ModernEndpoint } from './stateless-http.js';
+import type { ProfileViews } from '../catalog/profile-view.js';
+import { UNAUTHORIZED_HEADERS, type Access } from '../ingress/access.js';
+import { rateLimitedError, replyRateLimited, type RateIdentity } from '../ingress/rate-limit.js';
+
+const log = logger('mcp');
+
+/** Session-id errors use the codes the reference SDK uses, so SDK clients react correctly. */
+const NO_SESSION = -32000;
+const UNKNOWN_SESSION = -32001;
+
+export interface EndpointOptions extends ServerIdentity {
+  listenHost: string;
+  allowedOrigins: readonly string[];
+  access: Access;
+  limits: Readonly<Limits>;
+  drain: Drain;
+  /** Bytes of events kept per stream for `Last-Event-ID` ("limits.replayBufferBytes"). */
+  replayBufferBytes: number;
+}
+
+/** JSON-RPC batches were removed in 2025-06-18; sessions of older revisions may send them. */
+const BATCH_VERSIONS: ReadonlySet<string> = new Set(['2025-03-26', '2024-11-05']);
+
+export class McpEndpoint {
+  readonly #dispatcher: Dispatcher;
+  readonly #sessions: Sessions;
+  readonly #options: EndpointOptions;
+  readonly #keepAlive: NodeJS.Timeout;
+  /** Open GET streams, kept alive with comments. */
+  readonly #streams = new Set<EventStream>();
+  readonly #modern: ModernEndpoint;
+
+  constructor(
+    dispatcher: Dispatcher,
+    sessions: Sessions,
+    views: ProfileViews,
+    options: EndpointOptions,
+  ) {
+    this.#dispatcher = dispatcher;
+    this.#sessions = sessions;
+    this.#options = options;
+    this.#modern = new ModernEndpoint(dispatcher, views, options, {
+      track: (stream) => {
+        this.#streams.add(stream);
+        stream.onClose(() => this.#streams.delete(stream));
+      },
+    });
+    // Idle SSE streams are cut by proxies and OS timers unless something flows.
+    this.#keepAlive = setInterval(() => {
+      for (const stream of this.#streams) stream.write(SSE_KEEPALIVE);
+    }, 25_000).unref();
+  }
+
+  close(): void {
+    clearInterval(this.#keepAlive);
+  }
+
+  /** `pathProfile`: the profile named by `/mcp/<profile>`, if any. */
+  handle(request: IncomingRequest, reply: Reply, pathProfile?: string): void {
+    const refused = checkHostAndOrigin(
+      request.headers,
+      this.#options.listenHost,
+      this.#options.allowedOrigins,
+    );
+    if (refused !== undefined)
+      return httpError(reply, 403, rpcError(NO_SESSION, `Forbidden: ${refused}`));
+    const access = this.#options.access.decide(request.headers, pathProfile);
+    if (!access.ok) {
+      const headers = access.status === 401 ? UNAUTHORIZED_HEADERS : {};
+      return httpError(reply, access.status, rpcError(NO_SESSION, access.message), headers);
+    }
+    const profile = access.profile;
+    switch (request.method) {
+      case 'POST':
+        return this.#post(request, reply, profile, access);
+      case 'GET':
+        return this.#get(request, reply, profile);
+      case 'DELETE':
+        return this.#delete(request, reply, profile);
+      default:
+        return httpError(
+          reply,
+          405,
+          rpcError(
+            NO_SESSION,
+            `Method ${request.method} is not allowed on /mcp: use POST, GET or DELETE`,
+          ),
+          {
+            Allow: 'GET, POST, DELETE',
+          },
+        );
+    }
+  }
+
+  #post(request: IncomingRequest, reply: Reply, profile: string, caller: RateIdentity): void {
+    const contentType = request.headers['content-type'] ?? '';
+    if (!contentType.toLowerCase().includes('application/json')) {
+      return httpError(
+        reply,
+        415,
+        rpcError(
+          NO_SESSION,
+          `Unsupported Media Type: send the JSON-RPC message as Content-Type: application/json (got '${contentType}')`,
+        ),
+      );
+    }
+    // The client MUST list both types (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#sending-messages-to-the-server).
+    const accept = parseAccept(request.headers['accept']);
+    if (!accept.json || !accept.sse) {
+      return httpError(
+        reply,
+        406,
+        rpcError(
+          NO_SESSION,
+          `Not Acceptable: a POST must send Accept: application/json, text/event-stream (got '${request.headers['accept'] ?? ''}')`,
+        ),
+      );
+    }
+    const parsed = parseMessage(
+      request.body.toString('utf8'),
+      'body',
+      this.#options.limits.maxJsonDepth,
+    );
+    if (!parsed.ok) return httpError(reply, 400, parsed.error);
+    const body = parsed.value;
+    if (this.#options.drain.draining && carriesRequest(body))
+      return refuseWhileDraining(reply, requestIdOf(body));
+    if (Array.isArray(body)) return this.#batch(request, reply, body, profile, caller);
+    const message = classify(body);
+    if (message.kind === 'invalid') {
+      return httpError(reply, 400, invalidRequest(message.reason), {}, message.id);
+    }
+    if (message.kind === 'request') {
+      const limited = this.#options.access.admit(caller, message.method);
+      if (limited !== undefined) return replyRateLimited(reply, message.id, limited);
+    }
+    const sessionId = request.headers['mcp-session-id'];
+    const modernHeader = MODERN_PROTOCOL_VERSIONS.includes(
+      request.headers['mcp-protocol-version'] ?? '',
+    );
+    if (sessionId === undefined && message.kind === 'request') {
+      if (claimsModern(message.params))
+        return this.#modern.handle(request, reply, message, accept, profile);
+      if (modernHeader) {
+        return httpError(
+          reply,
+          400,
+          rpcError(
+            JsonRpcCode.InvalidParams,
+            `Invalid params: the MCP-Protocol-Version header says ${request.headers['mcp-protocol-version']}, but params._meta has no "io.modelcontextprotocol/protocolVersion"; a 2026-07-28 request carries the _meta envelope`,
+          ),
+          {},
+          message.id,
+        );
+      }
+    }
+    if (sessionId === undefined && message.kind === 'notification' && modernHeader) {
+      // The stateless era has no client notifications over HTTP: accepted, nothing to do.
+      reply.send(202, {});
+      return;
+    }
+    if (message.kind === 'request' && message.method === 'initialize') {
+      return this.#initialize(message.id, message.params, reply, accept, profile);
+    }
+    const session = this.#session(
+      request,
+      reply,
+      message.kind === 'request' ? message.id : null,
+      profile,
+    );
+    if (session === undefined) return;
+    if (message.kind !== 'request') {
+      if (message.kind === 'notification') {
+        if (message.method === 'notifications/cancelled') this.#cancelled(session, message.params);
+        this.#dispatcher.notification(session, message.method, message.params);
+      } else {
+        this.#dispatcher.response(session, message.id, message.message);
+      }
+      reply.send(202, {});
+      return;
+    }
+    // A stream when something may flow before the answer: progress, or a backend's request
+    // to a client that can answer one. Otherwise one JSON body, which costs less.
+    const streamed =
+      accept.sse &&
+      (!accept.json ||
+        hasProgressToken(message.params) ||
+        (ASKING_METHODS.has(message.method) && canBeAsked(session.clientCapabilities)));
+    const streams = this.#streamsOf(session);
+    this.#dispatcher.request(
+      session,
+      message.id,
+      message.method,
+      message.params,
+      streamed
+        ? streams.streamResponder(reply, message.id)
+        : streams.jsonResponder(reply, message.id),
+    );
+  }
+
+  /** The session's streams and open responses, made on its first request over HTTP. */
+  #streamsOf(session: Session): SessionStreams {
+    session.streams ??= new SessionStreams(session, this.#options.replayBufferBytes, (id, reason) =>
+      this.#dispatcher.cancelRequest(session, id, reason),
+    );
+    return session.streams;
+  }
+
+  /** The client cancelled a request: its open response ends now, without an answer. */
+  #cancelled(session: Session, params: JsonObject): void {
+    const id = params['requestId'];
+    if (typeof id === 'string' || typeof id === 'number') session.streams?.cancel(id);
+  }
+
+  /** JSON-RPC batches exist in 2025-03-26 only; they are answered as one JSON array. */
+  #batch(
+    request: IncomingRequest,
+    reply: Reply,
+    items: unknown[],
+    profile: string,
+    caller: RateIdentity,
+  ): void {
+    if (items.length === 0)
+      return httpError(
+        reply,
+        400,
+        rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: an empty batch'),
+      );
+    const messages = items.map(classify);
+    if (messages.some((m) => m.kind === 'request' && m.method === 'initialize')) {
+      return httpError(
+        reply,
+        400,
+        rpcError(
+          JsonRpcCode.InvalidRequest,
+          'Invalid Request: initialize must not be part of a batch',
+        ),
+      );
+    }
+    const session = this.#session(request, reply, null, profile);
+    if (session === undefined) return;
+    if (!BATCH_VERSIONS.has(session.protocolVersion)) {
+      return httpError(
+        reply,
+        400,
+        rpcError(
+          JsonRpcCode.InvalidRequest,
+          `Invalid Request: JSON-RPC batches exist in protocol 2025-03-26 only; this session uses ${session.protocolVersion}, so send one message per POST`,
+        ),
+      );
+    }
+    const answers: string[] = [];
+    let waiting = messages.filter((m) => m.kind === 'request' || m.kind === 'invalid').length;
+    if (waiting === 0) {
+      for (const m of messages)
+        if (m.kind === 'notification') this.#dispatcher.notification(session, m.method, m.params);
+      reply.send(202, {});
+      return;
+    }
+    const collect = (answer: string): void => {
+      answers.push(answer);
+      if (--waiting === 0) reply.json(200, `[${answers.join(',')}]`);
+    };
+    for (const m of messages) this.#batchItem(session, m, collect, caller);
+  }
+
+  #batchItem(
+    session: Session,
+    message: IncomingMessage,
+    collect: (answer: string) => void,
+    caller: RateIdentity,
+  ): void {
+    switch (message.kind) {
+      case 'request': {
+        const limited = this.#options.access.admit(caller, message.method);
+        if (limited !== undefined) {
+          collect(errorFrame(message.id, rateLimitedError(limited)));
+          return;
+        }
+        this.#dispatcher.request(session, message.id, message.method, message.params, {
+          respond: collect,
+          notify: (frame) => session.sendFrame(frame),
+        });
+        return;
+      }
+      case 'notification':
+        this.#dispatcher.notification(session, message.method, message.params);
+        return;
+      case 'invalid':
+        collect(errorFrame(message.id, invalidRequest(message.reason)));
+        return;
+      case 'response':
+        this.#dispatcher.response(session, message.id, message.message);
+        return;
+    }
+  }
+
+  #initialize(
+    id: RequestId,
+    params: JsonObject,
+    reply: Reply,
+    accept: Accept,
+    profile: string,
+  ): void {
+    if (!this.#sessions.makeRoom()) {
+      return httpError(
+        reply,
+        503,
+        rpcError(
+          NO_SESSION,
+          `Service Unavailable: MCP Director has as many sessions as it allows ("limits.maxSessions"), each busy; retry in ${SESSIONS_RETRY_AFTER_S} s`,
+        ),
+        { 'Retry-After': String(SESSIONS_RETRY_AFTER_S) },
+        id,
+      );
+    }
+    const { session, result } = initializeSession(params, this.#options, profile);
+    this.#sessions.add(session);
+    const frame = resultFrame(id, JSON.stringify(result));
+    const headers = { 'Mcp-Session-Id': session.id };
+    if (accept.json) {
+      reply.json(200, frame, headers);
+    } else {
+      reply.stream({ ...SSE_HEADERS, ...headers }).end(sseMessage(frame));
+    }
+  }
+
+  #get(request: IncomingRequest, reply: Reply, profile: string): void {
+    if (!parseAccept(request.headers['accept']).sse) {
+      return httpError(
+        reply,
+        406,
+        rpcError(NO_SESSION, 'Not Acceptable: the GET stream needs Accept: text/event-stream'),
+      );
+    }
+    const session = this.#session(request, reply, null, profile);
+    if (session === undefined) return;
+    const lastEventId = request.headers['last-event-id'];
+    if (lastEventId !== undefined) return this.#resume(reply, session, lastEventId);
+    if (this.#options.drain.draining) return refuseWhileDraining(reply, null);
+    const streams = this.#streamsOf(session);
+    if (streams.standingConnected) {
+      return httpError(
+        reply,
+        409,
+        rpcError(
+          NO_SESSION,
+          'Conflict: this session already has an open GET stream; only one is allowed (send Last-Event-ID to resume it instead)',
+        ),
+      );
+    }
+    streams.attachStanding(
+      this.#track(session, reply.stream(this.#sseHeaders(session))),
+      undefined,
+    );
+  }
+
+  /**
+   * GET with `Last-Event-ID`: the stream that id names continues on this connection, after
+   * the events it replays (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#resumability-and-redelivery).
+   * A POST stream with nothing more to send (answered, cancelled, or given up) gets 204.
+   */
+  #resume(reply: Reply, session: Session, lastEventId: string): void {
+    const position = parseEventId(lastEventId);
+    if (position === undefined) {
+      return httpError(
+        reply,
+        400,
+        rpcError(
+          NO_SESSION,
+          `Bad Request: Last-Event-ID '${lastEventId.slice(0, 64)}' is not an event id of this server; open the GET stream without it`,
+        ),
+      );
+    }
+    const streams = this.#streamsOf(session);
+    const isStanding = position.stream === 'g';
+    if (!isStanding && !streams.hasPost(position.stream)) {
+      reply.send(204, {});
+      return;
+    }
+    const connection = this.#track(session, reply.stream(this.#sseHeaders(session)));
+    // The buffer is bounded: what it no longer holds is gone. Said in the log and, in band,
+    // on the stream itself (an event without an id, so it is never replayed).
+    const onGap = ({ missed, replayed }: Replayed): void => {
+      const message = `${missed} event(s) of this stream after ${lastEventId} were dropped from its replay buffer ("limits.replayBufferBytes") before the client came back; the ${replayed} kept follow`;
+      log.warn(`session ${session.id.slice(0, 8)}…: ${message}`);
+      connection.write(
+        sseMessage(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            method: 'notifications/message',
+            params: { level: 'warning', logger: 'mcp-director', data: message },
+          }),
+        ),
+      );
+    };
+    if (isStanding) streams.attachStanding(connection, position.seq, onGap);
+    else streams.attachPost(position.stream, connection, position.seq, onGap);
+  }
+
+  #sseHeaders(session: Session): Record<string, string> {
+    return { ...SSE_HEADERS, 'Mcp-Session-Id': session.id };
+  }
+
+  /** Keeps a GET connection alive with comments until it closes; its end counts as activity. */
+  #track(session: Session, stream: EventStream): EventStream {
+    this.#streams.add(stream);
+    stream.onClose(() => {
+      this.#streams.delete(stream);
+      session.lastSeen = Date.now();
+    });
+    return stream;
+  }
+
+  #delete(request: IncomingRequest, reply: Reply, profile: string): void {
+    const session = this.#session(request, reply, null, profile);
+    if (session === undefined) return;
+    this.#sessions.end(session.id);
+    reply.send(200, {});
+  }
+
+  /** The request's session, or undefined after answering 400/404 for a missing/unknown one. */
+  #session(
+    request: IncomingRequest,
+    reply: Reply,
+    id: RequestId | null,
+    profile: string,
+  ): Session | undefined {
+    const sessionId = request.headers['mcp-session-id'];
+    if (sessionId === undefined || sessionId === '') {
+      httpError(
+        reply,
+        400,
+        rpcError(
+          NO_SESSION,
+          'Bad Request: Mcp-Session-Id header is required; send initialize first to get one',
+        ),
+        {},
+        id,
+      );
+      return undefined;
+    }
+    const session = this.#sessions.get(sessionId);
+    if (session === undefined) {
+      httpError(
+        reply,
+        404,
+        rpcError(
+          UNKNOWN_SESSION,
+          'Session not found: it ended or never existed; send initialize to start a new one',
+        ),
+        {},
+        id,
+      );
+      return undefined;
+    }
+    if (session.profile !== profile) {
+      // The profile comes from each request: a session cannot change hands between profiles.
+      httpError(
+        reply,
+        403,
+        rpcError(
+          NO_SESSION,
+          `Forbidden: this session belongs to profile '${session.profile}', and this request is for profile '${profile}'; send it to the URL and with the token that started the session`,
+        ),
+        {},
+        id,
+      );
+      return undefined;
+    }
+    const version = request.headers['mcp-protocol-version'];
+    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      httpError(
+        reply,
+        400,
+        rpcError(
+          NO_SESSION,
+          `Bad Request: unsupported MCP-Protocol-Version '${version}' (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+        ),
+        {},
+        id,
+      );
+      return undefined;
+    }
+    session.lastSeen = Date.now();
+    return session;
+  }
+}
+
+interface Accept {
+  json: boolean;
+  sse: boolean;
+}
+
+/** Which of the two media types the Accept header names (a wildcard names neither). */
+function parseAccept(header: string | undefined): Accept {
+  const value = (header ?? '').toLowerCase();
+  return { json: value.includes('application/json'), sse: value.includes('text/event-stream') };
+}
+
+/** Forwarded requests during which a backend may send the client a request of its own. */
+const ASKING_METHODS = new Set([
+  'tools/call',
+  'prompts/get',
+  'resources/read',
+  'completion/complete',
+]);
+
+function hasProgressToken(params: JsonObject): boolean {
+  const meta = params['_meta'];
+  return isJsonObject(meta) && meta['progressToken'] !== undefined;
+}
+
+function httpError(
+  reply: Reply,
+  status: number,
+  error: WireError,
+  headers: Record<string, string> = {},
+  id: RequestId | null = null,
+): void {
+  reply.json(status, errorFrame(id, error), headers);
+}

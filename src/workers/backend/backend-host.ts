@@ -1,0 +1,272 @@
+/**
+ * The backends of one shard, by server id: starts them, routes `call` and `cancel`
+ * messages to the one that owns the call, and stops them all in parallel. A
+ * `share: "session"` server also has one instance per client session
+ * (`session-instances.ts`), which carries that session's calls.
+ *
+ * Config hot reload adds and removes single servers (`add-server`, `remove-server`). A
+ * removed server's messages pass through `#fromServer`, which words its calls' errors as
+ * a removal and holds its `stopped` back until its session instances have stopped too, so
+ * that `stopped` is the last thing the supervisor hears about it.
+ */
+import { Backend, type Sink } from './backend.js';
+import { SessionInstances } from './session-instances.js';
+import type { CallRecorder } from './call-recorder.js';
+import type { Limits, ServerConfig } from '../../shared/config/types.js';
+import { DirectorErrorCode, directorCodeOf, directorError } from '../../shared/errors.js';
+import { logger } from '../../shared/log.js';
+import type {
+  CallMessage,
+  CancelMessage,
+  ClientResponseMessage,
+  ServerStateMessage,
+  WorkerMessage,
+} from '../../shared/messages.js';
+
+const log = logger('shard');
+
+export interface BackendHostOptions {
+  shard: number;
+  /** The daemon's instance id (see shared/instance.ts). */
+  instance?: string | undefined;
+  servers: readonly ServerConfig[];
+  limits: Limits;
+  out: Sink;
+  recorder: CallRecorder;
+  /** Grace period of each stop step of every backend; tests shorten it. */
+  stopGraceMs?: number;
+}
+
+/** One configured server of the shard: its shared instance and its per-session ones. */
+interface Hosted {
+  readonly id: string;
+  readonly backend: Backend;
+  readonly instances: SessionInstances | undefined;
+  /** Set by `removeServer`; resolves once every instance has stopped. */
+  removal: Promise<void> | undefined;
+  /** The shared instance's `stopped`, held back until the removal is complete. */
+  heldStop: ServerStateMessage | undefined;
+  /** A server of the same id added while this one was being removed: started after it. */
+  successor: ServerConfig | undefined;
+}
+
+export class BackendHost {
+  readonly #shard: number;
+  readonly #out: Sink;
+  readonly #recorder: CallRecorder;
+  readonly #limits: Limits;
+  readonly #stopGraceMs: number | undefined;
+  readonly #instance: string | undefined;
+  readonly #servers = new Map<string, Hosted>();
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: BackendHostOptions) {
+    this.#shard = options.shard;
+    this.#out = options.out;
+    this.#recorder = options.recorder;
+    this.#limits = options.limits;
+    this.#stopGraceMs = options.stopGraceMs;
+    this.#instance = options.instance;
+    for (const config of options.servers) {
+      if (this.#servers.has(config.id)) {
+        // Config keys are unique, so this is a supervisor bug; one process per id still holds.
+        log.error(`shard ${options.shard} got server '${config.id}' twice; ignoring the second`);
+        continue;
+      }
+      this.#host(config);
+    }
+  }
+
+  startAll(): void {
+    for (const hosted of this.#servers.values()) hosted.backend.start();
+  }
+
+  /** Starts one more server (config hot reload); after the old one if it is being removed. */
+  addServer(config: ServerConfig): void {
+    if (this.#stopping !== null) return; // the shard is going away; nothing would run it
+    const existing = this.#servers.get(config.id);
+    if (existing?.removal !== undefined) {
+      existing.successor = config;
+      return;
+    }
+    if (existing !== undefined) {
+      log.error(`shard ${this.#shard} already runs server '${config.id}'; ignoring the add`);
+      return;
+    }
+    this.#host(config).backend.start();
+  }
+
+  /**
+   * Stops one server for good with its session instances; resolves after its final
+   * `server-state` `stopped` was sent. An id the shard does not run is answered `stopped`
+   * at once, so the supervisor's wait always ends.
+   */
+  removeServer(id: string): Promise<void> {
+    const hosted = this.#servers.get(id);
+    if (hosted === undefined) {
+      this.#out({ type: 'server-state', server: id, state: 'stopped', restarts: 0 });
+      return Promise.resolve();
+    }
+    hosted.successor = undefined; // removed again before its successor could start
+    if (hosted.removal !== undefined) return hosted.removal;
+    let removed!: () => void;
+    // Set before the stops begin: they may report synchronously (a backend between two
+    // starts says `stopped` at once), and that must already be treated as the removal's.
+    hosted.removal = new Promise((resolve) => (removed = resolve));
+    void Promise.allSettled([hosted.backend.stop(), hosted.instances?.stopAll()]).then(() => {
+      try {
+        this.#removed(hosted);
+      } finally {
+        removed();
+      }
+    });
+    return hosted.removal;
+  }
+
+  #removed(hosted: Hosted): void {
+    if (this.#servers.get(hosted.id) === hosted) this.#servers.delete(hosted.id);
+    this.#out(
+      hosted.heldStop ?? { type: 'server-state', server: hosted.id, state: 'stopped', restarts: 0 },
+    );
+    const successor = hosted.successor;
+    if (successor !== undefined && this.#stopping === null) {
+      this.#host(successor).backend.start();
+    }
+  }
+
+  call(message: CallMessage): void {
+    const hosted = this.#servers.get(message.server);
+    if (this.#stopping === null && hosted !== undefined && hosted.removal === undefined) {
+      // The director's own calls (no session) go to the shared instance.
+      if (hosted.instances !== undefined && message.context.session !== '') {
+        hosted.instances.call(message);
+      } else {
+        hosted.backend.call(message);
+      }
+      return;
+    }
+    const data = { server: message.server };
+    const error =
+      this.#stopping !== null
+        ? directorError(
+            DirectorErrorCode.ShuttingDown,
+            `Shard ${this.#shard} is shutting down`,
+            data,
+          )
+        : hosted !== undefined
+          ? directorError(
+              DirectorErrorCode.BackendUnavailable,
+              `Server '${message.server}' was removed from the config`,
+              data,
+            )
+          : directorError(
+              DirectorErrorCode.BackendUnavailable,
+              `Server '${message.server}' is not run by shard ${this.#shard}`,
+              data,
+            );
+    this.#out({ type: 'reply', callId: message.callId, ok: false, error });
+    this.#recorder.refused(message, error);
+  }
+
+  /** Starts an idle server (lazy, or stopped after `idleStopMs`) that is needed now. */
+  startServer(id: string): void {
+    const hosted = this.#servers.get(id);
+    if (this.#stopping === null && hosted !== undefined && hosted.removal === undefined) {
+      hosted.backend.wake();
+    }
+  }
+
+  /** Passes the client's answer on to the backend (or session instance) that asked. */
+  clientResponse(message: ClientResponseMessage): void {
+    const hosted = this.#servers.get(message.server);
+    if (hosted === undefined || hosted.backend.clientResponse(message)) return;
+    hosted.instances?.clientResponse(message);
+  }
+
+  /**
+   * Cancels wherever the call lives: each backend indexes its own calls by callId, and a
+   * shard owns a handful of backends, so asking each is cheap for a rare message.
+   */
+  cancel(message: CancelMessage): void {
+    for (const hosted of this.#servers.values()) {
+      if (hosted.backend.cancel(message.callId, message.reason)) return;
+    }
+    for (const hosted of this.#servers.values()) {
+      if (hosted.instances?.cancel(message.callId, message.reason)) return;
+    }
+  }
+
+  /** Stops the ended session's own instances. */
+  sessionEnded(session: string): void {
+    for (const hosted of this.#servers.values()) void hosted.instances?.sessionEnded(session);
+  }
+
+  stopAll(): Promise<void> {
+    this.#stopping ??= Promise.all(
+      [...this.#servers.values()].flatMap((hosted) => [
+        hosted.backend.stop(),
+        hosted.instances?.stopAll(),
+        hosted.removal, // so its final `stopped` goes out before the shard's
+      ]),
+    ).then(() => {});
+    return this.#stopping;
+  }
+
+  #host(config: ServerConfig): Hosted {
+    const grace = this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs };
+    // The sink is only called once the instances run, after `hosted` is assigned.
+    const out: Sink = (message) => this.#fromServer(hosted, message);
+    const common = {
+      config,
+      limits: this.#limits,
+      out,
+      recorder: this.#recorder,
+      instance: this.#instance,
+      ...grace,
+    };
+    const hosted: Hosted = {
+      id: config.id,
+      backend: new Backend(common),
+      instances: config.share === 'session' ? new SessionInstances(common) : undefined,
+      removal: undefined,
+      heldStop: undefined,
+      successor: undefined,
+    };
+    this.#servers.set(config.id, hosted);
+    return hosted;
+  }
+
+  /** Everything a server's instances say; rewritten only while the server is being removed. */
+  #fromServer(hosted: Hosted, message: WorkerMessage): void {
+    if (hosted.removal === undefined) {
+      this.#out(message);
+      return;
+    }
+    if (message.type === 'reply' && !message.ok) {
+      // The stop fails the calls in flight as "stopped" and a session's queued calls as
+      // "could not start"; the caller should learn the actual reason.
+      const code = directorCodeOf(message.error);
+      if (
+        code === DirectorErrorCode.ShuttingDown ||
+        code === DirectorErrorCode.BackendUnavailable
+      ) {
+        const error = directorError(
+          DirectorErrorCode.ServerRemoved,
+          `Server '${hosted.id}' was removed from the config`,
+          { server: hosted.id },
+        );
+        this.#out({ ...message, error });
+        return;
+      }
+    }
+    if (
+      message.type === 'server-state' &&
+      message.state === 'stopped' &&
+      message.session === undefined
+    ) {
+      hosted.heldStop = message;
+      return;
+    }
+    this.#out(message);
+  }
+}

@@ -1,0 +1,518 @@
+/**
+ * The JSON-RPC side of one backend: request ids, the table of forwarded calls, the
+ * worker's own requests (initialize, lists), progress-token mapping, timeouts and
+ * cancellation. It knows nothing of processes; `Backend` attaches it to each new child.
+ *
+ * Ids: one counter per backend, never the client's id, shared by forwarded calls and the
+ * worker's own requests so a response id names exactly one of them. A forwarded call's id
+ * doubles as the progress token the backend sees (unique among its in-flight requests, as
+ * the spec requires); the client's own token is restored on the way back.
+ *
+ * Hot path: `forward` stringifies the params once and writes one line; `receive` gets the
+ * line already parsed, serializes the result once for the reply, and validates nothing.
+ *
+ * Eras: toward a stateless-era (2026-07-28) backend every request carries the `_meta`
+ * envelope, with the calling client's own capabilities (capability honesty,
+ * docs/architecture.md#bridging-the-eras); its results, `input_required` ones included, pass
+ * through untouched.
+ */
+import type { CallFacts, CallRecorder } from './call-recorder.js';
+import { withEnvelope } from './client-info.js';
+import type { Era } from '../../shared/eras.js';
+import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../../shared/errors.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../shared/json.js';
+import type { Logger } from '../../shared/log.js';
+import type {
+  CallMessage,
+  ClientResponseMessage,
+  ForwardedMethod,
+  WireError,
+  WorkerMessage,
+} from '../../shared/messages.js';
+
+export type Sink = (message: WorkerMessage) => void;
+
+/** Where the peer writes: the current child's stdin (one serialized message per call). */
+export interface PeerWire {
+  send(json: string): void;
+}
+
+export interface PeerEvents {
+  /** A backend notification other than progress (list_changed, logging, updates…). */
+  onNotification(method: string, params: JsonValue | undefined): void;
+  /** A forwarded call succeeded; lets the backend remember what a restart must re-apply. */
+  onCallSucceeded(method: ForwardedMethod, params: JsonObject): void;
+  /**
+   * A forwarded call left (answered, timed out or cancelled), so a queued one may go. Not
+   * called by `detach`: after an exit nothing can be sent until the next `attach`.
+   */
+  onCallSettled(): void;
+}
+
+export interface PeerOptions {
+  server: string;
+  out: Sink;
+  recorder: CallRecorder;
+  events: PeerEvents;
+  log: Logger;
+}
+
+/** A request of the worker's own (initialize, lists, re-subscribe) that did not succeed. */
+export class RequestFailed extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'error' | 'timeout' | 'exited',
+    /** The JSON-RPC error code, when the backend answered with an error. */
+    readonly code?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface InFlight {
+  method: ForwardedMethod;
+  target: string;
+}
+
+interface PendingCall extends CallFacts, InFlight {
+  method: ForwardedMethod;
+  callId: number;
+  id: number;
+  /** The params as the supervisor sent them (the client's progress token included). */
+  params: JsonObject;
+  timeoutMs: number;
+  /** The client's own progress token, restored on every progress notification. */
+  clientToken: JsonValue | undefined;
+  /** Whether the client asked for log messages about this call (stateless era). */
+  wantsLogs: boolean;
+  timer: NodeJS.Timeout;
+}
+
+/** A server-to-client request sent on to the client of `callId`, awaiting its answer. */
+interface AskedClient {
+  /** The backend's own id for the request, restored in the answer. */
+  backendId: JsonValue;
+  callId: number;
+  method: string;
+}
+
+interface OwnRequest {
+  method: string;
+  resolve: (result: JsonObject) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+export class BackendPeer {
+  readonly #server: string;
+  readonly #out: Sink;
+  readonly #recorder: CallRecorder;
+  readonly #events: PeerEvents;
+  readonly #log: Logger;
+  #wire: PeerWire | null = null;
+  /** The era of the attached backend; set by `Backend` once it has probed. */
+  era: Era = 'legacy';
+  #nextId = 1;
+  readonly #calls = new Map<number, PendingCall>();
+  readonly #callIds = new Map<number, number>();
+  readonly #own = new Map<number, OwnRequest>();
+  readonly #asked = new Map<number, AskedClient>();
+  /** Per thread, not per backend: a server's session instances share a server id. */
+  static #nextAsk = 1;
+
+  constructor(options: PeerOptions) {
+    this.#server = options.server;
+    this.#out = options.out;
+    this.#recorder = options.recorder;
+    this.#events = options.events;
+    this.#log = options.log;
+  }
+
+  /** Forwarded calls not yet settled. */
+  get inFlight(): number {
+    return this.#calls.size;
+  }
+
+  /** Starts talking to a new child. */
+  attach(wire: PeerWire): void {
+    this.#wire = wire;
+  }
+
+  /** Forwarded calls awaiting their answer (the worker's own requests not counted). */
+  get callsInFlight(): number {
+    return this.#calls.size;
+  }
+
+  // ───────────────────────────── forwarded calls ─────────────────────────────
+
+  /**
+   * Sends one call. `waitedMs`: how long it already waited in the backend's queue; its
+   * timeout counts from its arrival, so it gets only what is left (errors name the whole).
+   */
+  forward(message: CallMessage, timeoutMs: number, waitedMs = 0): void {
+    const startedAt = process.hrtime.bigint();
+    const id = this.#nextId++;
+    let params = message.params;
+    let clientToken: JsonValue | undefined;
+    const meta = params._meta;
+    if (isJsonObject(meta) && meta.progressToken !== undefined) {
+      // Copies, so the caller's object is left as it was.
+      clientToken = meta.progressToken;
+      params = { ...params, _meta: { ...meta, progressToken: id } };
+    }
+    if (this.era === 'modern') {
+      params = withEnvelope(params, message.clientCapabilities, message.logLevel);
+    }
+    const paramsJson = JSON.stringify(params);
+    const pending: PendingCall = {
+      ts: Date.now(),
+      startedAt,
+      server: this.#server,
+      method: message.method,
+      target: message.target,
+      context: message.context,
+      bytesIn: paramsJson.length,
+      callId: message.callId,
+      id,
+      params: message.params,
+      timeoutMs,
+      clientToken,
+      wantsLogs: message.logLevel !== undefined,
+      timer: setTimeout(BackendPeer.#onCallTimeout, Math.max(1, timeoutMs - waitedMs), this, id),
+    };
+    this.#calls.set(id, pending);
+    this.#callIds.set(message.callId, id);
+    this.#wire?.send(
+      `{"jsonrpc":"2.0","id":${id},"method":${JSON.stringify(message.method)},"params":${paramsJson}}`,
+    );
+  }
+
+  /** Cancels a call upstream (no reply is sent); false when the call is not here. */
+  cancel(callId: number, reason: string | undefined): boolean {
+    const id = this.#callIds.get(callId);
+    const call = id === undefined ? undefined : this.#calls.get(id);
+    if (call === undefined) return false;
+    this.#forget(call);
+    this.notify(
+      'notifications/cancelled',
+      reason === undefined ? { requestId: call.id } : { requestId: call.id, reason },
+    );
+    this.#recorder.record(call, 'cancelled', null, 0);
+    return true;
+  }
+
+  static #onCallTimeout(peer: BackendPeer, id: number): void {
+    peer.#expire(id);
+  }
+
+  #expire(id: number): void {
+    const call = this.#calls.get(id);
+    if (call === undefined) return;
+    this.#forget(call);
+    this.notify('notifications/cancelled', {
+      requestId: id,
+      reason: `timed out after ${call.timeoutMs} ms`,
+    });
+    const error = directorError(
+      DirectorErrorCode.BackendTimeout,
+      `Server '${this.#server}' did not answer ${call.method} '${call.target}' within ${call.timeoutMs} ms`,
+      { server: this.#server },
+    );
+    this.#out({ type: 'reply', callId: call.callId, ok: false, error });
+    this.#recorder.record(call, 'timeout', error.code, 0);
+  }
+
+  #complete(call: PendingCall, response: JsonObject): void {
+    this.#forget(call);
+    const { error, result } = response;
+    if ((error !== undefined && error !== null) || result === undefined) {
+      const wire = this.#wireError(call, error);
+      this.#out({ type: 'reply', callId: call.callId, ok: false, error: wire });
+      if (this.#recorder.enabled) {
+        this.#recorder.record(call, 'error', wire.code, JSON.stringify(wire).length);
+      }
+      return;
+    }
+    const text = JSON.stringify(result);
+    this.#out({ type: 'reply', callId: call.callId, ok: true, result: text });
+    if (call.method !== 'tools/call') this.#events.onCallSucceeded(call.method, call.params);
+    const toolError = isJsonObject(result) && result.isError === true;
+    this.#recorder.record(call, toolError ? 'error' : 'ok', null, text.length);
+  }
+
+  /** Backend errors pass through untouched; only a malformed one is replaced. */
+  #wireError(call: PendingCall, error: JsonValue | undefined): WireError {
+    if (
+      isJsonObject(error) &&
+      typeof error.code === 'number' &&
+      typeof error.message === 'string'
+    ) {
+      return error as unknown as WireError;
+    }
+    const what = error === undefined ? 'neither a result nor an error' : 'a malformed error';
+    return rpcError(
+      JsonRpcCode.InternalError,
+      `Server '${this.#server}' answered ${call.method} '${call.target}' with ${what}`,
+      { server: this.#server, ...(error === undefined ? {} : { error }) },
+    );
+  }
+
+  #forget(call: PendingCall): void {
+    clearTimeout(call.timer);
+    this.#calls.delete(call.id);
+    this.#callIds.delete(call.callId);
+    for (const [requestId, asked] of this.#asked) {
+      if (asked.callId !== call.callId) continue;
+      this.#asked.delete(requestId);
+      this.#answerBackend(asked.backendId, {
+        ok: false,
+        error: rpcError(
+          JsonRpcCode.InternalError,
+          `the ${call.method} call that caused this ${asked.method} ended before the client answered`,
+        ),
+      });
+    }
+    this.#events.onCallSettled();
+  }
+
+  /**
+   * The child is gone: every forwarded call is answered with `errorFor(call)` and every
+   * own request fails with `why`. Nothing is written until the next `attach`.
+   */
+  detach(errorFor: (call: InFlight) => WireError, why: string): void {
+    this.#wire = null;
+    for (const call of this.#calls.values()) {
+      clearTimeout(call.timer);
+      const error = errorFor(call);
+      this.#out({ type: 'reply', callId: call.callId, ok: false, error });
+      this.#recorder.record(call, 'error', error.code, 0);
+    }
+    this.#calls.clear();
+    this.#callIds.clear();
+    this.#asked.clear();
+    for (const request of this.#own.values()) {
+      if (request.timer !== null) clearTimeout(request.timer);
+      request.reject(new RequestFailed(`${why} before answering ${request.method}`, 'exited'));
+    }
+    this.#own.clear();
+  }
+
+  // ───────────────────────────── the worker's own requests ─────────────────────────────
+
+  /**
+   * Sends a request of the worker's own. `timeoutMs` 0 waits for as long as the backend
+   * lives (a `subscriptions/listen` stream); `onSent` learns the id (to cancel it).
+   */
+  request(
+    method: string,
+    params: JsonObject,
+    timeoutMs: number,
+    onSent?: (id: number) => void,
+  ): Promise<JsonObject> {
+    return new Promise((resolve, reject) => {
+      const wire = this.#wire;
+      if (wire === null) {
+        reject(new RequestFailed(`server is not running; ${method} not sent`, 'exited'));
+        return;
+      }
+      const id = this.#nextId++;
+      if (this.era === 'modern') params = withEnvelope(params, {});
+      const timer =
+        timeoutMs <= 0
+          ? null
+          : setTimeout(() => {
+              this.#own.delete(id);
+              // The spec forbids cancelling initialize; the stop that follows ends it anyway.
+              if (method !== 'initialize') {
+                this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' });
+              }
+              reject(
+                new RequestFailed(`${method} got no answer within ${timeoutMs} ms`, 'timeout'),
+              );
+            }, timeoutMs);
+      this.#own.set(id, { method, resolve, reject, timer });
+      onSent?.(id);
+      wire.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+
+  /** Stops waiting for an own request (its answer is then dropped) and cancels it upstream. */
+  abandon(id: number, reason: string): void {
+    const request = this.#own.get(id);
+    if (request === undefined) return;
+    this.#own.delete(id);
+    if (request.timer !== null) clearTimeout(request.timer);
+    this.notify('notifications/cancelled', { requestId: id, reason });
+    request.reject(new RequestFailed(`${request.method} abandoned: ${reason}`, 'error'));
+  }
+
+  notify(method: string, params?: JsonObject): void {
+    const message =
+      params === undefined ? { jsonrpc: '2.0', method } : { jsonrpc: '2.0', method, params };
+    this.#wire?.send(JSON.stringify(message));
+  }
+
+  // ───────────────────────────── messages from the backend ─────────────────────────────
+
+  /**
+   * One message from the backend. `relatedId` is the id of the request on whose HTTP
+   * response stream it came (stateless-era HTTP), which attributes its notifications.
+   */
+  receive(message: unknown, relatedId?: number): void {
+    if (Array.isArray(message)) {
+      // JSON-RPC batches (2025-03-26 only): each element stands on its own.
+      for (const item of message) this.receive(item);
+      return;
+    }
+    if (!isJsonObject(message)) return;
+    const { method, id } = message;
+    if (typeof method === 'string') {
+      if (id === undefined || id === null) this.#onNotification(method, message.params, relatedId);
+      else this.#onServerRequest(id, method, isJsonObject(message.params) ? message.params : {});
+      return;
+    }
+    const call = typeof id === 'number' ? this.#calls.get(id) : undefined;
+    if (call !== undefined) {
+      this.#complete(call, message);
+      return;
+    }
+    const request = typeof id === 'number' ? this.#own.get(id) : undefined;
+    if (request !== undefined) {
+      this.#own.delete(id as number);
+      if (request.timer !== null) clearTimeout(request.timer);
+      this.#settleOwn(request, message);
+      return;
+    }
+    // A late answer to a call that timed out or was cancelled.
+    this.#log.debug(`answer to request ${JSON.stringify(id)} arrived after it was settled`);
+  }
+
+  #settleOwn(request: OwnRequest, { error, result }: JsonObject): void {
+    if (error === undefined || error === null) {
+      request.resolve(isJsonObject(result) ? result : {});
+      return;
+    }
+    const text = isJsonObject(error)
+      ? `${String(error.message)} (${String(error.code)})`
+      : JSON.stringify(error);
+    const code = isJsonObject(error) && typeof error.code === 'number' ? error.code : undefined;
+    request.reject(new RequestFailed(`${request.method} failed: ${text}`, 'error', code));
+  }
+
+  #onNotification(method: string, params: JsonValue | undefined, relatedId?: number): void {
+    if (method === 'notifications/message' && this.era === 'modern' && isJsonObject(params)) {
+      this.#onCallLog(params, relatedId);
+      return;
+    }
+    if (method !== 'notifications/progress') {
+      this.#events.onNotification(method, params);
+      return;
+    }
+    if (!isJsonObject(params)) return;
+    const token = params.progressToken;
+    const call = typeof token === 'number' ? this.#calls.get(token) : undefined;
+    if (call === undefined || call.clientToken === undefined) {
+      this.#log.debug(`progress for unknown token ${JSON.stringify(token)} dropped`);
+      return;
+    }
+    this.#out({
+      type: 'call-notification',
+      callId: call.callId,
+      method: 'notifications/progress',
+      params: { ...params, progressToken: call.clientToken },
+    });
+  }
+
+  /**
+   * A stateless-era log message belongs to the request that asked for logs
+   * (https://modelcontextprotocol.io/specification/draft/server/utilities/logging). Over HTTP
+   * its stream names it; over stdio nothing does, so it goes to the one call in flight that
+   * asked for logs, and is dropped when there are several.
+   */
+  #onCallLog(params: JsonObject, relatedId: number | undefined): void {
+    let call = relatedId === undefined ? undefined : this.#calls.get(relatedId);
+    if (relatedId === undefined) {
+      for (const candidate of this.#calls.values()) {
+        if (!candidate.wantsLogs) continue;
+        if (call !== undefined) return; // ambiguous
+        call = candidate;
+      }
+    }
+    if (call === undefined || !call.wantsLogs) return;
+    this.#out({
+      type: 'call-notification',
+      callId: call.callId,
+      method: 'notifications/message',
+      params,
+    });
+  }
+
+  /**
+   * Server-to-client requests (sampling, elicitation, roots). Over stdio a request carries
+   * nothing that names the call it belongs to, so it goes to a client only when every call
+   * in flight on this backend comes from one session (attribution,
+   * docs/architecture.md#bridging-the-eras); otherwise it is refused rather than risk asking
+   * the wrong person. Ping is answered here.
+   */
+  #onServerRequest(id: JsonValue, method: string, params: JsonObject): void {
+    if (method === 'ping') {
+      this.#answerBackend(id, { ok: true, result: {} });
+      return;
+    }
+    const sessions = new Set<string>();
+    let latest: PendingCall | undefined;
+    for (const call of this.#calls.values()) {
+      sessions.add(call.context.session);
+      if (latest === undefined || call.id > latest.id) latest = call;
+    }
+    if (latest === undefined || sessions.size !== 1) {
+      const why =
+        latest === undefined
+          ? 'no call is in flight on this server, so no client asked for anything'
+          : `calls from ${sessions.size} client sessions are in flight on this server`;
+      this.#log.debug(`refused server-to-client request ${method}: ${why}`);
+      this.#answerBackend(id, {
+        ok: false,
+        error: rpcError(
+          JsonRpcCode.InternalError,
+          `MCP Director cannot tell which client to send ${method} to: ${why}`,
+        ),
+      });
+      return;
+    }
+    const requestId = BackendPeer.#nextAsk++;
+    this.#asked.set(requestId, { backendId: id, callId: latest.callId, method });
+    this.#out({
+      type: 'client-request',
+      server: this.#server,
+      callId: latest.callId,
+      requestId,
+      method,
+      params,
+    });
+  }
+
+  /** The client answered a request this backend sent; false if it was not this backend's. */
+  clientResponse(message: ClientResponseMessage): boolean {
+    const asked = this.#asked.get(message.requestId);
+    if (asked === undefined) return false;
+    this.#asked.delete(message.requestId);
+    this.#answerBackend(
+      asked.backendId,
+      message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error },
+    );
+    return true;
+  }
+
+  #answerBackend(
+    id: JsonValue,
+    outcome: { ok: true; result: JsonObject } | { ok: false; error: WireError },
+  ): void {
+    const idJson = JSON.stringify(id);
+    this.#wire?.send(
+      outcome.ok
+        ? `{"jsonrpc":"2.0","id":${idJson},"result":${JSON.stringify(outcome.result)}}`
+        : `{"jsonrpc":"2.0","id":${idJson},"error":${JSON.stringify(outcome.error)}}`,
+    );
+  }
+}
