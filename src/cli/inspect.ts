@@ -22,8 +22,8 @@ function daemonOptions<T>(y: Argv<T>): Argv<T & DaemonArgs> {
   return y
     .option('url', {
       type: 'string',
-      default: process.env['MCP_DIRECTOR_URL']?.replace(/\/mcp(\/.*)?$/, '') ?? DEFAULT_DAEMON_URL,
-      describe: `The daemon (default: $MCP_DIRECTOR_URL without /mcp, else ${DEFAULT_DAEMON_URL})`,
+      default: process.env['MCP_DIRECTOR_URL'] ?? DEFAULT_DAEMON_URL,
+      describe: `The daemon: its base URL or the MCP URL it prints (…/mcp or …/mcp/<profile>) (default: $MCP_DIRECTOR_URL, else ${DEFAULT_DAEMON_URL})`,
     })
     .option('token', {
       type: 'string',
@@ -66,7 +66,8 @@ export const toolsCommand: CommandModule<object, ToolsArgs> = {
       describe: "The profile (default: the token's profile, else default)",
     }),
   handler: async (argv) => {
-    const query = argv.profile === undefined ? '' : `?profile=${encodeURIComponent(argv.profile)}`;
+    const profile = argv.profile ?? daemonUrl(argv.url).profile;
+    const query = profile === undefined ? '' : `?profile=${encodeURIComponent(profile)}`;
     const body = (await getApi(argv, `/api/tools${query}`)) as {
       profile: string;
       toolSurface: string;
@@ -95,7 +96,7 @@ interface ServerRow {
 
 /** GET from the daemon's API; any failure ends the process with one line and exit code 1. */
 async function getApi(argv: DaemonArgs, path: string): Promise<unknown> {
-  const base = argv.url.replace(/\/+$/, '');
+  const { base } = daemonUrl(argv.url);
   // Not a yargs default: --help would print it.
   const token = argv.token ?? process.env['MCP_DIRECTOR_TOKEN'];
   const headers: Record<string, string> =
@@ -111,6 +112,18 @@ async function getApi(argv: DaemonArgs, path: string): Promise<unknown> {
   if (response.status === 401) fail(`${body.error ?? 'unauthorized'} (pass --token)`);
   if (!response.ok) fail(body.error ?? `${base}${path} answered HTTP ${response.status}`);
   return body;
+}
+
+/**
+ * The daemon's base URL from what a user passes: the base itself, or the MCP URL the daemon
+ * prints (`…/mcp`, or `…/mcp/<profile>`, whose profile then is the default for `tools`).
+ */
+export function daemonUrl(url: string): { base: string; profile?: string } {
+  const trimmed = url.replace(/\/+$/, '');
+  const match = /^(.*)\/(?:mcp|sse)(?:\/([^/?#]+))?$/.exec(trimmed);
+  if (match === null) return { base: trimmed };
+  const [, base = trimmed, profile] = match;
+  return profile === undefined ? { base } : { base, profile: decodeURIComponent(profile) };
 }
 
 function fail(message: string): never {

@@ -54,6 +54,18 @@ describe('servers and tools', () => {
     );
   });
 
+  test('--url takes the URL the daemon prints (…/mcp, …/mcp/<profile>) as well as its base', () => {
+    const servers = run(['servers', '--url', daemon.url]);
+    assert.equal(servers.code, 0, servers.stderr);
+    assert.match(servers.stdout, /^alpha\s+ready/m);
+    const viaEnv = run(['servers'], { MCP_DIRECTOR_URL: `${daemon.url}/` });
+    assert.equal(viaEnv.code, 0, viaEnv.stderr);
+    // A profile URL names the profile `tools` shows.
+    const small = run(['tools', '--url', `${daemon.url}/small`], { MCP_DIRECTOR_TOKEN: ADMIN });
+    assert.equal(small.code, 0, small.stderr);
+    assert.match(small.stdout, /2 tools in profile 'small'/);
+  });
+
   test("tools shows a profile's view: by --profile (admin token), or the token's", () => {
     const all = run(['tools', '--url', daemon.base]);
     assert.equal(all.code, 0);
