@@ -7,20 +7,19 @@
  * Session revisions 2025-03-26, 2025-06-18 and 2025-11-25
  * (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http;
  * status codes: docs/architecture.md#status-codes): POST carries messages and is answered as
- * JSON or as an SSE stream, GET opens the session's stream for messages not tied to a request,
- * DELETE ends the session. HTTP status rules: 400 for a missing session id, 404 for an unknown
- * one, 202 for notifications and responses, 403 for a foreign Host/Origin.
+ * JSON or as an SSE stream (2025-03-26 batches: `batch.ts`), GET opens the session's stream for
+ * messages not tied to a request, DELETE ends the session. HTTP status rules: 400 and 404 for a
+ * missing or unknown session id (`http-session.ts`), 202 for notifications and responses, 403
+ * for a foreign Host/Origin.
  */
 import type { JsonObject, RequestId } from '../../shared/json.js';
 import type { Limits } from '../../shared/config/types.js';
 import { isJsonObject } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
-import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { EventStream, IncomingRequest, Reply } from '../ingress/uws.js';
 import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from '../ingress/sse.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import { SESSIONS_RETRY_AFTER_S, type Session, type Sessions } from '../session/sessions.js';
-import type { EventStream } from '../ingress/uws.js';
 import { SessionStreams } from './session-streams.js';
 import { type Replayed, parseEventId } from './resumable-stream.js';
 import {
@@ -30,29 +29,19 @@ import {
   requestIdOf,
 } from '../ingress/shutdown.js';
 import { logger } from '../../shared/log.js';
-import { SUPPORTED_PROTOCOL_VERSIONS, initializeSession } from './initialize.js';
-import type { ServerIdentity } from './initialize.js';
-import {
-  classify,
-  errorFrame,
-  invalidRequest,
-  parseMessage,
-  resultFrame,
-} from '../../shared/jsonrpc.js';
-import type { IncomingMessage } from '../../shared/jsonrpc.js';
+import { initializeSession, type ServerIdentity } from './initialize.js';
+import { classify, invalidRequest, parseMessage, resultFrame } from '../../shared/jsonrpc.js';
 import { checkHostAndOrigin } from '../ingress/origin.js';
 import { canBeAsked } from '../session/client-capabilities.js';
 import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../../shared/eras.js';
 import { ModernEndpoint } from './stateless-http.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
 import { UNAUTHORIZED_HEADERS, type Access } from '../ingress/access.js';
-import { rateLimitedError, replyRateLimited, type RateIdentity } from '../ingress/rate-limit.js';
+import { replyRateLimited, type RateIdentity } from '../ingress/rate-limit.js';
+import { Batches } from './batch.js';
+import { NO_SESSION, httpError, sessionOf } from './http-session.js';
 
 const log = logger('mcp');
-
-/** Session-id errors use the codes the reference SDK uses, so SDK clients react correctly. */
-const NO_SESSION = -32000;
-const UNKNOWN_SESSION = -32001;
 
 export interface EndpointOptions extends ServerIdentity {
   listenHost: string;
@@ -64,9 +53,6 @@ export interface EndpointOptions extends ServerIdentity {
   replayBufferBytes: number;
 }
 
-/** JSON-RPC batches were removed in 2025-06-18; sessions of older revisions may send them. */
-const BATCH_VERSIONS: ReadonlySet<string> = new Set(['2025-03-26', '2024-11-05']);
-
 export class McpEndpoint {
   readonly #dispatcher: Dispatcher;
   readonly #sessions: Sessions;
@@ -75,6 +61,7 @@ export class McpEndpoint {
   /** Open GET streams, kept alive with comments. */
   readonly #streams = new Set<EventStream>();
   readonly #modern: ModernEndpoint;
+  readonly #batches: Batches;
 
   constructor(
     dispatcher: Dispatcher,
@@ -85,6 +72,7 @@ export class McpEndpoint {
     this.#dispatcher = dispatcher;
     this.#sessions = sessions;
     this.#options = options;
+    this.#batches = new Batches(dispatcher, sessions, options);
     this.#modern = new ModernEndpoint(dispatcher, views, options, {
       track: (stream) => {
         this.#streams.add(stream);
@@ -171,7 +159,7 @@ export class McpEndpoint {
     const body = parsed.value;
     if (this.#options.drain.draining && carriesRequest(body))
       return refuseWhileDraining(reply, requestIdOf(body));
-    if (Array.isArray(body)) return this.#batch(request, reply, body, profile, caller);
+    if (Array.isArray(body)) return this.#batches.handle(request, reply, body, profile, caller);
     const message = classify(body);
     if (message.kind === 'invalid') {
       return httpError(reply, 400, invalidRequest(message.reason), {}, message.id);
@@ -208,7 +196,8 @@ export class McpEndpoint {
     if (message.kind === 'request' && message.method === 'initialize') {
       return this.#initialize(message.id, message.params, reply, accept, profile);
     }
-    const session = this.#session(
+    const session = sessionOf(
+      this.#sessions,
       request,
       reply,
       message.kind === 'request' ? message.id : null,
@@ -258,89 +247,6 @@ export class McpEndpoint {
     if (typeof id === 'string' || typeof id === 'number') session.streams?.cancel(id);
   }
 
-  /** JSON-RPC batches exist in 2025-03-26 only; they are answered as one JSON array. */
-  #batch(
-    request: IncomingRequest,
-    reply: Reply,
-    items: unknown[],
-    profile: string,
-    caller: RateIdentity,
-  ): void {
-    if (items.length === 0)
-      return httpError(
-        reply,
-        400,
-        rpcError(JsonRpcCode.InvalidRequest, 'Invalid Request: an empty batch'),
-      );
-    const messages = items.map(classify);
-    if (messages.some((m) => m.kind === 'request' && m.method === 'initialize')) {
-      return httpError(
-        reply,
-        400,
-        rpcError(
-          JsonRpcCode.InvalidRequest,
-          'Invalid Request: initialize must not be part of a batch',
-        ),
-      );
-    }
-    const session = this.#session(request, reply, null, profile);
-    if (session === undefined) return;
-    if (!BATCH_VERSIONS.has(session.protocolVersion)) {
-      return httpError(
-        reply,
-        400,
-        rpcError(
-          JsonRpcCode.InvalidRequest,
-          `Invalid Request: JSON-RPC batches exist in protocol 2025-03-26 only; this session uses ${session.protocolVersion}, so send one message per POST`,
-        ),
-      );
-    }
-    const answers: string[] = [];
-    let waiting = messages.filter((m) => m.kind === 'request' || m.kind === 'invalid').length;
-    if (waiting === 0) {
-      for (const m of messages)
-        if (m.kind === 'notification') this.#dispatcher.notification(session, m.method, m.params);
-      reply.send(202, {});
-      return;
-    }
-    const collect = (answer: string): void => {
-      answers.push(answer);
-      if (--waiting === 0) reply.json(200, `[${answers.join(',')}]`);
-    };
-    for (const m of messages) this.#batchItem(session, m, collect, caller);
-  }
-
-  #batchItem(
-    session: Session,
-    message: IncomingMessage,
-    collect: (answer: string) => void,
-    caller: RateIdentity,
-  ): void {
-    switch (message.kind) {
-      case 'request': {
-        const limited = this.#options.access.admit(caller, message.method);
-        if (limited !== undefined) {
-          collect(errorFrame(message.id, rateLimitedError(limited)));
-          return;
-        }
-        this.#dispatcher.request(session, message.id, message.method, message.params, {
-          respond: collect,
-          notify: (frame) => session.sendFrame(frame),
-        });
-        return;
-      }
-      case 'notification':
-        this.#dispatcher.notification(session, message.method, message.params);
-        return;
-      case 'invalid':
-        collect(errorFrame(message.id, invalidRequest(message.reason)));
-        return;
-      case 'response':
-        this.#dispatcher.response(session, message.id, message.message);
-        return;
-    }
-  }
-
   #initialize(
     id: RequestId,
     params: JsonObject,
@@ -379,7 +285,7 @@ export class McpEndpoint {
         rpcError(NO_SESSION, 'Not Acceptable: the GET stream needs Accept: text/event-stream'),
       );
     }
-    const session = this.#session(request, reply, null, profile);
+    const session = sessionOf(this.#sessions, request, reply, null, profile);
     if (session === undefined) return;
     const lastEventId = request.headers['last-event-id'];
     if (lastEventId !== undefined) return this.#resume(reply, session, lastEventId);
@@ -459,77 +365,10 @@ export class McpEndpoint {
   }
 
   #delete(request: IncomingRequest, reply: Reply, profile: string): void {
-    const session = this.#session(request, reply, null, profile);
+    const session = sessionOf(this.#sessions, request, reply, null, profile);
     if (session === undefined) return;
     this.#sessions.end(session.id);
     reply.send(200, {});
-  }
-
-  /** The request's session, or undefined after answering 400/404 for a missing/unknown one. */
-  #session(
-    request: IncomingRequest,
-    reply: Reply,
-    id: RequestId | null,
-    profile: string,
-  ): Session | undefined {
-    const sessionId = request.headers['mcp-session-id'];
-    if (sessionId === undefined || sessionId === '') {
-      httpError(
-        reply,
-        400,
-        rpcError(
-          NO_SESSION,
-          'Bad Request: Mcp-Session-Id header is required; send initialize first to get one',
-        ),
-        {},
-        id,
-      );
-      return undefined;
-    }
-    const session = this.#sessions.get(sessionId);
-    if (session === undefined) {
-      httpError(
-        reply,
-        404,
-        rpcError(
-          UNKNOWN_SESSION,
-          'Session not found: it ended or never existed; send initialize to start a new one',
-        ),
-        {},
-        id,
-      );
-      return undefined;
-    }
-    if (session.profile !== profile) {
-      // The profile comes from each request: a session cannot change hands between profiles.
-      httpError(
-        reply,
-        403,
-        rpcError(
-          NO_SESSION,
-          `Forbidden: this session belongs to profile '${session.profile}', and this request is for profile '${profile}'; send it to the URL and with the token that started the session`,
-        ),
-        {},
-        id,
-      );
-      return undefined;
-    }
-    const version = request.headers['mcp-protocol-version'];
-    if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      httpError(
-        reply,
-        400,
-        rpcError(
-          NO_SESSION,
-          `Bad Request: unsupported MCP-Protocol-Version '${version}' (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
-        ),
-        {},
-        id,
-      );
-      return undefined;
-    }
-    session.lastSeen = Date.now();
-    return session;
   }
 }
 
@@ -555,14 +394,4 @@ const ASKING_METHODS = new Set([
 function hasProgressToken(params: JsonObject): boolean {
   const meta = params['_meta'];
   return isJsonObject(meta) && meta['progressToken'] !== undefined;
-}
-
-function httpError(
-  reply: Reply,
-  status: number,
-  error: WireError,
-  headers: Record<string, string> = {},
-  id: RequestId | null = null,
-): void {
-  reply.json(status, errorFrame(id, error), headers);
 }

@@ -1,7 +1,10 @@
 /**
- * The JSON-RPC side of one backend: request ids, the table of forwarded calls, the
- * worker's own requests (initialize, lists), progress-token mapping, timeouts and
- * cancellation. It knows nothing of processes; `Backend` attaches it to each new child.
+ * The JSON-RPC side of one backend: request ids, the table of forwarded calls,
+ * progress-token mapping, timeouts and cancellation, and the routing of what the backend
+ * sends. The worker's own requests (initialize, lists) are kept by `OwnRequests`
+ * (`own-requests.ts`), the backend's requests to the client by `ClientRequests`
+ * (`client-requests.ts`). It knows nothing of processes; `Backend` attaches it to each new
+ * child.
  *
  * Ids: one counter per backend, never the client's id, shared by forwarded calls and the
  * worker's own requests so a response id names exactly one of them. A forwarded call's id
@@ -18,6 +21,8 @@
  */
 import type { CallFacts, CallRecorder } from './call-recorder.js';
 import { withEnvelope } from './client-info.js';
+import { ClientRequests } from './client-requests.js';
+import { OwnRequests, RequestFailed } from './own-requests.js';
 import type { Era } from '../../shared/eras.js';
 import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../../shared/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../shared/json.js';
@@ -57,17 +62,8 @@ export interface PeerOptions {
   log: Logger;
 }
 
-/** A request of the worker's own (initialize, lists, re-subscribe) that did not succeed. */
-export class RequestFailed extends Error {
-  constructor(
-    message: string,
-    readonly kind: 'error' | 'timeout' | 'exited',
-    /** The JSON-RPC error code, when the backend answered with an error. */
-    readonly code?: number,
-  ) {
-    super(message);
-  }
-}
+/** What `request` rejects with; its callers import it with the peer. */
+export { RequestFailed };
 
 export interface InFlight {
   method: ForwardedMethod;
@@ -88,21 +84,6 @@ interface PendingCall extends CallFacts, InFlight {
   timer: NodeJS.Timeout;
 }
 
-/** A server-to-client request sent on to the client of `callId`, awaiting its answer. */
-interface AskedClient {
-  /** The backend's own id for the request, restored in the answer. */
-  backendId: JsonValue;
-  callId: number;
-  method: string;
-}
-
-interface OwnRequest {
-  method: string;
-  resolve: (result: JsonObject) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout | null;
-}
-
 export class BackendPeer {
   readonly #server: string;
   readonly #out: Sink;
@@ -115,10 +96,8 @@ export class BackendPeer {
   #nextId = 1;
   readonly #calls = new Map<number, PendingCall>();
   readonly #callIds = new Map<number, number>();
-  readonly #own = new Map<number, OwnRequest>();
-  readonly #asked = new Map<number, AskedClient>();
-  /** Per thread, not per backend: a server's session instances share a server id. */
-  static #nextAsk = 1;
+  readonly #own = new OwnRequests(this);
+  readonly #clientRequests: ClientRequests;
 
   constructor(options: PeerOptions) {
     this.#server = options.server;
@@ -126,6 +105,7 @@ export class BackendPeer {
     this.#recorder = options.recorder;
     this.#events = options.events;
     this.#log = options.log;
+    this.#clientRequests = new ClientRequests(options, { send: (json) => this.#wire?.send(json) });
   }
 
   /** Forwarded calls not yet settled. */
@@ -261,17 +241,7 @@ export class BackendPeer {
     clearTimeout(call.timer);
     this.#calls.delete(call.id);
     this.#callIds.delete(call.callId);
-    for (const [requestId, asked] of this.#asked) {
-      if (asked.callId !== call.callId) continue;
-      this.#asked.delete(requestId);
-      this.#answerBackend(asked.backendId, {
-        ok: false,
-        error: rpcError(
-          JsonRpcCode.InternalError,
-          `the ${call.method} call that caused this ${asked.method} ended before the client answered`,
-        ),
-      });
-    }
+    this.#clientRequests.callEnded(call);
     this.#events.onCallSettled();
   }
 
@@ -289,12 +259,8 @@ export class BackendPeer {
     }
     this.#calls.clear();
     this.#callIds.clear();
-    this.#asked.clear();
-    for (const request of this.#own.values()) {
-      if (request.timer !== null) clearTimeout(request.timer);
-      request.reject(new RequestFailed(`${why} before answering ${request.method}`, 'exited'));
-    }
-    this.#own.clear();
+    this.#clientRequests.clear();
+    this.#own.failAll(why);
   }
 
   // ───────────────────────────── the worker's own requests ─────────────────────────────
@@ -309,41 +275,20 @@ export class BackendPeer {
     timeoutMs: number,
     onSent?: (id: number) => void,
   ): Promise<JsonObject> {
-    return new Promise((resolve, reject) => {
-      const wire = this.#wire;
-      if (wire === null) {
-        reject(new RequestFailed(`server is not running; ${method} not sent`, 'exited'));
-        return;
-      }
-      const id = this.#nextId++;
-      if (this.era === 'modern') params = withEnvelope(params, {});
-      const timer =
-        timeoutMs <= 0
-          ? null
-          : setTimeout(() => {
-              this.#own.delete(id);
-              // The spec forbids cancelling initialize; the stop that follows ends it anyway.
-              if (method !== 'initialize') {
-                this.notify('notifications/cancelled', { requestId: id, reason: 'timeout' });
-              }
-              reject(
-                new RequestFailed(`${method} got no answer within ${timeoutMs} ms`, 'timeout'),
-              );
-            }, timeoutMs);
-      this.#own.set(id, { method, resolve, reject, timer });
-      onSent?.(id);
-      wire.send(JSON.stringify({ jsonrpc: '2.0', id, method, params }));
-    });
+    const wire = this.#wire;
+    if (wire === null) {
+      return Promise.reject(
+        new RequestFailed(`server is not running; ${method} not sent`, 'exited'),
+      );
+    }
+    const id = this.#nextId++;
+    if (this.era === 'modern') params = withEnvelope(params, {});
+    return this.#own.send(wire, id, method, params, timeoutMs, onSent);
   }
 
   /** Stops waiting for an own request (its answer is then dropped) and cancels it upstream. */
   abandon(id: number, reason: string): void {
-    const request = this.#own.get(id);
-    if (request === undefined) return;
-    this.#own.delete(id);
-    if (request.timer !== null) clearTimeout(request.timer);
-    this.notify('notifications/cancelled', { requestId: id, reason });
-    request.reject(new RequestFailed(`${request.method} abandoned: ${reason}`, 'error'));
+    this.#own.abandon(id, reason);
   }
 
   notify(method: string, params?: JsonObject): void {
@@ -368,7 +313,10 @@ export class BackendPeer {
     const { method, id } = message;
     if (typeof method === 'string') {
       if (id === undefined || id === null) this.#onNotification(method, message.params, relatedId);
-      else this.#onServerRequest(id, method, isJsonObject(message.params) ? message.params : {});
+      else {
+        const params = isJsonObject(message.params) ? message.params : {};
+        this.#clientRequests.receive(id, method, params, this.#calls.values());
+      }
       return;
     }
     const call = typeof id === 'number' ? this.#calls.get(id) : undefined;
@@ -376,27 +324,9 @@ export class BackendPeer {
       this.#complete(call, message);
       return;
     }
-    const request = typeof id === 'number' ? this.#own.get(id) : undefined;
-    if (request !== undefined) {
-      this.#own.delete(id as number);
-      if (request.timer !== null) clearTimeout(request.timer);
-      this.#settleOwn(request, message);
-      return;
-    }
+    if (typeof id === 'number' && this.#own.settle(id, message)) return;
     // A late answer to a call that timed out or was cancelled.
     this.#log.debug(`answer to request ${JSON.stringify(id)} arrived after it was settled`);
-  }
-
-  #settleOwn(request: OwnRequest, { error, result }: JsonObject): void {
-    if (error === undefined || error === null) {
-      request.resolve(isJsonObject(result) ? result : {});
-      return;
-    }
-    const text = isJsonObject(error)
-      ? `${String(error.message)} (${String(error.code)})`
-      : JSON.stringify(error);
-    const code = isJsonObject(error) && typeof error.code === 'number' ? error.code : undefined;
-    request.reject(new RequestFailed(`${request.method} failed: ${text}`, 'error', code));
   }
 
   #onNotification(method: string, params: JsonValue | undefined, relatedId?: number): void {
@@ -447,72 +377,8 @@ export class BackendPeer {
     });
   }
 
-  /**
-   * Server-to-client requests (sampling, elicitation, roots). Over stdio a request carries
-   * nothing that names the call it belongs to, so it goes to a client only when every call
-   * in flight on this backend comes from one session (attribution,
-   * docs/architecture.md#bridging-the-eras); otherwise it is refused rather than risk asking
-   * the wrong person. Ping is answered here.
-   */
-  #onServerRequest(id: JsonValue, method: string, params: JsonObject): void {
-    if (method === 'ping') {
-      this.#answerBackend(id, { ok: true, result: {} });
-      return;
-    }
-    const sessions = new Set<string>();
-    let latest: PendingCall | undefined;
-    for (const call of this.#calls.values()) {
-      sessions.add(call.context.session);
-      if (latest === undefined || call.id > latest.id) latest = call;
-    }
-    if (latest === undefined || sessions.size !== 1) {
-      const why =
-        latest === undefined
-          ? 'no call is in flight on this server, so no client asked for anything'
-          : `calls from ${sessions.size} client sessions are in flight on this server`;
-      this.#log.debug(`refused server-to-client request ${method}: ${why}`);
-      this.#answerBackend(id, {
-        ok: false,
-        error: rpcError(
-          JsonRpcCode.InternalError,
-          `MCP Director cannot tell which client to send ${method} to: ${why}`,
-        ),
-      });
-      return;
-    }
-    const requestId = BackendPeer.#nextAsk++;
-    this.#asked.set(requestId, { backendId: id, callId: latest.callId, method });
-    this.#out({
-      type: 'client-request',
-      server: this.#server,
-      callId: latest.callId,
-      requestId,
-      method,
-      params,
-    });
-  }
-
   /** The client answered a request this backend sent; false if it was not this backend's. */
   clientResponse(message: ClientResponseMessage): boolean {
-    const asked = this.#asked.get(message.requestId);
-    if (asked === undefined) return false;
-    this.#asked.delete(message.requestId);
-    this.#answerBackend(
-      asked.backendId,
-      message.ok ? { ok: true, result: message.result } : { ok: false, error: message.error },
-    );
-    return true;
-  }
-
-  #answerBackend(
-    id: JsonValue,
-    outcome: { ok: true; result: JsonObject } | { ok: false; error: WireError },
-  ): void {
-    const idJson = JSON.stringify(id);
-    this.#wire?.send(
-      outcome.ok
-        ? `{"jsonrpc":"2.0","id":${idJson},"result":${JSON.stringify(outcome.result)}}`
-        : `{"jsonrpc":"2.0","id":${idJson},"error":${JSON.stringify(outcome.error)}}`,
-    );
+    return this.#clientRequests.answer(message);
   }
 }

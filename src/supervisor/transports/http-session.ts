@@ -1,0 +1,96 @@
+/**
+ * The session a session-era request on `/mcp` names, and how `/mcp` refuses one: shared by
+ * the endpoint (`streamable-http.ts`), its batches (`batch.ts`) and its GET streams
+ * (status codes: docs/architecture.md#status-codes). 400 for a missing `Mcp-Session-Id` or
+ * an unsupported `MCP-Protocol-Version`, 404 for an unknown session, 403 for a session of
+ * another profile.
+ */
+import type { RequestId } from '../../shared/json.js';
+import type { WireError } from '../../shared/messages.js';
+import { rpcError } from '../../shared/errors.js';
+import { errorFrame } from '../../shared/jsonrpc.js';
+import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { Session, Sessions } from '../session/sessions.js';
+import { SUPPORTED_PROTOCOL_VERSIONS } from './initialize.js';
+
+/** Session-id errors use the codes the reference SDK uses, so SDK clients react correctly. */
+export const NO_SESSION = -32000;
+export const UNKNOWN_SESSION = -32001;
+
+/** The request's session, or undefined after answering 400/404 for a missing/unknown one. */
+export function sessionOf(
+  sessions: Sessions,
+  request: IncomingRequest,
+  reply: Reply,
+  id: RequestId | null,
+  profile: string,
+): Session | undefined {
+  const sessionId = request.headers['mcp-session-id'];
+  if (sessionId === undefined || sessionId === '') {
+    httpError(
+      reply,
+      400,
+      rpcError(
+        NO_SESSION,
+        'Bad Request: Mcp-Session-Id header is required; send initialize first to get one',
+      ),
+      {},
+      id,
+    );
+    return undefined;
+  }
+  const session = sessions.get(sessionId);
+  if (session === undefined) {
+    httpError(
+      reply,
+      404,
+      rpcError(
+        UNKNOWN_SESSION,
+        'Session not found: it ended or never existed; send initialize to start a new one',
+      ),
+      {},
+      id,
+    );
+    return undefined;
+  }
+  if (session.profile !== profile) {
+    // The profile comes from each request: a session cannot change hands between profiles.
+    httpError(
+      reply,
+      403,
+      rpcError(
+        NO_SESSION,
+        `Forbidden: this session belongs to profile '${session.profile}', and this request is for profile '${profile}'; send it to the URL and with the token that started the session`,
+      ),
+      {},
+      id,
+    );
+    return undefined;
+  }
+  const version = request.headers['mcp-protocol-version'];
+  if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    httpError(
+      reply,
+      400,
+      rpcError(
+        NO_SESSION,
+        `Bad Request: unsupported MCP-Protocol-Version '${version}' (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      ),
+      {},
+      id,
+    );
+    return undefined;
+  }
+  session.lastSeen = Date.now();
+  return session;
+}
+
+export function httpError(
+  reply: Reply,
+  status: number,
+  error: WireError,
+  headers: Record<string, string> = {},
+  id: RequestId | null = null,
+): void {
+  reply.json(status, errorFrame(id, error), headers);
+}
