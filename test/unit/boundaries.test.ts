@@ -83,7 +83,7 @@ test('third-party surfaces stay behind their adapters', () => {
   );
   assert.deepEqual(
     violations(
-      (f) => f !== 'supervisor/pool/shard-pool.ts',
+      (f) => f !== 'supervisor/pool/shard-lifecycle.ts',
       (s) => s === 'piscina',
     ),
     [],
