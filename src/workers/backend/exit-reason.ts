@@ -3,7 +3,10 @@
  * errors (hence in /api and the dashboard) and in the errors of calls it could not serve.
  */
 import { existsSync } from 'node:fs';
+import type { InFlight } from './backend-peer.js';
 import type { ChildExit } from '../channels/stdio.js';
+import { DirectorErrorCode, directorError } from '../../shared/errors.js';
+import type { WireError } from '../../shared/messages.js';
 
 /** Short form for call errors: `code 1`, `signal SIGKILL`, `spawn error ENOENT`. */
 export function exitSummary(exit: ChildExit): string {
@@ -47,4 +50,42 @@ export function exitCause(exit: ChildExit, launch: LaunchSpec): string {
   }
   if (exit.signal !== null) return `process was killed by ${exit.signal}`;
   return `process exited with code ${exit.code ?? 'unknown'}`;
+}
+
+/** The error of a call that was in flight when its server's process ended (`summary`). */
+export function inFlightError(
+  server: string,
+  exit: ChildExit,
+  summary: string,
+  stopped: boolean,
+  { method, target }: InFlight,
+): WireError {
+  return exit.limitExceeded !== undefined
+    ? directorError(
+        DirectorErrorCode.BackendExited,
+        `${exit.limitExceeded} while handling ${method} '${target}'; it was killed and is being restarted`,
+        { server },
+      )
+    : stopped
+      ? directorError(
+          DirectorErrorCode.ShuttingDown,
+          `Server '${server}' was stopped while handling ${method} '${target}'`,
+          { server },
+        )
+      : directorError(
+          DirectorErrorCode.BackendExited,
+          `Server '${server}' exited (${summary}) while handling ${method} '${target}'; it is being restarted`,
+          { server },
+        );
+}
+
+/** The error of a call still queued (never sent) when its server's process ended. */
+export function queuedCallError(server: string, summary: string, stopped: boolean): WireError {
+  return stopped
+    ? directorError(DirectorErrorCode.ShuttingDown, `Server '${server}' was stopped`, { server })
+    : directorError(
+        DirectorErrorCode.BackendUnavailable,
+        `Server '${server}' exited (${summary}) before this queued call could be sent; it is being restarted`,
+        { server },
+      );
 }

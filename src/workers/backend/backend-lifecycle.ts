@@ -1,0 +1,377 @@
+/**
+ * One backend's processes, one after another (docs/architecture.md#processes-and-failure):
+ * spawning each child (or connecting to the remote server), the start sequence, exits,
+ * restarts with backoff, the idle stop, the stop, and every state change sent as
+ * `server-state`. `Backend` owns the traffic and asks this for the state.
+ *
+ * States (every change, and every new pid, is sent as `server-state`):
+ *   starting ─▶ ready ─exit─▶ restarting ─▶ ready …
+ *      │                          │ 5 failures in a row
+ *      └─ first start fails ─▶ failed ◀┘   (retries continue with capped backoff) ─▶ ready
+ *   any ─stop─▶ stopped
+ *   idle ─wake (a call, a list)─▶ starting;  ready ─idleStopMs unused─▶ idle
+ * A lazy server (`"start": "lazy"`) begins `idle`. An idle server has no process; the
+ * catalog it sent while it ran stays listed (the supervisor keeps it), so a call to one of
+ * its tools starts it again.
+ * A start is: spawn, find the server's era (`handshake.ts`; a remote server's verdict is
+ * cached until its connection fails), re-apply what a session-era server was told before
+ * (`remembered-state.ts`), list everything it declared (`catalog-keeper.ts`), send `catalog`,
+ * then `ready`; a stateless server then gets its listen stream (`listen-stream.ts`).
+ */
+import { httpChannel, stdioChannel, type Channel } from './backend-channels.js';
+import { RequestFailed, type BackendPeer, type InFlight, type Sink } from './backend-peer.js';
+import type { CallGate } from './call-gate.js';
+import { LIST_KINDS } from './catalog-fetch.js';
+import { CatalogKeeper } from './catalog-keeper.js';
+import {
+  exitCause,
+  exitSummary,
+  inFlightError,
+  queuedCallError,
+  withStderr,
+} from './exit-reason.js';
+import { Handshake, IsThisDaemon } from './handshake.js';
+import { IdleStop } from './idle-stop.js';
+import { ListenStream } from './listen-stream.js';
+import type { RememberedState } from './remembered-state.js';
+import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.js';
+import { ModernHttpChannel } from '../channels/stateless-http.js';
+import type { ChannelHandler, ChildExit } from '../channels/stdio.js';
+import { HttpChannel } from '../channels/streamable-http.js';
+import type { Limits, ServerConfig } from '../../shared/config/types.js';
+import type { Era } from '../../shared/eras.js';
+import type { Logger } from '../../shared/log.js';
+import type { BackendState, ServerStateMessage, WireError } from '../../shared/messages.js';
+
+export interface LifecycleOptions {
+  config: ServerConfig;
+  limits: Limits;
+  out: Sink;
+  log: Logger;
+  /** Grace period of each stop step; tests shorten it. */
+  stopGraceMs: number | undefined;
+  /** The daemon's instance id: a backend that reports it is the daemon itself (refused). */
+  instance: string | undefined;
+  /** Gets each channel's messages and exit (the `Backend`). */
+  handler: ChannelHandler;
+  peer: BackendPeer;
+  gate: CallGate;
+  remembered: RememberedState;
+}
+
+export class BackendLifecycle {
+  readonly #server: string;
+  readonly #config: ServerConfig;
+  readonly #limits: Limits;
+  readonly #out: Sink;
+  readonly #log: Logger;
+  readonly #stopGraceMs: number | undefined;
+  readonly #handler: ChannelHandler;
+  readonly #peer: BackendPeer;
+  readonly #gate: CallGate;
+  readonly #remembered: RememberedState;
+  readonly #handshake: Handshake;
+  readonly catalog: CatalogKeeper;
+  /** Stateless servers only: where their list changes and resource updates come. */
+  readonly listen: ListenStream;
+  /** Null when the server has no `idleStopMs`. */
+  readonly idleStop: IdleStop | null;
+  /** Set when the backend turned out to be this daemon: failed for good, never restarted. */
+  #refusal: string | null = null;
+  #state: BackendState = 'starting';
+  #channel: Channel | null = null;
+  /** A remote server's era, cached until the connection fails (stdio: probed per process). */
+  #httpEra: Era | undefined;
+  #live = false;
+  /** Bumped per spawn; async work of an older spawn checks it and stands down. */
+  #generation = 0;
+  #restarts = 0;
+  #failures = 0;
+  #everReady = false;
+  #readyAt: number | null = null;
+  /** One line: why the backend is not running (for call errors). */
+  #lastCause: string | undefined;
+  /** The cause plus the last stderr lines (for server-state and logs). */
+  #lastError: string | undefined;
+  /** Why the current start was abandoned, when the worker (not the child) ended it. */
+  #startFailure: string | null = null;
+  #restartTimer: NodeJS.Timeout | null = null;
+  #stopRequested = false;
+  #stopping: Promise<void> | null = null;
+  /** Stopping because it was unused; its exit leads to `idle`, not to a restart. */
+  #idling = false;
+  /** A call came while the idle stop was under way: start again once the process is gone. */
+  #wakeAfterIdle = false;
+
+  constructor(options: LifecycleOptions) {
+    const { config, peer, log, out } = options;
+    const server = (this.#server = config.id);
+    this.#config = config;
+    this.#limits = options.limits;
+    this.#out = out;
+    this.#log = log;
+    this.#stopGraceMs = options.stopGraceMs;
+    this.#handler = options.handler;
+    this.#peer = peer;
+    this.#gate = options.gate;
+    this.#remembered = options.remembered;
+    const { initializeTimeoutMs, timeoutMs } = config;
+    const { instance } = options;
+    this.#handshake = new Handshake({ server, peer, initializeTimeoutMs, instance });
+    const ready = (): boolean => this.#state === 'ready';
+    const generation = (): number => this.#generation;
+    this.catalog = new CatalogKeeper({
+      server,
+      peer,
+      out,
+      log,
+      timeoutMs,
+      ready,
+      generation,
+      live: () => this.#live,
+      statelessHttp: () => this.#channel instanceof ModernHttpChannel,
+    });
+    this.listen = new ListenStream({
+      peer,
+      log,
+      subscriptions: this.#remembered.subscriptions,
+      capabilities: () => this.catalog.catalog.capabilities,
+      ready,
+      generation,
+      onReopened: () => {
+        this.catalog.markChanged(LIST_KINDS);
+        this.catalog.scheduleRefresh();
+      },
+    });
+    this.idleStop =
+      config.idleStopMs > 0
+        ? new IdleStop({
+            idleMs: config.idleStopMs,
+            busy: () => peer.callsInFlight > 0 || this.#remembered.subscriptions.size > 0,
+            stop: () => this.#stopIdle(),
+          })
+        : null;
+  }
+
+  get state(): BackendState {
+    return this.#state;
+  }
+
+  /** One line: why the backend is not running (for call errors). */
+  get lastCause(): string | undefined {
+    return this.#lastCause;
+  }
+
+  /** Starts the process, or for a lazy server reports `idle` until something needs it. */
+  start(): void {
+    if (this.#config.start === 'lazy') this.#setState('idle');
+    else this.#spawn();
+  }
+
+  /** A call or a client's list needs the server: an idle one starts; others are left be. */
+  wake(): void {
+    if (this.#state !== 'idle' || this.#stopRequested) return;
+    if (this.#idling) {
+      this.#wakeAfterIdle = true;
+      return;
+    }
+    this.#log.info('starting: it is needed');
+    this.#state = 'starting';
+    this.#spawn();
+  }
+
+  #spawn(): void {
+    this.#restartTimer = null;
+    const generation = ++this.#generation;
+    const config = this.#config;
+    const channel =
+      config.transport === 'http'
+        ? this.#httpChannel()
+        : stdioChannel(config, this.#limits, this.#stopGraceMs, this.#handler);
+    this.#startFailure = null;
+    this.catalog.forgetChanges(); // this start lists everything anyway
+    this.#live = true;
+    this.#use(channel);
+    this.#announce();
+    void this.#initialize(channel, generation);
+  }
+
+  #httpChannel(): HttpChannel | ModernHttpChannel {
+    const config = this.#config;
+    if (config.transport !== 'http') throw new Error('not a remote server');
+    return httpChannel(config, this.#httpEra, this.#limits, this.catalog, this.#handler);
+  }
+
+  #use(channel: Channel): void {
+    this.#channel = channel;
+    this.#peer.era = 'legacy';
+    this.#peer.attach(channel);
+    channel.start();
+  }
+
+  async #initialize(started: Channel, generation: number): Promise<void> {
+    let channel = started;
+    const current = (): boolean =>
+      generation === this.#generation && this.#live && !this.#stopRequested;
+    try {
+      let catalog = channel instanceof HttpChannel ? null : await this.#handshake.discover();
+      if (!current()) return;
+      if (catalog === null && channel instanceof ModernHttpChannel) {
+        // A legacy server behind the URL: the session transports take over.
+        this.#log.info('the server does not speak 2026-07-28; using the session-era transport');
+        this.#httpEra = 'legacy';
+        channel = this.#httpChannel();
+        this.#use(channel);
+      } else if (channel instanceof ModernHttpChannel) {
+        this.#httpEra = 'modern';
+      }
+      if (catalog === null) {
+        catalog = await this.#handshake.initialize();
+        if (!current()) return;
+        await this.#remembered.reapply();
+      }
+      if (!(await this.catalog.load(catalog, current))) return;
+      this.#everReady = true;
+      this.#readyAt = Date.now();
+      this.#lastCause = undefined;
+      this.#lastError = undefined;
+      this.#setState('ready');
+      this.#log.info(
+        `ready (${catalog.era === 'modern' ? catalog.protocolVersion : `legacy ${catalog.protocolVersion}`}, pid ${channel.pid ?? '-'}, ${catalog.tools.length} tools)`,
+      );
+      if (catalog.era === 'modern') this.listen.open();
+      this.catalog.refreshIfChanged();
+      this.idleStop?.arm();
+    } catch (error) {
+      if (!current()) return;
+      // An exit is reported by onChannelExit; anything else means the child is up but
+      // useless (init refused or hung), so stop it and let the exit path restart it.
+      if (error instanceof RequestFailed && error.kind === 'exited') return;
+      this.#startFailure = `failed to start: ${(error as Error).message}`;
+      // Said now: the state changes only once the process is gone, which can take a while. A
+      // refusal to aggregate itself is said once, when the state becomes final.
+      if (error instanceof IsThisDaemon) this.#refusal = error.message;
+      else this.#log.warn(`${this.#startFailure}; stopping it`);
+      void channel.stop();
+    }
+  }
+
+  /** The child has exited (or the connection is lost): what comes next. */
+  exited(exit: ChildExit): void {
+    const channel = this.#channel;
+    this.#live = false;
+    this.idleStop?.disarm();
+    this.#httpEra = undefined; // a remote server is probed again at the next start
+    this.listen.close();
+    this.#failInFlight(exit);
+    this.catalog.cancelRefresh();
+    if (this.#stopRequested) {
+      this.#setState('stopped');
+      return;
+    }
+    if (this.#refusal !== null) {
+      // Restarting would find itself again: failed until the config changes.
+      this.#lastCause = this.#lastError = this.#refusal;
+      this.#log.error(this.#refusal);
+      this.#setState('failed');
+      return;
+    }
+    if (this.#idling) {
+      this.#idling = false;
+      if (!this.#wakeAfterIdle) return this.#setState('idle');
+      this.#wakeAfterIdle = false;
+      this.#state = 'starting';
+      this.#spawn();
+      return;
+    }
+    const cause = this.#startFailure ?? exitCause(exit, this.#config);
+    const reason = withStderr(cause, channel?.stderrTail ?? []);
+    const readyFor =
+      this.#state === 'ready' && this.#readyAt !== null ? Date.now() - this.#readyAt : null;
+    this.#failures = nextFailureCount(this.#failures, readyFor);
+    this.#readyAt = null;
+    const delay = restartDelayMs(this.#failures);
+    this.#lastCause = cause;
+    this.#lastError = reason;
+    const next = isCrashLoop(this.#failures, this.#everReady) ? 'failed' : 'restarting';
+    // Retries of a failed backend go on for as long as the daemon runs; say so once.
+    const log =
+      next === 'restarting'
+        ? this.#log.warn
+        : this.#state === 'failed'
+          ? this.#log.debug
+          : this.#log.error;
+    log(`${next}, next start in ${delay} ms: ${reason}`);
+    this.#setState(next);
+    this.#restartTimer = setTimeout(BackendLifecycle.#onRestartDue, delay, this);
+  }
+
+  /** Unused for `idleStopMs`: the process stops, the catalog stays, a call starts it again. */
+  #stopIdle(): void {
+    if (this.#state !== 'ready' || !this.#live || this.#channel === null) return;
+    this.#log.info(
+      `stopping: no call for ${this.#config.idleStopMs} ms ("idleStopMs"); its tools stay listed and the next call starts it again`,
+    );
+    this.#idling = true;
+    this.#state = 'idle'; // announced once the process is gone; calls meanwhile wake it
+    void this.#channel.stop();
+  }
+
+  static #onRestartDue(lifecycle: BackendLifecycle): void {
+    if (lifecycle.#stopRequested) return;
+    lifecycle.#restarts++;
+    lifecycle.#spawn();
+  }
+
+  #failInFlight(exit: ChildExit): void {
+    const server = this.#server;
+    const stopped = this.#stopRequested;
+    const summary = exitSummary(exit);
+    const errorFor = (call: InFlight): WireError =>
+      inFlightError(server, exit, summary, stopped, call);
+    this.#peer.detach(errorFor, `server exited (${summary})`);
+    // Queued calls never reached it; the restart takes a while and they have deadlines.
+    this.#gate.refuseAll(queuedCallError(server, summary, stopped));
+  }
+
+  /** Stops the child (stdin close, SIGTERM, SIGKILL); resolves once it is gone. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopRequested = true;
+    this.idleStop?.disarm();
+    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+    this.catalog.cancelRefresh();
+    this.listen.cancelReopen();
+    if (this.#live && this.#channel !== null) {
+      await this.#channel.stop(); // its exit sets 'stopped'
+    } else {
+      this.#setState('stopped');
+    }
+  }
+
+  #setState(state: BackendState): void {
+    this.#state = state;
+    this.#announce();
+  }
+
+  /** Sends the current state; `pid` only while the process lives (a stale pid could be reused). */
+  #announce(): void {
+    const message: ServerStateMessage = {
+      type: 'server-state',
+      server: this.#server,
+      state: this.#state,
+      restarts: this.#restarts,
+    };
+    const pid = this.#live ? this.#channel?.pid : undefined;
+    if (pid !== undefined) message.pid = pid;
+    if (this.#lastError !== undefined && this.#state !== 'ready' && this.#state !== 'stopped') {
+      message.error = this.#lastError;
+    }
+    this.#out(message);
+  }
+}
