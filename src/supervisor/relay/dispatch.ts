@@ -3,25 +3,21 @@
  * the client's era. Lists are answered from the catalog without a worker hop; calls,
  * reads, prompts, completions and subscriptions are mapped to (server, backend name) and
  * forwarded to the owning shard (`forwarding.ts` carries each forwarded call to its end).
+ * Subscriptions and list changes are `subscriptions.ts`'s, log levels `log-levels.ts`'s,
+ * tasks `task-requests.ts`'s.
  */
 import type { JsonObject, JsonValue, RequestId } from '../../shared/json.js';
 import { idJson, isJsonObject } from '../../shared/json.js';
-import type {
-  ForwardedMethod,
-  ReplyMessage,
-  ServerNotificationMessage,
-  WireError,
-} from '../../shared/messages.js';
+import type { ServerNotificationMessage, WireError } from '../../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import type { Catalog, ListKind } from '../catalog/catalog.js';
 import { LIST_METHODS } from '../catalog/catalog.js';
 import type { ProfileView, ProfileViews } from '../catalog/profile-view.js';
 import { answerMetaTool, isMetaToolName, parseCallArguments } from '../catalog/meta-tools.js';
-import type { CallHandlers, ShardPool } from '../pool/shard-pool.js';
-import type { Caller, Sessions, Subscriber } from '../session/sessions.js';
-import { LOG_LEVELS, Session, logLevelRank, requestKey } from '../session/sessions.js';
-import { exposeTaskIds, routeTaskId } from './tasks.js';
+import type { ShardPool } from '../pool/shard-pool.js';
+import type { Caller, Session, Sessions } from '../session/sessions.js';
+import { requestKey } from '../session/sessions.js';
 import { errorFrame, resultFrame } from '../../shared/jsonrpc.js';
 import type { Listener } from '../session/listeners.js';
 import { Forwarding, type Responder } from './forwarding.js';
@@ -29,20 +25,15 @@ import { NameWaits, type WaitOutcome } from './name-waits.js';
 import { modernListPage, modernResult } from './result-shapes.js';
 import { checkParams } from './params.js';
 import { canCallToolsAsTasks } from '../session/client-capabilities.js';
+import { Subscriptions } from './subscriptions.js';
+import { LogLevels } from './log-levels.js';
+import { TaskRequests } from './task-requests.js';
 
 export type { Responder } from './forwarding.js';
 
 const log = logger('dispatch');
 
-const LIST_CHANGED: Record<ListKind, string> = {
-  tools: 'notifications/tools/list_changed',
-  prompts: 'notifications/prompts/list_changed',
-  resources: 'notifications/resources/list_changed',
-  resourceTemplates: 'notifications/resources/list_changed',
-};
-
 export class Dispatcher {
-  readonly #catalog: Catalog;
   readonly #views: ProfileViews;
   readonly #shards: ShardPool;
   readonly #sessions: Sessions;
@@ -50,17 +41,14 @@ export class Dispatcher {
   /** Misses of names that a server still starting may bring (`name-waits.ts`). */
   readonly #nameWaits: NameWaits;
   readonly #serverInfo: JsonObject;
-  /** URI → who subscribed to it; the backend is subscribed while the set is non-empty. */
-  readonly #subscribers = new Map<string, Set<Subscriber>>();
-  /** Open `subscriptions/listen` streams of stateless-era clients. */
-  readonly #listeners = new Set<Listener>();
+  /** Resource subscriptions, listen streams and list changes (`subscriptions.ts`). */
+  readonly #subscriptions: Subscriptions;
+  /** Session-era log levels, applied to the shared backends (`log-levels.ts`). */
+  readonly #logLevels: LogLevels;
+  /** tasks/get, tasks/result, tasks/cancel, tasks/list and task status (`task-requests.ts`). */
+  readonly #tasks: TaskRequests;
   /** Marks requests waiting for a name in `caller.calls`: negative, so never a call id. */
   #nextWaitMark = -1;
-  /** The level last sent to the backends: the most verbose any session asked for. */
-  #backendLogLevel: string | undefined;
-
-  /** Servers with `share: "session"`: each session has its own process of them. */
-  readonly #perSession: ReadonlySet<string>;
 
   constructor(
     catalog: Catalog,
@@ -70,14 +58,21 @@ export class Dispatcher {
     perSession: ReadonlySet<string>,
     serverInfo: JsonObject,
   ) {
-    this.#catalog = catalog;
     this.#views = views;
     this.#shards = shards;
     this.#sessions = sessions;
-    this.#perSession = perSession;
     this.#serverInfo = serverInfo;
     this.#forwarding = new Forwarding(catalog, shards, serverInfo);
     this.#nameWaits = new NameWaits(catalog, shards);
+    this.#subscriptions = new Subscriptions(
+      catalog,
+      shards,
+      sessions,
+      this.#forwarding,
+      perSession,
+    );
+    this.#logLevels = new LogLevels(catalog, views, shards, sessions);
+    this.#tasks = new TaskRequests(catalog, this.#forwarding);
   }
 
   request(caller: Caller, id: RequestId, method: string, params: JsonObject, out: Responder): void {
@@ -129,17 +124,19 @@ export class Dispatcher {
         return this.#read(caller, view, id, params, out);
       case 'resources/subscribe':
       case 'resources/unsubscribe':
-        return this.#subscription(caller as Session, view, id, method, params, out);
+        return this.#subscriptions.request(caller as Session, view, id, method, params, out);
       case 'completion/complete':
         return this.#complete(caller, view, id, params, out);
       case 'logging/setLevel':
-        return this.#setLogLevel(caller as Session, id, params, out);
+        return this.#logLevels.setLevel(caller as Session, id, params, out);
       case 'tasks/get':
       case 'tasks/result':
       case 'tasks/cancel':
-        return this.#task(caller, view, id, method, params, out);
+        if (!this.#tasks.forward(caller, view, id, method, params, out))
+          out.respond(errorFrame(id, unknown('task', params['taskId'])));
+        return;
       case 'tasks/list':
-        return this.#listTasks(caller, view, id, out);
+        return this.#tasks.list(caller, view, id, out);
       case 'ping':
         return out.respond(resultFrame(id, '{}'));
       default:
@@ -186,21 +183,18 @@ export class Dispatcher {
     for (const callId of session.calls.values())
       this.#shards.cancel(callId, 'the client session ended');
     session.calls.clear();
-    for (const uri of session.subscriptions) this.#unsubscribe(session, uri);
-    session.subscriptions.clear();
+    this.#subscriptions.sessionEnded(session);
     this.#shards.sessionEnded(session.id);
-    this.#applyLogLevel();
+    this.#logLevels.apply();
   }
 
   /** A stateless-era client opened a listen stream (its acknowledgment is already sent). */
   listen(listener: Listener): void {
-    this.#listeners.add(listener);
-    for (const uri of listener.filter.resourceSubscriptions ?? []) this.#subscribe(listener, uri);
+    this.#subscriptions.listen(listener);
   }
 
   unlisten(listener: Listener): void {
-    if (!this.#listeners.delete(listener)) return;
-    for (const uri of listener.filter.resourceSubscriptions ?? []) this.#unsubscribe(listener, uri);
+    this.#subscriptions.unlisten(listener);
   }
 
   /** A server's state or catalog changed (requests waiting for its names may go on). */
@@ -210,22 +204,7 @@ export class Dispatcher {
 
   /** Tells each session and listen stream whose profile's lists changed which ones did. */
   listsChanged(changes: ReadonlyMap<string, Set<ListKind>>): void {
-    if (changes.size === 0) return;
-    for (const session of this.#sessions.values()) {
-      const kinds = changes.get(session.profile);
-      if (kinds === undefined) continue;
-      for (const method of new Set([...kinds].map((kind) => LIST_CHANGED[kind])))
-        session.notify(method);
-    }
-    for (const listener of this.#listeners) {
-      const kinds = changes.get(listener.profile) ?? new Set<ListKind>();
-      const wanted = new Set([...kinds].filter((kind) => listener.wantsListChanged(kind)));
-      for (const kind of wanted) {
-        // resources and templates share one notification: send it once.
-        if (kind === 'resourceTemplates' && wanted.has('resources')) continue;
-        listener.notify(LIST_CHANGED[kind]);
-      }
-    }
+    this.#subscriptions.listsChanged(changes);
   }
 
   serverNotification(message: ServerNotificationMessage): void {
@@ -241,18 +220,11 @@ export class Dispatcher {
     }
     if (method === 'notifications/message') {
       // Stateless-era clients get logs only on the stream of the request that asked.
-      const level = stringOf(params['level']);
-      for (const session of this.#sessions.values()) {
-        const sees = this.#views.viewOf(session.profile).hasServer(message.server);
-        if (sees && session.wantsLog(level)) session.notify(method, params);
-      }
+      this.#logLevels.deliver(message.server, method, params, stringOf(params['level']));
     } else if (method === 'notifications/tasks/status') {
-      const exposed = exposeTaskIds(params, message.server);
-      const owner = this.#forwarding.taskOwner(stringOf(exposed['taskId']));
-      if (owner instanceof Session) owner.notify(method, exposed);
+      this.#tasks.statusChanged(message.server, method, params);
     } else if (method === 'notifications/resources/updated') {
-      for (const subscriber of this.#subscribers.get(stringOf(params['uri'])) ?? [])
-        subscriber.notify(method, params);
+      this.#subscriptions.resourceUpdated(stringOf(params['uri']), method, params);
     } else {
       log.debug(
         `dropped ${method} from server '${message.server}': not forwarded by a shared backend`,
@@ -332,58 +304,6 @@ export class Dispatcher {
     );
   }
 
-  /** tasks/get, tasks/result, tasks/cancel: to the backend the task id names, in its id. */
-  #task(
-    caller: Caller,
-    view: ProfileView,
-    id: RequestId,
-    method: 'tasks/get' | 'tasks/result' | 'tasks/cancel',
-    params: JsonObject,
-    out: Responder,
-  ): void {
-    const route = routeTaskId(params['taskId']);
-    if (
-      route === undefined ||
-      !view.hasServer(route.server) ||
-      this.#catalog.backend(route.server) === undefined
-    ) {
-      out.respond(errorFrame(id, unknown('task', params['taskId'])));
-      return;
-    }
-    const forwarded = { ...params, taskId: route.taskId };
-    this.#forwarding.start(caller, id, route.server, method, forwarded, route.taskId, out);
-  }
-
-  /**
-   * tasks/list: every backend that lists tasks is asked, and their tasks are returned
-   * together (one page each; a backend that fails to answer is left out, and logged).
-   */
-  #listTasks(caller: Caller, view: ProfileView, id: RequestId, out: Responder): void {
-    const servers = this.#catalog.serversWith('tasks').filter((server) => {
-      const tasks = this.#catalog.backend(server)?.capabilities['tasks'];
-      return view.hasServer(server) && isJsonObject(tasks) && tasks['list'] !== undefined;
-    });
-    const tasks: JsonObject[] = [];
-    let waiting = servers.length;
-    const done = (): void => {
-      if (--waiting <= 0) out.respond(resultFrame(id, JSON.stringify({ tasks })));
-    };
-    if (waiting === 0) return done();
-    for (const server of servers) {
-      this.#forwarding.collect(caller, server, 'tasks/list', {}, (reply) => {
-        if (!reply.ok) {
-          log.warn(`server '${server}' failed tasks/list: ${reply.error.message}`);
-        } else {
-          const page = exposeTaskIds(JSON.parse(reply.result) as JsonObject, server);
-          if (Array.isArray(page['tasks'])) {
-            for (const task of page['tasks']) if (isJsonObject(task)) tasks.push(task);
-          }
-        }
-        done();
-      });
-    }
-  }
-
   #read(
     caller: Caller,
     view: ProfileView,
@@ -408,71 +328,6 @@ export class Dispatcher {
       notify: (frame) => out.notify(frame),
     };
     this.#forwarding.start(caller, id, guess, 'resources/read', params, uri, guarded);
-  }
-
-  #subscription(
-    session: Session,
-    view: ProfileView,
-    id: RequestId,
-    method: 'resources/subscribe' | 'resources/unsubscribe',
-    params: JsonObject,
-    out: Responder,
-  ): void {
-    const uri = params['uri'];
-    const server = typeof uri === 'string' ? view.resourceServer(uri) : undefined;
-    if (typeof uri !== 'string' || server === undefined) {
-      out.respond(errorFrame(id, this.#forwarding.notFound(session, uri)));
-      return;
-    }
-    if (this.#perSession.has(server)) {
-      // The session's own process: nothing is shared, so nothing to count.
-      if (method === 'resources/subscribe') session.subscriptions.add(uri);
-      else session.subscriptions.delete(uri);
-      this.#forwarding.start(session, id, server, method, params, uri, out);
-      return;
-    }
-    if (method === 'resources/unsubscribe') {
-      session.subscriptions.delete(uri);
-      this.#unsubscribe(session, uri);
-      out.respond(resultFrame(id, '{}'));
-      return;
-    }
-    session.subscriptions.add(uri);
-    this.#subscribe(session, uri, (reply) => {
-      if (!reply.ok) session.subscriptions.delete(uri);
-      out.respond(reply.ok ? resultFrame(id, '{}') : errorFrame(id, reply.error));
-    });
-  }
-
-  /**
-   * Adds a subscriber to a URI. The first one subscribes the backend; if the backend
-   * refuses, nobody is subscribed. `done` learns the outcome (at once when not first).
-   */
-  #subscribe(subscriber: Subscriber, uri: string, done?: (reply: ReplyMessage) => void): void {
-    const server = this.#catalog.resourceServer(uri);
-    let subscribers = this.#subscribers.get(uri);
-    if (subscribers === undefined) this.#subscribers.set(uri, (subscribers = new Set()));
-    const first = subscribers.size === 0;
-    subscribers.add(subscriber);
-    if (!first || server === undefined) {
-      done?.({ type: 'reply', callId: 0, ok: true, result: '{}' });
-      return;
-    }
-    this.#system(server, 'resources/subscribe', { uri }, uri, (reply) => {
-      if (!reply.ok) {
-        subscribers.delete(subscriber);
-        if (subscribers.size === 0) this.#subscribers.delete(uri);
-      }
-      done?.(reply);
-    });
-  }
-
-  #unsubscribe(subscriber: Subscriber, uri: string): void {
-    const subscribers = this.#subscribers.get(uri);
-    if (!subscribers?.delete(subscriber) || subscribers.size > 0) return;
-    this.#subscribers.delete(uri);
-    const server = this.#catalog.resourceServer(uri);
-    if (server !== undefined) this.#system(server, 'resources/unsubscribe', { uri }, uri);
   }
 
   #complete(
@@ -508,69 +363,6 @@ export class Dispatcher {
     }
     this.#forwarding.start(caller, id, server, 'completion/complete', params, String(uri), out);
   }
-
-  #setLogLevel(session: Session, id: RequestId, params: JsonObject, out: Responder): void {
-    const level = params['level'];
-    if (typeof level !== 'string' || logLevelRank(level) < 0) {
-      out.respond(
-        errorFrame(
-          id,
-          rpcError(
-            JsonRpcCode.InvalidParams,
-            `Invalid log level ${JSON.stringify(level)}: expected one of ${LOG_LEVELS.join(', ')}`,
-          ),
-        ),
-      );
-      return;
-    }
-    session.logLevel = level as Session['logLevel'];
-    this.#applyLogLevel();
-    out.respond(resultFrame(id, '{}'));
-  }
-
-  /**
-   * Backends are shared, so each is set to the most verbose level any session asked for,
-   * and every session's own level is applied when messages are delivered.
-   */
-  #applyLogLevel(): void {
-    let wanted: string | undefined;
-    for (const session of this.#sessions.values()) {
-      if (
-        session.logLevel !== undefined &&
-        (wanted === undefined || logLevelRank(session.logLevel) < logLevelRank(wanted))
-      ) {
-        wanted = session.logLevel;
-      }
-    }
-    if (wanted === undefined || wanted === this.#backendLogLevel) return;
-    this.#backendLogLevel = wanted;
-    for (const server of this.#catalog.serversWith('logging')) {
-      this.#system(server, 'logging/setLevel', { level: wanted }, wanted, (m) => {
-        if (!m.ok)
-          log.warn(`server '${server}' refused logging/setLevel ${wanted}: ${m.error.message}`);
-      });
-    }
-  }
-
-  /** A call of the director's own, with no client behind it to ask anything. */
-  #system(
-    server: string,
-    method: ForwardedMethod,
-    params: JsonObject,
-    target: string,
-    reply: (message: ReplyMessage) => void = () => undefined,
-  ): void {
-    const handlers: CallHandlers = {
-      reply,
-      notification: () => undefined,
-      clientRequest: (requestMethod, _params, answer) =>
-        answer({
-          ok: false,
-          error: rpcError(JsonRpcCode.InternalError, `no client to send ${requestMethod} to`),
-        }),
-    };
-    this.#shards.call(server, method, params, target, SYSTEM_CONTEXT, {}, handlers);
-  }
 }
 
 /** A backend's field as a string; a backend is as untrusted as a client, so no `String()`. */
@@ -582,5 +374,3 @@ function stringOf(value: JsonValue | undefined): string {
 function unknown(noun: 'tool' | 'prompt' | 'task', name: unknown): WireError {
   return rpcError(JsonRpcCode.InvalidParams, `Unknown ${noun}: ${String(name)}`);
 }
-
-const SYSTEM_CONTEXT = { session: '', profile: '', client: 'mcp-director', era: 'legacy' } as const;

@@ -10,15 +10,12 @@
  *   with the answers (`inputResponses`) and the backend's `requestState`, up to
  *   MAX_ROUNDS times.
  * - stateless client, legacy backend: the backend's request cannot reach a client that
- *   takes no requests, so the call is parked (the backend keeps waiting) and the client
- *   gets `input_required` with the question and a sealed `requestState` naming the parked
- *   call; its retry answers the question and takes over waiting for the result (which
- *   may be another question). Parked calls the client never comes back for expire and
- *   are cancelled upstream.
+ *   takes no requests, so the call is parked (`parked-calls.ts`): the client gets
+ *   `input_required` with the question and a sealed `requestState`, and its retry resumes
+ *   the call.
  * - stateless client, stateless backend: `input_required` passes through untouched and
  *   the retry is forwarded like any call (the tool name routes it to the same backend).
  */
-import { randomBytes } from 'node:crypto';
 import type { JsonObject, RequestId } from '../../shared/json.js';
 import { isJsonObject, omit } from '../../shared/json.js';
 import type {
@@ -36,8 +33,9 @@ import { Session, requestKey, type Caller } from '../session/sessions.js';
 import { missingCapability } from '../session/client-capabilities.js';
 import { errorFrame, notificationFrame, resultFrame } from '../../shared/jsonrpc.js';
 import { errorForEra, legacyResult, modernResult } from './result-shapes.js';
-import { RequestStateSealer, isDirectorState, requestDigest } from '../session/request-state.js';
+import { isDirectorState } from '../session/request-state.js';
 import { carriesTaskIds, exposeTaskIds } from './tasks.js';
+import { ParkedCalls, type Parked } from './parked-calls.js';
 
 /** Where the answer to one request goes (a JSON body, an SSE stream, a batch). */
 export interface Responder {
@@ -49,36 +47,17 @@ export interface Responder {
 
 /** Rounds of `input_required` a legacy client is walked through before we give up. */
 const MAX_ROUNDS = 8;
-/** How long a parked call waits for its stateless client to come back with answers. */
-const PARKED_TTL_MS = 10 * 60_000;
 /** Task owners remembered (for status notifications); the oldest are forgotten first. */
 const MAX_TASK_OWNERS = 10_000;
 
 /** The client's side of a call: the request being answered now. */
-interface ClientLeg {
+export interface ClientLeg {
   caller: Caller;
   id: RequestId;
   out: Responder;
 }
 
-/** A question a legacy backend asked a stateless client, waiting for the client's retry. */
-interface Question {
-  method: string;
-  params: JsonObject;
-  answer: (outcome: ClientOutcome) => void;
-}
-
-interface Parked {
-  token: string;
-  questions: Map<string, Question>;
-  nextKey: number;
-  /** The backend's final reply, if it came while the client was away. */
-  outcome: ReplyMessage | undefined;
-  flushing: boolean;
-  expiry: NodeJS.Timeout | null;
-}
-
-interface Call {
+export interface Call {
   callId: number;
   server: string;
   method: ForwardedMethod;
@@ -96,9 +75,8 @@ export class Forwarding {
   readonly #catalog: Catalog;
   readonly #shards: ShardPool;
   readonly #serverInfo: JsonObject;
-  readonly #sealer = new RequestStateSealer();
-  /** Parked calls by the token their sealed `requestState` names. */
-  readonly #parked = new Map<string, Call>();
+  /** Calls of stateless clients waiting for them to answer a legacy backend's question. */
+  readonly #parked: ParkedCalls;
   /** Exposed task id → the caller whose call created it. */
   readonly #taskOwners = new Map<string, Caller>();
 
@@ -106,6 +84,10 @@ export class Forwarding {
     this.#catalog = catalog;
     this.#shards = shards;
     this.#serverInfo = serverInfo;
+    this.#parked = new ParkedCalls(shards, serverInfo, {
+      replied: (call, message) => this.#replied(call, message),
+      release: (call, leg) => this.#release(call, leg),
+    });
   }
 
   /** "Resource not found" in the caller's era (docs/architecture.md#results-and-errors-by-era). */
@@ -134,7 +116,7 @@ export class Forwarding {
       backendEra === 'legacy' &&
       isDirectorState(params['requestState'])
     ) {
-      this.#resume(leg, method, params);
+      this.#parked.resume(leg, method, params);
       return;
     }
     const call: Call = { callId: 0, server, method, params, target, backendEra, leg, round };
@@ -205,9 +187,7 @@ export class Forwarding {
   abandoned(caller: Caller): void {
     for (const callId of caller.calls.values()) {
       this.#shards.cancel(callId, 'the client closed the request');
-      for (const [token, call] of this.#parked) {
-        if (call.callId === callId) this.#dropParked(token, call);
-      }
+      this.#parked.abandoned(callId);
     }
     caller.calls.clear();
   }
@@ -220,7 +200,7 @@ export class Forwarding {
       return;
     }
     this.#release(call, leg);
-    if (call.parked !== undefined) this.#dropParked(call.parked.token, call);
+    if (call.parked !== undefined) this.#parked.ended(call, call.parked);
     this.#deliver(call, leg, message);
   }
 
@@ -282,7 +262,7 @@ export class Forwarding {
     const leg = call.leg;
     if (leg === null) {
       // Asked again while the client is away: the retry will be asked this too.
-      this.#park(call, method, params, answer);
+      this.#parked.park(call, method, params, answer);
       return;
     }
     const missing = missingCapability(leg.caller.clientCapabilities, method, params);
@@ -316,125 +296,7 @@ export class Forwarding {
       leg.caller.ask(method, params, leg.out.notify, answer);
       return;
     }
-    this.#park(call, method, params, answer);
-  }
-
-  /** Holds a legacy backend's question for a stateless client (see the module comment). */
-  #park(call: Call, method: string, params: JsonObject, answer: (o: ClientOutcome) => void): void {
-    let parked = call.parked;
-    if (parked === undefined) {
-      parked = {
-        token: randomBytes(16).toString('base64url'),
-        questions: new Map(),
-        nextKey: 1,
-        outcome: undefined,
-        flushing: false,
-        expiry: null,
-      };
-      call.parked = parked;
-      this.#parked.set(parked.token, call);
-    }
-    parked.questions.set(`input-${parked.nextKey++}`, { method, params, answer });
-    if (parked.flushing) return;
-    // Questions asked together (in one burst) go to the client in one answer.
-    parked.flushing = true;
-    setImmediate(() => this.#askClient(call));
-  }
-
-  /** Answers the client's current request with `input_required` and parks the call. */
-  #askClient(call: Call): void {
-    const parked = call.parked;
-    if (parked === undefined) return;
-    parked.flushing = false;
-    const leg = call.leg;
-    if (leg === null || parked.questions.size === 0) return;
-    call.leg = null;
-    this.#release(call, leg);
-    const inputRequests: JsonObject = {};
-    for (const [key, question] of parked.questions) {
-      inputRequests[key] = { method: question.method, params: question.params };
-    }
-    const requestState = this.#sealer.seal({
-      call: parked.token,
-      profile: leg.caller.profile,
-      method: call.method,
-      digest: requestDigest(call.params),
-      expires: Date.now() + PARKED_TTL_MS,
-    });
-    const result = { resultType: INPUT_REQUIRED, inputRequests, requestState };
-    const { json } = modernResult(JSON.stringify(result), call.method, this.#serverInfo);
-    leg.out.respond(resultFrame(leg.id, json));
-    parked.expiry = setTimeout(() => this.#expire(parked.token), PARKED_TTL_MS);
-    parked.expiry.unref();
-  }
-
-  /** A stateless client came back with answers for a parked call. */
-  #resume(leg: ClientLeg, method: ForwardedMethod, params: JsonObject): void {
-    const fail = (reason: string): void =>
-      leg.out.respond(
-        errorFrame(
-          leg.id,
-          rpcError(
-            JsonRpcCode.InvalidParams,
-            `Invalid requestState: ${reason}; send the request again without requestState and inputResponses`,
-          ),
-        ),
-      );
-    const verdict = this.#sealer.unseal(params['requestState'] as string, {
-      profile: leg.caller.profile,
-      method,
-      digest: requestDigest(params),
-    });
-    if (!verdict.ok) return fail(verdict.reason);
-    const call = this.#parked.get(verdict.claims.call);
-    const parked = call?.parked;
-    if (call === undefined || parked === undefined) {
-      return fail('the request it continues has ended (it expired or was already answered)');
-    }
-    if (call.leg !== null) return fail('another request is already continuing it');
-    if (parked.expiry !== null) clearTimeout(parked.expiry);
-    parked.expiry = null;
-    call.leg = leg;
-    const responses = isJsonObject(params['inputResponses']) ? params['inputResponses'] : {};
-    for (const [key, question] of parked.questions) {
-      const response = responses[key];
-      if (!isJsonObject(response)) continue; // missing: asked again below
-      parked.questions.delete(key);
-      question.answer({ ok: true, result: response });
-    }
-    if (parked.outcome !== undefined) {
-      this.#replied(call, parked.outcome);
-      return;
-    }
-    leg.caller.calls.set(requestKey(leg.id), call.callId);
-    if (parked.questions.size > 0 && !parked.flushing) {
-      parked.flushing = true;
-      setImmediate(() => this.#askClient(call));
-    }
-  }
-
-  #expire(token: string): void {
-    const call = this.#parked.get(token);
-    if (call === undefined || call.leg !== null) return;
-    this.#shards.cancel(
-      call.callId,
-      'the client did not come back with the input it was asked for',
-    );
-    this.#dropParked(token, call);
-  }
-
-  #dropParked(token: string, call: Call): void {
-    const parked = call.parked;
-    this.#parked.delete(token);
-    if (parked === undefined) return;
-    if (parked.expiry !== null) clearTimeout(parked.expiry);
-    for (const question of parked.questions.values()) {
-      question.answer({
-        ok: false,
-        error: rpcError(JsonRpcCode.InternalError, 'the client did not answer'),
-      });
-    }
-    parked.questions.clear();
+    this.#parked.park(call, method, params, answer);
   }
 
   // ───────────────────── stateless backend asks (input_required) ─────────────────────

@@ -1,0 +1,159 @@
+/**
+ * Who hears about changes: sessions and `subscriptions/listen` streams learn which of their
+ * profile's lists changed, and the subscribers of a resource URI learn that it was updated.
+ * Backends are shared, so subscriptions to a URI are counted: the backend is subscribed while
+ * anyone is (a `share: "session"` server is the session's own, so nothing is counted there).
+ */
+import type { JsonObject, RequestId } from '../../shared/json.js';
+import type { ReplyMessage } from '../../shared/messages.js';
+import type { Catalog, ListKind } from '../catalog/catalog.js';
+import type { ProfileView } from '../catalog/profile-view.js';
+import type { ShardPool } from '../pool/shard-pool.js';
+import type { Session, Sessions, Subscriber } from '../session/sessions.js';
+import type { Listener } from '../session/listeners.js';
+import { errorFrame, resultFrame } from '../../shared/jsonrpc.js';
+import type { Forwarding, Responder } from './forwarding.js';
+import { systemCall } from './system-calls.js';
+
+const LIST_CHANGED: Record<ListKind, string> = {
+  tools: 'notifications/tools/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+  resources: 'notifications/resources/list_changed',
+  resourceTemplates: 'notifications/resources/list_changed',
+};
+
+export class Subscriptions {
+  readonly #catalog: Catalog;
+  readonly #shards: ShardPool;
+  readonly #sessions: Sessions;
+  readonly #forwarding: Forwarding;
+  /** Servers with `share: "session"`: each session has its own process of them. */
+  readonly #perSession: ReadonlySet<string>;
+  /** URI → who subscribed to it; the backend is subscribed while the set is non-empty. */
+  readonly #subscribers = new Map<string, Set<Subscriber>>();
+  /** Open `subscriptions/listen` streams of stateless-era clients. */
+  readonly #listeners = new Set<Listener>();
+
+  constructor(
+    catalog: Catalog,
+    shards: ShardPool,
+    sessions: Sessions,
+    forwarding: Forwarding,
+    perSession: ReadonlySet<string>,
+  ) {
+    this.#catalog = catalog;
+    this.#shards = shards;
+    this.#sessions = sessions;
+    this.#forwarding = forwarding;
+    this.#perSession = perSession;
+  }
+
+  /** `resources/subscribe` and `resources/unsubscribe` of a session. */
+  request(
+    session: Session,
+    view: ProfileView,
+    id: RequestId,
+    method: 'resources/subscribe' | 'resources/unsubscribe',
+    params: JsonObject,
+    out: Responder,
+  ): void {
+    const uri = params['uri'];
+    const server = typeof uri === 'string' ? view.resourceServer(uri) : undefined;
+    if (typeof uri !== 'string' || server === undefined) {
+      out.respond(errorFrame(id, this.#forwarding.notFound(session, uri)));
+      return;
+    }
+    if (this.#perSession.has(server)) {
+      // The session's own process: nothing is shared, so nothing to count.
+      if (method === 'resources/subscribe') session.subscriptions.add(uri);
+      else session.subscriptions.delete(uri);
+      this.#forwarding.start(session, id, server, method, params, uri, out);
+      return;
+    }
+    if (method === 'resources/unsubscribe') {
+      session.subscriptions.delete(uri);
+      this.#unsubscribe(session, uri);
+      out.respond(resultFrame(id, '{}'));
+      return;
+    }
+    session.subscriptions.add(uri);
+    this.#subscribe(session, uri, (reply) => {
+      if (!reply.ok) session.subscriptions.delete(uri);
+      out.respond(reply.ok ? resultFrame(id, '{}') : errorFrame(id, reply.error));
+    });
+  }
+
+  /** Drops an ended session's subscriptions. */
+  sessionEnded(session: Session): void {
+    for (const uri of session.subscriptions) this.#unsubscribe(session, uri);
+    session.subscriptions.clear();
+  }
+
+  /** A stateless-era client opened a listen stream (its acknowledgment is already sent). */
+  listen(listener: Listener): void {
+    this.#listeners.add(listener);
+    for (const uri of listener.filter.resourceSubscriptions ?? []) this.#subscribe(listener, uri);
+  }
+
+  unlisten(listener: Listener): void {
+    if (!this.#listeners.delete(listener)) return;
+    for (const uri of listener.filter.resourceSubscriptions ?? []) this.#unsubscribe(listener, uri);
+  }
+
+  /** A backend's `notifications/resources/updated`: to everyone subscribed to the URI. */
+  resourceUpdated(uri: string, method: string, params: JsonObject): void {
+    for (const subscriber of this.#subscribers.get(uri) ?? []) subscriber.notify(method, params);
+  }
+
+  /** Tells each session and listen stream whose profile's lists changed which ones did. */
+  listsChanged(changes: ReadonlyMap<string, Set<ListKind>>): void {
+    if (changes.size === 0) return;
+    for (const session of this.#sessions.values()) {
+      const kinds = changes.get(session.profile);
+      if (kinds === undefined) continue;
+      for (const method of new Set([...kinds].map((kind) => LIST_CHANGED[kind])))
+        session.notify(method);
+    }
+    for (const listener of this.#listeners) {
+      const kinds = changes.get(listener.profile) ?? new Set<ListKind>();
+      const wanted = new Set([...kinds].filter((kind) => listener.wantsListChanged(kind)));
+      for (const kind of wanted) {
+        // resources and templates share one notification: send it once.
+        if (kind === 'resourceTemplates' && wanted.has('resources')) continue;
+        listener.notify(LIST_CHANGED[kind]);
+      }
+    }
+  }
+
+  /**
+   * Adds a subscriber to a URI. The first one subscribes the backend; if the backend
+   * refuses, nobody is subscribed. `done` learns the outcome (at once when not first).
+   */
+  #subscribe(subscriber: Subscriber, uri: string, done?: (reply: ReplyMessage) => void): void {
+    const server = this.#catalog.resourceServer(uri);
+    let subscribers = this.#subscribers.get(uri);
+    if (subscribers === undefined) this.#subscribers.set(uri, (subscribers = new Set()));
+    const first = subscribers.size === 0;
+    subscribers.add(subscriber);
+    if (!first || server === undefined) {
+      done?.({ type: 'reply', callId: 0, ok: true, result: '{}' });
+      return;
+    }
+    systemCall(this.#shards, server, 'resources/subscribe', { uri }, uri, (reply) => {
+      if (!reply.ok) {
+        subscribers.delete(subscriber);
+        if (subscribers.size === 0) this.#subscribers.delete(uri);
+      }
+      done?.(reply);
+    });
+  }
+
+  #unsubscribe(subscriber: Subscriber, uri: string): void {
+    const subscribers = this.#subscribers.get(uri);
+    if (!subscribers?.delete(subscriber) || subscribers.size > 0) return;
+    this.#subscribers.delete(uri);
+    const server = this.#catalog.resourceServer(uri);
+    if (server !== undefined)
+      systemCall(this.#shards, server, 'resources/unsubscribe', { uri }, uri);
+  }
+}

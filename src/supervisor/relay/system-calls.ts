@@ -1,0 +1,31 @@
+/**
+ * Calls the director makes of its own accord (subscribing a backend to a resource, setting a
+ * backend's log level): no client is behind them, so a backend's question gets an error.
+ */
+import type { JsonObject } from '../../shared/json.js';
+import type { ForwardedMethod, ReplyMessage } from '../../shared/messages.js';
+import { JsonRpcCode, rpcError } from '../../shared/errors.js';
+import type { CallHandlers, ShardPool } from '../pool/shard-pool.js';
+
+const SYSTEM_CONTEXT = { session: '', profile: '', client: 'mcp-director', era: 'legacy' } as const;
+
+/** A call of the director's own, with no client behind it to ask anything. */
+export function systemCall(
+  shards: ShardPool,
+  server: string,
+  method: ForwardedMethod,
+  params: JsonObject,
+  target: string,
+  reply: (message: ReplyMessage) => void = () => undefined,
+): void {
+  const handlers: CallHandlers = {
+    reply,
+    notification: () => undefined,
+    clientRequest: (requestMethod, _params, answer) =>
+      answer({
+        ok: false,
+        error: rpcError(JsonRpcCode.InternalError, `no client to send ${requestMethod} to`),
+      }),
+  };
+  shards.call(server, method, params, target, SYSTEM_CONTEXT, {}, handlers);
+}
