@@ -5,7 +5,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 
-import { SERVER_ID_PATTERN } from '../../shared/config/schema.js';
+import { SERVER_ID_PATTERN } from '../../shared/config/server-schema.js';
 import type { JsonObject } from '../../shared/json.js';
 
 const MAX_ID_LENGTH = 32;

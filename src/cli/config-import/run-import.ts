@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 import { CONFIG_PATH_ENV, defaultConfigPath } from '../../shared/config/defaults.js';
 import { describeKind, formatPath, formatProblem } from '../../shared/config/problems.js';
-import { validateConfigFile } from '../../shared/config/schema.js';
+import { validateConfigFile } from '../../shared/config/validate.js';
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
 import { CLIENTS } from './clients.js';

@@ -15,7 +15,8 @@ import { CONFIG_PATH_ENV, defaultConfigPath, embeddedDefaultConfig } from './def
 import { normalizeConfig, resolvePath } from './normalize.js';
 import type { ConfigProblem } from './problems.js';
 import { ConfigError, formatPath } from './problems.js';
-import { overrideSchemas, validateConfigFile, validateValue, wellFormedParts } from './schema.js';
+import { overrideSchemas } from './schema.js';
+import { validateConfigFile, validateValue, wellFormedParts } from './validate.js';
 import type { DirectorConfig } from './types.js';
 
 export { ConfigError, formatProblem } from './problems.js';

@@ -1,64 +1,20 @@
 /**
  * The config file's shape as one zod schema: it validates files and generates
  * schema/config.schema.json (print-schema.ts), so editors and the loader agree. The schema
- * only describes the file; defaults, `${VAR}` expansion and paths are normalize.ts's job.
+ * only describes the file (validate.ts turns its issues into problems); defaults, `${VAR}`
+ * expansion and paths are normalize.ts's job. Server entries are in server-schema.ts.
  *
  * Messages: each leaf states what it expects ("an integer from 0 to 65535") and the
  * problem adds what was found, so every message reads `expected X, found Y`.
  */
 import { z } from 'zod';
 
-import { isJsonObject } from '../json.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
-import type { ConfigProblem } from './problems.js';
-import { closestKey, describeKind, describeValue, formatPath } from './problems.js';
+import { MAX_BODY_BYTES, MAX_TIMER_MS, integer, nonEmptyString } from './fields.js';
+import { serverId, serverSchema } from './server-schema.js';
 
-/** Server ids are also default prefixes and analytics keys: short and URL-safe. */
-export const SERVER_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
-/** Like an id but may be empty (no prefix); never `__`, which separates prefix and name. */
-export const PREFIX_PATTERN = /^(?!.*__)[A-Za-z0-9_-]{0,32}$/;
 /** scheme://host[:port], as browsers send in `Origin`; one trailing slash is tolerated. */
 const ORIGIN_PATTERN = /^https?:\/\/[^/?#@\s]+\/?$/;
-/** setTimeout fires at once for delays above 2^31-1 ms, so longer timeouts would never wait. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Request bodies are buffered whole before parsing; more than 1 GiB is surely a typo. */
-const MAX_BODY_BYTES = 2 ** 30;
-
-function integer(min: number, max?: number) {
-  const expected =
-    max === undefined ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
-  const atLeast = z.int({ error: expected }).min(min, { error: expected });
-  return max === undefined ? atLeast : atLeast.max(max, { error: expected });
-}
-
-function nonEmptyString() {
-  const expected = 'a non-empty string';
-  return z.string({ error: expected }).min(1, { error: expected });
-}
-
-const serverId = z.string().regex(SERVER_ID_PATTERN, {
-  error: 'a server id of 1 to 32 characters from A-Z a-z 0-9 _ -',
-});
-
-const prefix = z.string().regex(PREFIX_PATTERN, {
-  error: (issue) =>
-    typeof issue.input === 'string' && issue.input.includes('__')
-      ? 'a prefix without "__" (the namespace separator)'
-      : 'a prefix of 0 to 32 characters from A-Z a-z 0-9 _ -',
-});
-
-const envName = z.string().regex(/^[^=\0]+$/, {
-  error: 'an environment variable name (non-empty, without "=")',
-});
-
-/** Checked again after `${VAR}` expansion (normalize.ts), when it must parse as a URL. */
-const httpUrl = z.string().regex(/^(https?:\/\/|\$\{)/, {
-  error: 'an http:// or https:// URL',
-});
-
-const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
-  error: 'an HTTP header name',
-});
 
 const origin = z
   .string()
@@ -67,124 +23,6 @@ const origin = z
     abort: true, // one message per bad origin
   })
   .refine((value) => URL.canParse(value), { error: 'an origin that parses as a URL' });
-
-/** `type` values that mean Streamable HTTP, as the clients whose configs we accept write it. */
-const HTTP_TYPES = ['http', 'streamable-http', 'streamableHttp', 'sse'] as const;
-
-const serverSchema = z
-  .strictObject({
-    type: z
-      .enum(['stdio', ...HTTP_TYPES], {
-        error: '"stdio", "http" or "sse" (WebSocket servers are not supported)',
-      })
-      .optional()
-      .meta({
-        description:
-          'Transport: "stdio" (with "command"), "http" (with "url": Streamable HTTP, falling back to HTTP+SSE) or "sse" (the deprecated HTTP+SSE).',
-      }),
-    command: nonEmptyString()
-      .optional()
-      .meta({ description: 'The program to run (stdio servers). ${VAR} expands.' }),
-    args: z
-      .array(z.string())
-      .optional()
-      .meta({ description: 'Its arguments. ${VAR} and ${VAR:-default} expand.', default: [] }),
-    env: z.record(envName, z.string()).optional().meta({
-      description: 'Added to an allow-listed copy of the daemon environment. Values expand ${VAR}.',
-      default: {},
-    }),
-    cwd: nonEmptyString().optional().meta({
-      description: "Working directory; relative to the config file's folder, which is the default.",
-    }),
-    url: httpUrl.optional().meta({
-      description: 'The MCP endpoint of a remote server (Streamable HTTP). ${VAR} expands.',
-    }),
-    headers: z.record(headerName, z.string()).optional().meta({
-      description:
-        'Sent with every request to a remote server, e.g. {"Authorization": "Bearer ${TOKEN}"}. Values expand ${VAR}.',
-      default: {},
-    }),
-    prefix: prefix.optional().meta({
-      description:
-        'Exposed names are <prefix>__<name>; "" exposes them unchanged. Default: the id.',
-    }),
-    timeoutMs: integer(1, MAX_TIMER_MS).optional().meta({
-      description: 'Per-call timeout toward this server, in milliseconds.',
-      default: CONFIG_DEFAULTS.server.timeoutMs,
-    }),
-    share: z.enum(['global', 'session'], { error: '"global" or "session"' }).optional().meta({
-      description:
-        'global: one process for every client; session: one process per client session, started on its first call and stopped when the session ends.',
-      default: CONFIG_DEFAULTS.server.share,
-    }),
-    start: z.enum(['eager', 'lazy'], { error: '"eager" or "lazy"' }).optional().meta({
-      description:
-        'eager: started with the daemon. lazy: started when first needed (a client lists or calls it); callers wait.',
-      default: CONFIG_DEFAULTS.server.start,
-    }),
-    idleStopMs: integer(1, MAX_TIMER_MS).optional().meta({
-      description:
-        'Stop the server after this many milliseconds without a call; the next call starts it again (its tools stay listed). Default: never.',
-    }),
-    initializeTimeoutMs: integer(1, MAX_TIMER_MS).optional().meta({
-      description: 'How long the server may take to answer initialize at start, in milliseconds.',
-      default: CONFIG_DEFAULTS.server.initializeTimeoutMs,
-    }),
-    disabled: z.boolean().optional().meta({
-      description: 'Keep the entry but do not start the server.',
-      default: CONFIG_DEFAULTS.server.disabled,
-    }),
-  })
-  .superRefine((entry, ctx) => {
-    // One object schema (so unknown keys get suggestions), with the transport rules here.
-    const remote = entry.url !== undefined || HTTP_TYPES.some((t) => t === entry.type);
-    if (!remote && entry.command === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['command'],
-        message: 'a program to run ("command"), or a remote server\'s "url"',
-        input: undefined,
-      });
-    }
-    if (remote && entry.url === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['url'],
-        message: 'the URL of the remote MCP endpoint',
-        input: undefined,
-      });
-    }
-    if (remote && entry.command !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['command'],
-        message: 'no "command" next to "url": a server is either run here (stdio) or remote (http)',
-        input: entry.command,
-      });
-    }
-    for (const key of ['args', 'env', 'cwd'] as const) {
-      if (remote && entry[key] !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [key],
-          message: `no "${key}" on a remote server: it applies to stdio servers only`,
-          input: entry[key],
-        });
-      }
-    }
-    if (!remote && entry.headers !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['headers'],
-        message: 'no "headers" on a stdio server: they apply to remote servers only',
-        input: entry.headers,
-      });
-    }
-  })
-  .meta({
-    description:
-      'An MCP server: run here over stdio ("command", as Claude Desktop writes it) or remote over Streamable HTTP ("url").',
-  });
 
 /** Profile names appear in URLs (`/mcp/<profile>`): short and URL-safe, like server ids. */
 export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
@@ -249,7 +87,7 @@ const rateLimitSchema = z
       'Calls per second with a burst; past it HTTP 429 with Retry-After (a JSON-RPC error inside a stream).',
   });
 
-const profileSchema = z
+export const profileSchema = z
   .strictObject({
     description: z.string().optional().meta({ description: 'For people; shown in /api.' }),
     servers: z.array(serverId).optional().meta({
@@ -272,7 +110,7 @@ const profileSchema = z
   })
   .meta({ description: 'A named view of the servers, selected by /mcp/<name> or by a token.' });
 
-const tokenSchema = z
+export const tokenSchema = z
   .strictObject({
     token: z
       .string({ error: 'a string' })
@@ -428,147 +266,3 @@ export const overrideSchemas = {
   workers: integer(1),
   dataDir: nonEmptyString(),
 };
-
-/** Validates the parsed file; `value` is set only when the shape is right. */
-export function validateConfigFile(raw: unknown): {
-  value: ConfigFile | undefined;
-  problems: ConfigProblem[];
-} {
-  const problems: ConfigProblem[] = [];
-  const result = configFileSchema.safeParse(withoutRemoteServers(raw, problems), parseOptions);
-  if (!result.success) problems.push(...result.error.issues.flatMap(issueToProblems));
-  return { value: result.success ? result.data : undefined, problems };
-}
-
-/**
- * The parts of a file that failed validation which are fine on their own (server, profile
- * and token entries whose name and shape are right), so their semantic checks can still
- * run and one run reports everything. Remote servers are already reported.
- */
-export function wellFormedParts(raw: unknown): ConfigFile {
-  if (!isJsonObject(raw)) return {};
-  const entries = <T>(key: string, name: RegExp, schema: z.ZodType<T>): Record<string, T> => {
-    const kept: Record<string, T> = {};
-    const block = raw[key];
-    if (!isJsonObject(block)) return kept;
-    for (const [id, entry] of Object.entries(block)) {
-      const parsed = schema.safeParse(entry);
-      if (name.test(id) && parsed.success) kept[id] = parsed.data;
-    }
-    return kept;
-  };
-  const requireToken = raw['requireToken'];
-  return {
-    mcpServers: entries('mcpServers', SERVER_ID_PATTERN, serverSchema),
-    profiles: entries('profiles', PROFILE_NAME_PATTERN, profileSchema),
-    tokens: entries('tokens', PROFILE_NAME_PATTERN, tokenSchema),
-    ...(typeof requireToken === 'boolean' ? { requireToken } : {}),
-  };
-}
-
-/** Problems of one value, reported under `label` (e.g. `--port`). */
-export function validateValue(schema: z.ZodType, value: unknown, label: string): ConfigProblem[] {
-  const result = schema.safeParse(value, parseOptions);
-  if (result.success) return [];
-  return result.error.issues.flatMap(issueToProblems).map((p) => ({ ...p, path: label }));
-}
-
-// Wording for the leaves that carry no message of their own (plain strings, objects, arrays).
-const typeNames: ReadonlyMap<string, string> = new Map(
-  Object.entries({
-    string: 'a string',
-    number: 'a number',
-    int: 'an integer',
-    boolean: 'true or false',
-    object: 'an object',
-    array: 'an array',
-    record: 'an object',
-  }),
-);
-
-const parseOptions = {
-  reportInput: true,
-  error: (issue: z.core.$ZodRawIssue) =>
-    issue.code === 'invalid_type' ? (typeNames.get(issue.expected) ?? issue.expected) : undefined,
-};
-
-/**
- * Remote servers (`url`, or a `type` naming an HTTP transport) are rejected with their own
- * message rather than as a pile of unknown keys, and kept away from the schema so their
- * entry yields exactly one problem.
- */
-const REMOTE_TYPES = new Set(['ws']);
-const REMOTE_KEYS = ['serverUrl', 'httpUrl'];
-
-function withoutRemoteServers(raw: unknown, problems: ConfigProblem[]): unknown {
-  if (!isJsonObject(raw) || !isJsonObject(raw['mcpServers'])) return raw;
-  const kept: Record<string, unknown> = {};
-  for (const [id, entry] of Object.entries(raw['mcpServers'])) {
-    const marker = isJsonObject(entry) ? remoteMarker(entry) : undefined;
-    if (marker === undefined) {
-      kept[id] = entry;
-      continue;
-    }
-    problems.push({
-      path: formatPath(['mcpServers', id]),
-      message: `${marker} is not supported: remote servers are given by "url" (Streamable HTTP or, with "type": "sse", HTTP+SSE)`,
-    });
-  }
-  return { ...raw, mcpServers: kept };
-}
-
-function remoteMarker(entry: Record<string, unknown>): string | undefined {
-  const type = entry['type'];
-  if (typeof type === 'string' && REMOTE_TYPES.has(type)) return `"type": ${JSON.stringify(type)}`;
-  const key = REMOTE_KEYS.find((name) => name in entry);
-  return key === undefined ? undefined : `"${key}"`;
-}
-
-function issueToProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
-  if (issue.code === 'unrecognized_keys') {
-    const known = knownKeysAt(issue.path);
-    return issue.keys.map((key) => {
-      const guess = closestKey(key, known);
-      return {
-        path: formatPath([...issue.path, key]),
-        message:
-          guess === undefined
-            ? `unknown key; expected one of: ${known.join(', ')}`
-            : `unknown key; did you mean "${guess}"?`,
-      };
-    });
-  }
-  const expected = issue.code === 'invalid_key' ? issue.issues[0]?.message : issue.message;
-  const found = issue.input;
-  // Values under `env` are often tokens, and tokens are secrets: name their kind, never echo them.
-  const isEnvValue = issue.path.length === 4 && issue.path[2] === 'env';
-  const isToken = issue.path[0] === 'tokens' && issue.path[2] === 'token';
-  const shown = isEnvValue || isToken ? describeKind(found) : describeValue(found);
-  return [
-    {
-      path: formatPath(issue.path),
-      message:
-        found === undefined
-          ? `expected ${expected}, but it is missing`
-          : `expected ${expected}, found ${shown}`,
-    },
-  ];
-}
-
-/** The keys the object at `path` allows, read off the schema itself so they cannot drift. */
-function knownKeysAt(path: readonly PropertyKey[]): string[] {
-  let schema: z.ZodType | undefined = configFileSchema;
-  for (const segment of path) {
-    schema = unwrapOptional(schema);
-    if (schema instanceof z.ZodObject) schema = schema.shape[String(segment)];
-    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
-    else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
-    else return [];
-  }
-  schema = unwrapOptional(schema);
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
-}
-
-function unwrapOptional(schema: z.ZodType | undefined): z.ZodType | undefined {
-  return schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
-}
