@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { REPO_ROOT } from '../helpers/daemon.js';
 
 const SRC = join(REPO_ROOT, 'src');
@@ -93,4 +93,45 @@ test('third-party surfaces stay behind their adapters', () => {
 test('the scan sees the imports it checks', () => {
   assert.ok(imports.some(({ specifiers }) => specifiers.includes('lmdb')));
   assert.ok(imports.some(({ specifiers }) => specifiers.includes('piscina')));
+});
+
+/**
+ * Modules that import values from each other in a loop: an ES module cycle runs one of them
+ * before the other has defined anything, so the order of imports decides what works.
+ * (Type-only imports are erased and do not count.)
+ */
+function valueImportCycles(): string[] {
+  const graph = new Map<string, string[]>();
+  for (const file of sources(SRC)) {
+    const deps = [
+      ...readFileSync(file, 'utf8').matchAll(
+        /^\s*(?:import|export)(\s+type)?[^'"]*?from\s+['"](\.[^'"]+)['"]/gm,
+      ),
+    ]
+      .filter((m) => m[1] === undefined)
+      .map((m) => join(dirname(file), (m[2] ?? '').replace(/\.js$/, '.ts')));
+    graph.set(file, deps);
+  }
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const cycles: string[] = [];
+  const visit = (file: string): void => {
+    state.set(file, 'open');
+    path.push(file);
+    for (const dep of graph.get(file) ?? []) {
+      if (state.get(dep) === 'open')
+        cycles.push(
+          [...path.slice(path.indexOf(dep)), dep].map((f) => relative(SRC, f)).join(' → '),
+        );
+      else if (state.get(dep) === undefined && graph.has(dep)) visit(dep);
+    }
+    path.pop();
+    state.set(file, 'done');
+  };
+  for (const file of graph.keys()) if (state.get(file) === undefined) visit(file);
+  return cycles;
+}
+
+test('no module imports values from one that imports it back (directly or around a loop)', () => {
+  assert.deepEqual(valueImportCycles(), []);
 });
