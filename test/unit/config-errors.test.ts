@@ -156,6 +156,17 @@ describe('config errors', () => {
     ]);
   });
 
+  it('a server entry with a problem of its own is still a defined server for profiles', () => {
+    const config = {
+      mcpServers: { a: { command: 'x', timeoutMs: -1 } },
+      profiles: { p: { servers: ['a', 'b'] } },
+    };
+    assert.deepEqual(problemLines(config), [
+      ': mcpServers.a.timeoutMs: expected an integer from 1 to 2147483647, found -1',
+      ': profiles.p.servers[1]: expected a server id defined under "mcpServers" (a), found "b"',
+    ]);
+  });
+
   it('origins are scheme://host[:port] only', () => {
     assert.deepEqual(problemLines({ allowedOrigins: ['https://app.example.com/login', '*'] }), [
       ': allowedOrigins[0]: expected an origin like "https://app.example.com" (no path), found "https://app.example.com/login"',
@@ -183,6 +194,8 @@ describe('config errors', () => {
       ': profiles.p.tools.rename.a__x: expected a name of 1 to 64 characters from A-Z a-z 0-9 _ -, found "has space"',
       ': profiles.p.prompts.only: unknown key; expected one of: allow, deny, rename',
       ': profiles.p.toolSurface: expected "full" or "meta", found "tiny"',
+      // A profile with bad fields still has its servers checked.
+      ': profiles.p.servers[1]: expected a server id defined under "mcpServers" (a), found "b"',
     ]);
     assert.deepEqual(problemLines({ ...config, profiles: { p: { servers: ['a', 'b'] } } }), [
       ': profiles.p.servers[1]: expected a server id defined under "mcpServers" (a), found "b"',
@@ -205,7 +218,7 @@ describe('config errors', () => {
     assert.deepEqual(lines, [
       ': tokens.e.token: expected a string, found an integer',
       ': tokens.a.profile: expected a profile defined under "profiles" (default, dev), found "ops"',
-      ': tokens.b.token: expected a token of at least 16 characters (e.g. from `openssl rand -hex 32`), found 12',
+      ': tokens.b.token: expected a token of at least 16 characters (e.g. from `openssl rand -hex 32`), found one of 12',
       ': tokens.c.token: expected a token of its own, found the same one as tokens.a; a token selects one profile',
       ': tokens.d.token: ${UNSET_TOKEN} is not set in the environment; set it to the token',
     ]);

@@ -48,7 +48,9 @@ export function normalizeConfig(
     servers.push(normalizeServer(id, entry, context, problems));
   }
   const defaults = CONFIG_DEFAULTS;
-  const profiles = normalizeProfiles(file, servers, problems);
+  // Every id the file defines, also entries with problems of their own (reported already).
+  const defined = context.serverOrder ?? Object.keys(file.mcpServers ?? {});
+  const profiles = normalizeProfiles(file, defined, servers, problems);
   const tokens = normalizeTokens(file, profiles, context, problems);
   if (file.requireToken === true && tokens.length === 0) {
     problems.push({
@@ -89,10 +91,10 @@ export function normalizeConfig(
  */
 function normalizeProfiles(
   file: ConfigFile,
+  defined: readonly string[],
   enabled: readonly ServerConfig[],
   problems: ConfigProblem[],
 ): Record<string, ProfileConfig> {
-  const defined = Object.keys(file.mcpServers ?? {});
   const enabledIds = enabled.map((s) => s.id);
   const profiles: Record<string, ProfileConfig> = {
     [DEFAULT_PROFILE]: unrestrictedProfile(DEFAULT_PROFILE, enabledIds),
@@ -157,7 +159,7 @@ function normalizeTokens(
     if (problems.length === before && token.length < MIN_TOKEN_LENGTH) {
       problems.push({
         path: at('token'),
-        message: `expected a token of at least ${MIN_TOKEN_LENGTH} characters (e.g. from \`openssl rand -hex 32\`), found ${token.length}`,
+        message: `expected a token of at least ${MIN_TOKEN_LENGTH} characters (e.g. from \`openssl rand -hex 32\`), found one of ${token.length}`,
       });
     }
     const first = owner.get(token);

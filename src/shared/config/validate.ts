@@ -30,20 +30,34 @@ export function validateConfigFile(raw: unknown): {
  */
 export function wellFormedParts(raw: unknown): ConfigFile {
   if (!isJsonObject(raw)) return {};
-  const entries = <T>(key: string, name: RegExp, schema: z.ZodType<T>): Record<string, T> => {
-    const kept: Record<string, T> = {};
+  const entries = <T>(
+    key: string,
+    name: RegExp,
+    schema: z.ZodType<T>,
+    part?: (entry: Record<string, unknown>) => T | undefined,
+  ): Record<string, T> => {
+    const kept: Record<string, T> = Object.create(null) as Record<string, T>;
     const block = raw[key];
     if (!isJsonObject(block)) return kept;
     for (const [id, entry] of Object.entries(block)) {
+      if (!name.test(id)) continue;
       const parsed = schema.safeParse(entry);
-      if (name.test(id) && parsed.success) kept[id] = parsed.data;
+      const value = parsed.success ? parsed.data : isJsonObject(entry) ? part?.(entry) : undefined;
+      if (value !== undefined) kept[id] = value;
     }
     return kept;
+  };
+  // A profile with a bad field still has its server list checked against mcpServers.
+  const profileServers = (entry: Record<string, unknown>) => {
+    const servers = entry['servers'];
+    return Array.isArray(servers) && servers.every((s) => typeof s === 'string')
+      ? { servers: servers as string[] }
+      : undefined;
   };
   const requireToken = raw['requireToken'];
   return {
     mcpServers: entries('mcpServers', SERVER_ID_PATTERN, serverSchema),
-    profiles: entries('profiles', PROFILE_NAME_PATTERN, profileSchema),
+    profiles: entries('profiles', PROFILE_NAME_PATTERN, profileSchema, profileServers),
     tokens: entries('tokens', PROFILE_NAME_PATTERN, tokenSchema),
     ...(typeof requireToken === 'boolean' ? { requireToken } : {}),
   };
