@@ -27,6 +27,7 @@ import { Sessions } from './session/sessions.js';
 import { MESSAGES_PATH, SSE_PATH, SseEndpoint } from './transports/legacy-sse.js';
 import { ShardPool } from './pool/shard-pool.js';
 import { ProcessRecords, armCrashCleanup, reapPreviousDaemons } from './pool/process-records.js';
+import { prepareDataDir } from './admin/data-dir.js';
 import { serveStdioClient } from './transports/stdio.js';
 import { Drain, drainCalls, shuttingDown } from './ingress/shutdown.js';
 
@@ -85,6 +86,7 @@ export async function startDirector(
     config.pageSize,
     (server) => states.get(server)?.state ?? 'unknown',
   );
+  prepareDataDir(config.dataDir);
   // Before any backend starts: what a daemon killed or crashed here left running goes.
   reapPreviousDaemons(config.dataDir);
   const processes = new ProcessRecords(config.dataDir);

@@ -119,7 +119,11 @@ export class ProcessRecords implements Iterable<[string, GroupOwner]> {
   /** A clean exit: every backend was stopped, so the record goes. */
   close(): void {
     this.#closed = true;
-    if (this.#file !== null) rmSync(this.#file, { force: true });
+    try {
+      if (this.#file !== null) rmSync(this.#file, { force: true });
+    } catch {
+      // On the way out (also after a crash): a record that cannot go is found stale next time.
+    }
   }
 
   #scheduleWrite(): void {
