@@ -67,14 +67,9 @@ export async function post(
   };
 }
 
-/** initialize → (session id) → notifications/initialized, as a client must before calling. */
-export async function openSession(
-  dispatcher: Dispatcher,
-  path: string,
-  timeoutMs: number,
-  clientName: string,
-): Promise<McpSession> {
-  const initialize = JSON.stringify({
+/** The `initialize` request a benchmark client opens its session with. */
+export function initializeBody(clientName: string): string {
+  return JSON.stringify({
     jsonrpc: '2.0',
     id: 0,
     method: 'initialize',
@@ -84,6 +79,16 @@ export async function openSession(
       clientInfo: { name: clientName, version: '0.1.0' },
     },
   });
+}
+
+/** initialize → (session id) → notifications/initialized, as a client must before calling. */
+export async function openSession(
+  dispatcher: Dispatcher,
+  path: string,
+  timeoutMs: number,
+  clientName: string,
+): Promise<McpSession> {
+  const initialize = initializeBody(clientName);
   const init = await post(
     dispatcher,
     path,

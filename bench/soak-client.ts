@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 import { Histogram } from './histogram.js';
 import {
   ACCEPT,
-  PROTOCOL_VERSION,
+  initializeBody,
   findSseResponse,
   headerValue,
   judgeResponse,
@@ -182,16 +182,7 @@ async function handshake(name: string, options: ClientOptions): Promise<string |
     tally.handshakeFailures.set(reason, (tally.handshakeFailures.get(reason) ?? 0) + 1);
     return undefined;
   };
-  const initialize = JSON.stringify({
-    jsonrpc: '2.0',
-    id: 0,
-    method: 'initialize',
-    params: {
-      protocolVersion: PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name, version: '0.1.0' },
-    },
-  });
+  const initialize = initializeBody(name);
   const init = countOther(
     await send(
       ['content-type', 'application/json', 'accept', ACCEPT],
