@@ -16,6 +16,7 @@ import type { ProcessRecords } from './process-records.js';
 import { killOrphans } from './shard-lifecycle.js';
 import type { Shard } from './shard-lifecycle.js';
 import type { Pending, ShardEvents } from './shard-pool.js';
+import { failPendingCall } from './fail-call.js';
 
 const log = logger('shards');
 
@@ -159,20 +160,11 @@ export class ServerRemovals {
 
   /** Answers those of `callIds` still pending (the worker normally answered them all). */
   #failCalls(id: string, callIds: number[]): void {
-    for (const callId of callIds) {
-      const pending = this.#pending.get(callId);
-      if (pending === undefined) continue;
-      this.#pending.delete(callId);
-      pending.handlers.reply({
-        type: 'reply',
-        callId,
-        ok: false,
-        error: directorError(
-          DirectorErrorCode.ServerRemoved,
-          `Server '${id}' was removed from the config`,
-          { server: id },
-        ),
-      });
-    }
+    const error = directorError(
+      DirectorErrorCode.ServerRemoved,
+      `Server '${id}' was removed from the config`,
+      { server: id },
+    );
+    for (const callId of callIds) failPendingCall(this.#pending, callId, error);
   }
 }

@@ -27,6 +27,7 @@ import type { ServerRemovals } from './server-removal.js';
 import type { ShardMessages } from './shard-messages.js';
 import type { Pending, ShardEvents } from './shard-pool.js';
 import type { StartGate } from './start-gate.js';
+import { failPendingCall } from './fail-call.js';
 
 const log = logger('shards');
 const SHARD_ENTRY = new URL('../../workers/shard.js', import.meta.url).href;
@@ -177,17 +178,12 @@ export class ShardLifecycle {
     for (const [callId, pending] of this.#pending) {
       // Held calls never reached the thread: they wait for its successor.
       if (pending.shard !== shard.index || pending.held) continue;
-      this.#pending.delete(callId);
-      pending.handlers.reply({
-        type: 'reply',
-        callId,
-        ok: false,
-        error: directorError(
-          DirectorErrorCode.WorkerExited,
-          `The worker thread owning server '${pending.server}' died while handling this call (${reason}); it is being restarted`,
-          { server: pending.server },
-        ),
-      });
+      const error = directorError(
+        DirectorErrorCode.WorkerExited,
+        `The worker thread owning server '${pending.server}' died while handling this call (${reason}); it is being restarted`,
+        { server: pending.server },
+      );
+      failPendingCall(this.#pending, callId, error);
     }
     const serverIds = shard.servers.map((s) => s.id);
     killOrphans(this.#pids, (server) => serverIds.includes(server));

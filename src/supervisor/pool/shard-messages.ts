@@ -20,6 +20,7 @@ import type { ServerRemovals } from './server-removal.js';
 import type { Shard } from './shard-lifecycle.js';
 import type { Pending, ShardEvents } from './shard-pool.js';
 import type { StartGate } from './start-gate.js';
+import { failPendingCall } from './fail-call.js';
 
 const log = logger('shards');
 
@@ -137,18 +138,11 @@ export class ShardMessages {
       log.error(`could not send ${message.type} to a shard: ${reason}`);
       return;
     }
-    const pending = this.#pending.get(message.callId);
-    if (pending === undefined) return;
-    this.#pending.delete(message.callId);
-    pending.handlers.reply({
-      type: 'reply',
-      callId: message.callId,
-      ok: false,
-      error: rpcError(
-        JsonRpcCode.InvalidParams,
-        `Invalid params: the request cannot be passed to server '${message.server}' (${reason})`,
-      ),
-    });
+    const refusal = rpcError(
+      JsonRpcCode.InvalidParams,
+      `Invalid params: the request cannot be passed to server '${message.server}' (${reason})`,
+    );
+    failPendingCall(this.#pending, message.callId, refusal);
   }
 
   /**

@@ -38,6 +38,7 @@ import { ShardLifecycle, killOrphans } from './shard-lifecycle.js';
 import { ShardMessages } from './shard-messages.js';
 import type { Shard } from './shard-lifecycle.js';
 import { StartGate } from './start-gate.js';
+import { failPendingCall } from './fail-call.js';
 
 const log = logger('shards');
 
@@ -116,12 +117,7 @@ export class ShardPool {
     }));
     this.#gate = new StartGate(config.limits.startWaitMs, {
       release: (callId) => this.#release(callId),
-      refuse: (callId, error) => {
-        const pending = this.#pending.get(callId);
-        if (pending === undefined) return;
-        this.#pending.delete(callId);
-        pending.handlers.reply({ type: 'reply', callId, ok: false, error });
-      },
+      refuse: (callId, error) => failPendingCall(this.#pending, callId, error),
       wake: (server) => this.#wake(server),
     });
     for (const server of config.servers) this.#gate.track(server);

@@ -5,9 +5,7 @@
  * supplies the catalog, so a session's instance only carries that session's calls, and
  * its notifications are addressed to that session alone.
  */
-import { Backend, type Sink } from './backend.js';
-import type { CallRecorder } from './call-recorder.js';
-import type { Limits, ServerConfig } from '../../shared/config/types.js';
+import { Backend, type BackendOptions } from './backend.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import type { CallMessage, ClientResponseMessage, WorkerMessage } from '../../shared/messages.js';
 
@@ -17,14 +15,8 @@ interface Instance {
   waiting: CallMessage[];
 }
 
-export interface SessionInstancesOptions {
-  config: ServerConfig;
-  limits: Limits;
-  out: Sink;
-  recorder: CallRecorder;
-  stopGraceMs?: number;
-  instance?: string | undefined;
-}
+/** Each session's instance is a `Backend` made with these. */
+export type SessionInstancesOptions = BackendOptions;
 
 export class SessionInstances {
   readonly #options: SessionInstancesOptions;
