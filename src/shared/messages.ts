@@ -87,10 +87,10 @@ export interface CallMessage {
    */
   params: JsonObject;
   /**
-   * The worker answers BACKEND_TIMEOUT and cancels upstream after this long; 0 means the
-   * server's configured `timeoutMs`.
+   * The worker answers BACKEND_TIMEOUT and cancels upstream after this long. Absent (or 0):
+   * the server's configured `timeoutMs`, which the worker has (the supervisor keeps no copy).
    */
-  timeoutMs: number;
+  timeoutMs?: number;
   /** What the call is about, for analytics: tool or prompt name (backend's), or URI. */
   target: string;
   context: CallContext;

@@ -19,7 +19,6 @@ import { Catalog } from './catalog/catalog.js';
 import { ProfileViews, type ProfileView } from './catalog/profile-view.js';
 import { Dispatcher } from './relay/dispatch.js';
 import { listen, loadNativeUws } from './ingress/uws.js';
-import type { IncomingRequest, Reply } from './ingress/uws.js';
 import { errorFrame } from '../shared/jsonrpc.js';
 import { McpEndpoint } from './transports/streamable-http.js';
 import { ServerStates } from './admin/server-states.js';
@@ -194,21 +193,19 @@ export async function startDirector(
     analytics,
   };
 
-  const route = (request: IncomingRequest, reply: Reply): void => {
-    const [, first, segment, extra] = request.path.split('/');
-    const profile = segment === '' ? undefined : segment;
-    if (extra !== undefined) handleApi(apiDeps, request, reply);
-    else if (first === 'mcp') endpoint.handle(request, reply, profile);
-    else if (request.path === MESSAGES_PATH || first === SSE_PATH.slice(1))
-      sseEndpoint.handle(request, reply, profile);
-    else handleApi(apiDeps, request, reply);
-  };
   const listener = await listen(build, {
     host: config.listen.host,
     port: config.listen.port,
     maxBodyBytes: config.maxBodyBytes,
     streamQueueBytes: config.limits.streamQueueBytes,
-    handler: route,
+    routes: {
+      mounts: new Map([
+        ['mcp', { handler: endpoint, takesSegment: true }],
+        [SSE_PATH.slice(1), { handler: sseEndpoint, takesSegment: true }],
+        [MESSAGES_PATH.slice(1), { handler: sseEndpoint, takesSegment: false }],
+      ]),
+      fallback: { handle: (request, reply) => handleApi(apiDeps, request, reply) },
+    },
     tooLarge: (bytes, limit) =>
       errorFrame(
         null,

@@ -18,7 +18,6 @@ import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger, setLogLevel, type Logger } from '../shared/log.js';
 import {
   THREAD_PROTOCOL_VERSION,
-  assertNever,
   type ShardTaskInput,
   type SupervisorMessage,
   type WorkerMessage,
@@ -42,6 +41,7 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
     limits: input.limits,
     out: (message) => link.send(message),
     recorder,
+    stop: () => stop(),
   });
 
   let stopping: Promise<void> | null = null;
@@ -62,62 +62,24 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
     })();
   };
 
-  const link = createLink<WorkerMessage, SupervisorMessage>(
-    input.port,
-    (message) => {
-      try {
-        switch (message.type) {
-          case 'call':
-            host.call(message);
-            return;
-          case 'cancel':
-            host.cancel(message);
-            return;
-          case 'start-server':
-            host.startServer(message.server);
-            return;
-          case 'client-response':
-            host.clientResponse(message);
-            return;
-          case 'session-ended':
-            host.sessionEnded(message.session);
-            return;
-          case 'add-server':
-            host.addServer(message.server);
-            return;
-          case 'remove-server':
-            host.removeServer(message.server).catch((error: unknown) => {
-              log.error(`while removing '${message.server}': ${String(error)}`);
-            });
-            return;
-          case 'stop':
-            stop();
-            return;
-          default:
-            assertNever(message);
-        }
-      } catch (error) {
-        // A bad message must not take the thread (and every backend on it) down.
-        log.error(`failed to handle a message: ${(error as Error).stack ?? String(error)}`);
-      }
+  // The host takes each message itself, so a call goes from the thread hop straight to it
+  // (docs/architecture.md#the-call-path).
+  const link = createLink<WorkerMessage, SupervisorMessage>(input.port, host.receive, {
+    // A reply the hop cannot carry still answers its call; anything else is logged.
+    onUnsendable: (message, error) => {
+      log.error(`could not send ${message.type} to the supervisor: ${String(error)}`);
+      if (message.type === 'reply' && message.ok)
+        link.send({
+          type: 'reply',
+          callId: message.callId,
+          ok: false,
+          error: rpcError(
+            JsonRpcCode.InternalError,
+            `the backend's answer could not be passed on: ${String(error)}`,
+          ),
+        });
     },
-    {
-      // A reply the hop cannot carry still answers its call; anything else is logged.
-      onUnsendable: (message, error) => {
-        log.error(`could not send ${message.type} to the supervisor: ${String(error)}`);
-        if (message.type === 'reply' && message.ok)
-          link.send({
-            type: 'reply',
-            callId: message.callId,
-            ok: false,
-            error: rpcError(
-              JsonRpcCode.InternalError,
-              `the backend's answer could not be passed on: ${String(error)}`,
-            ),
-          });
-      },
-    },
-  );
+  });
   // A supervisor that goes away without `stop` still gets its backends stopped.
   input.port.once('close', () => {
     if (stopping !== null) return;

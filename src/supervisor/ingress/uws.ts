@@ -71,9 +71,39 @@ export interface IncomingRequest {
   headers: Record<string, string>;
   /** The body (empty for GET); only read for methods that carry one. */
   body: Buffer;
+  /** The second path segment under a mount that takes one (`/mcp/<segment>`), if any. */
+  segment?: string;
 }
 
-export type RequestHandler = (request: IncomingRequest, reply: Reply) => void;
+export interface RequestHandler {
+  handle(request: IncomingRequest, reply: Reply): void;
+}
+
+/** One top-level path (`/mcp`) and whether it also takes one more segment (`/mcp/<segment>`). */
+export interface Mount {
+  handler: RequestHandler;
+  takesSegment: boolean;
+}
+
+/**
+ * Where requests go, decided here so the hot path goes from the socket straight to its
+ * transport: `/<name>` and, for a mount that takes one, `/<name>/<segment>` go to the mount
+ * named `name`; every other path goes to `fallback`.
+ */
+export interface Routes {
+  mounts: ReadonlyMap<string, Mount>;
+  fallback: RequestHandler;
+}
+
+function routeOf(routes: Routes, request: IncomingRequest): RequestHandler {
+  const [, name = '', segment, extra] = request.path.split('/');
+  const mount = routes.mounts.get(name);
+  if (mount === undefined || extra !== undefined) return routes.fallback;
+  if (segment === undefined) return mount.handler;
+  if (!mount.takesSegment) return routes.fallback;
+  if (segment !== '') request.segment = segment;
+  return mount.handler;
+}
 
 const statusText: Record<number, string> = {
   200: '200 OK',
@@ -268,7 +298,7 @@ export interface ListenOptions {
   maxBodyBytes: number;
   /** What a stream may queue for a client that does not read it ("limits.streamQueueBytes"). */
   streamQueueBytes: number;
-  handler: RequestHandler;
+  routes: Routes;
   /** Answer for a body over the limit (the ingress sends it with status 413). */
   tooLarge: (bytes: number, limit: number) => string;
 }
@@ -349,7 +379,7 @@ function readBody(
 function handle(options: ListenOptions, request: IncomingRequest, reply: Reply): void {
   guarded(
     `${request.method} ${request.path}`,
-    () => options.handler(request, reply),
+    () => routeOf(options.routes, request).handle(request, reply),
     () => reply.failed(),
   );
 }

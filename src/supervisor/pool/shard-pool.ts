@@ -80,7 +80,6 @@ export class ShardPool {
   /** Server id → shard, for the servers configured now. */
   readonly #shardOf: Map<string, number>;
   /** Per-call timeout of each server, looked up on the hot path. */
-  readonly #timeouts: Map<string, number>;
   readonly #pending = new Map<number, Pending>();
   /** Servers being removed (`server-removal.ts`). */
   readonly #removals: ServerRemovals;
@@ -108,7 +107,6 @@ export class ShardPool {
       config.servers.map((s) => s.id),
       count,
     );
-    this.#timeouts = new Map(config.servers.map((s) => [s.id, s.timeoutMs]));
     this.#shards = Array.from({ length: count }, (_, index) => ({
       index,
       servers: config.servers.filter((s) => this.#shardOf.get(s.id) === index),
@@ -221,14 +219,12 @@ export class ShardPool {
       });
       return callId;
     }
-    const timeoutMs = this.#timeouts.get(server) ?? 0; // 0: the worker uses the server's own
     const message: CallMessage = {
       type: 'call',
       callId,
       server,
       method,
       params,
-      timeoutMs,
       target,
       context,
       clientCapabilities: client.clientCapabilities ?? {},
@@ -328,7 +324,6 @@ export class ShardPool {
     const shard = this.#shards[index];
     if (shard === undefined) throw new Error(`no shard ${index}`);
     this.#shardOf.set(config.id, index);
-    this.#timeouts.set(config.id, config.timeoutMs);
     shard.servers = [...shard.servers, config];
     // No link: the shard is restarting, and its restart starts `shard.servers`.
     if (!this.#removals.succeed(config)) shard.link?.send({ type: 'add-server', server: config });
@@ -344,7 +339,6 @@ export class ShardPool {
     const index = this.#shardOf.get(id);
     if (index === undefined) return this.#removals.done(id);
     this.#shardOf.delete(id);
-    this.#timeouts.delete(id);
     this.#gate.forget(id);
     const shard = this.#shards[index];
     if (shard !== undefined) shard.servers = shard.servers.filter((s) => s.id !== id);

@@ -80,8 +80,8 @@ export class SseEndpoint {
     for (const { stream } of this.#connections.values()) stream.end();
   }
 
-  /** `pathProfile`: from `/sse/<profile>`. */
-  handle(request: IncomingRequest, reply: Reply, pathProfile?: string): void {
+  /** A request to `/sse`, `/sse/<profile>` (`request.segment`) or `/messages`. */
+  handle(request: IncomingRequest, reply: Reply): void {
     const refused = checkHostAndOrigin(
       request.headers,
       this.#options.listenHost,
@@ -90,7 +90,7 @@ export class SseEndpoint {
     if (refused !== undefined) return fail(reply, 403, `Forbidden: ${refused}`);
     const isMessages = request.path === MESSAGES_PATH;
     if (!isMessages && request.method === 'GET') {
-      const access = this.#options.access.decide(request.headers, pathProfile);
+      const access = this.#options.access.decide(request.headers, request.segment);
       if (!access.ok) return refuse(reply, access);
       if (this.#options.drain.draining) return refuseWhileDraining(reply, null);
       // On this transport a stream becomes a session: no stream without room for one.

@@ -89,8 +89,8 @@ export class McpEndpoint {
     clearInterval(this.#keepAlive);
   }
 
-  /** `pathProfile`: the profile named by `/mcp/<profile>`, if any. */
-  handle(request: IncomingRequest, reply: Reply, pathProfile?: string): void {
+  /** A request to `/mcp`, or `/mcp/<profile>` (`request.segment`). */
+  handle(request: IncomingRequest, reply: Reply): void {
     const refused = checkHostAndOrigin(
       request.headers,
       this.#options.listenHost,
@@ -98,7 +98,7 @@ export class McpEndpoint {
     );
     if (refused !== undefined)
       return httpError(reply, 403, rpcError(NO_SESSION, `Forbidden: ${refused}`));
-    const access = this.#options.access.decide(request.headers, pathProfile);
+    const access = this.#options.access.decide(request.headers, request.segment);
     if (!access.ok) {
       const headers = access.status === 401 ? UNAUTHORIZED_HEADERS : {};
       return httpError(reply, access.status, rpcError(NO_SESSION, access.message), headers);

@@ -15,12 +15,14 @@ import type { CallRecorder } from './call-recorder.js';
 import type { Limits, ServerConfig } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorCodeOf, directorError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
-import type {
-  CallMessage,
-  CancelMessage,
-  ClientResponseMessage,
-  ServerStateMessage,
-  WorkerMessage,
+import {
+  assertNever,
+  type CallMessage,
+  type CancelMessage,
+  type ClientResponseMessage,
+  type ServerStateMessage,
+  type SupervisorMessage,
+  type WorkerMessage,
 } from '../../shared/messages.js';
 
 const log = logger('shard');
@@ -33,6 +35,8 @@ export interface BackendHostOptions {
   limits: Limits;
   out: Sink;
   recorder: CallRecorder;
+  /** The supervisor said `stop`: the shard stops every backend, then its link. */
+  stop: () => void;
   /** Grace period of each stop step of every backend; tests shorten it. */
   stopGraceMs?: number;
 }
@@ -53,6 +57,7 @@ interface Hosted {
 export class BackendHost {
   readonly #shard: number;
   readonly #out: Sink;
+  readonly #stop: () => void;
   readonly #recorder: CallRecorder;
   readonly #limits: Limits;
   readonly #stopGraceMs: number | undefined;
@@ -63,6 +68,7 @@ export class BackendHost {
   constructor(options: BackendHostOptions) {
     this.#shard = options.shard;
     this.#out = options.out;
+    this.#stop = options.stop;
     this.#recorder = options.recorder;
     this.#limits = options.limits;
     this.#stopGraceMs = options.stopGraceMs;
@@ -76,6 +82,47 @@ export class BackendHost {
       this.#host(config);
     }
   }
+
+  /**
+   * Takes one message of the supervisor's (a property, so the link calls it directly). A
+   * message that throws is logged: it must not take the thread, and every backend on it, down.
+   */
+  readonly receive = (message: SupervisorMessage): void => {
+    try {
+      switch (message.type) {
+        case 'call':
+          this.call(message);
+          return;
+        case 'cancel':
+          this.cancel(message);
+          return;
+        case 'start-server':
+          this.startServer(message.server);
+          return;
+        case 'client-response':
+          this.clientResponse(message);
+          return;
+        case 'session-ended':
+          this.sessionEnded(message.session);
+          return;
+        case 'add-server':
+          this.addServer(message.server);
+          return;
+        case 'remove-server':
+          this.removeServer(message.server).catch((error: unknown) => {
+            log.error(`while removing '${message.server}': ${String(error)}`);
+          });
+          return;
+        case 'stop':
+          this.#stop();
+          return;
+        default:
+          assertNever(message);
+      }
+    } catch (error) {
+      log.error(`failed to handle a message: ${(error as Error).stack ?? String(error)}`);
+    }
+  };
 
   startAll(): void {
     for (const hosted of this.#servers.values()) hosted.backend.start();

@@ -156,7 +156,9 @@ export class Backend implements ChannelHandler {
       );
       return;
     }
-    this.#gate.admit(message, message.timeoutMs > 0 ? message.timeoutMs : this.#config.timeoutMs);
+    const timeoutMs = message.timeoutMs || this.#config.timeoutMs; // absent or 0: the server's
+    if (this.#gate.open) this.#peer.forward(message, timeoutMs);
+    else this.#gate.wait(message, timeoutMs);
   }
 
   /** Passes the client's answer on; false if this backend did not ask. */

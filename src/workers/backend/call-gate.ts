@@ -8,9 +8,10 @@
  * A queued call keeps its deadline (its timeout counts from its arrival, not from when it
  * left the queue) and can be cancelled; either way it never reaches the backend.
  *
- * Hot path: with an empty queue and a free place a call goes straight through, with no
- * allocation. The queue is a Map by call id: insertion-ordered, so the oldest is its first
- * entry, and a cancelled or expired call leaves it in O(1).
+ * Hot path: with an empty queue and a free place (`open`) the backend forwards the call to
+ * its peer itself, with no allocation, and the gate is not on the call's path
+ * (docs/architecture.md#the-call-path). The queue is a Map by call id: insertion-ordered,
+ * so the oldest is its first entry, and a cancelled or expired call leaves it in O(1).
  */
 import type { CallRecorder } from './call-recorder.js';
 import type { Limits } from '../../shared/config/types.js';
@@ -65,12 +66,13 @@ export class CallGate {
     return this.#queue.size;
   }
 
-  /** Forwards the call now, queues it, or refuses it with OVERLOADED. */
-  admit(message: CallMessage, timeoutMs: number): void {
-    if (this.#queue.size === 0 && this.#target.inFlight < this.#maxConcurrent) {
-      this.#target.forward(message, timeoutMs);
-      return;
-    }
+  /** No call waits and there is a free place: a call may go to the peer now. */
+  get open(): boolean {
+    return this.#queue.size === 0 && this.#target.inFlight < this.#maxConcurrent;
+  }
+
+  /** Queues a call that found the gate closed, or refuses it with OVERLOADED. */
+  wait(message: CallMessage, timeoutMs: number): void {
     if (this.#queue.size >= this.#maxQueued) {
       this.#refuse(message, this.#overloaded());
       return;
