@@ -96,20 +96,19 @@ test('the scan sees the imports it checks', () => {
 });
 
 /**
- * Modules that import values from each other in a loop: an ES module cycle runs one of them
- * before the other has defined anything, so the order of imports decides what works.
- * (Type-only imports are erased and do not count.)
+ * Modules that import from each other in a loop. With values, an ES module cycle runs one of
+ * them before the other has defined anything, so the order of imports decides what works;
+ * with types, the two modules cannot be read (or moved) one without the other. Either way
+ * the shared part belongs in a module of its own below both.
  */
-function valueImportCycles(): string[] {
+function importCycles(): string[] {
   const graph = new Map<string, string[]>();
   for (const file of sources(SRC)) {
     const deps = [
       ...readFileSync(file, 'utf8').matchAll(
-        /^\s*(?:import|export)(\s+type)?[^'"]*?from\s+['"](\.[^'"]+)['"]/gm,
+        /^\s*(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/gm,
       ),
-    ]
-      .filter((m) => m[1] === undefined)
-      .map((m) => join(dirname(file), (m[2] ?? '').replace(/\.js$/, '.ts')));
+    ].map((m) => join(dirname(file), (m[1] ?? '').replace(/\.js$/, '.ts')));
     graph.set(file, deps);
   }
   const state = new Map<string, 'open' | 'done'>();
@@ -132,6 +131,74 @@ function valueImportCycles(): string[] {
   return cycles;
 }
 
-test('no module imports values from one that imports it back (directly or around a loop)', () => {
-  assert.deepEqual(valueImportCycles(), []);
+test('no module imports one that imports it back (directly or around a loop, types too)', () => {
+  assert.deepEqual(importCycles(), []);
+});
+
+/**
+ * The layers of each side, top first (docs/architecture.md#layers): a module imports only
+ * from its own folder, from a folder of a lower layer, or from src/shared. Folders of one
+ * layer do not import each other.
+ */
+const LAYERS: ReadonlyArray<ReadonlyArray<readonly string[]>> = [
+  [
+    ['supervisor/index.ts'],
+    ['supervisor/admin'],
+    ['supervisor/transports'],
+    ['supervisor/relay'],
+    ['supervisor/session'],
+    ['supervisor/catalog', 'supervisor/pool', 'supervisor/ingress'],
+  ],
+  [['workers/shard.ts'], ['workers/backend'], ['workers/channels']],
+];
+
+/** A file's part (`supervisor/relay`, or a top-level file such as `workers/shard.ts`). */
+function partOf(file: string): string {
+  const [side = '', second = ''] = file.split('/');
+  return `${side}/${second}`;
+}
+
+function layerOf(part: string): { side: number; rank: number } | undefined {
+  for (const [side, layers] of LAYERS.entries()) {
+    const rank = layers.findIndex((folders) => folders.includes(part));
+    if (rank >= 0) return { side, rank };
+  }
+  return undefined;
+}
+
+function upwardImports(): string[] {
+  const found: string[] = [];
+  for (const file of sources(SRC)) {
+    const from = relative(SRC, file);
+    const fromLayer = layerOf(partOf(from));
+    if (fromLayer === undefined) continue;
+    for (const m of readFileSync(file, 'utf8').matchAll(
+      /^\s*(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/gm,
+    )) {
+      const to = relative(SRC, join(dirname(file), (m[1] ?? '').replace(/\.js$/, '.ts')));
+      if (partOf(to) === partOf(from)) continue;
+      const toLayer = layerOf(partOf(to));
+      if (toLayer === undefined) continue; // src/shared, below every layer
+      if (toLayer.side !== fromLayer.side || toLayer.rank <= fromLayer.rank)
+        found.push(`${from} imports ${to}`);
+    }
+  }
+  return found;
+}
+
+test('every folder of the supervisor and the workers is in a layer', () => {
+  const parts = new Set(
+    sources(SRC)
+      .map((file) => relative(SRC, file))
+      .filter((file) => /^(supervisor|workers)\//.test(file))
+      .map(partOf),
+  );
+  assert.deepEqual(
+    [...parts].filter((part) => layerOf(part) === undefined),
+    [],
+  );
+});
+
+test('nothing imports upward (or sideways within a layer)', () => {
+  assert.deepEqual(upwardImports(), []);
 });

@@ -336,3 +336,20 @@ function readRecord(file: string): DaemonRecord | null {
     groups,
   };
 }
+
+/**
+ * Kills the recorded process groups of the servers `which` selects: what a dead shard, a
+ * removal that timed out or a stop left behind.
+ */
+export function killOrphans(pids: ProcessRecords, which: (server: string) => boolean): void {
+  for (const [key, { server, pid }] of pids) {
+    if (!which(server)) continue;
+    pids.delete(key);
+    try {
+      process.kill(-pid, 'SIGKILL');
+      log.warn(`killed the process group ${pid} of server '${server}' left behind by its worker`);
+    } catch {
+      // Already gone: the worker stopped it.
+    }
+  }
+}

@@ -13,10 +13,9 @@ import type { ServerConfig } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import type { ProcessRecords } from './process-records.js';
-import { killOrphans } from './shard-lifecycle.js';
-import type { Shard } from './shard-lifecycle.js';
-import type { Pending, ShardEvents } from './shard-pool.js';
-import { failPendingCall } from './fail-call.js';
+import { killOrphans } from './process-records.js';
+import type { Pending, Shard, ShardEvents } from './pending.js';
+import { failPendingCall } from './pending.js';
 
 const log = logger('shards');
 

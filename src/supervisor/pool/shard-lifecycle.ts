@@ -17,29 +17,19 @@ import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { ShardTaskInput, SupervisorMessage, WorkerMessage } from '../../shared/messages.js';
 import { THREAD_PROTOCOL_VERSION } from '../../shared/messages.js';
-import type { DirectorConfig, ServerConfig } from '../../shared/config/types.js';
+import type { DirectorConfig } from '../../shared/config/types.js';
 import { createLink } from '../../shared/link.js';
-import type { Link } from '../../shared/link.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import { currentLogLevel, logger } from '../../shared/log.js';
-import type { ProcessRecords } from './process-records.js';
+import { killOrphans, type ProcessRecords } from './process-records.js';
 import type { ServerRemovals } from './server-removal.js';
 import type { ShardMessages } from './shard-messages.js';
-import type { Pending, ShardEvents } from './shard-pool.js';
+import type { Pending, Shard, ShardEvents } from './pending.js';
 import type { StartGate } from './start-gate.js';
-import { failPendingCall } from './fail-call.js';
+import { failPendingCall } from './pending.js';
 
 const log = logger('shards');
 const SHARD_ENTRY = new URL('../../workers/shard.js', import.meta.url).href;
-
-export interface Shard {
-  index: number;
-  /** The servers it owns now: what its next start starts. */
-  servers: ServerConfig[];
-  /** Undefined while its thread is (re)starting. */
-  link: Link<SupervisorMessage> | undefined;
-  restarts: number;
-}
 
 /** The pool's state the lifecycle reads and answers from: the same objects, not copies. */
 export interface ShardLifecycleContext {
@@ -53,23 +43,6 @@ export interface ShardLifecycleContext {
   /** Where what a running shard says goes. */
   messages: ShardMessages;
   stopping: () => boolean;
-}
-
-/**
- * Kills the recorded process groups of the servers `which` selects: what a dead shard, a
- * removal that timed out or a stop left behind.
- */
-export function killOrphans(pids: ProcessRecords, which: (server: string) => boolean): void {
-  for (const [key, { server, pid }] of pids) {
-    if (!which(server)) continue;
-    pids.delete(key);
-    try {
-      process.kill(-pid, 'SIGKILL');
-      log.warn(`killed the process group ${pid} of server '${server}' left behind by its worker`);
-    } catch {
-      // Already gone: the worker stopped it.
-    }
-  }
 }
 
 export class ShardLifecycle {

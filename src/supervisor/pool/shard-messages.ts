@@ -17,10 +17,9 @@ import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import type { ProcessRecords } from './process-records.js';
 import type { ServerRemovals } from './server-removal.js';
-import type { Shard } from './shard-lifecycle.js';
-import type { Pending, ShardEvents } from './shard-pool.js';
+import type { Pending, Shard, ShardEvents } from './pending.js';
 import type { StartGate } from './start-gate.js';
-import { failPendingCall } from './fail-call.js';
+import { failPendingCall } from './pending.js';
 
 const log = logger('shards');
 

@@ -18,12 +18,7 @@ import type {
   BackendState,
   CallContext,
   CallMessage,
-  ClientOutcome,
-  CatalogMessage,
   ForwardedMethod,
-  ReplyMessage,
-  ServerNotificationMessage,
-  ServerStateMessage,
   SupervisorMessage,
   WireError,
 } from '../../shared/messages.js';
@@ -31,49 +26,22 @@ import type { DirectorConfig, ServerConfig } from '../../shared/config/types.js'
 import type { JsonObject } from '../../shared/json.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
-import { ProcessRecords } from './process-records.js';
+import { ProcessRecords, killOrphans } from './process-records.js';
 import { assignShards, shardFor } from './rendezvous.js';
 import { REMOVE_GRACE_MS, ServerRemovals } from './server-removal.js';
-import { ShardLifecycle, killOrphans } from './shard-lifecycle.js';
+import { ShardLifecycle } from './shard-lifecycle.js';
 import { ShardMessages } from './shard-messages.js';
-import type { Shard } from './shard-lifecycle.js';
 import { StartGate } from './start-gate.js';
-import { failPendingCall } from './fail-call.js';
+import {
+  failPendingCall,
+  type CallHandlers,
+  type ClientDeclarations,
+  type Pending,
+  type Shard,
+  type ShardEvents,
+} from './pending.js';
 
 const log = logger('shards');
-
-/** What the caller of `call()` is told; exactly one reply per call unless cancelled. */
-export interface CallHandlers {
-  reply(message: ReplyMessage): void;
-  /** Progress, or a stateless backend's log line for this call. */
-  notification(method: string, params: JsonObject): void;
-  /** The backend asks the call's client something; `answer` must be called exactly once. */
-  clientRequest(method: string, params: JsonObject, answer: (outcome: ClientOutcome) => void): void;
-}
-
-/** What the calling client declared: passed on to stateless-era backends. */
-export interface ClientDeclarations {
-  clientCapabilities?: JsonObject;
-  logLevel?: string | undefined;
-}
-
-export interface ShardEvents {
-  serverState(message: ServerStateMessage): void;
-  catalog(message: CatalogMessage): void;
-  notification(message: ServerNotificationMessage): void;
-}
-
-/** A call forwarded to a shard (or held for its server) and not yet answered. */
-export interface Pending {
-  shard: number;
-  server: string;
-  handlers: CallHandlers;
-  message: CallMessage;
-  /** Waiting in the start gate, not yet sent to the worker. */
-  held: boolean;
-  /** When a call held for its server's start stops waiting; 0 until it is first held. */
-  deadline: number;
-}
 
 export class ShardPool {
   readonly #shards: Shard[];

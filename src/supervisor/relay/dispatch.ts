@@ -20,7 +20,8 @@ import type { Caller, Session, Sessions } from '../session/sessions.js';
 import { requestKey } from '../session/sessions.js';
 import { errorFrame, resultFrame } from '../../shared/jsonrpc.js';
 import type { Listener } from '../session/listeners.js';
-import { Forwarding, type Responder } from './forwarding.js';
+import { Forwarding } from './forwarding.js';
+import type { Responder } from './call.js';
 import { NameWaits, type WaitOutcome } from './name-waits.js';
 import { modernListPage, modernResult } from './result-shapes.js';
 import { checkParams } from './params.js';
@@ -28,8 +29,6 @@ import { canCallToolsAsTasks } from '../session/client-capabilities.js';
 import { Subscriptions } from './subscriptions.js';
 import { LogLevels } from './log-levels.js';
 import { TaskRequests } from './task-requests.js';
-
-export type { Responder } from './forwarding.js';
 
 const log = logger('dispatch');
 

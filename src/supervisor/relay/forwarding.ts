@@ -26,7 +26,7 @@ import type {
   WireError,
 } from '../../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
-import { INPUT_REQUIRED, ModernErrorCode, type Era } from '../../shared/eras.js';
+import { INPUT_REQUIRED, ModernErrorCode } from '../../shared/eras.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import { Session, requestKey, type Caller } from '../session/sessions.js';
@@ -35,41 +35,13 @@ import { errorFrame, notificationFrame, resultFrame } from '../../shared/jsonrpc
 import { errorForEra, legacyResult, modernResult } from './result-shapes.js';
 import { isDirectorState } from '../session/request-state.js';
 import { carriesTaskIds, exposeTaskIds } from './tasks.js';
-import { ParkedCalls, type Parked } from './parked-calls.js';
-
-/** Where the answer to one request goes (a JSON body, an SSE stream, a batch). */
-export interface Responder {
-  /** The JSON-RPC response as text; called exactly once per request. */
-  respond(message: string): void;
-  /** A message about this request (progress, a log line, a request to the client). */
-  notify(message: string): void;
-}
+import { ParkedCalls } from './parked-calls.js';
+import type { Call, ClientLeg, Responder } from './call.js';
 
 /** Rounds of `input_required` a legacy client is walked through before we give up. */
 const MAX_ROUNDS = 8;
 /** Task owners remembered (for status notifications); the oldest are forgotten first. */
 const MAX_TASK_OWNERS = 10_000;
-
-/** The client's side of a call: the request being answered now. */
-export interface ClientLeg {
-  caller: Caller;
-  id: RequestId;
-  out: Responder;
-}
-
-export interface Call {
-  callId: number;
-  server: string;
-  method: ForwardedMethod;
-  /** The params as forwarded (backend names), without a previous round's answers. */
-  params: JsonObject;
-  target: string;
-  backendEra: Era;
-  /** Null while parked: the stateless client has not come back yet. */
-  leg: ClientLeg | null;
-  round: number;
-  parked?: Parked;
-}
 
 export class Forwarding {
   readonly #catalog: Catalog;

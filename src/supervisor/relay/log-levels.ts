@@ -13,7 +13,7 @@ import type { ShardPool } from '../pool/shard-pool.js';
 import type { Session, Sessions } from '../session/sessions.js';
 import { LOG_LEVELS, logLevelRank } from '../session/sessions.js';
 import { errorFrame, resultFrame } from '../../shared/jsonrpc.js';
-import type { Responder } from './forwarding.js';
+import type { Responder } from './call.js';
 import { systemCall } from './system-calls.js';
 
 const log = logger('dispatch');

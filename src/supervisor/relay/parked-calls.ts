@@ -18,28 +18,10 @@ import { requestKey } from '../session/sessions.js';
 import { errorFrame, resultFrame } from '../../shared/jsonrpc.js';
 import { modernResult } from './result-shapes.js';
 import { RequestStateSealer, requestDigest } from '../session/request-state.js';
-import type { Call, ClientLeg } from './forwarding.js';
+import type { Call, ClientLeg, Parked } from './call.js';
 
 /** How long a parked call waits for its stateless client to come back with answers. */
 const PARKED_TTL_MS = 10 * 60_000;
-
-/** A question a legacy backend asked a stateless client, waiting for the client's retry. */
-interface Question {
-  method: string;
-  params: JsonObject;
-  answer: (outcome: ClientOutcome) => void;
-}
-
-/** What a call holds while parked (`Call.parked`). */
-export interface Parked {
-  token: string;
-  questions: Map<string, Question>;
-  nextKey: number;
-  /** The backend's final reply, if it came while the client was away. */
-  outcome: ReplyMessage | undefined;
-  flushing: boolean;
-  expiry: NodeJS.Timeout | null;
-}
 
 /** What parked calls need of the forwarding that owns the calls. */
 export interface ParkedCallOwner {

@@ -12,7 +12,8 @@ import type { ShardPool } from '../pool/shard-pool.js';
 import type { Session, Sessions, Subscriber } from '../session/sessions.js';
 import type { Listener } from '../session/listeners.js';
 import { errorFrame, resultFrame } from '../../shared/jsonrpc.js';
-import type { Forwarding, Responder } from './forwarding.js';
+import type { Forwarding } from './forwarding.js';
+import type { Responder } from './call.js';
 import { systemCall } from './system-calls.js';
 
 const LIST_CHANGED: Record<ListKind, string> = {

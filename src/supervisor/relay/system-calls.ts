@@ -5,7 +5,8 @@
 import type { JsonObject } from '../../shared/json.js';
 import type { ForwardedMethod, ReplyMessage } from '../../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
-import type { CallHandlers, ShardPool } from '../pool/shard-pool.js';
+import type { ShardPool } from '../pool/shard-pool.js';
+import type { CallHandlers } from '../pool/pending.js';
 
 const SYSTEM_CONTEXT = { session: '', profile: '', client: 'mcp-director', era: 'legacy' } as const;
 

@@ -13,7 +13,8 @@ import type { ProfileView } from '../catalog/profile-view.js';
 import type { Caller } from '../session/sessions.js';
 import { Session } from '../session/sessions.js';
 import { resultFrame } from '../../shared/jsonrpc.js';
-import type { Forwarding, Responder } from './forwarding.js';
+import type { Forwarding } from './forwarding.js';
+import type { Responder } from './call.js';
 import { exposeTaskIds, routeTaskId } from './tasks.js';
 
 const log = logger('dispatch');

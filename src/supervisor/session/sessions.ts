@@ -11,10 +11,22 @@ import type { ClientOutcome, WireError } from '../../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import type { Era } from '../../shared/eras.js';
 import { logger } from '../../shared/log.js';
-import type { SessionStreams } from '../transports/session-streams.js';
 import { errorFrame } from '../../shared/jsonrpc.js';
 
 const log = logger('sessions');
+
+/**
+ * What a session asks of its Streamable HTTP streams and open responses; the transport that
+ * owns them (`transports/session-streams.ts`) implements it, so this layer names no transport.
+ */
+export interface SessionResponses {
+  /** A response or stream is still open. */
+  readonly busy: boolean;
+  /** The client cancelled this request: its open response ends without an answer. */
+  cancel(id: RequestId): boolean;
+  /** The session ended: each open response gets `frameFor(its id)`, and every stream ends. */
+  close(frameFor: (id: RequestId) => string): void;
+}
 
 /** Log levels of MCP (RFC 5424), least severe first. */
 export const LOG_LEVELS = [
@@ -80,7 +92,7 @@ export class Session implements Caller, Subscriber {
   /** The GET stream (or stdout) for messages not tied to a request, if the client has one. */
   channel: SessionChannel | undefined;
   /** Its Streamable HTTP streams and open responses, once it made a request over HTTP. */
-  streams: SessionStreams | undefined;
+  streams: SessionResponses | undefined;
   /** Set by `logging/setLevel`; undefined means the client never asked (it gets everything). */
   logLevel: LogLevel | undefined;
   /** Resource URIs this session subscribed to. */

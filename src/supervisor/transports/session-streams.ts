@@ -15,11 +15,11 @@
  * cancels the call at once.
  */
 import type { RequestId } from '../../shared/json.js';
-import type { Responder } from '../relay/forwarding.js';
+import type { Responder } from '../relay/call.js';
 import type { EventStream, Reply } from '../ingress/uws.js';
 import { SSE_HEADERS } from '../ingress/sse.js';
 import { ResumableStream, type Replayed } from './resumable-stream.js';
-import { requestKey, type Session } from '../session/sessions.js';
+import { requestKey, type Session, type SessionResponses } from '../session/sessions.js';
 
 /** How long a dropped POST stream waits for its client to resume it before its call ends. */
 export const RESUME_GRACE_MS = 10_000;
@@ -45,7 +45,7 @@ interface PostStream {
   grace: NodeJS.Timeout | undefined;
 }
 
-export class SessionStreams {
+export class SessionStreams implements SessionResponses {
   readonly #session: Session;
   readonly #maxBytes: number;
   readonly #prime: boolean;

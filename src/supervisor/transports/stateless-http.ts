@@ -27,7 +27,8 @@ import {
   paramHeaderMismatch,
 } from '../../shared/header-values.js';
 import type { WireError } from '../../shared/messages.js';
-import type { Dispatcher, Responder } from '../relay/dispatch.js';
+import type { Dispatcher } from '../relay/dispatch.js';
+import type { Responder } from '../relay/call.js';
 import type { EventStream, IncomingRequest, Reply } from '../ingress/uws.js';
 import { SSE_HEADERS, sseMessage } from '../ingress/sse.js';
 import { DIRECTOR_CAPABILITIES, type ServerIdentity } from './initialize.js';

@@ -235,10 +235,12 @@ export class McpEndpoint {
 
   /** The session's streams and open responses, made on its first request over HTTP. */
   #streamsOf(session: Session): SessionStreams {
-    session.streams ??= new SessionStreams(session, this.#options.replayBufferBytes, (id, reason) =>
+    if (session.streams instanceof SessionStreams) return session.streams;
+    const streams = new SessionStreams(session, this.#options.replayBufferBytes, (id, reason) =>
       this.#dispatcher.cancelRequest(session, id, reason),
     );
-    return session.streams;
+    session.streams = streams;
+    return streams;
   }
 
   /** The client cancelled a request: its open response ends now, without an answer. */

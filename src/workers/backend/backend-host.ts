@@ -9,7 +9,8 @@
  * a removal and holds its `stopped` back until its session instances have stopped too, so
  * that `stopped` is the last thing the supervisor hears about it.
  */
-import { Backend, type Sink } from './backend.js';
+import { Backend } from './backend.js';
+import type { Sink } from './wires.js';
 import { SessionInstances } from './session-instances.js';
 import type { CallRecorder } from './call-recorder.js';
 import type { Limits, ServerConfig } from '../../shared/config/types.js';

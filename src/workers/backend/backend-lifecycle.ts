@@ -19,7 +19,8 @@
  * then `ready`; a stateless server then gets its listen stream (`listen-stream.ts`).
  */
 import { httpChannel, stdioChannel, type Channel } from './backend-channels.js';
-import { RequestFailed, type BackendPeer, type InFlight, type Sink } from './backend-peer.js';
+import { RequestFailed, type BackendPeer, type InFlight } from './backend-peer.js';
+import type { Sink } from './wires.js';
 import type { CallGate } from './call-gate.js';
 import { LIST_KINDS } from './catalog-fetch.js';
 import { CatalogKeeper } from './catalog-keeper.js';

@@ -32,15 +32,8 @@ import type {
   ClientResponseMessage,
   ForwardedMethod,
   WireError,
-  WorkerMessage,
 } from '../../shared/messages.js';
-
-export type Sink = (message: WorkerMessage) => void;
-
-/** Where the peer writes: the current child's stdin (one serialized message per call). */
-export interface PeerWire {
-  send(json: string): void;
-}
+import type { PeerWire, Sink } from './wires.js';
 
 export interface PeerEvents {
   /** A backend notification other than progress (list_changed, logging, updates…). */

@@ -7,7 +7,8 @@
  * Calls are accepted only while `ready`; otherwise they are answered at once with
  * BACKEND_UNAVAILABLE naming the state and the last error.
  */
-import { BackendPeer, type Sink } from './backend-peer.js';
+import { BackendPeer } from './backend-peer.js';
+import type { Sink } from './wires.js';
 import { BackendLifecycle } from './backend-lifecycle.js';
 import { CallGate } from './call-gate.js';
 import type { CallRecorder } from './call-recorder.js';
@@ -28,8 +29,6 @@ import type {
   ClientResponseMessage,
   WireError,
 } from '../../shared/messages.js';
-
-export type { Sink } from './backend-peer.js';
 
 export interface BackendOptions {
   config: ServerConfig;

@@ -4,7 +4,8 @@
  * changed, and a burst of them becomes one re-read and one new catalog. A stateless HTTP
  * server's tools have their `x-mcp-header` parameters noted here for its channel.
  */
-import { RequestFailed, type BackendPeer, type Sink } from './backend-peer.js';
+import { RequestFailed, type BackendPeer } from './backend-peer.js';
+import type { Sink } from './wires.js';
 import {
   LIST_KINDS,
   declares,

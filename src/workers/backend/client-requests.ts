@@ -11,7 +11,7 @@ import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import type { JsonObject, JsonValue } from '../../shared/json.js';
 import type { Logger } from '../../shared/log.js';
 import type { CallContext, ClientResponseMessage, WireError } from '../../shared/messages.js';
-import type { PeerWire, Sink } from './backend-peer.js';
+import type { PeerWire, Sink } from './wires.js';
 
 /** What attribution needs of a forwarded call in flight. */
 export interface AskingCall {

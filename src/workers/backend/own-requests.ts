@@ -6,7 +6,7 @@
  * or is abandoned is cancelled upstream (never `initialize`, which the spec forbids cancelling).
  */
 import { isJsonObject, type JsonObject } from '../../shared/json.js';
-import type { PeerWire } from './backend-peer.js';
+import type { PeerWire } from './wires.js';
 
 /** A request of the worker's own (initialize, lists, re-subscribe) that did not succeed. */
 export class RequestFailed extends Error {

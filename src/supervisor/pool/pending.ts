@@ -1,0 +1,75 @@
+/**
+ * A call the pool forwarded to a shard (or holds for its server) and has not yet answered,
+ * what its caller is told, and the one way the pool ends such a call with an error: taken
+ * off the table first, so a late reply from the worker finds nothing, then answered.
+ * Also the shard record the pool's parts share.
+ */
+import type {
+  CallMessage,
+  CatalogMessage,
+  ClientOutcome,
+  ReplyMessage,
+  ServerNotificationMessage,
+  ServerStateMessage,
+  SupervisorMessage,
+  WireError,
+} from '../../shared/messages.js';
+import type { ServerConfig } from '../../shared/config/types.js';
+import type { JsonObject } from '../../shared/json.js';
+import type { Link } from '../../shared/link.js';
+
+/** What the caller of `call()` is told; exactly one reply per call unless cancelled. */
+export interface CallHandlers {
+  reply(message: ReplyMessage): void;
+  /** Progress, or a stateless backend's log line for this call. */
+  notification(method: string, params: JsonObject): void;
+  /** The backend asks the call's client something; `answer` must be called exactly once. */
+  clientRequest(method: string, params: JsonObject, answer: (outcome: ClientOutcome) => void): void;
+}
+
+/** What the calling client declared: passed on to stateless-era backends. */
+export interface ClientDeclarations {
+  clientCapabilities?: JsonObject;
+  logLevel?: string | undefined;
+}
+
+export interface ShardEvents {
+  serverState(message: ServerStateMessage): void;
+  catalog(message: CatalogMessage): void;
+  notification(message: ServerNotificationMessage): void;
+}
+
+/** A call forwarded to a shard (or held for its server) and not yet answered. */
+export interface Pending {
+  shard: number;
+  server: string;
+  handlers: CallHandlers;
+  message: CallMessage;
+  /** Waiting in the start gate, not yet sent to the worker. */
+  held: boolean;
+  /** When a call held for its server's start stops waiting; 0 until it is first held. */
+  deadline: number;
+}
+
+/** One shard worker as the pool sees it. */
+export interface Shard {
+  index: number;
+  /** The servers it owns now: what its next start starts. */
+  servers: ServerConfig[];
+  /** Undefined while its thread is (re)starting. */
+  link: Link<SupervisorMessage> | undefined;
+  restarts: number;
+}
+
+/** Fails the call if it is still pending; whether it was. */
+export function failPendingCall(
+  pending: Map<number, Pending>,
+  callId: number,
+  error: WireError,
+): boolean {
+  const call = pending.get(callId);
+  if (call === undefined) return false;
+  pending.delete(callId);
+  call.handlers.reply({ type: 'reply', callId, ok: false, error });
+  return true;
+}
