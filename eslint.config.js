@@ -1,12 +1,80 @@
 // Lint rules that carry the architecture: the supervisor and the workers share only
-// src/shared (the message union is their contract), and third-party surfaces stay
-// behind their one adapter file (docs/architecture.md#boundaries-and-adapters).
+// src/shared (the message union is their contract), and every runtime dependency stays
+// behind its adapter, named in boundaries.json (docs/architecture.md#boundaries-and-adapters).
+import { readFileSync } from 'node:fs';
 import tseslint from 'typescript-eslint';
 
-const onlyIn = (pkg, file) => ({
-  group: [pkg, `${pkg}/*`],
-  message: `import ${pkg} only in ${file}: it is that module's adapter`,
-});
+const readJson = (file) => JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8'));
+const { adapters } = readJson('./boundaries.json');
+const { devDependencies = {} } = readJson('./package.json');
+
+/** The package and any subpath of it, never a relative path that happens to share its name. */
+const packagePattern = (pkg) => `^${pkg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/.*)?$`;
+
+/** The layers of src, and what each must not import from the others. */
+const layers = [
+  {
+    dir: 'src/shared/',
+    patterns: [
+      {
+        group: ['**/supervisor/**', '**/workers/**', '**/cli/**'],
+        message: 'shared imports nothing from supervisor, workers or cli',
+      },
+    ],
+  },
+  {
+    dir: 'src/supervisor/',
+    patterns: [
+      {
+        group: ['**/workers/**'],
+        message: 'the supervisor talks to workers only through src/shared/messages.ts',
+      },
+    ],
+  },
+  {
+    dir: 'src/workers/',
+    patterns: [
+      {
+        group: ['**/supervisor/**', '**/cli/**'],
+        message: 'workers talk to the supervisor only through src/shared/messages.ts',
+      },
+    ],
+  },
+];
+
+const isIn = (place, path) => place === path || (place.endsWith('/') && path.startsWith(place));
+
+/**
+ * Every restriction that holds at `path` (a file, or a folder ending in `/`) of src: its layer's,
+ * each dependency whose adapter is elsewhere, and every devDependency.
+ */
+function restrictionsAt(path) {
+  return [
+    ...layers.filter(({ dir }) => path.startsWith(dir)).flatMap(({ patterns }) => patterns),
+    ...Object.entries(adapters)
+      .filter(([, places]) => !Object.keys(places).some((place) => isIn(place, path)))
+      .map(([pkg, places]) => ({
+        regex: packagePattern(pkg),
+        message: `${pkg} stays behind its adapter (boundaries.json): import it only in ${Object.keys(places).join(' or ')}`,
+      })),
+    ...Object.keys(devDependencies).map((pkg) => ({
+      regex: packagePattern(pkg),
+      message: `${pkg} is a devDependency, not installed for users: src must not import it`,
+    })),
+  ];
+}
+
+// ESLint replaces a rule's options with those of the last config that matches a file, so each
+// config below carries every restriction for its files, and the more specific come later: all of
+// src, then each layer, then each adapter (a folder before the files in it).
+const restrictedImports = [
+  'src/',
+  ...layers.map(({ dir }) => dir),
+  ...[...new Set(Object.values(adapters).flatMap(Object.keys))].sort((a, b) => a.length - b.length),
+].map((path) => ({
+  files: [path.endsWith('/') ? `${path}**/*.ts` : path],
+  rules: { 'no-restricted-imports': ['error', { patterns: restrictionsAt(path) }] },
+}));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'results/**'] },
@@ -38,55 +106,5 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['src/shared/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/supervisor/**', '**/workers/**', '**/cli/**'],
-              message: 'shared imports nothing from supervisor, workers or cli',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/supervisor/**/*.ts'],
-    ignores: ['src/supervisor/ingress/uws.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/workers/**'],
-              message: 'the supervisor talks to workers only through src/shared/messages.ts',
-            },
-            onlyIn('@trufflesuite/uws-js-unofficial', 'src/supervisor/ingress/uws.ts'),
-            onlyIn('@btc-vision/uwebsockets.js', 'src/supervisor/ingress/uws.ts'),
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['src/workers/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/supervisor/**', '**/cli/**'],
-              message: 'workers talk to the supervisor only through src/shared/messages.ts',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  ...restrictedImports,
 );

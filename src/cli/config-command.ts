@@ -4,8 +4,7 @@
  * ~/.config/mcp-director/config.json). Exit codes: 0 fine, 1 a problem with a file or its
  * contents, 2 a usage error (from yargs, in main.ts).
  */
-import type { CommandModule } from 'yargs';
-
+import type { CommandModule } from './command-line.js';
 import { defaultConfigPath, EMBEDDED_SOURCE } from '../shared/config/defaults.js';
 import { ConfigError, loadConfig } from '../shared/config/load.js';
 import type { DirectorConfig } from '../shared/config/types.js';

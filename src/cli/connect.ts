@@ -6,7 +6,7 @@
  * stdin ends (or on SIGTERM/SIGINT), after ending the session.
  */
 import { createInterface } from 'node:readline';
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from './command-line.js';
 import { Bridge } from './connect/bridge.js';
 import { DEFAULT_DAEMON_URL } from './inspect.js';
 

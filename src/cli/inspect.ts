@@ -2,7 +2,7 @@
  * `mcp-director servers` and `mcp-director tools`: what a running daemon has, read from its
  * `/api` (the same JSON the dashboard reads), printed as a table or, with --json, as is.
  */
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv, CommandModule } from './command-line.js';
 import { CONFIG_DEFAULTS } from '../shared/config/defaults.js';
 
 /** Where `serve` listens by default (listen.host / listen.port in the config). */

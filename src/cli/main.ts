@@ -3,14 +3,13 @@
  * The `mcp-director` command line. Registers the commands and maps failures to one-line
  * reasons and a non-zero exit code; the commands themselves live beside this file.
  */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { commandLine } from './command-line.js';
 import { configCommand } from './config-command.js';
 import { connectCommand } from './connect.js';
 import { serversCommand, toolsCommand } from './inspect.js';
 import { serveCommand } from './serve.js';
 
-await yargs(hideBin(process.argv))
+await commandLine()
   .scriptName('mcp-director')
   .usage(
     '$0 <command> [options]\n\nOne daemon that owns your MCP servers and serves every MCP client.',

@@ -3,7 +3,7 @@
  * SIGTERM (calls in flight drain, then every backend's process group is stopped, then the
  * threads), reload the config file on SIGHUP.
  */
-import type { CommandModule } from 'yargs';
+import type { CommandModule } from './command-line.js';
 import { loadConfigFile, reloadConfigText } from '../shared/config/load.js';
 import { logger, setLogLevel } from '../shared/log.js';
 import type { LogLevelName } from '../shared/messages.js';

@@ -1,12 +1,14 @@
 /**
  * The architecture's import rules, checked on the sources (lint enforces them too; this
  * is the backstop that cannot be switched off by a disable comment): supervisor and
- * workers share only src/shared, and each third-party surface stays in its adapter.
+ * workers share only src/shared, and each runtime dependency stays in the adapter
+ * boundaries.json names for it (docs/architecture.md#boundaries-and-adapters).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
 import { REPO_ROOT } from '../helpers/daemon.js';
 
 const SRC = join(REPO_ROOT, 'src');
@@ -93,6 +95,121 @@ test('third-party surfaces stay behind their adapters', () => {
 test('the scan sees the imports it checks', () => {
   assert.ok(imports.some(({ specifiers }) => specifiers.includes('lmdb')));
   assert.ok(imports.some(({ specifiers }) => specifiers.includes('piscina')));
+});
+
+// ───────────────────────── every dependency behind its adapter ─────────────────────────
+
+const readJson = (file: string): unknown => JSON.parse(readFileSync(join(REPO_ROOT, file), 'utf8'));
+
+const manifest = readJson('package.json') as {
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+};
+const runtimeDependencies = [
+  ...Object.keys(manifest.dependencies ?? {}),
+  ...Object.keys(manifest.optionalDependencies ?? {}),
+];
+const devDependencies = Object.keys(manifest.devDependencies ?? {});
+
+/** Dependency → the places (repo-relative files, or folders ending in `/`) that may import it. */
+const adapters = new Map(
+  Object.entries((readJson('boundaries.json') as { adapters: object }).adapters).map(
+    ([dependency, places]) => [dependency, Object.keys(places as object)],
+  ),
+);
+
+const isIn = (place: string, file: string): boolean =>
+  place === file || (place.endsWith('/') && file.startsWith(place));
+
+/**
+ * Every package a source file names, in any form: `import`/`export … from`, a bare `import '…'`,
+ * `import(…)` and `require(…)` (a template literal counts up to its first `${`).
+ */
+const packageImports = sources(SRC).flatMap((path) => {
+  const text = readFileSync(path, 'utf8');
+  const file = relative(REPO_ROOT, path).split(sep).join('/');
+  return [
+    ...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm),
+    ...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
+    ...text.matchAll(/\b(?:import|require)\(\s*['"`]([^'"`$]+)/g),
+  ]
+    .map((m) => m[1] ?? '')
+    .filter((specifier) => !/^(\.|\/|node:)/.test(specifier))
+    .map((specifier) => ({ file, specifier, name: packageName(specifier) }));
+});
+
+/** `@scope/name/sub` → `@scope/name`; `name/sub` → `name`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return (specifier.startsWith('@') ? parts.slice(0, 2) : parts.slice(0, 1)).join('/');
+}
+
+test('every runtime dependency in package.json has an adapter in boundaries.json', () => {
+  assert.deepEqual(
+    runtimeDependencies.filter((dependency) => !adapters.has(dependency)),
+    [],
+    'add the dependency and the one place that may import it to boundaries.json',
+  );
+  assert.deepEqual(
+    [...adapters.keys()].filter((dependency) => !runtimeDependencies.includes(dependency)),
+    [],
+    'boundaries.json names a package that is not a runtime dependency',
+  );
+});
+
+test('each adapter in boundaries.json exists and imports its dependency', () => {
+  for (const [dependency, places] of adapters) {
+    assert.ok(places.length > 0, `${dependency} has no adapter`);
+    for (const place of places) {
+      const path = join(REPO_ROOT, place);
+      assert.ok(place.startsWith('src/') && existsSync(path), `${place} does not exist`);
+      assert.equal(
+        statSync(path).isDirectory(),
+        place.endsWith('/'),
+        `${place}: a folder ends in /`,
+      );
+      assert.ok(
+        packageImports.some(({ file, name }) => name === dependency && isIn(place, file)),
+        `${place} does not import ${dependency}`,
+      );
+    }
+  }
+});
+
+test('each runtime dependency is imported only in its adapter', () => {
+  assert.deepEqual(
+    packageImports
+      .filter(({ file, name }) => {
+        const places = adapters.get(name);
+        return places !== undefined && !places.some((place) => isIn(place, file));
+      })
+      .map(
+        ({ file, specifier, name }) =>
+          `${file} imports ${specifier}; ${name} only in ${adapters.get(name)!.join(' or ')}`,
+      ),
+    [],
+  );
+});
+
+test('src imports only Node built-ins and runtime dependencies, never a devDependency', () => {
+  assert.deepEqual(
+    packageImports
+      .filter(({ name }) => devDependencies.includes(name))
+      .map(({ file, specifier }) => `${file} imports ${specifier}, a devDependency`),
+    [],
+  );
+  assert.deepEqual(
+    packageImports
+      .filter(
+        ({ specifier, name }) =>
+          !runtimeDependencies.includes(name) && !builtinModules.includes(specifier),
+      )
+      .map(
+        ({ file, specifier }) => `${file} imports ${specifier}, which package.json does not list`,
+      ),
+    [],
+  );
 });
 
 /**

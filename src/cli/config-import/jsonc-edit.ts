@@ -5,13 +5,10 @@
  * new entry. Here an entry is inserted after the last one (and its comment), in the
  * indentation and line endings the file already uses, with the file's trailing-comma style.
  */
-import type { Edit, JSONPath, Node, ParseOptions } from 'jsonc-parser';
-import { applyEdits, findNodeAtLocation, parseTree, stripComments } from 'jsonc-parser';
-
 import type { JsonValue } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
-
-export const JSONC_OPTIONS: ParseOptions = { allowTrailingComma: true, disallowComments: false };
+import type { JsoncEdit, JsoncPath } from '../../shared/jsonc.js';
+import { applyEdits, nodeAt, stripComments } from '../../shared/jsonc.js';
 
 export interface TextStyle {
   /** One level of indentation: two spaces unless the file says otherwise. */
@@ -55,7 +52,7 @@ export function printJson(value: JsonValue, style: TextStyle, indent = ''): stri
 /** Adds `key: value` as the last property of the object at `objectPath` (which must exist). */
 export function insertProperty(
   text: string,
-  objectPath: JSONPath,
+  objectPath: JsoncPath,
   key: string,
   value: JsonValue,
   style: TextStyle,
@@ -77,7 +74,7 @@ export function insertProperty(
   let content = `${style.eol}${childIndent}${JSON.stringify(key)}: ${printJson(value, style, childIndent)}`;
   if (trailingComma) content += ',';
   if (!text.slice(at, close).includes('\n')) content += `${style.eol}${parentIndent}`;
-  const edits: Edit[] = [];
+  const edits: JsoncEdit[] = [];
   if (lastEnd !== undefined && !trailingComma) {
     if (lastEnd === at) content = `,${content}`;
     else edits.push({ offset: lastEnd, length: 0, content: ',' });
@@ -89,7 +86,7 @@ export function insertProperty(
 /** Replaces the value at `valuePath` (which must exist), comments inside it included. */
 export function replaceValue(
   text: string,
-  valuePath: JSONPath,
+  valuePath: JsoncPath,
   value: JsonValue,
   style: TextStyle,
 ): string {
@@ -98,11 +95,6 @@ export function replaceValue(
   const indent = lineIndent(text, node.parent?.offset ?? node.offset);
   const content = printJson(value, style, indent);
   return applyEdits(text, [{ offset: node.offset, length: node.length, content }]);
-}
-
-function nodeAt(text: string, at: JSONPath): Node | undefined {
-  const tree = parseTree(text, [], JSONC_OPTIONS);
-  return tree === undefined ? undefined : findNodeAtLocation(tree, at);
 }
 
 function lineStart(text: string, offset: number): number {

@@ -5,13 +5,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import type { ParseError } from 'jsonc-parser';
-import { parse, printParseErrorCode } from 'jsonc-parser';
-
 import { describeKind } from '../../shared/config/problems.js';
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
-import { JSONC_OPTIONS } from './jsonc-edit.js';
+import { readJsonc } from '../../shared/jsonc.js';
 import type { ClientFormat, Host } from './types.js';
 
 export interface SourceFile {
@@ -63,22 +60,16 @@ function readText(file: string): string | undefined | { ok: false; error: string
   }
 }
 
-/** Parses JSON with comments and trailing commas (VS Code's files have both). */
-export function parseJsonc(text: string, file: string): Result<unknown> {
-  // Editors do not count a byte-order mark as a column.
-  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
-  const errors: ParseError[] = [];
-  const value: unknown = parse(body, errors, JSONC_OPTIONS);
+/** The value of a JSONC file's text, or its first syntax error as one line naming `file`. */
+export function jsoncValue(text: string, file: string): Result<unknown> {
+  const { value, errors } = readJsonc(text);
   const first = errors[0];
   if (first === undefined) return { ok: true, value };
-  const before = body.slice(0, first.offset);
-  const line = before.split('\n').length;
-  const column = first.offset - before.lastIndexOf('\n');
-  return fail(`${file}:${line}:${column}: not valid JSON (${printParseErrorCode(first.error)})`);
+  return fail(`${file}:${first.line}:${first.column}: not valid JSON (${first.code})`);
 }
 
 function parseObject(text: string, file: string): Result<JsonObject> {
-  const parsed = parseJsonc(text, file);
+  const parsed = jsoncValue(text, file);
   if (!parsed.ok) return parsed;
   if (isJsonObject(parsed.value)) return { ok: true, value: parsed.value };
   return fail(`${file}: expected a JSON object, found ${describeKind(parsed.value)}`);

@@ -20,7 +20,7 @@ import { assignIds } from './ids.js';
 import type { Candidate, Decision } from './merge.js';
 import { planMerge } from './merge.js';
 import type { Result, SourceFile } from './read-source.js';
-import { parseJsonc, readSources } from './read-source.js';
+import { jsoncValue, readSources } from './read-source.js';
 import type { Item } from './report.js';
 import { countItems, describeCounts, itemLines, unsetVariableLines } from './report.js';
 import { directorAddress, selfReference, type DirectorAddress } from './self-entry.js';
@@ -179,7 +179,7 @@ function readDestination(dest: string): Result<Existing> {
   }
   if (text.trim() === '') return { ok: true, value: { text, value: {} } };
   const fix = 'fix it (mcp-director config validate lists every problem) and import again';
-  const parsed = parseJsonc(text, dest);
+  const parsed = jsoncValue(text, dest);
   if (!parsed.ok) return { ok: false, error: `${parsed.error}; ${fix}` };
   if (!isJsonObject(parsed.value)) {
     return {
@@ -207,7 +207,7 @@ function resultIsValid(
   before: JsonObject | undefined,
   io: ImportIo,
 ): boolean {
-  const parsed = parseJsonc(text, dest);
+  const parsed = jsoncValue(text, dest);
   const problems = parsed.ok
     ? validateConfigFile(parsed.value).problems
     : [{ path: '', message: parsed.error }];

@@ -4,7 +4,7 @@
  * so a dropped stream can be resumed with `GET` + `Last-Event-ID`
  * (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#resumability-and-redelivery).
  */
-import { createParser } from 'eventsource-parser';
+import { eventParser } from '../../shared/event-stream.js';
 
 /** Where a stream stood when it ended: what a resumption needs. */
 export interface SseCursor {
@@ -29,7 +29,7 @@ export async function readEvents(
   onData: (data: string) => 'stop' | void,
 ): Promise<void> {
   let stop = false;
-  const parser = createParser({
+  const parser = eventParser({
     onEvent: (event) => {
       if (event.id !== undefined) cursor.lastEventId = event.id === '' ? undefined : event.id;
       // MCP sends plain `message` events; anything else (e.g. the old `endpoint`) is not ours.

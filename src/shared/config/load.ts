@@ -7,9 +7,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import type { Node, ParseError } from 'jsonc-parser';
-import { findNodeAtLocation, parseTree, printParseErrorCode } from 'jsonc-parser';
-
+import type { JsoncNode, JsoncSyntaxError } from '../jsonc.js';
+import { findNode, readJsonc } from '../jsonc.js';
 import { deepFreeze } from './deep-freeze.js';
 import { CONFIG_PATH_ENV, defaultConfigPath, embeddedDefaultConfig } from './defaults.js';
 import { normalizeConfig, resolvePath } from './normalize.js';
@@ -94,7 +93,7 @@ export function parseConfigText(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): DirectorConfig {
-  const parsed = parseJsonc(text);
+  const parsed = readConfigJsonc(text);
   // A file that does not parse has no reliable shape: report only its syntax errors.
   if (parsed.syntaxProblems.length > 0) throw new ConfigError(file, parsed.syntaxProblems);
   const validated = validateConfigFile(parsed.value);
@@ -186,40 +185,24 @@ interface ParsedJsonc {
   serverOrder: string[] | undefined;
 }
 
-function parseJsonc(rawText: string): ParsedJsonc {
-  // Editors do not count a byte-order mark as a column, so drop it before taking offsets.
-  const text = rawText.startsWith('\uFEFF') ? rawText.slice(1) : rawText;
-  const errors: ParseError[] = [];
-  const tree = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+function readConfigJsonc(rawText: string): ParsedJsonc {
+  const { text, tree, value, errors } = readJsonc(rawText);
   // One error per line: after the first, the parser's recovery mostly reports echoes of it.
   const seenLines = new Set<number>();
   const syntaxProblems: ConfigProblem[] = [];
   for (const error of errors) {
-    const problem = syntaxProblem(text, error);
-    if (seenLines.has(problem.line!)) continue;
-    seenLines.add(problem.line!);
-    syntaxProblems.push(problem);
+    if (seenLines.has(error.line)) continue;
+    seenLines.add(error.line);
+    syntaxProblems.push(syntaxProblem(text, error));
   }
   const keyProblems: ConfigProblem[] = [];
   checkKeys(tree, [], keyProblems);
-  const servers = tree === undefined ? undefined : findNodeAtLocation(tree, ['mcpServers']);
+  const servers = findNode(tree, ['mcpServers']);
   const serverOrder =
     servers?.type === 'object'
       ? (servers.children ?? []).map((property) => String(property.children?.[0]?.value))
       : undefined;
-  return { value: tree && nodeValue(tree), syntaxProblems, keyProblems, serverOrder };
-}
-
-/** jsonc-parser's getNodeValue, minus `__proto__` keys (reported by checkKeys instead). */
-function nodeValue(node: Node): unknown {
-  if (node.type === 'array') return (node.children ?? []).map(nodeValue);
-  if (node.type !== 'object') return node.value;
-  const object: Record<string, unknown> = {};
-  for (const [keyNode, valueNode] of (node.children ?? []).map((p) => p.children ?? [])) {
-    if (keyNode === undefined || valueNode === undefined || keyNode.value === '__proto__') continue;
-    object[String(keyNode.value)] = nodeValue(valueNode);
-  }
-  return object;
+  return { value, syntaxProblems, keyProblems, serverOrder };
 }
 
 const syntaxExpectations: ReadonlyMap<string, string> = new Map(
@@ -243,12 +226,9 @@ const syntaxExpectations: ReadonlyMap<string, string> = new Map(
   }),
 );
 
-function syntaxProblem(text: string, error: ParseError): ConfigProblem & { line: number } {
-  const before = text.slice(0, error.offset);
-  const line = before.split('\n').length;
-  const column = error.offset - before.lastIndexOf('\n');
-  const code = printParseErrorCode(error.error);
-  const token = text.slice(error.offset, error.offset + Math.max(error.length, 1));
+function syntaxProblem(text: string, error: JsoncSyntaxError): ConfigProblem {
+  const { code, offset, length, line, column } = error;
+  const token = text.slice(offset, offset + Math.max(length, 1));
   const shown = token.split(/\r?\n/)[0]!.slice(0, 20);
   let found = `\`${shown}\``;
   if (token === '') found = 'the end of the file';
@@ -257,7 +237,11 @@ function syntaxProblem(text: string, error: ParseError): ConfigProblem & { line:
   return { path: '', message: `syntax error: ${expected}, found ${found}`, line, column };
 }
 
-function checkKeys(node: Node | undefined, at: (string | number)[], problems: ConfigProblem[]) {
+function checkKeys(
+  node: JsoncNode | undefined,
+  at: (string | number)[],
+  problems: ConfigProblem[],
+) {
   if (node?.type === 'array') {
     node.children?.forEach((child, index) => checkKeys(child, [...at, index], problems));
   }

@@ -14,10 +14,10 @@
  * - `exit` only on `stop()`: a stateless server has no connection to lose. The backend
  *   notices a server that went away through its `subscriptions/listen` stream ending.
  */
-import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { MessageTooLarge, capBody, tooLargeMessage } from './message-cap.js';
 import type { ChannelHandler } from './stdio.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
+import { eventStream } from '../../shared/event-stream.js';
 import { MODERN_PROTOCOL_VERSION } from '../../shared/eras.js';
 import { isJsonObject, type JsonObject } from '../../shared/json.js';
 import { logger, type Logger } from '../../shared/log.js';
@@ -112,9 +112,7 @@ export class ModernHttpChannel {
           ? null
           : capBody(response.body, maxMessageBytes, sse, tooLargeMessage(server, maxMessageBytes));
       if (sse && capped !== null) {
-        const events = capped
-          .pipeThrough(new TextDecoderStream())
-          .pipeThrough(new EventSourceParserStream());
+        const events = capped.pipeThrough(new TextDecoderStream()).pipeThrough(eventStream());
         for await (const event of events) {
           if (event.data === '') continue; // priming events carry no message
           deliver(JSON.parse(event.data));
