@@ -198,6 +198,11 @@ export type ReplyMessage =
   | { type: 'reply'; callId: number; ok: true; result: string }
   | { type: 'reply'; callId: number; ok: false; error: WireError };
 
+/** The reply that ends call `callId` with `error`, on either side of the thread hop. */
+export function failedReply(callId: number, error: WireError): ReplyMessage {
+  return { type: 'reply', callId, ok: false, error };
+}
+
 /**
  * A notification about one call, for that call's client only: `notifications/progress`
  * (with the client's own progress token restored) or a stateless-era backend's

@@ -243,17 +243,14 @@ export async function startDirector(
         await new Promise((resolve) => setTimeout(resolve, 20));
     },
     serveStdio: (input, output, profile = 'default') =>
-      serveStdioClient(
-        input,
-        output,
+      serveStdioClient(input, output, profile, {
         dispatcher,
         sessions,
         identity,
-        profile,
-        config.limits.maxJsonDepth,
+        maxJsonDepth: config.limits.maxJsonDepth,
         drain,
-        (method) => access.admit({ profile }, method),
-      ),
+        admit: (method) => access.admit({ profile }, method),
+      }),
     reloadConfig: (reason) => {
       if (watcher === undefined) log.info(`${reason}: there is no config file to reload`);
       else {

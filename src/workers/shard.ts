@@ -17,6 +17,7 @@ import { createLink } from '../shared/link.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger, setLogLevel, type Logger } from '../shared/log.js';
 import {
+  failedReply,
   THREAD_PROTOCOL_VERSION,
   type ShardTaskInput,
   type SupervisorMessage,
@@ -69,15 +70,15 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
     onUnsendable: (message, error) => {
       log.error(`could not send ${message.type} to the supervisor: ${String(error)}`);
       if (message.type === 'reply' && message.ok)
-        link.send({
-          type: 'reply',
-          callId: message.callId,
-          ok: false,
-          error: rpcError(
-            JsonRpcCode.InternalError,
-            `the backend's answer could not be passed on: ${String(error)}`,
+        link.send(
+          failedReply(
+            message.callId,
+            rpcError(
+              JsonRpcCode.InternalError,
+              `the backend's answer could not be passed on: ${String(error)}`,
+            ),
           ),
-        });
+        );
     },
   });
   // A supervisor that goes away without `stop` still gets its backends stopped.

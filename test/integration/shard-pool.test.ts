@@ -39,13 +39,14 @@ function config(servers: ServerConfig[]): DirectorConfig {
 
 function call(pool: ShardPool, name: string, args: JsonObject): Promise<ReplyMessage> {
   return new Promise((resolve) => {
-    pool.call(
-      'echo',
-      'tools/call',
-      { name, arguments: args },
-      name,
-      context,
-      {},
+    pool.route(
+      {
+        server: 'echo',
+        method: 'tools/call',
+        params: { name, arguments: args },
+        target: name,
+        context,
+      },
       {
         reply: resolve,
         notification: () => undefined,

@@ -61,13 +61,8 @@ class PoolUnderTest {
 
   call(server: string, name: string, args: JsonObject = {}): Promise<ReplyMessage> {
     return new Promise((resolve) => {
-      this.pool.call(
-        server,
-        'tools/call',
-        { name, arguments: args },
-        name,
-        context,
-        {},
+      this.pool.route(
+        { server, method: 'tools/call', params: { name, arguments: args }, target: name, context },
         {
           reply: resolve,
           notification: () => undefined,

@@ -303,13 +303,13 @@ export interface ListenOptions {
   tooLarge: (bytes: number, limit: number) => string;
 }
 
-export interface Listener {
+export interface ListeningSocket {
   port: number;
   close(): void;
 }
 
 /** Starts the HTTP server; rejects if uWS cannot listen on host:port. */
-export function listen(build: UwsBuild, options: ListenOptions): Promise<Listener> {
+export function listen(build: UwsBuild, options: ListenOptions): Promise<ListeningSocket> {
   const app = build.module.App();
   app.any('/*', (res, req) => {
     const request: IncomingRequest = {

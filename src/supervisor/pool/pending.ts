@@ -5,9 +5,11 @@
  * Also the shard record the pool's parts share.
  */
 import type {
+  CallContext,
   CallMessage,
   CatalogMessage,
   ClientOutcome,
+  ForwardedMethod,
   ReplyMessage,
   ServerNotificationMessage,
   ServerStateMessage,
@@ -17,8 +19,9 @@ import type {
 import type { ServerConfig } from '../../shared/config/types.js';
 import type { JsonObject } from '../../shared/json.js';
 import type { Link } from '../../shared/link.js';
+import { failedReply } from '../../shared/messages.js';
 
-/** What the caller of `call()` is told; exactly one reply per call unless cancelled. */
+/** What the caller of `ShardPool.route()` is told; exactly one reply per call unless cancelled. */
 export interface CallHandlers {
   reply(message: ReplyMessage): void;
   /** Progress, or a stateless backend's log line for this call. */
@@ -27,8 +30,16 @@ export interface CallHandlers {
   clientRequest(method: string, params: JsonObject, answer: (outcome: ClientOutcome) => void): void;
 }
 
-/** What the calling client declared: passed on to stateless-era backends. */
-export interface ClientDeclarations {
+/** One request the relay forwards to a backend, as the pool routes it. */
+export interface ForwardRequest {
+  server: string;
+  method: ForwardedMethod;
+  /** As the backend must see them (its own names); see `CallMessage.params`. */
+  params: JsonObject;
+  /** What the call is about, for analytics: tool or prompt (the backend's name), or URI. */
+  target: string;
+  context: CallContext;
+  /** What the calling client declared: passed on to stateless-era backends. */
   clientCapabilities?: JsonObject;
   logLevel?: string | undefined;
 }
@@ -70,6 +81,6 @@ export function failPendingCall(
   const call = pending.get(callId);
   if (call === undefined) return false;
   pending.delete(callId);
-  call.handlers.reply({ type: 'reply', callId, ok: false, error });
+  call.handlers.reply(failedReply(callId, error));
   return true;
 }

@@ -16,14 +16,11 @@
 import type { Worker } from 'node:worker_threads';
 import type {
   BackendState,
-  CallContext,
   CallMessage,
-  ForwardedMethod,
   SupervisorMessage,
   WireError,
 } from '../../shared/messages.js';
 import type { DirectorConfig, ServerConfig } from '../../shared/config/types.js';
-import type { JsonObject } from '../../shared/json.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import { ProcessRecords, killOrphans } from './process-records.js';
@@ -35,11 +32,12 @@ import { StartGate } from './start-gate.js';
 import {
   failPendingCall,
   type CallHandlers,
-  type ClientDeclarations,
+  type ForwardRequest,
   type Pending,
   type Shard,
   type ShardEvents,
 } from './pending.js';
+import { failedReply } from '../../shared/messages.js';
 
 const log = logger('shards');
 
@@ -148,16 +146,12 @@ export class ShardPool {
     return this.#lifecycle.start(instance);
   }
 
-  /** Forwards one request; returns its call id (for `cancel`). */
-  call(
-    server: string,
-    method: ForwardedMethod,
-    params: JsonObject,
-    target: string,
-    context: CallContext,
-    client: ClientDeclarations,
-    handlers: CallHandlers,
-  ): number {
+  /**
+   * Routes one request to the shard that owns its server, or holds it while the server
+   * starts; returns its call id (for `cancel`).
+   */
+  route(request: ForwardRequest, handlers: CallHandlers): number {
+    const { server, method } = request;
     const callId = this.#nextCallId++;
     const index = this.#shardOf.get(server);
     const link = index === undefined ? undefined : this.#shards[index]?.link;
@@ -167,24 +161,7 @@ export class ShardPool {
       this.#gate.open(server) ||
       (method === 'logging/setLevel' && this.#gate.state(server) === 'idle' && link !== undefined);
     if (index === undefined || (link === undefined && open) || this.#stopping) {
-      handlers.reply({
-        type: 'reply',
-        callId,
-        ok: false,
-        error: this.#stopping
-          ? directorError(DirectorErrorCode.ShuttingDown, 'MCP Director is shutting down')
-          : index === undefined
-            ? directorError(
-                DirectorErrorCode.BackendUnavailable,
-                `Server '${server}' is not configured`,
-                { server },
-              )
-            : directorError(
-                DirectorErrorCode.BackendUnavailable,
-                `Server '${server}' is not available: its worker is restarting`,
-                { server },
-              ),
-      });
+      handlers.reply(failedReply(callId, this.#unroutable(server, index)));
       return callId;
     }
     const message: CallMessage = {
@@ -192,17 +169,36 @@ export class ShardPool {
       callId,
       server,
       method,
-      params,
-      target,
-      context,
-      clientCapabilities: client.clientCapabilities ?? {},
+      params: request.params,
+      target: request.target,
+      context: request.context,
+      clientCapabilities: request.clientCapabilities ?? {},
     };
-    if (client.logLevel !== undefined) message.logLevel = client.logLevel;
+    if (request.logLevel !== undefined) message.logLevel = request.logLevel;
     const pending: Pending = { shard: index, server, handlers, message, held: false, deadline: 0 };
     this.#pending.set(callId, pending);
     if (open && link !== undefined) link.send(message);
     else this.#hold(callId, pending);
     return callId;
+  }
+
+  /** Why a call cannot be routed now: shutting down, unknown server, or its worker restarting. */
+  #unroutable(server: string, index: number | undefined): WireError {
+    if (this.#stopping)
+      return directorError(DirectorErrorCode.ShuttingDown, 'MCP Director is shutting down');
+    return index === undefined
+      ? directorError(
+          DirectorErrorCode.BackendUnavailable,
+          `Server '${server}' is not configured`,
+          {
+            server,
+          },
+        )
+      : directorError(
+          DirectorErrorCode.BackendUnavailable,
+          `Server '${server}' is not available: its worker is restarting`,
+          { server },
+        );
   }
 
   /** Holds a call until its server is ready, within `limits.startWaitMs` of its first hold. */
@@ -261,7 +257,7 @@ export class ShardPool {
     for (const [callId, pending] of calls) {
       this.#shards[pending.shard]?.link?.send({ type: 'cancel', callId, reason: error.message });
       try {
-        pending.handlers.reply({ type: 'reply', callId, ok: false, error });
+        pending.handlers.reply(failedReply(callId, error));
       } catch (thrown) {
         // One client's failure must not keep the others from their answer.
         log.error(`answering call ${callId} failed: ${(thrown as Error).stack ?? String(thrown)}`);

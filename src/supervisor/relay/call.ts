@@ -23,13 +23,18 @@ export interface ClientLeg {
   out: Responder;
 }
 
-export interface Call {
-  callId: number;
+/** What is forwarded, and to which server. */
+export interface Forwarded {
   server: string;
   method: ForwardedMethod;
   /** The params as forwarded (backend names), without a previous round's answers. */
   params: JsonObject;
+  /** For analytics: the tool or prompt (backend's name), or URI. */
   target: string;
+}
+
+export interface Call extends Forwarded {
+  callId: number;
   backendEra: Era;
   /** Null while parked: the stateless client has not come back yet. */
   leg: ClientLeg | null;

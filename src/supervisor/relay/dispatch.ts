@@ -21,7 +21,7 @@ import { requestKey } from '../session/sessions.js';
 import { errorFrame, resultFrame } from '../../shared/jsonrpc.js';
 import type { Listener } from '../session/listeners.js';
 import { Forwarding } from './forwarding.js';
-import type { Responder } from './call.js';
+import type { ClientLeg, Responder } from './call.js';
 import { NameWaits, type WaitOutcome } from './name-waits.js';
 import { modernListPage, modernResult } from './result-shapes.js';
 import { checkParams } from './params.js';
@@ -116,9 +116,9 @@ export class Dispatcher {
       case 'tools/call':
         if (view.meta && isMetaToolName(String(params['name'])))
           return this.#metaTool(caller, view, id, params, out);
-        return this.#forwardNamed(caller, view, id, 'tools/call', params, out);
+        return this.#forwardNamed({ caller, id, out }, view, 'tools/call', params);
       case 'prompts/get':
-        return this.#forwardNamed(caller, view, id, 'prompts/get', params, out);
+        return this.#forwardNamed({ caller, id, out }, view, 'prompts/get', params);
       case 'resources/read':
         return this.#read(caller, view, id, params, out);
       case 'resources/subscribe':
@@ -232,14 +232,13 @@ export class Dispatcher {
   }
 
   #forwardNamed(
-    caller: Caller,
+    leg: ClientLeg,
     view: ProfileView,
-    id: RequestId,
     method: 'tools/call' | 'prompts/get',
     params: JsonObject,
-    out: Responder,
     waited?: WaitOutcome | null,
   ): void {
+    const { caller, id, out } = leg;
     const name = String(params['name']);
     const target = method === 'tools/call' ? view.tool(name) : view.prompt(name);
     if (target === undefined) {
@@ -256,7 +255,7 @@ export class Dispatcher {
           if (caller.calls.get(key) !== mark) return; // nobody waits for the answer any more
           caller.calls.delete(key);
           const now = this.#views.viewOf(caller.profile);
-          this.#forwardNamed(caller, now, id, method, params, out, outcome ?? null);
+          this.#forwardNamed(leg, now, method, params, outcome ?? null);
         };
         if (this.#nameWaits.wait(view, name, noun, again)) return;
         if (caller.calls.get(key) === mark) caller.calls.delete(key);
@@ -266,7 +265,12 @@ export class Dispatcher {
       return;
     }
     const forwarded = params['name'] === target.name ? params : { ...params, name: target.name };
-    this.#forwarding.start(caller, id, target.server, method, forwarded, target.name, out);
+    this.#forwarding.start(leg, {
+      server: target.server,
+      method,
+      params: forwarded,
+      target: target.name,
+    });
   }
 
   /**
@@ -290,7 +294,7 @@ export class Dispatcher {
       if (parsed.ok) {
         const { name: tool, arguments: toolArgs } = parsed.call;
         const forwarded: JsonObject = { ...params, name: tool, arguments: toolArgs };
-        return this.#forwardNamed(caller, view, id, 'tools/call', forwarded, out);
+        return this.#forwardNamed({ caller, id, out }, view, 'tools/call', forwarded);
       }
       result = parsed.result;
     }
@@ -313,7 +317,10 @@ export class Dispatcher {
     const uri = params['uri'] as string; // checked by checkParams
     const server = view.resourceServer(uri);
     if (server !== undefined) {
-      this.#forwarding.start(caller, id, server, 'resources/read', params, uri, out);
+      this.#forwarding.start(
+        { caller, id, out },
+        { server, method: 'resources/read', params, target: uri },
+      );
       return;
     }
     const notFound = errorFrame(id, this.#forwarding.notFound(caller, uri));
@@ -326,7 +333,10 @@ export class Dispatcher {
       respond: (frame) => out.respond(frame.startsWith(failed) ? notFound : frame),
       notify: (frame) => out.notify(frame),
     };
-    this.#forwarding.start(caller, id, guess, 'resources/read', params, uri, guarded);
+    this.#forwarding.start(
+      { caller, id, out: guarded },
+      { server: guess, method: 'resources/read', params, target: uri },
+    );
   }
 
   #complete(
@@ -351,7 +361,10 @@ export class Dispatcher {
       }
       const forwarded = { ...params, ref: { ...ref, name: target.name } };
       const { server, name } = target;
-      this.#forwarding.start(caller, id, server, 'completion/complete', forwarded, name, out);
+      this.#forwarding.start(
+        { caller, id, out },
+        { server, method: 'completion/complete', params: forwarded, target: name },
+      );
       return;
     }
     const uri = ref['uri'];
@@ -360,7 +373,10 @@ export class Dispatcher {
       out.respond(errorFrame(id, this.#forwarding.notFound(caller, uri)));
       return;
     }
-    this.#forwarding.start(caller, id, server, 'completion/complete', params, String(uri), out);
+    this.#forwarding.start(
+      { caller, id, out },
+      { server, method: 'completion/complete', params, target: String(uri) },
+    );
   }
 }
 

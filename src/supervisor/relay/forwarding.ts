@@ -16,7 +16,7 @@
  * - stateless client, stateless backend: `input_required` passes through untouched and
  *   the retry is forwarded like any call (the tool name routes it to the same backend).
  */
-import type { JsonObject, RequestId } from '../../shared/json.js';
+import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject, omit } from '../../shared/json.js';
 import type {
   CallContext,
@@ -36,7 +36,7 @@ import { errorForEra, legacyResult, modernResult } from './result-shapes.js';
 import { isDirectorState } from '../session/request-state.js';
 import { carriesTaskIds, exposeTaskIds } from './tasks.js';
 import { ParkedCalls } from './parked-calls.js';
-import type { Call, ClientLeg, Responder } from './call.js';
+import type { Call, ClientLeg, Forwarded } from './call.js';
 
 /** Rounds of `input_required` a legacy client is walked through before we give up. */
 const MAX_ROUNDS = 8;
@@ -71,18 +71,14 @@ export class Forwarding {
     );
   }
 
-  start(
-    caller: Caller,
-    id: RequestId,
-    server: string,
-    method: ForwardedMethod,
-    params: JsonObject,
-    target: string,
-    out: Responder,
-    round = 0,
-  ): void {
+  /**
+   * Forwards one request of the client's (`leg`) to its backend; `round` counts the
+   * `input_required` rounds a legacy client was walked through so far.
+   */
+  start(leg: ClientLeg, forwarded: Forwarded, round = 0): void {
+    const { caller } = leg;
+    const { server, method, params, target } = forwarded;
     const backendEra = this.#catalog.backend(server)?.era ?? 'legacy';
-    const leg: ClientLeg = { caller, id, out };
     if (
       caller.era === 'modern' &&
       backendEra === 'legacy' &&
@@ -92,15 +88,12 @@ export class Forwarding {
       return;
     }
     const call: Call = { callId: 0, server, method, params, target, backendEra, leg, round };
-    const key = requestKey(id);
+    const key = requestKey(leg.id);
     let replied = false;
-    call.callId = this.#shards.call(
-      server,
-      method,
-      params,
-      target,
-      contextOf(caller),
+    call.callId = this.#shards.route(
       {
+        ...forwarded,
+        context: contextOf(caller),
         clientCapabilities: caller.clientCapabilities,
         // A legacy client that never set a level gets everything, as from a legacy server.
         logLevel: caller.logLevel ?? (caller.era === 'legacy' ? 'debug' : undefined),
@@ -116,7 +109,7 @@ export class Forwarding {
           this.#clientRequest(call, requestMethod, requestParams, answer),
       },
     );
-    // The reply may come synchronously (backend unavailable), before call() returns.
+    // The reply may come synchronously (backend unavailable), before route() returns.
     if (!replied) caller.calls.set(key, call.callId);
   }
 
@@ -131,13 +124,8 @@ export class Forwarding {
     params: JsonObject,
     reply: (message: ReplyMessage) => void,
   ): void {
-    this.#shards.call(
-      server,
-      method,
-      params,
-      method,
-      contextOf(caller),
-      {},
+    this.#shards.route(
+      { server, method, params, target: method, context: contextOf(caller) },
       {
         reply,
         notification: () => undefined,
@@ -302,13 +290,8 @@ export class Forwarding {
       const next: JsonObject = { ...params, inputResponses: responses };
       if (typeof result['requestState'] === 'string') next['requestState'] = result['requestState'];
       this.start(
-        session,
-        leg.id,
-        call.server,
-        call.method,
-        next,
-        call.target,
-        leg.out,
+        { caller: session, id: leg.id, out: leg.out },
+        { server: call.server, method: call.method, params: next, target: call.target },
         call.round + 1,
       );
     };

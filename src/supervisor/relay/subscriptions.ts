@@ -68,7 +68,7 @@ export class Subscriptions {
       // The session's own process: nothing is shared, so nothing to count.
       if (method === 'resources/subscribe') session.subscriptions.add(uri);
       else session.subscriptions.delete(uri);
-      this.#forwarding.start(session, id, server, method, params, uri, out);
+      this.#forwarding.start({ caller: session, id, out }, { server, method, params, target: uri });
       return;
     }
     if (method === 'resources/unsubscribe') {

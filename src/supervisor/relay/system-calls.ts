@@ -28,5 +28,5 @@ export function systemCall(
         error: rpcError(JsonRpcCode.InternalError, `no client to send ${requestMethod} to`),
       }),
   };
-  shards.call(server, method, params, target, SYSTEM_CONTEXT, {}, handlers);
+  shards.route({ server, method, params, target, context: SYSTEM_CONTEXT }, handlers);
 }

@@ -49,7 +49,10 @@ export class TaskRequests {
       return false;
     }
     const forwarded = { ...params, taskId: route.taskId };
-    this.#forwarding.start(caller, id, route.server, method, forwarded, route.taskId, out);
+    this.#forwarding.start(
+      { caller, id, out },
+      { server: route.server, method, params: forwarded, target: route.taskId },
+    );
     return true;
   }
 

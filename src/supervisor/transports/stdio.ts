@@ -23,19 +23,26 @@ const log = logger('stdio');
 import { type Drain, shuttingDown } from '../ingress/shutdown.js';
 import { rateLimitedError, type RateRefusal } from '../ingress/rate-limit.js';
 
+/** What single-client mode serves with: the daemon's own parts. */
+export interface StdioClientDeps {
+  dispatcher: Dispatcher;
+  sessions: Sessions;
+  identity: ServerIdentity;
+  maxJsonDepth: number;
+  drain: Drain;
+  /** Counts a request against the profile's rate limit (there is no token on stdio). */
+  admit?: (method: string) => RateRefusal | undefined;
+}
+
 /** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
 export function serveStdioClient(
   input: Readable,
   output: Writable,
-  dispatcher: Dispatcher,
-  sessions: Sessions,
-  identity: ServerIdentity,
   profile: string,
-  maxJsonDepth: number,
-  drain: Drain,
-  /** Counts a request against the profile's rate limit (there is no token on stdio). */
-  admit: (method: string) => RateRefusal | undefined = () => undefined,
+  deps: StdioClientDeps,
 ): Promise<void> {
+  const { dispatcher, sessions, identity, maxJsonDepth, drain } = deps;
+  const admit = deps.admit ?? (() => undefined);
   let session: Session | undefined;
   let closed = false;
   const write = (frame: string): void => {

@@ -17,6 +17,7 @@ import type { Limits, ServerConfig } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorCodeOf, directorError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import {
+  failedReply,
   assertNever,
   type CallMessage,
   type CancelMessage,
@@ -92,7 +93,7 @@ export class BackendHost {
     try {
       switch (message.type) {
         case 'call':
-          this.call(message);
+          this.#takeCall(message);
           return;
         case 'cancel':
           this.cancel(message);
@@ -182,14 +183,15 @@ export class BackendHost {
     }
   }
 
-  call(message: CallMessage): void {
+  /** Hands a call to the backend (or session instance) that owns it, or refuses it. */
+  #takeCall(message: CallMessage): void {
     const hosted = this.#servers.get(message.server);
     if (this.#stopping === null && hosted !== undefined && hosted.removal === undefined) {
       // The director's own calls (no session) go to the shared instance.
       if (hosted.instances !== undefined && message.context.session !== '') {
-        hosted.instances.call(message);
+        hosted.instances.takeCall(message);
       } else {
-        hosted.backend.call(message);
+        hosted.backend.takeCall(message);
       }
       return;
     }
@@ -212,7 +214,7 @@ export class BackendHost {
               `Server '${message.server}' is not run by shard ${this.#shard}`,
               data,
             );
-    this.#out({ type: 'reply', callId: message.callId, ok: false, error });
+    this.#out(failedReply(message.callId, error));
     this.#recorder.refused(message, error);
   }
 

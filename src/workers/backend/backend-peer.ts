@@ -34,6 +34,7 @@ import type {
   WireError,
 } from '../../shared/messages.js';
 import type { PeerWire, Sink } from './wires.js';
+import { failedReply } from '../../shared/messages.js';
 
 export interface PeerEvents {
   /** A backend notification other than progress (list_changed, logging, updates…). */
@@ -191,7 +192,7 @@ export class BackendPeer {
       `Server '${this.#server}' did not answer ${call.method} '${call.target}' within ${call.timeoutMs} ms`,
       { server: this.#server },
     );
-    this.#out({ type: 'reply', callId: call.callId, ok: false, error });
+    this.#out(failedReply(call.callId, error));
     this.#recorder.record(call, 'timeout', error.code, 0);
   }
 
@@ -200,7 +201,7 @@ export class BackendPeer {
     const { error, result } = response;
     if ((error !== undefined && error !== null) || result === undefined) {
       const wire = this.#wireError(call, error);
-      this.#out({ type: 'reply', callId: call.callId, ok: false, error: wire });
+      this.#out(failedReply(call.callId, wire));
       if (this.#recorder.enabled) {
         this.#recorder.record(call, 'error', wire.code, JSON.stringify(wire).length);
       }
@@ -247,7 +248,7 @@ export class BackendPeer {
     for (const call of this.#calls.values()) {
       clearTimeout(call.timer);
       const error = errorFor(call);
-      this.#out({ type: 'reply', callId: call.callId, ok: false, error });
+      this.#out(failedReply(call.callId, error));
       this.#recorder.record(call, 'error', error.code, 0);
     }
     this.#calls.clear();

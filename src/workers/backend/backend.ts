@@ -29,6 +29,7 @@ import type {
   ClientResponseMessage,
   WireError,
 } from '../../shared/messages.js';
+import { failedReply } from '../../shared/messages.js';
 
 export interface BackendOptions {
   config: ServerConfig;
@@ -125,7 +126,8 @@ export class Backend implements ChannelHandler {
 
   // ───────────────────────────── calls (hot path) ─────────────────────────────
 
-  call(message: CallMessage): void {
+  /** Forwards a call to the peer, queues it at the gate, or refuses it (not ready). */
+  takeCall(message: CallMessage): void {
     this.#idleStop?.touch();
     const state = this.#lifecycle.state;
     if (state === 'ready' && this.#peer.era === 'modern' && this.#answerLocally(message)) {
@@ -196,7 +198,7 @@ export class Backend implements ChannelHandler {
   }
 
   #refuse(message: CallMessage, error: WireError): void {
-    this.#out({ type: 'reply', callId: message.callId, ok: false, error });
+    this.#out(failedReply(message.callId, error));
     this.#recorder.refused(message, error);
   }
 

@@ -17,6 +17,7 @@ import type { CallRecorder } from './call-recorder.js';
 import type { Limits } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import type { CallMessage, WireError, WorkerMessage } from '../../shared/messages.js';
+import { failedReply } from '../../shared/messages.js';
 
 /** What the gate lets calls through to: the backend's JSON-RPC peer. */
 export interface GateTarget {
@@ -131,7 +132,7 @@ export class CallGate {
       `Server '${this.#server}' did not answer ${method} '${target}' within ${queued.timeoutMs} ms: the call waited in its queue all that time behind ${this.#target.inFlight} calls in flight (limits.maxConcurrentCallsPerServer)`,
       { server: this.#server },
     );
-    this.#out({ type: 'reply', callId, ok: false, error });
+    this.#out(failedReply(callId, error));
     this.#recorder.record(this.#facts(queued), 'timeout', error.code, 0);
   }
 
@@ -144,7 +145,7 @@ export class CallGate {
   }
 
   #refuse(message: CallMessage, error: WireError): void {
-    this.#out({ type: 'reply', callId: message.callId, ok: false, error });
+    this.#out(failedReply(message.callId, error));
     this.#recorder.refused(message, error);
   }
 

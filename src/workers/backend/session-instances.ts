@@ -8,6 +8,7 @@
 import { Backend, type BackendOptions } from './backend.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import type { CallMessage, ClientResponseMessage, WorkerMessage } from '../../shared/messages.js';
+import { failedReply } from '../../shared/messages.js';
 
 interface Instance {
   backend: Backend;
@@ -26,12 +27,12 @@ export class SessionInstances {
     this.#options = options;
   }
 
-  call(message: CallMessage): void {
+  takeCall(message: CallMessage): void {
     const session = message.context.session;
     let instance = this.#instances.get(session);
     if (instance === undefined) instance = this.#start(session);
     if (instance.backend.state === 'ready') {
-      instance.backend.call(message);
+      instance.backend.takeCall(message);
       return;
     }
     instance.waiting.push(message);
@@ -96,7 +97,7 @@ export class SessionInstances {
       case 'server-state':
         this.#options.out({ ...message, session });
         if (message.state === 'ready') {
-          for (const waiting of instance.waiting.splice(0)) instance.backend.call(waiting);
+          for (const waiting of instance.waiting.splice(0)) instance.backend.takeCall(waiting);
         } else if (message.state === 'failed') {
           this.#refuseWaiting(instance, message.error ?? 'it failed to start');
         }
@@ -117,7 +118,7 @@ export class SessionInstances {
         `Server '${config.id}' could not start an instance for this session: ${why}`,
         { server: config.id },
       );
-      out({ type: 'reply', callId: message.callId, ok: false, error });
+      out(failedReply(message.callId, error));
       recorder.refused(message, error);
     }
   }
