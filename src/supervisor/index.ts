@@ -16,7 +16,7 @@ import { watchConfigFile } from './admin/config-watcher.js';
 import { ConfigReloader } from './admin/reload.js';
 import { Access } from './ingress/access.js';
 import { Catalog } from './catalog/catalog.js';
-import { ProfileViews, type ProfileView } from './catalog/profile-view.js';
+import { ProfileViews } from './catalog/profile-view.js';
 import { Dispatcher } from './relay/dispatch.js';
 import { listen, loadNativeUws } from './ingress/uws.js';
 import { errorFrame } from '../shared/jsonrpc.js';
@@ -92,59 +92,23 @@ export async function startDirector(
   const disarmCrashCleanup = armCrashCleanup(processes);
   const access = new Access(config);
   const instance = newInstanceId();
-  const sessions = new Sessions(
-    { idleMs: config.sessionIdleMs, maxSessions: config.limits.maxSessions },
-    (session) => dispatcher.sessionEnded(session),
-  );
+  const sessions = new Sessions({
+    idleMs: config.sessionIdleMs,
+    maxSessions: config.limits.maxSessions,
+  });
   const drain = new Drain();
-  const shards = new ShardPool(
-    config,
-    {
-      serverState: (message) => {
-        states.update(message);
-        const detail = message.error === undefined ? '' : `: ${message.error}`;
-        const write =
-          message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
-        write(`server '${message.server}' is ${message.state}${detail}`);
-        // An idle server keeps its catalog: its tools stay listed and a call starts it again.
-        if (message.state === 'failed' || message.state === 'stopped') {
-          if (catalog.removeBackend(message.server)) dispatcher.listsChanged(views.rebuild());
-        }
-        dispatcher.serverChanged(message.server);
-      },
-      catalog: (message) => {
-        const before = catalog.collisions.length;
-        catalog.setBackend(message.server, message.catalog);
-        const changed = views.rebuild();
-        // A backend that said its list changed is believed even when the page text did not.
-        for (const view of views.values()) {
-          if (message.signalled.length === 0 || !view.hasServer(message.server)) continue;
-          const kinds = changed.get(view.name) ?? new Set();
-          for (const kind of message.signalled) kinds.add(kind);
-          changed.set(view.name, kinds);
-        }
-        for (const c of catalog.collisions.slice(before)) {
-          log.warn(
-            `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
-          );
-        }
-        dispatcher.listsChanged(changed);
-        dispatcher.serverChanged(message.server);
-      },
-      notification: (message) => dispatcher.serverNotification(message),
-    },
-    processes,
-  );
-  // Declared after the pool whose events it receives; no event fires before start().
+  const shards = new ShardPool(config, processes);
   const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
     instance,
-    instructions: (profile: string) =>
-      instructionsOf(catalog, reloader.running, views.viewOf(profile)),
+    instructions: (profile: string) => {
+      const view = views.viewOf(profile);
+      return catalog.instructions((server) => view.hasServer(server));
+    },
     tasks: () => catalog.serversWith('tasks').length > 0,
   };
-  const dispatcher: Dispatcher = new Dispatcher(
+  const dispatcher = new Dispatcher(
     catalog,
     views,
     shards,
@@ -152,6 +116,42 @@ export async function startDirector(
     perSession,
     identity.serverInfo,
   );
+  sessions.onEnd((session) => dispatcher.sessionEnded(session));
+  // No event fires before shards.start(), below.
+  shards.onEvents({
+    serverState: (message) => {
+      states.update(message);
+      const detail = message.error === undefined ? '' : `: ${message.error}`;
+      const write =
+        message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
+      write(`server '${message.server}' is ${message.state}${detail}`);
+      // An idle server keeps its catalog: its tools stay listed and a call starts it again.
+      if (message.state === 'failed' || message.state === 'stopped') {
+        if (catalog.removeBackend(message.server)) dispatcher.listsChanged(views.rebuild());
+      }
+      dispatcher.serverChanged(message.server);
+    },
+    catalog: (message) => {
+      const before = catalog.collisions.length;
+      catalog.setBackend(message.server, message.catalog);
+      const changed = views.rebuild();
+      // A backend that said its list changed is believed even when the page text did not.
+      for (const view of views.values()) {
+        if (message.signalled.length === 0 || !view.hasServer(message.server)) continue;
+        const kinds = changed.get(view.name) ?? new Set();
+        for (const kind of message.signalled) kinds.add(kind);
+        changed.set(view.name, kinds);
+      }
+      for (const c of catalog.collisions.slice(before)) {
+        log.warn(
+          `name collision: ${c.kind} '${c.name}' of server '${c.dropped}' is hidden; server '${c.kept}' (earlier in the config) keeps it. Give one of them a "prefix".`,
+        );
+      }
+      dispatcher.listsChanged(changed);
+      dispatcher.serverChanged(message.server);
+    },
+    notification: (message) => dispatcher.serverNotification(message),
+  });
   // One options object for both endpoints: a reload updates its allowedOrigins in place.
   const ingress = {
     ...identity,
@@ -164,7 +164,7 @@ export async function startDirector(
   };
   const endpoint = new McpEndpoint(dispatcher, sessions, views, ingress);
   const sseEndpoint = new SseEndpoint(dispatcher, sessions, ingress);
-  const reloader: ConfigReloader = new ConfigReloader(config, {
+  const reloader = new ConfigReloader(config, {
     shards,
     states,
     catalog,
@@ -310,23 +310,6 @@ function refuseIfPortServed(host: string, port: number): Promise<void> {
     });
     socket.once('error', () => resolve());
   });
-}
-
-function instructionsOf(
-  catalog: Catalog,
-  config: DirectorConfig,
-  view: ProfileView,
-): string | undefined {
-  const parts: string[] = [];
-  for (const server of config.servers) {
-    if (!view.hasServer(server.id)) continue;
-    const text = catalog.backend(server.id)?.instructions;
-    if (text)
-      parts.push(
-        `## ${server.id}${server.prefix ? ` (tools prefixed ${server.prefix}__)` : ''}\n${text}`,
-      );
-  }
-  return parts.length === 0 ? undefined : parts.join('\n\n');
 }
 
 function plural(count: number, noun: string): string {

@@ -75,7 +75,8 @@ test(
       idleStopMs: 0,
       initializeTimeoutMs: 60_000,
     };
-    const pool = new ShardPool(config([echo]), {
+    const pool = new ShardPool(config([echo]));
+    pool.onEvents({
       serverState: (m) => void states.push(m),
       catalog: () => undefined,
       notification: () => undefined,

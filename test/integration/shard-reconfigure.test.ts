@@ -52,7 +52,8 @@ class PoolUnderTest {
   readonly pool: ShardPool;
 
   constructor(servers: ServerConfig[], workers: number) {
-    this.pool = new ShardPool(poolConfig(servers, workers), {
+    this.pool = new ShardPool(poolConfig(servers, workers));
+    this.pool.onEvents({
       serverState: (m) => void this.states.push(m),
       catalog: (m) => void this.catalogs.push(m.server),
       notification: () => undefined,

@@ -116,6 +116,20 @@ export class Catalog {
   }
 
   /** A configured server's name prefix ('' exposes names unchanged); undefined if unknown. */
+  /**
+   * The instructions of the servers `includes` selects, in config order, each under a heading
+   * naming the server (and its tool prefix); undefined when none has any.
+   */
+  instructions(includes: (server: string) => boolean): string | undefined {
+    const parts: string[] = [];
+    for (const { id, prefix } of this.#servers) {
+      if (!includes(id)) continue;
+      const text = this.#backends.get(id)?.instructions;
+      if (text) parts.push(`## ${id}${prefix ? ` (tools prefixed ${prefix}__)` : ''}\n${text}`);
+    }
+    return parts.length === 0 ? undefined : parts.join('\n\n');
+  }
+
   prefixOf(server: string): string | undefined {
     return this.#servers.find((s) => s.id === server)?.prefix;
   }

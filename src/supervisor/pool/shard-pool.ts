@@ -62,11 +62,17 @@ export class ShardPool {
   #stopping = false;
   #stopped: Promise<void> | undefined;
 
-  constructor(
-    config: DirectorConfig,
-    events: ShardEvents,
-    processes: ProcessRecords = new ProcessRecords(null),
-  ) {
+  /** Where what the shards say goes; set by `onEvents` before `start()`. */
+  #handlers: ShardEvents | undefined;
+  /** What the pool's parts report to: the handlers set by `onEvents`. */
+  readonly #events: ShardEvents = {
+    serverState: (message) => this.#handlers?.serverState(message),
+    catalog: (message) => this.#handlers?.catalog(message),
+    notification: (message) => this.#handlers?.notification(message),
+  };
+
+  constructor(config: DirectorConfig, processes: ProcessRecords = new ProcessRecords(null)) {
+    const events = this.#events;
     this.#pids = processes;
     const count = Math.max(1, config.workers);
     this.#shardOf = assignShards(
@@ -141,6 +147,14 @@ export class ShardPool {
   }
 
   /** Starts every shard; resolves when each has said `ready`. */
+  /**
+   * Where server states, catalogs and server notifications go. Set after construction, so
+   * the composition root can build the pool before the relay that handles its events.
+   */
+  onEvents(handlers: ShardEvents): void {
+    this.#handlers = handlers;
+  }
+
   /** `instance`: the daemon's id, which every shard (and a restarted one) is told. */
   start(instance?: string): Promise<void> {
     return this.#lifecycle.start(instance);

@@ -215,14 +215,18 @@ export class Sessions {
   readonly #sessions = new Map<string, Session>();
   #idleMs: number;
   readonly #maxSessions: number;
-  readonly #onEnd: (session: Session) => void;
+  #onEnd: (session: Session) => void = () => undefined;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(limits: SessionLimits, onEnd: (session: Session) => void) {
+  constructor(limits: SessionLimits) {
     this.#idleMs = limits.idleMs;
     this.#maxSessions = limits.maxSessions;
-    this.#onEnd = onEnd;
     this.#timer = setInterval(() => this.#evictIdle(), Math.min(60_000, limits.idleMs)).unref();
+  }
+
+  /** What runs when a session ends (set once the relay that cleans up after it exists). */
+  onEnd(handler: (session: Session) => void): void {
+    this.#onEnd = handler;
   }
 
   /** A reloaded `sessionIdleMs`: applies from the next idle check. */
