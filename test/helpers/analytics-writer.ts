@@ -1,5 +1,5 @@
 /**
- * Worker thread for test/unit/analytics.test.ts: opens the analytics store at a path the
+ * Worker thread for test/unit/shared/analytics.test.ts: opens the analytics store at a path the
  * main thread also has open, waits for 'go' (so several writers record at the same time),
  * records `count` calls fire-and-forget, then reports its counters and closes.
  */

@@ -1,6 +1,7 @@
 /**
  * Prints the config file's JSON Schema, generated from the zod schema so the two cannot
- * drift (test/unit/config.test.ts fails when the checked-in copy is stale). Regenerate with:
+ * drift (test/unit/shared/config.test.ts fails when the checked-in copy is stale).
+ * Regenerate with:
  *   npx tsc -p tsconfig.json && node dist/src/shared/config/print-schema.js schema/config.schema.json
  *   npx prettier --write schema/config.schema.json
  */

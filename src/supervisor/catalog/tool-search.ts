@@ -17,7 +17,8 @@
  * Noise is cut three ways, so a query sharing no meaningful word with the catalog returns []:
  * a score floor scaled to the catalog size (`MIN_SCORE_FACTOR`), a floor relative to the best
  * hit (`RELATIVE_FLOOR`), and a hit finding under half the query's words must find one in the
- * tool's name or title (`relevant`). test/unit/tool-search.test.ts holds the calibration.
+ * tool's name or title (`relevant`). test/unit/supervisor/catalog/tool-search.test.ts holds the
+ * calibration.
  * `toolIndexFor` builds an index once per tool-set version.
  */
 import MiniSearch from 'minisearch';

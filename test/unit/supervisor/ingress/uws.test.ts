@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { loadNativeUws } from '../../src/supervisor/ingress/uws.js';
+import { loadNativeUws } from '../../../../src/supervisor/ingress/uws.js';
 
 test('the uWebSockets.js build in use is native, not the JS fallback', () => {
   const build = loadNativeUws();

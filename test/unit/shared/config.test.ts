@@ -1,7 +1,7 @@
 /**
  * The config module: golden files → normalized config, defaults, `${VAR}` expansion, paths,
  * file resolution, CLI overrides, deep freeze and the checked-in JSON Schema. The exact
- * wording of every error is pinned in config-errors.test.ts.
+ * wording of every error is pinned in config/problems.test.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,15 +14,15 @@ import {
   CONFIG_DEFAULTS,
   EMBEDDED_SOURCE,
   embeddedDefaultConfig,
-} from '../../src/shared/config/defaults.js';
-import { loadConfig, parseConfigText } from '../../src/shared/config/load.js';
-import { unrestrictedProfile } from '../../src/shared/config/defaults.js';
-import { expandVariables } from '../../src/shared/config/normalize.js';
-import { configJsonSchema } from '../../src/shared/config/schema.js';
-import type { ServerConfig, StdioServerConfig } from '../../src/shared/config/types.js';
+} from '../../../src/shared/config/defaults.js';
+import { loadConfig, parseConfigText } from '../../../src/shared/config/load.js';
+import { unrestrictedProfile } from '../../../src/shared/config/defaults.js';
+import { expandVariables } from '../../../src/shared/config/normalize.js';
+import { configJsonSchema } from '../../../src/shared/config/schema.js';
+import type { ServerConfig, StdioServerConfig } from '../../../src/shared/config/types.js';
 
-/** Tests run from dist/test/unit; fixtures and the schema stay in the source tree. */
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+/** Tests run from dist/test/unit/shared; fixtures and the schema stay in the source tree. */
+const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url));
 const fixture = (name: string) =>
   readFileSync(path.join(repoRoot, 'test/fixtures/configs', name), 'utf8');
 const FILE = '/home/u/.config/mcp-director/config.json';
@@ -131,7 +131,7 @@ describe('defaults', () => {
 
   it('embeds a demo server run by this Node binary when there is no file', () => {
     const config = embeddedDefaultConfig(ENV);
-    const demoPath = fileURLToPath(new URL('../../src/demo/demo-server.js', import.meta.url));
+    const demoPath = fileURLToPath(new URL('../../../src/demo/demo-server.js', import.meta.url));
     assert.equal(config.source, EMBEDDED_SOURCE);
     assert.deepEqual(config.servers, [
       {

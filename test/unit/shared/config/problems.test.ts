@@ -8,9 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import type { LoadConfigOptions } from '../../src/shared/config/load.js';
-import { ConfigError, loadConfig, parseConfigText } from '../../src/shared/config/load.js';
-import { closestKey } from '../../src/shared/config/problems.js';
+import type { LoadConfigOptions } from '../../../../src/shared/config/load.js';
+import { ConfigError, loadConfig, parseConfigText } from '../../../../src/shared/config/load.js';
+import { closestKey } from '../../../../src/shared/config/problems.js';
 
 const FILE = '/home/u/.config/mcp-director/config.json';
 const ENV = { HOME: '/home/u' };

@@ -22,14 +22,14 @@ import { after, describe, it } from 'node:test';
 
 import { parse } from 'jsonc-parser';
 
-import { CLIENTS } from '../../src/cli/config-import/clients.js';
-import { assignIds, sanitizeId } from '../../src/cli/config-import/ids.js';
-import { insertProperty, replaceValue } from '../../src/cli/config-import/jsonc-edit.js';
-import type { ImportIo, ImportOptions } from '../../src/cli/config-import/run-import.js';
-import { runImport, shippedSchemaPath } from '../../src/cli/config-import/run-import.js';
-import type { ClientName, SourceServer } from '../../src/cli/config-import/types.js';
-import { translateVariables } from '../../src/cli/config-import/variables.js';
-import { CLIENT_CONFIGS, CLIENT_SAMPLES } from '../helpers/client-samples.js';
+import { CLIENTS } from '../../../src/cli/config-import/clients.js';
+import { assignIds, sanitizeId } from '../../../src/cli/config-import/ids.js';
+import { insertProperty, replaceValue } from '../../../src/cli/config-import/jsonc-edit.js';
+import type { ImportIo, ImportOptions } from '../../../src/cli/config-import/run-import.js';
+import { runImport, shippedSchemaPath } from '../../../src/cli/config-import/run-import.js';
+import type { ClientName, SourceServer } from '../../../src/cli/config-import/types.js';
+import { translateVariables } from '../../../src/cli/config-import/variables.js';
+import { CLIENT_CONFIGS, CLIENT_SAMPLES } from '../../helpers/client-samples.js';
 
 const FIXTURES = CLIENT_CONFIGS;
 const NOW = new Date('2026-11-21T10:15:00.123Z');

@@ -8,10 +8,10 @@ import { rmSync } from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import runShard from '../../src/workers/shard.js';
-import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
-import { openAnalyticsStore } from '../../src/shared/analytics/store.js';
-import { directorCodeOf, DirectorErrorCode } from '../../src/shared/errors.js';
+import runShard from '../../../src/workers/shard.js';
+import { CONFIG_DEFAULTS } from '../../../src/shared/config/defaults.js';
+import { openAnalyticsStore } from '../../../src/shared/analytics/store.js';
+import { directorCodeOf, DirectorErrorCode } from '../../../src/shared/errors.js';
 import {
   THREAD_PROTOCOL_VERSION,
   type CatalogMessage,
@@ -20,7 +20,7 @@ import {
   type ServerNotificationMessage,
   type ServerStateMessage,
   type WorkerMessage,
-} from '../../src/shared/messages.js';
+} from '../../../src/shared/messages.js';
 import {
   ShardHarness,
   fixtureServer,
@@ -28,7 +28,7 @@ import {
   rawServer,
   resultText,
   tempDir,
-} from './shard-harness.js';
+} from '../../helpers/shard-harness.js';
 
 const isCatalog =
   (server: string) =>

@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ShardPool } from '../../src/supervisor/pool/shard-pool.js';
-import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
-import type { DirectorConfig, ServerConfig } from '../../src/shared/config/types.js';
-import type { ReplyMessage, ServerStateMessage } from '../../src/shared/messages.js';
-import type { JsonObject } from '../../src/shared/json.js';
-import { REPO_ROOT, alive, eventually } from '../helpers/daemon.js';
+import { ShardPool } from '../../../../src/supervisor/pool/shard-pool.js';
+import { CONFIG_DEFAULTS } from '../../../../src/shared/config/defaults.js';
+import type { DirectorConfig, ServerConfig } from '../../../../src/shared/config/types.js';
+import type { ReplyMessage, ServerStateMessage } from '../../../../src/shared/messages.js';
+import type { JsonObject } from '../../../../src/shared/json.js';
+import { REPO_ROOT, alive, eventually } from '../../../helpers/daemon.js';
 
 const context = { session: 's', profile: 'default', client: 'test', era: 'legacy' } as const;
 

@@ -4,8 +4,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deepEqual, diffConfigs } from '../../src/shared/config/diff.js';
-import type { DirectorConfig, ServerConfig } from '../../src/shared/config/types.js';
+import { deepEqual, diffConfigs } from '../../../../src/shared/config/diff.js';
+import type { DirectorConfig, ServerConfig } from '../../../../src/shared/config/types.js';
 
 function stdio(id: string, extra: Partial<ServerConfig> = {}): ServerConfig {
   return {

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canBeAsked, missingCapability } from '../../src/supervisor/session/client-capabilities.js';
+import {
+  canBeAsked,
+  missingCapability,
+} from '../../../../src/supervisor/session/client-capabilities.js';
 
 test('sampling and roots need their capability', () => {
   assert.equal(missingCapability({}, 'sampling/createMessage', {}), 'sampling');

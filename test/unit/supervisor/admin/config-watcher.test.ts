@@ -7,10 +7,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { watchConfigFile, type ConfigWatcher } from '../../src/supervisor/admin/config-watcher.js';
-import { ConfigError } from '../../src/shared/config/problems.js';
-import type { DirectorConfig } from '../../src/shared/config/types.js';
-import { currentLogLevel, setLogLevel } from '../../src/shared/log.js';
+import {
+  watchConfigFile,
+  type ConfigWatcher,
+} from '../../../../src/supervisor/admin/config-watcher.js';
+import { ConfigError } from '../../../../src/shared/config/problems.js';
+import type { DirectorConfig } from '../../../../src/shared/config/types.js';
+import { currentLogLevel, setLogLevel } from '../../../../src/shared/log.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

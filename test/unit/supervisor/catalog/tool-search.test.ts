@@ -19,15 +19,15 @@ import {
   StdioClientTransport,
 } from '@modelcontextprotocol/sdk/client/stdio.js';
 
-import type { JsonObject } from '../../src/shared/json.js';
+import type { JsonObject } from '../../../../src/shared/json.js';
 import {
   firstLine,
   normalizeTerm,
   tokenize,
   ToolIndex,
   toolIndexFor,
-} from '../../src/supervisor/catalog/tool-search.js';
-import { DOMAINS, profileTools, TOOL_COUNT } from '../fixtures/many-tools-catalog.js';
+} from '../../../../src/supervisor/catalog/tool-search.js';
+import { DOMAINS, profileTools, TOOL_COUNT } from '../../../fixtures/many-tools-catalog.js';
 
 const catalogTools = profileTools;
 const TITLES = new Map(DOMAINS.map((d) => [d.id, d.title]));
@@ -278,7 +278,7 @@ test('the many-tools fixture serves the whole catalog over stdio and answers cal
   await client.connect(
     new StdioClientTransport({
       command: process.execPath,
-      args: [fileURLToPath(new URL('../fixtures/many-tools-server.js', import.meta.url))],
+      args: [fileURLToPath(new URL('../../../fixtures/many-tools-server.js', import.meta.url))],
       env: getDefaultEnvironment(),
       stderr: 'ignore',
     }),

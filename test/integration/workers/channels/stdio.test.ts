@@ -8,8 +8,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { StdioChannel, type ChildExit } from '../../src/workers/channels/stdio.js';
-import { processExists, tempDir } from './shard-harness.js';
+import { StdioChannel, type ChildExit } from '../../../../src/workers/channels/stdio.js';
+import { processExists, tempDir } from '../../../helpers/shard-harness.js';
 
 const scripts = tempDir('stdio-channel-');
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkHostAndOrigin } from '../../src/supervisor/ingress/origin.js';
+import { checkHostAndOrigin } from '../../../../src/supervisor/ingress/origin.js';
 
 test('localhost Host and Origin pass, with any port', () => {
   for (const host of ['localhost:8765', '127.0.0.1:1', '[::1]:3000', 'localhost']) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignShards, shardFor } from '../../src/supervisor/pool/rendezvous.js';
+import { assignShards, shardFor } from '../../../../src/supervisor/pool/rendezvous.js';
 
 const ids = Array.from({ length: 400 }, (_, i) => `server-${i}`);
 

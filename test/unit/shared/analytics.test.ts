@@ -5,16 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
-import { openAnalyticsStore, type AnalyticsCounters } from '../../src/shared/analytics/store.js';
+import { openAnalyticsStore, type AnalyticsCounters } from '../../../src/shared/analytics/store.js';
 import {
   LatencyHistogram,
   OTHER_TOOL,
   PERCENTILE_RELATIVE_ERROR,
   StatsAggregator,
   type CallSummary,
-} from '../../src/shared/analytics/stats.js';
-import type { CallRecord, CallStatus } from '../../src/shared/analytics/types.js';
-import type { WriterJob } from '../helpers/analytics-writer.js';
+} from '../../../src/shared/analytics/stats.js';
+import type { CallRecord, CallStatus } from '../../../src/shared/analytics/types.js';
+import type { WriterJob } from '../../helpers/analytics-writer.js';
 
 const T0 = Date.UTC(2026, 10, 21, 12);
 const SERVERS = ['fs', 'github', 'db'];
@@ -190,7 +190,7 @@ test('two worker threads write the same store at once; the main thread reads the
   const workers = ['shard-0', 'shard-1'].map((writerId, i) => {
     // Both writers use the same timestamps: only the writer part keeps their keys apart.
     const job: WriterJob = { path, writerId, server: `srv-${i}`, count, startTs: T0 };
-    return new Worker(new URL('../helpers/analytics-writer.js', import.meta.url), {
+    return new Worker(new URL('../../helpers/analytics-writer.js', import.meta.url), {
       workerData: job,
     });
   });

@@ -9,7 +9,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
-import type { Limits, ServerConfig, StdioServerConfig } from '../../src/shared/config/types.js';
+import type {
+  HttpServerConfig,
+  Limits,
+  ServerConfig,
+  StdioServerConfig,
+} from '../../src/shared/config/types.js';
 import type { JsonObject } from '../../src/shared/json.js';
 import { createLink, type Link } from '../../src/shared/link.js';
 import {
@@ -54,15 +59,42 @@ export function fixtureServer(
   };
 }
 
-/** The hand-written NDJSON server of raw-server.ts (server-to-client requests, odd answers). */
+/**
+ * The hand-written NDJSON server of test/fixtures/raw-server.ts (server-to-client requests, odd
+ * answers).
+ */
 export function rawServer(id: string): StdioServerConfig {
   return {
     transport: 'stdio',
     id,
     command: process.execPath,
-    args: [join(here, 'raw-server.js')],
+    args: [join(FIXTURES, 'raw-server.js')],
     env: {},
     cwd: here,
+    prefix: id,
+    timeoutMs: 10_000,
+    share: 'global',
+    start: 'eager',
+    idleStopMs: 0,
+    initializeTimeoutMs: 60_000,
+  };
+}
+
+/**
+ * A remote backend at `url` (a fixture serving HTTP, test/helpers/http-fixture.ts): 'auto'
+ * probes the stateless era first and falls back to Streamable HTTP, 'sse' speaks HTTP+SSE.
+ */
+export function remoteServer(
+  id: string,
+  url: string,
+  httpTransport: HttpServerConfig['httpTransport'] = 'auto',
+): HttpServerConfig {
+  return {
+    transport: 'http',
+    id,
+    url,
+    httpTransport,
+    headers: {},
     prefix: id,
     timeoutMs: 10_000,
     share: 'global',

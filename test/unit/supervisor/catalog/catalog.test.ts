@@ -1,13 +1,13 @@
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Catalog, type ListKind } from '../../src/supervisor/catalog/catalog.js';
-import { ProfileView } from '../../src/supervisor/catalog/profile-view.js';
-import { unrestrictedProfile } from '../../src/shared/config/defaults.js';
-import type { ProfileConfig } from '../../src/shared/config/types.js';
-import { META_TOOLS } from '../../src/supervisor/catalog/meta-tools.js';
-import type { BackendCatalog } from '../../src/shared/messages.js';
-import type { JsonObject } from '../../src/shared/json.js';
-import { exposeName } from '../../src/supervisor/catalog/names.js';
+import { Catalog, type ListKind } from '../../../../src/supervisor/catalog/catalog.js';
+import { ProfileView } from '../../../../src/supervisor/catalog/profile-view.js';
+import { unrestrictedProfile } from '../../../../src/shared/config/defaults.js';
+import type { ProfileConfig } from '../../../../src/shared/config/types.js';
+import { META_TOOLS } from '../../../../src/supervisor/catalog/meta-tools.js';
+import type { BackendCatalog } from '../../../../src/shared/messages.js';
+import type { JsonObject } from '../../../../src/shared/json.js';
+import { exposeName } from '../../../../src/supervisor/catalog/names.js';
 
 function backend(tools: string[], extra: Partial<BackendCatalog> = {}): BackendCatalog {
   return {

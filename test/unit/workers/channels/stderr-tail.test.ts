@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StderrTail } from '../../src/workers/channels/stderr-tail.js';
+import { StderrTail } from '../../../../src/workers/channels/stderr-tail.js';
 
 describe('StderrTail', () => {
   it('keeps the newest whole lines within the budget', () => {

@@ -10,10 +10,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { reapPreviousDaemons } from '../../src/supervisor/pool/process-records.js';
-import { processExists, tempDir } from './shard-harness.js';
+import { reapPreviousDaemons } from '../../../../src/supervisor/pool/process-records.js';
+import { processExists, tempDir } from '../../../helpers/shard-harness.js';
 
-const MODULE = new URL('../../src/supervisor/pool/process-records.js', import.meta.url).href;
+const MODULE = new URL('../../../../src/supervisor/pool/process-records.js', import.meta.url).href;
 const scratch = tempDir('process-records-');
 const started: number[] = [];
 

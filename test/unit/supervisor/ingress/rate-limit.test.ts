@@ -5,16 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { unrestrictedProfile } from '../../src/shared/config/defaults.js';
-import type { ProfileConfig, RateLimit, TokenConfig } from '../../src/shared/config/types.js';
-import { directorCodeOf } from '../../src/shared/errors.js';
+import { unrestrictedProfile } from '../../../../src/shared/config/defaults.js';
+import type { ProfileConfig, RateLimit, TokenConfig } from '../../../../src/shared/config/types.js';
+import { directorCodeOf } from '../../../../src/shared/errors.js';
 import {
   RateLimits,
   TokenBucket,
   countsTowardRateLimit,
   rateLimitedError,
   retryAfterSeconds,
-} from '../../src/supervisor/ingress/rate-limit.js';
+} from '../../../../src/supervisor/ingress/rate-limit.js';
 
 function token(name: string, profile: string, rateLimit: RateLimit | null): TokenConfig {
   return { name, token: `${name}-0123456789abcdef`, profile, admin: false, rateLimit };

@@ -9,15 +9,15 @@ import { test } from 'node:test';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import type { JsonSchemaType } from '@modelcontextprotocol/sdk/validation/types.js';
 
-import type { JsonObject } from '../../src/shared/json.js';
+import type { JsonObject } from '../../../../src/shared/json.js';
 import {
   answerMetaTool,
   META_TOOL_NAMES,
   META_TOOLS,
   parseCallArguments,
-} from '../../src/supervisor/catalog/meta-tools.js';
-import type { MetaServer, MetaView } from '../../src/supervisor/catalog/meta-tools.js';
-import { DOMAINS, profileTools, TOOL_COUNT } from '../fixtures/many-tools-catalog.js';
+} from '../../../../src/supervisor/catalog/meta-tools.js';
+import type { MetaServer, MetaView } from '../../../../src/supervisor/catalog/meta-tools.js';
+import { DOMAINS, profileTools, TOOL_COUNT } from '../../../fixtures/many-tools-catalog.js';
 
 const TOOLS = profileTools();
 

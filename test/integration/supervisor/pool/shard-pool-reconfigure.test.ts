@@ -6,14 +6,24 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ShardPool } from '../../src/supervisor/pool/shard-pool.js';
-import { CONFIG_DEFAULTS } from '../../src/shared/config/defaults.js';
-import type { DirectorConfig, ServerConfig } from '../../src/shared/config/types.js';
-import { DirectorErrorCode, directorCodeOf } from '../../src/shared/errors.js';
-import type { ReplyMessage, ServerStateMessage, WorkerMessage } from '../../src/shared/messages.js';
-import type { JsonObject } from '../../src/shared/json.js';
-import { alive, eventually } from '../helpers/daemon.js';
-import { ShardHarness, TEST_CONTEXT, fixtureServer, resultText, tempDir } from './shard-harness.js';
+import { ShardPool } from '../../../../src/supervisor/pool/shard-pool.js';
+import { CONFIG_DEFAULTS } from '../../../../src/shared/config/defaults.js';
+import type { DirectorConfig, ServerConfig } from '../../../../src/shared/config/types.js';
+import { DirectorErrorCode, directorCodeOf } from '../../../../src/shared/errors.js';
+import type {
+  ReplyMessage,
+  ServerStateMessage,
+  WorkerMessage,
+} from '../../../../src/shared/messages.js';
+import type { JsonObject } from '../../../../src/shared/json.js';
+import { alive, eventually } from '../../../helpers/daemon.js';
+import {
+  ShardHarness,
+  TEST_CONTEXT,
+  fixtureServer,
+  resultText,
+  tempDir,
+} from '../../../helpers/shard-harness.js';
 
 const context = { session: '', profile: 'default', client: 'test', era: 'legacy' } as const;
 
