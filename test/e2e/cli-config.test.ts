@@ -78,7 +78,12 @@ describe('mcp-director config import', () => {
       assert.equal(result.code, 0);
       const config = readConfig(dest);
       assert.deepEqual({ mcpServers: config['mcpServers'] }, golden(name));
-      assert.equal(config['$schema'], SCHEMA);
+      // A copy of the schema beside the config, named relatively (not a path into this install).
+      assert.equal(config['$schema'], './mcp-director.schema.json');
+      assert.equal(
+        readFileSync(path.join(home, 'mcp-director.schema.json'), 'utf8'),
+        readFileSync(SCHEMA, 'utf8'),
+      );
       assert.match(result.stdout, new RegExp(`\\nWrote ${dest}: \\d+ imported`));
       assert.ok(
         result.stdout.endsWith(`Check it with: mcp-director config validate --config "${dest}"\n`),

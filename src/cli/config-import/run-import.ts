@@ -44,10 +44,22 @@ export interface ImportIo extends Host {
   err(line: string): void;
 }
 
-/** The JSON Schema shipped in the package, which a new config file points its editor at. */
+/** The JSON Schema shipped in the package: the source of the copy beside a written config. */
 export function shippedSchemaPath(): string {
   return fileURLToPath(new URL('../../../../schema/config.schema.json', import.meta.url));
 }
+
+/**
+ * A config this command creates says `"$schema": "./mcp-director.schema.json"`, and the schema
+ * is copied beside it. Editors resolve a `$schema` that starts with `.` against the file's own
+ * folder (VS Code does so for any value starting with `.`), so completion and checks keep
+ * working when the installation moves, is reinstalled under another Node version's prefix or
+ * removed, which an absolute path into the installation did not survive; a web URL would
+ * need a published copy and a network. The copy is brought up to date whenever `config import`
+ * writes a config that names it, so an upgrade's new settings reach it on the next import.
+ */
+export const SCHEMA_COPY = 'mcp-director.schema.json';
+export const SCHEMA_REFERENCE = `./${SCHEMA_COPY}`;
 
 export function runImport(options: ImportOptions, io: ImportIo): number {
   const format = CLIENTS[options.client];
@@ -70,8 +82,10 @@ export function runImport(options: ImportOptions, io: ImportIo): number {
   const candidates: Candidate[] = items.flatMap(({ outcome }) =>
     outcome.kind === 'candidate' ? [{ id: outcome.id, entry: outcome.entry }] : [],
   );
-  const schemaPath = shippedSchemaPath();
-  const plan = planMerge(candidates, existing.value, { overwrite: options.overwrite, schemaPath });
+  const plan = planMerge(candidates, existing.value, {
+    overwrite: options.overwrite,
+    schemaRef: SCHEMA_REFERENCE,
+  });
   const decisions = new Map(plan.decisions.map((d) => [d.candidate.id, d.decision]));
   for (const { file } of sources.value) io.out(`${format.label}: ${file}`);
   printItems(items, decisions, { dest, dryRun: options.dryRun }, io);
@@ -83,6 +97,9 @@ export function runImport(options: ImportOptions, io: ImportIo): number {
   if (!resultIsValid(plan.text, dest, existing.value?.value, io)) return 1;
   const written = plan.decisions.filter((d) => isWrite(d.decision)).map((d) => d.candidate);
   unsetVariableLines(written, io.env).forEach((line) => io.out(line));
+  const schemaCopy = namesSchemaCopy(plan.text, dest)
+    ? path.join(path.dirname(dest), SCHEMA_COPY)
+    : undefined;
   if (options.dryRun) {
     io.out(`Dry run: ${dest} was not written; it would get: ${counts}.`);
     return 0;
@@ -90,6 +107,10 @@ export function runImport(options: ImportOptions, io: ImportIo): number {
   try {
     if (existing.value !== undefined) {
       io.out(`Backup of the previous file: ${backUp(dest, io.now())}`);
+    }
+    // The schema first: the config never names a copy that is not there.
+    if (schemaCopy !== undefined && refreshSchemaCopy(schemaCopy)) {
+      io.out(`Wrote ${schemaCopy}: the JSON Schema its "$schema" names, for editors.`);
     }
     writeConfig(dest, plan.text);
   } catch (error) {
@@ -221,6 +242,24 @@ function resultIsValid(
     );
   }
   return false;
+}
+
+/** The written config's `$schema` is the copy beside it (a new file, or one made so before). */
+function namesSchemaCopy(text: string, dest: string): boolean {
+  const parsed = parseJsonc(text, dest);
+  return parsed.ok && isJsonObject(parsed.value) && parsed.value['$schema'] === SCHEMA_REFERENCE;
+}
+
+/** Copies the shipped schema to `target` unless it already holds the same text; true if written. */
+function refreshSchemaCopy(target: string): boolean {
+  const shipped = readFileSync(shippedSchemaPath(), 'utf8');
+  try {
+    if (readFileSync(target, 'utf8') === shipped) return false;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  writeConfig(target, shipped);
+  return true;
 }
 
 function isWrite(decision: Decision): boolean {

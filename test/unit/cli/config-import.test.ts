@@ -26,7 +26,12 @@ import { CLIENTS } from '../../../src/cli/config-import/clients.js';
 import { assignIds, sanitizeId } from '../../../src/cli/config-import/ids.js';
 import { insertProperty, replaceValue } from '../../../src/cli/config-import/jsonc-edit.js';
 import type { ImportIo, ImportOptions } from '../../../src/cli/config-import/run-import.js';
-import { runImport, shippedSchemaPath } from '../../../src/cli/config-import/run-import.js';
+import {
+  runImport,
+  SCHEMA_COPY,
+  SCHEMA_REFERENCE,
+  shippedSchemaPath,
+} from '../../../src/cli/config-import/run-import.js';
 import type { ClientName, SourceServer } from '../../../src/cli/config-import/types.js';
 import { translateVariables } from '../../../src/cli/config-import/variables.js';
 import { CLIENT_CONFIGS, CLIENT_SAMPLES } from '../../helpers/client-samples.js';
@@ -86,16 +91,19 @@ describe('each client sample maps to its golden', () => {
       assert.deepEqual(result.err, []);
       assert.equal(result.code, 0);
       const written = readJsonc(dest);
-      assert.equal(written['$schema'], shippedSchemaPath());
+      assert.equal(written['$schema'], SCHEMA_REFERENCE);
       assert.deepEqual({ mcpServers: written['mcpServers'] }, golden(name));
     });
   }
 
-  it('the new file points at the shipped schema and is private (it may hold tokens)', () => {
+  it('the new file points at a copy of the shipped schema beside it and is private (it may hold tokens)', () => {
     const dest = path.join(freshDir(), 'nested', 'config.json');
     const from = path.join(FIXTURES, 'claude-desktop/claude_desktop_config.json');
     assert.equal(run({ client: 'claude-desktop', from, config: dest }).code, 0);
-    assert.ok(existsSync(shippedSchemaPath()), shippedSchemaPath());
+    assert.equal(
+      readFileSync(path.join(path.dirname(dest), SCHEMA_COPY), 'utf8'),
+      readFileSync(shippedSchemaPath(), 'utf8'),
+    );
     assert.equal(statSync(dest).mode & 0o777, 0o600);
   });
 });
@@ -279,7 +287,8 @@ describe('merging into an existing config', () => {
     const again = run({ client: 'claude-code', from, config: dest });
     assert.equal(again.code, 0);
     assert.equal(readFileSync(dest, 'utf8'), before);
-    assert.deepEqual(readdirSync(path.dirname(dest)), ['config.json']);
+    // The first import made the file and the schema copy it names; the second adds nothing.
+    assert.deepEqual(readdirSync(path.dirname(dest)).sort(), ['config.json', SCHEMA_COPY]);
     assert.match(
       again.out.at(-1)!,
       /is unchanged: 0 imported, 0 replaced, 7 already present, 1 skipped/,
