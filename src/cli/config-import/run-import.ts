@@ -246,7 +246,7 @@ function resultIsValid(
 
 /** The written config's `$schema` is the copy beside it (a new file, or one made so before). */
 function namesSchemaCopy(text: string, dest: string): boolean {
-  const parsed = parseJsonc(text, dest);
+  const parsed = jsoncValue(text, dest);
   return parsed.ok && isJsonObject(parsed.value) && parsed.value['$schema'] === SCHEMA_REFERENCE;
 }
 
