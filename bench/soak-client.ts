@@ -7,15 +7,10 @@
  * client did not cause, or no answer within the per-call deadline).
  */
 import type { Dispatcher } from 'undici';
-import { Histogram } from './histogram.js';
-import {
-  ACCEPT,
-  initializeBody,
-  findSseResponse,
-  headerValue,
-  judgeResponse,
-  sessionHeaders,
-} from './mcp-http.js';
+import { createHistogram, recordMicroseconds } from '../src/bench/histogram.js';
+import type { Histogram } from '../src/bench/histogram.js';
+import { ACCEPT, headerValue, initializeBody, sessionHeaders } from '../src/bench/http/mcp-http.js';
+import { judgeHttpResponse, parseJson, responseInEventStream } from '../src/bench/workload.js';
 
 /** How a client leaves its session (chosen at random when it disconnects). */
 export const DISCONNECT_KINDS = ['abort', 'delete', 'drop', 'delete-in-flight'] as const;
@@ -63,7 +58,7 @@ export function newTally(): SoakTally {
     abandoned: 0,
     lost: new Map(),
     lostSamples: [],
-    latency: new Histogram(),
+    latency: createHistogram(),
     handshakes: 0,
     handshakeFailures: new Map(),
     lostOther: 0,
@@ -195,7 +190,7 @@ async function handshake(name: string, options: ClientOptions): Promise<string |
   if (init.kind !== 'answer')
     return fail(`initialize: ${init.kind === 'lost' ? init.reason : 'aborted'}`);
   const { status, contentType, body, sessionId } = init.answer;
-  const verdict = judgeResponse(status, contentType, body, 0);
+  const verdict = judgeHttpResponse(status, contentType, body, 0);
   if (verdict !== null) return fail(`initialize: ${verdict}`);
   if (sessionId === '') return fail('initialize: no Mcp-Session-Id');
   const session = init.answer.sessionId;
@@ -269,7 +264,7 @@ async function call(
     return answer.status === 404 ? 'session-gone' : 'answered';
   }
   const message = answer.contentType.startsWith('text/event-stream')
-    ? findSseResponse(answer.body, id)
+    ? responseInEventStream(answer.body, id)
     : parseJson(answer.body);
   if (typeof message !== 'object' || message === null || (message as { id?: unknown }).id !== id) {
     countError(tally, 'no JSON-RPC response with this id', answer.body);
@@ -281,7 +276,7 @@ async function call(
   } else if (typeof result === 'object' && result !== null) {
     tally.completed += 1;
     if ((result as { isError?: unknown }).isError === true) tally.toolErrors += 1;
-    tally.latency.record((performance.now() - startedAt) * 1000);
+    recordMicroseconds(tally.latency, (performance.now() - startedAt) * 1000);
   } else {
     countError(tally, 'neither result nor error', answer.body);
   }
@@ -358,14 +353,6 @@ async function send(
   } finally {
     clearTimeout(deadline);
     if (abort !== undefined) clearTimeout(abort);
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
   }
 }
 

@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { REPO_ROOT, descendants, startDirectorDaemon } from './processes.js';
+import { descendants } from '../src/bench/local-process.js';
+import { REPO_ROOT, startDirectorDaemon } from './processes.js';
 import type { Started } from './processes.js';
 
 const START_TIMEOUT_MS = 30_000;

@@ -6,9 +6,10 @@
  * see the daemon restart each backend (new pid, `ready`) and how long that took.
  */
 import type { Dispatcher } from 'undici';
-import { clip, openSession, post } from './mcp-http.js';
-import type { McpSession } from './mcp-http.js';
-import { descendants } from './processes.js';
+import { openSession, post } from '../src/bench/http/mcp-http.js';
+import type { McpSession } from '../src/bench/http/mcp-http.js';
+import { clip } from '../src/bench/workload.js';
+import { descendants } from '../src/bench/local-process.js';
 import { BACKENDS, backendStatuses } from './soak-daemon.js';
 import type { BackendId, BackendStatus, SoakDaemon } from './soak-daemon.js';
 

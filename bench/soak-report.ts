@@ -1,5 +1,6 @@
 /** The soak's closing report: a plain-text summary for people, or one JSON object (`--json`). */
-import { formatMicroseconds, formatTable } from './format.js';
+import { formatMicroseconds } from '../src/bench/results.js';
+import { formatTable } from '../src/shared/text-table.js';
 import type { SoakResult, Snapshot } from './soak.js';
 
 function mib(kib: number): string {
@@ -56,9 +57,9 @@ export function printReport(result: SoakResult, json: boolean, loadAtStart: stri
         lostOther: tally.lostOther,
         callsPerSecond,
         latencyUs: {
-          p50: tally.latency.percentile(50),
-          p99: tally.latency.percentile(99),
-          max: tally.latency.maxUs,
+          p50: tally.latency.getValueAtPercentile(50),
+          p99: tally.latency.getValueAtPercentile(99),
+          max: tally.latency.maxValue,
         },
       },
       handshakes: tally.handshakes,
@@ -106,8 +107,8 @@ export function printReport(result: SoakResult, json: boolean, loadAtStart: stri
     `calls: sent ${tally.calls}, completed ${tally.completed} (tool errors ${tally.toolErrors}), ` +
       `errors ${errors}, abandoned by their client ${tally.abandoned}, LOST ${lost}`,
     `completed calls/s ${callsPerSecond.toFixed(0)}; latency p50 ` +
-      `${formatMicroseconds(tally.latency.percentile(50))}, p99 ` +
-      `${formatMicroseconds(tally.latency.percentile(99))}, max ${formatMicroseconds(tally.latency.maxUs)}`,
+      `${formatMicroseconds(tally.latency.getValueAtPercentile(50))}, p99 ` +
+      `${formatMicroseconds(tally.latency.getValueAtPercentile(99))}, max ${formatMicroseconds(tally.latency.maxValue)}`,
   ];
   if (tally.errors.size > 0) {
     out.push('', 'errors by kind:');

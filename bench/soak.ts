@@ -14,7 +14,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { numberFlag } from './format.js';
+import { numberFlag } from './flags.js';
 import { DISCONNECT_KINDS, newTally, runClient } from './soak-client.js';
 import type { DisconnectKind, SoakTally } from './soak-client.js';
 import { liveSessions, processFigures, startSoakDaemon } from './soak-daemon.js';

@@ -13,8 +13,10 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { CallMessage, SupervisorMessage, WorkerMessage } from '../src/shared/messages.js';
-import { Histogram } from './histogram.js';
-import { formatMicroseconds, formatTable, numberFlag } from './format.js';
+import { createHistogram, recordMicroseconds } from '../src/bench/histogram.js';
+import { formatMicroseconds } from '../src/bench/results.js';
+import { formatTable } from '../src/shared/text-table.js';
+import { numberFlag } from './flags.js';
 import type { EncodingWorkerData } from './thread-encoding-worker.js';
 import { TRANSPORT_MODES, openTransport } from './thread-transports.js';
 import type { TransportMode } from './thread-transports.js';
@@ -70,14 +72,14 @@ async function measureCell(
   // Replies come back in order, so the outstanding ids are always the last `inflight` ones.
   const capacity = Math.max(1024, inflight * 2);
   const sentAt = new Float64Array(capacity);
-  const histogram = new Histogram();
+  const histogram = createHistogram();
   let nextId = 1;
   let completed = 0;
   let running = true;
 
   const link = openTransport<SupervisorMessage, WorkerMessage>(mode, port1, (message) => {
     if (message.type !== 'reply') return;
-    histogram.record((performance.now() - sentAt[message.callId % capacity]!) * 1000);
+    recordMicroseconds(histogram, (performance.now() - sentAt[message.callId % capacity]!) * 1000);
     completed += 1;
     if (running) send();
   });
@@ -105,8 +107,8 @@ async function measureCell(
     mode,
     inflight,
     roundTripsPerS: (done / elapsedMs) * 1000,
-    p50Us: histogram.percentile(50),
-    p99Us: histogram.percentile(99),
+    p50Us: histogram.getValueAtPercentile(50),
+    p99Us: histogram.getValueAtPercentile(99),
     cpuUsPerRoundTrip: done === 0 ? 0 : (cpu.user + cpu.system) / done,
   };
 }

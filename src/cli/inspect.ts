@@ -4,6 +4,7 @@
  */
 import type { Argv, CommandModule } from './command-line.js';
 import { CONFIG_DEFAULTS } from '../shared/config/defaults.js';
+import { formatTable } from '../shared/text-table.js';
 
 /** Where `serve` listens by default (listen.host / listen.port in the config). */
 export const DEFAULT_DAEMON_URL = `http://${CONFIG_DEFAULTS.listen.host}:${CONFIG_DEFAULTS.listen.port}`;
@@ -136,10 +137,5 @@ function printJson(body: unknown): void {
 }
 
 function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join('  ');
-  process.stdout.write(`${[header, ...rows].map(line).join('\n')}\n`);
+  process.stdout.write(`${formatTable(header, rows)}\n`);
 }

@@ -3,6 +3,7 @@
  * The `mcp-director` command line. Registers the commands and maps failures to one-line
  * reasons and a non-zero exit code; the commands themselves live beside this file.
  */
+import { benchCommand } from './bench.js';
 import { commandLine } from './command-line.js';
 import { configCommand } from './config-command.js';
 import { connectCommand } from './connect.js';
@@ -19,6 +20,7 @@ await commandLine()
   .command(connectCommand)
   .command(serversCommand)
   .command(toolsCommand)
+  .command(benchCommand)
   .demandCommand(1, 'Name a command; try: mcp-director serve')
   .strict()
   .help()

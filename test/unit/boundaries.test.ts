@@ -58,11 +58,21 @@ test('the supervisor never imports the workers, nor the workers the supervisor',
   );
 });
 
+test('the benchmark is a client of any MCP server: it imports only src/shared', () => {
+  assert.deepEqual(
+    violations(
+      (f) => f.startsWith('bench/'),
+      (s) => /\/(supervisor|workers|cli|demo)\//.test(s),
+    ),
+    [],
+  );
+});
+
 test('shared imports nothing from supervisor, workers or cli', () => {
   assert.deepEqual(
     violations(
       (f) => f.startsWith('shared/'),
-      (s) => /\/(supervisor|workers|cli)\//.test(s),
+      (s) => /\/(supervisor|workers|cli|bench)\//.test(s),
     ),
     [],
   );
@@ -124,7 +134,7 @@ const isIn = (place: string, file: string): boolean =>
 
 /**
  * Every package a source file names, in any form: `import`/`export … from`, a bare `import '…'`,
- * `import(…)` and `require(…)` (a template literal counts up to its first `${`).
+ * `import(…)`, `require(…)` and `require.resolve(…)` (a template literal counts up to its first `${`).
  */
 const packageImports = sources(SRC).flatMap((path) => {
   const text = readFileSync(path, 'utf8');
@@ -132,7 +142,7 @@ const packageImports = sources(SRC).flatMap((path) => {
   return [
     ...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm),
     ...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
-    ...text.matchAll(/\b(?:import|require)\(\s*['"`]([^'"`$]+)/g),
+    ...text.matchAll(/\b(?:import|require(?:\.resolve)?)\(\s*['"`]([^'"`$]+)/g),
   ]
     .map((m) => m[1] ?? '')
     .filter((specifier) => !/^(\.|\/|node:)/.test(specifier))
