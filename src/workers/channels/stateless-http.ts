@@ -11,10 +11,15 @@
  *   over modern HTTP).
  * - A request whose POST fails or whose stream ends without an answer gets an error answer
  *   here, so nothing waits forever.
- * - `exit` only on `stop()`: a stateless server has no connection to lose. The backend
- *   notices a server that went away through its `subscriptions/listen` stream ending.
+ * - A stateless server has no connection to lose, but it can die: a request that fails at the
+ *   connection (refused, reset, cut mid-stream) has the server probed (`reachability.ts`).
+ *   Unreachable, the channel exits like a child that died, so every call in flight fails at
+ *   once and the backend restarts it (a new discovery and catalog once it is back); reachable,
+ *   only that request fails. Its `subscriptions/listen` stream is such a request too, so a
+ *   death is noticed with no call in flight. Otherwise `exit` only on `stop()`.
  */
 import { MessageTooLarge, capBody, tooLargeMessage } from './message-cap.js';
+import { Reachability, isConnectionError, rootMessage } from './reachability.js';
 import type { ChannelHandler } from './stdio.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import { eventStream } from '../../shared/event-stream.js';
@@ -40,12 +45,14 @@ export class ModernHttpChannel {
   readonly #log: Logger;
   /** In-flight POSTs by request id, to abort on cancel or stop. */
   readonly #inFlight = new Map<number, AbortController>();
+  readonly #reachability: Reachability;
   #stopped = false;
 
   constructor(options: ModernHttpChannelOptions, handler: ChannelHandler) {
     this.#options = options;
     this.#handler = handler;
     this.#log = logger(`server:${options.id}`);
+    this.#reachability = new Reachability(options.url);
   }
 
   get pid(): number | undefined {
@@ -78,13 +85,34 @@ export class ModernHttpChannel {
   }
 
   async stop(): Promise<void> {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    for (const controller of this.#inFlight.values()) controller.abort();
-    this.#inFlight.clear();
+    if (!this.#end()) return;
     // Asynchronous like a process exit: the caller finishes its own bookkeeping first.
     await Promise.resolve();
     this.#handler.onChannelExit({ code: 0, signal: null });
+  }
+
+  /** No more requests: those in flight are aborted. False if it had already ended. */
+  #end(): boolean {
+    if (this.#stopped) return false;
+    this.#stopped = true;
+    for (const controller of this.#inFlight.values()) controller.abort();
+    this.#inFlight.clear();
+    return true;
+  }
+
+  /**
+   * A request failed at the connection: true when the server is gone, reported as an exit
+   * (once, however many requests failed with it), which fails every call in flight.
+   */
+  async #gone(error: unknown): Promise<boolean> {
+    if (!isConnectionError(error)) return false;
+    const unreachable = await this.#reachability.check();
+    if (unreachable === undefined) return false;
+    if (!this.#end()) return true; // stopped, or another request found it gone first
+    const transportError = `remote server ${this.#options.url} is unreachable: ${rootMessage(error)}, and a new connection fails: ${unreachable}`;
+    this.#log.debug(transportError);
+    this.#handler.onChannelExit({ code: null, signal: null, transportError });
+    return true;
   }
 
   async #post(id: number, method: string, params: JsonObject, body: string): Promise<void> {
@@ -125,6 +153,8 @@ export class ModernHttpChannel {
       if (!answered) throw new Error('the response ended without an answer');
     } catch (error) {
       if (answered || this.#stopped || controller.signal.aborted) return;
+      if (await this.#gone(error)) return;
+      if (this.#stopped || controller.signal.aborted) return;
       const reason = error instanceof Error ? error.message : String(error);
       if (error instanceof MessageTooLarge)
         this.#log.error(`${reason}; ${method} (id ${id}) fails`);

@@ -8,6 +8,11 @@
  * - A backend that restarted answers 404 for our Streamable HTTP session: the channel opens
  *   a new session with the initialize the backend saw first and sends the message again,
  *   once. The caller never sees the stale session.
+ * - A connection error on any request or stream (the SDK transports only log those and
+ *   reconnect) has the server probed (`reachability.ts`): unreachable is a lost connection,
+ *   reported at once, so calls in flight on a server that died fail now, not at their timeout.
+ * - A loss is reported once: the transport is detached before it is closed, because closing
+ *   it fires its `onclose` and fails its pending requests, which must not come back here.
  */
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import {
@@ -16,6 +21,7 @@ import {
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { MessageTooLarge, cappedFetch, tooLargeMessage } from './message-cap.js';
+import { Reachability, rootMessage, watchedFetch } from './reachability.js';
 import type { ChannelHandler } from './stdio.js';
 import { logger, type Logger } from '../../shared/log.js';
 
@@ -42,6 +48,7 @@ export class HttpChannel {
   readonly #options: HttpChannelOptions;
   readonly #handler: ChannelHandler;
   readonly #log: Logger;
+  readonly #reachability: Reachability;
   #transport: Transport | null = null;
   /** Resolves when the transport can send (HTTP+SSE waits for its `endpoint` event). */
   #ready: Promise<void> = Promise.resolve();
@@ -57,6 +64,7 @@ export class HttpChannel {
     this.#options = options;
     this.#handler = handler;
     this.#log = logger(`server:${options.id}`);
+    this.#reachability = new Reachability(options.url);
     this.#sse = options.httpTransport === 'sse';
   }
 
@@ -95,9 +103,10 @@ export class HttpChannel {
   #open(): Transport {
     const { id, url, headers, maxMessageBytes } = this.#options;
     // A message over the cap is treated as a lost connection: the backend reconnects.
-    const fetch = cappedFetch(maxMessageBytes, tooLargeMessage(id, maxMessageBytes), (error) =>
+    const capped = cappedFetch(maxMessageBytes, tooLargeMessage(id, maxMessageBytes), (error) =>
       this.#lost(error),
     );
+    const fetch = watchedFetch(capped, (error) => this.#suspect(error));
     const transport = this.#sse
       ? new SSEClientTransport(new URL(url), { requestInit: { headers }, fetch })
       : new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch });
@@ -211,13 +220,35 @@ export class HttpChannel {
     return this.#renewing;
   }
 
-  /** The server cannot be reached or refused us: like a child that exited. */
+  /**
+   * A request or stream failed at the connection: is the server still there? Gone is a lost
+   * connection; there, the transport's own retries carry on as before.
+   */
+  #suspect(error: unknown): void {
+    if (this.#exited) return;
+    const failure = rootMessage(error);
+    void this.#reachability.check().then((unreachable) => {
+      if (this.#exited) return;
+      if (unreachable === undefined) {
+        this.#log.debug(`${failure}; the server still accepts connections`);
+        return;
+      }
+      this.#lost(new Error(`${failure}, and a new connection fails: ${unreachable}`));
+    });
+  }
+
+  /** The server cannot be reached or refused us: like a child that exited. Reported once. */
   #lost(error: unknown): void {
+    // Detached first: closing fires the transport's onclose (HTTP+SSE), which calls this for
+    // a transport that is still current; it would recurse until the stack overflowed.
+    const transport = this.#transport;
+    this.#transport = null;
+    void transport?.close().catch(() => undefined);
+    if (this.#exited) return;
     const reason = error instanceof Error ? error.message : String(error);
     const tooLarge = error instanceof MessageTooLarge;
-    if (tooLarge && !this.#exited) this.#log.error(`${reason}; reconnecting`);
+    if (tooLarge) this.#log.error(`${reason}; reconnecting`);
     else this.#log.debug(`connection lost: ${reason}`);
-    void this.#transport?.close().catch(() => undefined);
     this.#exit(
       `remote server ${this.#options.url} is unreachable or failed: ${reason}`,
       tooLarge ? reason : undefined,

@@ -13,6 +13,7 @@
  * cancelled while they ran); for the rest each setup names its fixture's tools.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServerConfig } from '../../../src/shared/config/types.js';
@@ -77,6 +78,8 @@ interface Started {
   server: ServerConfig;
   /** The process serving HTTP, for a remote backend. */
   remote?: HttpFixture;
+  /** A remote backend's server started again on the same port, after it died. */
+  revive?: () => Promise<HttpFixture>;
 }
 
 interface ChannelSetup {
@@ -93,7 +96,12 @@ async function remote(
   transport: 'auto' | 'sse',
 ): Promise<Started> {
   const fixture = await startHttpFixture(script, args);
-  return { server: remoteServer(id, fixture.url, transport), remote: fixture };
+  const port = new URL(fixture.url).port;
+  return {
+    server: remoteServer(id, fixture.url, transport),
+    remote: fixture,
+    revive: () => startHttpFixture(script, [...args, '--port', port]),
+  };
 }
 
 const SETUPS: ChannelSetup[] = [
@@ -127,6 +135,9 @@ const SETUPS: ChannelSetup[] = [
 const SERVER = 'contract';
 /** Bounds every case; the whole file takes a few seconds per setup. */
 const CASE = { timeout: 20_000 };
+/** The timeout of the call whose server dies under it, and how soon it must fail instead. */
+const DYING_CALL_TIMEOUT_MS = 10_000;
+const DEAD_SERVER_NOTICED_MS = 2_000;
 
 const isState =
   (state: string) =>
@@ -278,6 +289,57 @@ for (const setup of SETUPS) {
         );
         assert.deepEqual(repliesTo(shard, callId), [], 'no reply to a cancelled call');
         assert.equal(resultText(await shard.tool(SERVER, v.text.tool, v.text.args)), v.text.expect);
+      },
+    );
+
+    it(
+      'a server that dies mid-call fails the call at once; the backend is back with the server',
+      { timeout: 40_000 },
+      async () => {
+        // A server and shard of its own: this server is killed, the suite's goes on.
+        const own = await setup.start(SERVER);
+        let remote = own.remote;
+        const dying = ShardHarness.start([own.server]);
+        try {
+          const { pid } = await dying.waitForState(SERVER, 'ready', 0, 30_000);
+          const { callId, reply } = dying.call(
+            SERVER,
+            'tools/call',
+            { name: 'slow', arguments: { ms: 60_000 } },
+            { timeoutMs: DYING_CALL_TIMEOUT_MS },
+          );
+          await delay(300); // the call must be running on the server when it dies
+          const from = dying.messages.length;
+          const killedAt = Date.now();
+          if (remote !== undefined) remote.process.kill('SIGKILL');
+          else process.kill(pid as number, 'SIGKILL');
+
+          const failed = await reply;
+          const took = Date.now() - killedAt;
+          assert.ok(!failed.ok, 'the call fails');
+          assert.equal(directorCodeOf(failed.error), DirectorErrorCode.BackendExited);
+          assert.ok(
+            took < DEAD_SERVER_NOTICED_MS,
+            `it failed ${took} ms after the server died (its timeout: ${DYING_CALL_TIMEOUT_MS} ms)`,
+          );
+          assert.deepEqual(repliesTo(dying, callId), [failed], 'exactly one reply');
+          await dying.waitForState(SERVER, 'restarting', from, 5_000);
+
+          // A child is started again by the backend; a remote server is back when it is.
+          if (remote !== undefined) {
+            if (remote.process.exitCode === null && remote.process.signalCode === null)
+              await once(remote.process, 'exit');
+            remote = await (own.revive as () => Promise<HttpFixture>)();
+          }
+          await dying.waitForState(SERVER, 'ready', from, 20_000);
+          assert.equal(
+            resultText(await dying.tool(SERVER, v.text.tool, v.text.args)),
+            v.text.expect,
+          );
+        } finally {
+          await dying.terminate();
+          await remote?.stop();
+        }
       },
     );
 
