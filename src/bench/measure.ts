@@ -162,6 +162,9 @@ async function drive(
       }
       outcome = await runHttpLoad(url, settled, options, onTick, onMeasuring);
     } else {
+      if (options.workload.kind === 'connect') {
+        throw new RangeError('the connect workload opens HTTP sessions: it needs an HTTP target');
+      }
       const session = await openStdioSession(local!);
       settled = await preflight(session.exchange, options.workload);
       outcome = await runStdioLoad(session, settled, options, onTick, onMeasuring);

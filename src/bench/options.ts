@@ -2,7 +2,7 @@
  * The settings of one benchmark run, their defaults and their checks. Kept free of the
  * drivers' imports, so the command line can declare its flags without loading them.
  */
-export const WORKLOADS = ['call', 'list', 'mixed'] as const;
+export const WORKLOADS = ['call', 'list', 'mixed', 'connect'] as const;
 export type WorkloadKind = (typeof WORKLOADS)[number];
 
 export interface Workload {

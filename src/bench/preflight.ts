@@ -45,7 +45,7 @@ export async function listToolNames(exchange: Exchange): Promise<string[]> {
 export async function preflight(exchange: Exchange, workload: Workload): Promise<Workload> {
   const names = await toolsOnceListed(exchange, workload);
   let settled = workload;
-  if (workload.kind !== 'list') {
+  if (workload.kind === 'call' || workload.kind === 'mixed') {
     if (workload.tools.length === 0) {
       const first = names[0];
       if (first === undefined) throw new Error('tools/list is empty: there is no tool to call');
@@ -64,7 +64,7 @@ export async function preflight(exchange: Exchange, workload: Workload): Promise
   // so a slow tool costs its latency once.
   const next = requestBodies(settled);
   const count =
-    settled.kind === 'list' ? 1 : settled.kind === 'call' ? settled.tools.length : MIXED_TURN;
+    settled.kind === 'call' ? settled.tools.length : settled.kind === 'mixed' ? MIXED_TURN : 1;
   await Promise.all(
     Array.from({ length: count }, async (_, i) => {
       const id = 910_000_000 + i;
@@ -91,6 +91,7 @@ async function toolsOnceListed(exchange: Exchange, workload: Workload): Promise<
     const names = await listToolNames(exchange);
     const ready =
       workload.kind === 'list' ||
+      workload.kind === 'connect' ||
       (workload.tools.length === 0
         ? names.length > 0
         : workload.tools.every((t) => names.includes(t)));

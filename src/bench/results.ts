@@ -14,9 +14,11 @@ export function formatMicroseconds(us: number): string {
 export function describeSetup(options: LoadOptions): string {
   const w = options.workload;
   const what =
-    w.kind === 'list'
-      ? 'tools/list'
-      : `${w.kind === 'mixed' ? 'mixed: ' : ''}tools/call ${w.tools.join(', ') || '(first listed tool)'}`;
+    w.kind === 'connect'
+      ? 'connect (initialize, initialized, every tools/list page, DELETE)'
+      : w.kind === 'list'
+        ? 'tools/list'
+        : `${w.kind === 'mixed' ? 'mixed: ' : ''}tools/call ${w.tools.join(', ') || '(first listed tool)'}`;
   const load =
     options.rate > 0
       ? `open loop at ${options.rate} calls/s`

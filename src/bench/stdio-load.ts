@@ -11,7 +11,14 @@ import type { LocalProcess } from './local-process.js';
 import type { Exchange } from './preflight.js';
 import { TickRecorder } from './tally.js';
 import type { Tick } from './tally.js';
-import { clip, judgeMessage, parseJson, requestBodies } from './workload.js';
+import {
+  clip,
+  judgeMessage,
+  listPageBody,
+  nextCursorOf,
+  parseJson,
+  requestBodies,
+} from './workload.js';
 import type { Workload } from './options.js';
 import type { DriverOutcome } from './http/http-load.js';
 
@@ -143,12 +150,17 @@ export async function runStdioLoad(
     if (sending && (now >= stopAt || quotaMet || session.closed !== undefined)) sending = false;
     if (!sending && inFlight.size === 0) settle();
   };
-  const start = (startedAt: number, closedLoop: boolean): void => {
+  const pages = workload.kind === 'list';
+  const start = (startedAt: number, closedLoop: boolean, cursor?: string): void => {
     const id = nextId++;
     inFlight.set(id, startedAt);
-    session.send(body(id), id, (message) => {
+    const request = cursor === undefined ? body(id) : listPageBody(id, cursor);
+    session.send(request, id, (message) => {
       if (!inFlight.delete(id)) return;
       const failure = message === undefined ? 'server exited' : judgeMessage(message, id);
+      // `list`: the next page belongs to the same timed cycle.
+      const next = failure === null && pages ? nextCursorOf(message) : undefined;
+      if (next !== undefined) return start(startedAt, closedLoop, next);
       finished(performance.now(), startedAt, failure);
       if (closedLoop && sending) start(performance.now(), true);
     });

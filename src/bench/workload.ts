@@ -37,6 +37,7 @@ export function requestBodies(workload: Workload): (id: number) => string {
   let tool = 0;
   const nextCall = (): string => calls[tool++ % calls.length]!;
   switch (workload.kind) {
+    case 'connect': // a cycle of several requests, built by http/connect-cycle.ts
     case 'list':
       return (id) => prefix + id + list;
     case 'call':
@@ -73,11 +74,35 @@ export function judgeHttpResponse(
   body: string,
   id: number,
 ): string | null {
-  if (status !== 200) return `HTTP ${status}`;
+  return readHttpAnswer(status, contentType, body, id).failure;
+}
+
+/** The verdict on an HTTP response, and the JSON-RPC message when there was one. */
+export function readHttpAnswer(
+  status: number,
+  contentType: string,
+  body: string,
+  id: number,
+): { failure: string | null; message: unknown } {
+  if (status !== 200) return { failure: `HTTP ${status}`, message: undefined };
   const message = contentType.startsWith('text/event-stream')
     ? responseInEventStream(body, id)
     : parseJson(body);
-  return judgeMessage(message, id);
+  return { failure: judgeMessage(message, id), message };
+}
+
+/**
+ * The cursor of the next page of a successful list answer, if there is one: a `list`
+ * request is one timed cycle through every page, as a client reads a catalog.
+ */
+export function nextCursorOf(message: unknown): string | undefined {
+  const next = (message as { result?: { nextCursor?: unknown } } | undefined)?.result?.nextCursor;
+  return typeof next === 'string' ? next : undefined;
+}
+
+/** The request for a later page of tools/list. */
+export function listPageBody(id: number, cursor: string): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list', params: { cursor } });
 }
 
 /** The response to `id` in an SSE body (notifications may come first), else the last message. */

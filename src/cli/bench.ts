@@ -34,7 +34,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         type: 'string',
         choices: [...WORKLOADS],
         default: 'call',
-        describe: 'call: tools/call; list: tools/list; mixed: 8 calls, 1 list, 1 ping in 10',
+        describe:
+          'call: tools/call; list: tools/list; mixed: 8 calls, 1 list, 1 ping in 10; connect: a new session with every tools/list page',
       })
       .option('tool', {
         type: 'string',

@@ -16,8 +16,9 @@ import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import { TickRecorder } from '../tally.js';
 import type { Tick } from '../tally.js';
-import { judgeHttpResponse, requestBodies } from '../workload.js';
+import { listPageBody, nextCursorOf, readHttpAnswer, requestBodies } from '../workload.js';
 import type { Engine, Workload } from '../options.js';
+import { connectCycle } from './connect-cycle.js';
 import { headerValue, openSession } from './mcp-http.js';
 import { RawHttpConnection } from './raw-http.js';
 import type { ResponseSink } from './raw-http.js';
@@ -86,11 +87,21 @@ class Call implements ResponseSink {
   }
 
   onHttpResponse(status: number, contentType: string, body: string): void {
-    this.#end(judgeHttpResponse(status, contentType, body, this.id), 0);
+    const { failure, message } = readHttpAnswer(status, contentType, body, this.id);
+    const cursor = failure === null && this.run.pages ? nextCursorOf(message) : undefined;
+    if (cursor === undefined) return this.#end(failure, 0);
+    // The next page belongs to the same timed cycle.
+    this.id = this.run.nextId++;
+    this.connection.post(listPageBody(this.id, cursor), this);
   }
 
   onHttpError(reason: string): void {
     this.#end(reason, ERROR_BACKOFF_MS);
+  }
+
+  /** A cycle judged by its connection (the `connect` workload): null when it succeeded. */
+  onVerdict(failure: string | null): void {
+    this.#end(failure, failure === null ? 0 : ERROR_BACKOFF_MS);
   }
 
   #end(failure: string | null, backoffMs: number): void {
@@ -105,6 +116,8 @@ class Call implements ResponseSink {
 
 class LoadRun {
   nextId = 1;
+  /** `list`: a call is a cycle through every page. */
+  readonly pages: boolean;
   inFlight = 0;
   sending = true;
   #onSettled: (() => void) | undefined;
@@ -114,7 +127,10 @@ class LoadRun {
     readonly recorder: TickRecorder,
     readonly stopAt: number,
     readonly quota: number,
-  ) {}
+    workload: Workload,
+  ) {
+    this.pages = workload.kind === 'list';
+  }
 
   finished(now: number, latencyMs: number, failure: string | null): void {
     if (now < this.stopAt && this.sending) this.recorder.record(now, latencyMs, failure);
@@ -202,6 +218,19 @@ function undiciConnection(client: Client, config: LoadThreadConfig, headers: str
   };
 }
 
+/** The `connect` workload: each post is a whole connect cycle on this connection. */
+function connectConnection(client: Client, config: LoadThreadConfig, name: string): Connection {
+  return {
+    post(_body, sink) {
+      void connectCycle(client, config.path, config.requestTimeoutMs, name).then((failure) =>
+        (sink as Call).onVerdict(failure),
+      );
+    },
+    sweep() {},
+    close: () => client.destroy(),
+  };
+}
+
 function rawConnection(config: LoadThreadConfig, headers: string[]): Connection {
   const url = new URL(config.origin);
   const connection = new RawHttpConnection(
@@ -235,8 +264,18 @@ async function main(): Promise<void> {
   };
   const clientOptions = { pipelining: config.pipelining, keepAliveTimeout: 60_000 };
   try {
+    if (config.workload.kind === 'connect') {
+      // Every cycle opens its own session; the connections are kept.
+      for (let i = 0; i < config.connections; i++) {
+        const client = new Client(config.origin, clientOptions);
+        clients.push(client);
+        connections.push(
+          connectConnection(client, config, `mcp-director-bench-${config.threadIndex}-${i}`),
+        );
+      }
+    }
     const sessions = [];
-    for (let s = 0; s < config.sessions; s++) {
+    for (let s = 0; config.workload.kind !== 'connect' && s < config.sessions; s++) {
       const client = new Client(config.origin, clientOptions);
       clients.push(client);
       sessions.push(
@@ -249,8 +288,10 @@ async function main(): Promise<void> {
       );
     }
     // The handshake clients are closed with the raw engine, so the connection count is exact.
-    if (config.engine === 'raw') await Promise.all(clients.splice(0).map((c) => c.close()));
-    for (let i = 0; i < config.connections; i++) {
+    if (config.engine === 'raw' && sessions.length > 0) {
+      await Promise.all(clients.splice(0).map((c) => c.close()));
+    }
+    for (let i = 0; sessions.length > 0 && i < config.connections; i++) {
       const headers = sessions[i % sessions.length]!.headers;
       if (config.engine === 'raw') {
         connections.push(rawConnection(config, headers));
@@ -275,6 +316,7 @@ async function main(): Promise<void> {
     recorder,
     measureFrom + start.durationMs,
     config.calls,
+    config.workload,
   );
   const elu = {
     from: undefined as ReturnType<typeof performance.eventLoopUtilization> | undefined,

@@ -88,12 +88,14 @@ export function defaultDataDir(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * One shard per backend up to the core count: a shard with no backend would idle, and more
- * shards than cores only adds context switches. At least one, so a config without servers
- * still starts.
+ * One shard per backend up to the core count less one, which the supervisor thread needs:
+ * a shard with no backend would idle, and more busy threads than cores only adds context
+ * switches (on 2 cores, 10 backends: one shard served 1.12× the calls of two at 0.79× the
+ * CPU per call, and the second shard's isolate costs ~20 MiB; docs/architecture.md#memory).
+ * At least one, so a config without servers still starts.
  */
 export function defaultWorkers(enabledServers: number, cores = os.availableParallelism()): number {
-  return Math.max(1, Math.min(cores, enabledServers));
+  return Math.max(1, Math.min(cores - 1, enabledServers));
 }
 
 /** The compiled demo MCP server (src/demo/demo-server.ts), found relative to this module. */

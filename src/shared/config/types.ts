@@ -128,7 +128,7 @@ export interface DirectorConfig {
   /** Backends in config order (order decides name collisions: the first one wins). */
   servers: ServerConfig[];
   listen: { host: string; port: number };
-  /** Number of shard worker threads; default min(cores, backends), at least 1. */
+  /** Number of shard worker threads; default min(cores − 1, backends), at least 1. */
   workers: number;
   /** Folder for LMDB analytics and other state. */
   dataDir: string;

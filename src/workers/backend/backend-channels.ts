@@ -7,11 +7,39 @@
 import type { CatalogKeeper } from './catalog-keeper.js';
 import { ModernHttpChannel } from '../channels/stateless-http.js';
 import { StdioChannel, type ChannelHandler } from '../channels/stdio.js';
-import { HttpChannel } from '../channels/streamable-http.js';
+import type * as SessionHttp from '../channels/streamable-http.js';
+import type { HttpChannel } from '../channels/streamable-http.js';
 import type { HttpServerConfig, Limits, StdioServerConfig } from '../../shared/config/types.js';
 import type { Era } from '../../shared/eras.js';
 
 export type Channel = StdioChannel | HttpChannel | ModernHttpChannel;
+
+/**
+ * The session-era HTTP channel module, and with it the MCP SDK it is written on, loaded by
+ * the first server that needs it: a worker with only stdio and stateless-era servers never
+ * loads the SDK, which costs ~20 MiB of resident memory per worker thread (measured with
+ * `process.memoryUsage().rss` around the import; docs/architecture.md#memory).
+ */
+let sessionHttp: typeof SessionHttp | undefined;
+
+export async function loadSessionHttp(): Promise<void> {
+  sessionHttp ??= await import('../channels/streamable-http.js');
+}
+
+/** Whether a remote server's next channel is the session era's (HTTP+SSE, or known legacy). */
+export function needsSessionHttp(config: HttpServerConfig, era: Era | undefined): boolean {
+  return era === 'legacy' || config.httpTransport === 'sse';
+}
+
+/** Whether `loadSessionHttp` must run before `httpChannel` can open this server's channel. */
+export function sessionHttpMissing(config: HttpServerConfig, era: Era | undefined): boolean {
+  return needsSessionHttp(config, era) && sessionHttp === undefined;
+}
+
+/** Whether `channel` speaks the session era over HTTP (no discovery: it initializes). */
+export function isSessionHttp(channel: Channel): boolean {
+  return !(channel instanceof StdioChannel) && !(channel instanceof ModernHttpChannel);
+}
 
 /** A stdio server's child, leading its own process group (`channels/stdio.ts`). */
 export function stdioChannel(
@@ -47,8 +75,9 @@ export function httpChannel(
   catalog: CatalogKeeper,
   handler: ChannelHandler,
 ): HttpChannel | ModernHttpChannel {
-  if (era === 'legacy' || config.httpTransport === 'sse') {
-    return new HttpChannel(
+  if (needsSessionHttp(config, era)) {
+    if (sessionHttp === undefined) throw new Error('loadSessionHttp() must finish first');
+    return new sessionHttp.HttpChannel(
       {
         id: config.id,
         url: config.url,

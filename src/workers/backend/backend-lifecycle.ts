@@ -18,7 +18,14 @@
  * (`remembered-state.ts`), list everything it declared (`catalog-keeper.ts`), send `catalog`,
  * then `ready`; a stateless server then gets its listen stream (`listen-stream.ts`).
  */
-import { httpChannel, stdioChannel, type Channel } from './backend-channels.js';
+import {
+  httpChannel,
+  isSessionHttp,
+  loadSessionHttp,
+  sessionHttpMissing,
+  stdioChannel,
+  type Channel,
+} from './backend-channels.js';
 import { RequestFailed, type BackendPeer, type InFlight } from './backend-peer.js';
 import type { Sink } from './wires.js';
 import type { CallGate } from './call-gate.js';
@@ -38,7 +45,6 @@ import type { RememberedState } from './remembered-state.js';
 import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.js';
 import { ModernHttpChannel } from '../channels/stateless-http.js';
 import type { ChannelHandler, ChildExit } from '../channels/stdio.js';
-import { HttpChannel } from '../channels/streamable-http.js';
 import type { Limits, ServerConfig } from '../../shared/config/types.js';
 import type { Era } from '../../shared/eras.js';
 import type { Logger } from '../../shared/log.js';
@@ -183,8 +189,16 @@ export class BackendLifecycle {
 
   #spawn(): void {
     this.#restartTimer = null;
-    const generation = ++this.#generation;
     const config = this.#config;
+    if (config.transport === 'http' && sessionHttpMissing(config, this.#httpEra)) {
+      // Loaded once per worker, then the start goes on; a stop meanwhile cancels it.
+      const waiting = this.#generation;
+      void loadSessionHttp().then(() => {
+        if (waiting === this.#generation && !this.#stopRequested) this.#spawn();
+      });
+      return;
+    }
+    const generation = ++this.#generation;
     const channel =
       config.transport === 'http'
         ? this.#httpChannel()
@@ -197,7 +211,7 @@ export class BackendLifecycle {
     void this.#initialize(channel, generation);
   }
 
-  #httpChannel(): HttpChannel | ModernHttpChannel {
+  #httpChannel(): Channel {
     const config = this.#config;
     if (config.transport !== 'http') throw new Error('not a remote server');
     return httpChannel(config, this.#httpEra, this.#limits, this.catalog, this.#handler);
@@ -215,12 +229,14 @@ export class BackendLifecycle {
     const current = (): boolean =>
       generation === this.#generation && this.#live && !this.#stopRequested;
     try {
-      let catalog = channel instanceof HttpChannel ? null : await this.#handshake.discover();
+      let catalog = isSessionHttp(channel) ? null : await this.#handshake.discover();
       if (!current()) return;
       if (catalog === null && channel instanceof ModernHttpChannel) {
         // A legacy server behind the URL: the session transports take over.
         this.#log.info('the server does not speak 2026-07-28; using the session-era transport');
         this.#httpEra = 'legacy';
+        await loadSessionHttp();
+        if (!current()) return;
         channel = this.#httpChannel();
         this.#use(channel);
       } else if (channel instanceof ModernHttpChannel) {

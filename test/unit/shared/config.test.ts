@@ -16,7 +16,7 @@ import {
   embeddedDefaultConfig,
 } from '../../../src/shared/config/defaults.js';
 import { loadConfig, parseConfigText } from '../../../src/shared/config/load.js';
-import { unrestrictedProfile } from '../../../src/shared/config/defaults.js';
+import { defaultWorkers, unrestrictedProfile } from '../../../src/shared/config/defaults.js';
 import { expandVariables } from '../../../src/shared/config/normalize.js';
 import { configJsonSchema } from '../../../src/shared/config/schema.js';
 import type { ServerConfig, StdioServerConfig } from '../../../src/shared/config/types.js';
@@ -54,14 +54,22 @@ describe('golden configs', () => {
     );
   });
 
-  it('accepts a Claude Desktop config as pasted, one worker per server up to the cores', () => {
+  it('accepts a Claude Desktop config as pasted, one worker per server up to the cores less one', () => {
     const { workers, ...rest } = parse(fixture('claude-desktop.json'));
     assert.deepEqual(rest, JSON.parse(fixture('claude-desktop.normalized.json')));
-    assert.equal(workers, Math.min(cores, 2));
+    assert.equal(workers, Math.max(1, Math.min(cores - 1, 2)));
   });
 });
 
 describe('defaults', () => {
+  it('runs one shard per server up to the cores less one (the supervisor needs one), at least one', () => {
+    assert.equal(defaultWorkers(10, 8), 7);
+    assert.equal(defaultWorkers(3, 8), 3);
+    assert.equal(defaultWorkers(10, 2), 1);
+    assert.equal(defaultWorkers(10, 1), 1);
+    assert.equal(defaultWorkers(0, 8), 1);
+  });
+
   it('fills every director setting of an empty file', () => {
     assert.deepEqual(parse('{}'), {
       source: FILE,
@@ -117,7 +125,7 @@ describe('defaults', () => {
       config.servers.map((s) => s.id),
       ['a', 'b'],
     );
-    assert.equal(config.workers, Math.min(cores, 2));
+    assert.equal(config.workers, Math.max(1, Math.min(cores - 1, 2)));
   });
 
   it('keeps servers in file order, integer-like ids included', () => {
