@@ -11,15 +11,17 @@ import { checkLoadOptions } from './options.js';
 import { percentileCurve } from './histogram.js';
 import type { LatencySummary } from './histogram.js';
 import { preflight } from './preflight.js';
+import type { Exchange } from './preflight.js';
 import type { Progress } from './progress.js';
 import { openStdioSession, runStdioLoad } from './stdio-load.js';
 import { RunTally } from './tally.js';
 import type { SecondPoint, Tick } from './tally.js';
-import { describeTarget } from './targets.js';
+import { describeTarget, isLegacySse } from './targets.js';
 import type { Target } from './targets.js';
 import type { Workload } from './options.js';
 import { openExchange } from './http/mcp-http.js';
 import { runHttpLoad } from './http/http-load.js';
+import { SseSession } from './http/legacy-sse.js';
 import type { DriverOutcome } from './http/http-load.js';
 
 export interface ProcessFigures {
@@ -154,7 +156,12 @@ async function drive(
   let settled: Workload;
   try {
     if (url !== undefined) {
-      const preflightSession = await openExchange(url, options.requestTimeoutMs);
+      if (isLegacySse(url) && options.workload.kind === 'connect') {
+        throw new RangeError('the connect workload speaks Streamable HTTP, not HTTP+SSE');
+      }
+      const preflightSession = isLegacySse(url)
+        ? await openSseExchange(url, options.requestTimeoutMs)
+        : await openExchange(url, options.requestTimeoutMs);
       try {
         settled = await preflight(preflightSession.exchange, options.workload);
       } finally {
@@ -223,4 +230,13 @@ async function drive(
       childCount: after.children.count,
     };
   }
+}
+
+/** An HTTP+SSE session for the preflight, in the shape `openExchange` gives. */
+async function openSseExchange(
+  url: URL,
+  timeoutMs: number,
+): Promise<{ exchange: Exchange; close: () => Promise<void> }> {
+  const session = await SseSession.open(url, timeoutMs, 'mcp-director-bench');
+  return { exchange: session.exchange, close: () => session.close() };
 }

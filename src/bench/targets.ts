@@ -1,7 +1,8 @@
 /**
  * What a benchmark runs against, from its command-line spec:
  *
- * - `http://…` or `https://…`: a server that is already running (Streamable HTTP);
+ * - `http://…` or `https://…`: a server that is already running (Streamable HTTP, or
+ *   HTTP+SSE when the path ends in `/sse`);
  * - a command containing `{port}`: an HTTP server the benchmark starts on a free port and
  *   calls at `http://127.0.0.1:{port}/mcp` (or the `--path` given);
  * - any other command: a stdio server the benchmark starts and speaks to over its pipes.
@@ -16,6 +17,14 @@ export type Target =
   | { name: string; kind: 'url'; url: string }
   | { name: string; kind: 'http-command'; command: string; path: string }
   | { name: string; kind: 'stdio'; command: string };
+
+/**
+ * Whether an HTTP target speaks HTTP+SSE (protocol 2024-11-05) rather than Streamable HTTP:
+ * by the convention its URL follows, a path ending in `/sse` (`--path /sse` for a command).
+ */
+export function isLegacySse(url: URL): boolean {
+  return /\/sse\/?$/.test(url.pathname);
+}
 
 export function parseTarget(spec: string, path = '/mcp'): Target {
   const trimmed = spec.trim();

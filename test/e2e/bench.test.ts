@@ -157,6 +157,30 @@ describe('mcp-director bench', () => {
     }
   });
 
+  test('HTTP+SSE targets (a path ending in /sse); connect and paged list cycles over HTTP', async () => {
+    const sse = await bench([
+      `sse=${node} ${join(REPO_ROOT, 'dist/test/fixtures/serve-http.js')} --server echo --legacy-sse --port {port}`,
+      '--path',
+      '/sse',
+      ...SHORT,
+      ...ECHO,
+      '--json',
+    ]);
+    assert.equal(sse.code, 0, sse.stderr);
+    const sseResult = parse(sse).results[0]!;
+    assertConsistent(sseResult);
+    assert.equal(sseResult.errors, 0, JSON.stringify(sseResult.errorKinds));
+
+    const paged = `paged=${node} ${join(REPO_ROOT, 'dist/test/fixtures/serve-http.js')} --server paged --tools 25 --page 10 --port {port}`;
+    for (const workload of ['connect', 'list']) {
+      const run = await bench([paged, ...SHORT, '--workload', workload, '--json']);
+      assert.equal(run.code, 0, run.stderr);
+      const result = parse(run).results[0]!;
+      assertConsistent(result);
+      assert.equal(result.errors, 0, JSON.stringify(result.errorKinds));
+    }
+  });
+
   test('--compare: two targets in interleaved rounds, ratios, and an HTML report', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mcpd-bench-test-'));
     try {

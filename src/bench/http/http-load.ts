@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { LoadOptions } from '../options.js';
 import { CALLS_MAX_DURATION_S, share } from '../options.js';
 import type { Tick } from '../tally.js';
+import { isLegacySse } from '../targets.js';
 import type { Workload } from '../options.js';
 import type { LoadThreadConfig, LoadThreadMessage, StartMessage } from './load-thread.js';
 
@@ -46,6 +47,7 @@ export async function runHttpLoad(
           calls: calls[threadIndex]!,
           requestTimeoutMs: options.requestTimeoutMs,
           threadIndex,
+          legacySse: isLegacySse(url),
         } satisfies LoadThreadConfig,
       }),
   );

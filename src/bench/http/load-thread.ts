@@ -16,9 +16,16 @@ import { Client } from 'undici';
 import type { Dispatcher } from 'undici';
 import { TickRecorder } from '../tally.js';
 import type { Tick } from '../tally.js';
-import { listPageBody, nextCursorOf, readHttpAnswer, requestBodies } from '../workload.js';
+import {
+  judgeMessage,
+  listPageBody,
+  nextCursorOf,
+  readHttpAnswer,
+  requestBodies,
+} from '../workload.js';
 import type { Engine, Workload } from '../options.js';
 import { connectCycle } from './connect-cycle.js';
+import { SseSession } from './legacy-sse.js';
 import { headerValue, openSession } from './mcp-http.js';
 import { RawHttpConnection } from './raw-http.js';
 import type { ResponseSink } from './raw-http.js';
@@ -39,6 +46,8 @@ export interface LoadThreadConfig {
   calls: number;
   requestTimeoutMs: number;
   threadIndex: number;
+  /** The target speaks HTTP+SSE (legacy-sse.ts): every connection is a session. */
+  legacySse: boolean;
 }
 
 export interface StartMessage {
@@ -88,6 +97,15 @@ class Call implements ResponseSink {
 
   onHttpResponse(status: number, contentType: string, body: string): void {
     const { failure, message } = readHttpAnswer(status, contentType, body, this.id);
+    this.#answered(failure, message);
+  }
+
+  /** The JSON-RPC answer itself (HTTP+SSE delivers it on the session's stream). */
+  onMessage(message: unknown): void {
+    this.#answered(judgeMessage(message, this.id), message);
+  }
+
+  #answered(failure: string | null, message: unknown): void {
     const cursor = failure === null && this.run.pages ? nextCursorOf(message) : undefined;
     if (cursor === undefined) return this.#end(failure, 0);
     // The next page belongs to the same timed cycle.
@@ -231,6 +249,32 @@ function connectConnection(client: Client, config: LoadThreadConfig, name: strin
   };
 }
 
+/** HTTP+SSE: a connection is a whole session (its stream, and a connection for its POSTs). */
+function sseConnection(session: SseSession, config: LoadThreadConfig): Connection {
+  const inFlight = new Set<Call>();
+  return {
+    post(body, sink) {
+      const call = sink as Call;
+      inFlight.add(call);
+      const id = call.id;
+      session.send(body, id, (message, failure) => {
+        if (call.id !== id || !inFlight.delete(call)) return;
+        if (message === undefined) call.onHttpError(failure ?? 'no answer');
+        else call.onMessage(message);
+      });
+    },
+    sweep(now) {
+      for (const call of inFlight) {
+        if (now - call.startedAt <= config.requestTimeoutMs) continue;
+        inFlight.delete(call);
+        session.forget(call.id);
+        call.onHttpError('timeout');
+      }
+    },
+    close: () => session.close(),
+  };
+}
+
 function rawConnection(config: LoadThreadConfig, headers: string[]): Connection {
   const url = new URL(config.origin);
   const connection = new RawHttpConnection(
@@ -264,7 +308,18 @@ async function main(): Promise<void> {
   };
   const clientOptions = { pipelining: config.pipelining, keepAliveTimeout: 60_000 };
   try {
-    if (config.workload.kind === 'connect') {
+    if (config.legacySse) {
+      // Each connection is a session of its own: a stream and its POSTs.
+      for (let i = 0; i < config.connections; i++) {
+        const url = new URL(config.path, config.origin);
+        const session = await SseSession.open(
+          url,
+          config.requestTimeoutMs,
+          `mcp-director-bench-${config.threadIndex}-${i}`,
+        );
+        connections.push(sseConnection(session, config));
+      }
+    } else if (config.workload.kind === 'connect') {
       // Every cycle opens its own session; the connections are kept.
       for (let i = 0; i < config.connections; i++) {
         const client = new Client(config.origin, clientOptions);
@@ -275,7 +330,8 @@ async function main(): Promise<void> {
       }
     }
     const sessions = [];
-    for (let s = 0; config.workload.kind !== 'connect' && s < config.sessions; s++) {
+    const ownSessions = !config.legacySse && config.workload.kind !== 'connect';
+    for (let s = 0; ownSessions && s < config.sessions; s++) {
       const client = new Client(config.origin, clientOptions);
       clients.push(client);
       sessions.push(
