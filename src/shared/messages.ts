@@ -16,7 +16,7 @@ import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 6;
+export const THREAD_PROTOCOL_VERSION = 7;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -305,6 +305,37 @@ export interface ClientRequestMessage {
   params: JsonObject;
 }
 
+/**
+ * Upper bounds (seconds) of the call-latency buckets the shards count into and `/metrics`
+ * shows; the last bucket (+Inf) is implied. From 1 ms (a local echo) to 60 s (a default
+ * call timeout).
+ */
+export const CALL_LATENCY_BUCKETS_S = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+] as const;
+
+/** The calls of one (server, method, tool, outcome) since the last `call-stats`. */
+export interface CallStatsRow {
+  server: string;
+  method: string;
+  /** The backend's tool or prompt name; '' for other methods (their targets are unbounded). */
+  tool: string;
+  outcome: 'ok' | 'error' | 'timeout' | 'cancelled';
+  count: number;
+  /** Calls per latency bucket (not cumulative); one more entry than the bounds, for +Inf. */
+  buckets: number[];
+  sumSeconds: number;
+}
+
+/**
+ * Counts of the calls the shard finished, about once a second when there were any: what
+ * `/metrics` adds up, so the supervisor counts nothing per call itself.
+ */
+export interface CallStatsMessage {
+  type: 'call-stats';
+  rows: CallStatsRow[];
+}
+
 /** Every backend of the shard has stopped; the task is about to return. */
 export interface StoppedMessage {
   type: 'stopped';
@@ -318,6 +349,7 @@ export type WorkerMessage =
   | CatalogMessage
   | ServerNotificationMessage
   | ClientRequestMessage
+  | CallStatsMessage
   | StoppedMessage;
 
 /** Exhaustiveness check for switches over the unions above. */

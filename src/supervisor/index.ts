@@ -22,6 +22,7 @@ import { listen, loadNativeUws } from './ingress/uws.js';
 import { errorFrame } from '../shared/jsonrpc.js';
 import { McpEndpoint } from './transports/streamable-http.js';
 import { ServerStates } from './admin/server-states.js';
+import { Metrics } from './admin/metrics.js';
 import { Sessions } from './session/sessions.js';
 import { MESSAGES_PATH, SSE_PATH, SseEndpoint } from './transports/legacy-sse.js';
 import { ShardPool } from './pool/shard-pool.js';
@@ -117,6 +118,11 @@ export async function startDirector(
     identity.serverInfo,
   );
   sessions.onEnd((session) => dispatcher.sessionEnded(session));
+  const metrics = new Metrics({
+    servers: () => states.entries(),
+    sessions: () => sessions.values(),
+    pendingPerShard: () => shards.pendingPerShard(),
+  });
   // No event fires before shards.start(), below.
   shards.onEvents({
     serverState: (message) => {
@@ -151,6 +157,7 @@ export async function startDirector(
       dispatcher.serverChanged(message.server);
     },
     notification: (message) => dispatcher.serverNotification(message),
+    callStats: (rows) => metrics.addCallStats(rows),
   });
   // One options object for both endpoints: a reload updates its allowedOrigins in place.
   const ingress = {
@@ -191,6 +198,7 @@ export async function startDirector(
     sessions,
     shards,
     analytics,
+    metrics,
   };
 
   const listener = await listen(build, {

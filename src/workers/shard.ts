@@ -24,6 +24,9 @@ import {
   type WorkerMessage,
 } from '../shared/messages.js';
 
+/** How often a shard sends its calls' counts (`call-stats`). */
+const CALL_STATS_EVERY_MS = 1000;
+
 export default async function runShard(input: ShardTaskInput): Promise<void> {
   if (input.protocolVersion !== THREAD_PROTOCOL_VERSION) {
     throw new Error(
@@ -45,6 +48,14 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
     stop: () => stop(),
   });
 
+  // The calls' counts for /metrics, once a second when there were any (off the hot path).
+  const sendCallStats = (): void => {
+    const rows = recorder.stats.take();
+    if (rows !== undefined) link.send({ type: 'call-stats', rows });
+  };
+  const statsTimer = setInterval(sendCallStats, CALL_STATS_EVERY_MS);
+  statsTimer.unref();
+
   let stopping: Promise<void> | null = null;
   let finished: () => void = () => {};
   const done = new Promise<void>((resolve) => (finished = resolve));
@@ -52,6 +63,8 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
     stopping ??= (async () => {
       try {
         await host.stopAll();
+        clearInterval(statsTimer);
+        sendCallStats();
         await recorder.close();
       } catch (error) {
         log.error(`while stopping: ${(error as Error).stack ?? String(error)}`);

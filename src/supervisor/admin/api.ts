@@ -15,6 +15,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { UNAUTHORIZED_HEADERS, type Access, type ApiScope } from '../ingress/access.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
 import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { Metrics } from './metrics.js';
 import type { ServerStates } from './server-states.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { Sessions } from '../session/sessions.js';
@@ -44,6 +45,7 @@ export interface ApiDeps {
   sessions: Sessions;
   shards: ShardPool;
   analytics: AnalyticsStore | undefined;
+  metrics: Metrics;
 }
 
 const NO_OAUTH =
@@ -75,6 +77,7 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
       access.status === 401 ? UNAUTHORIZED_HEADERS : {},
     );
   const scope = access.scope;
+  if (request.path === '/metrics') return metricsText(deps, scope, reply);
   switch (request.path) {
     case '/api/health':
       return sendJson(reply, 200, health(deps, scope));
@@ -90,9 +93,23 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
       return stats(deps, scope, request, reply);
     default:
       return sendJson(reply, 404, {
-        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats`,
+        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /metrics, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats`,
       });
   }
+}
+
+/** `/metrics` covers every server and profile: an admin's (or, without tokens, anyone's). */
+function metricsText(deps: ApiDeps, scope: ApiScope, reply: Reply): void {
+  if (!scope.admin) {
+    return sendJson(reply, 403, {
+      error:
+        'Forbidden: /metrics covers every profile; scrape it with an admin token ("admin": true in the config)',
+    });
+  }
+  deps.metrics.render().then(
+    (text) => reply.send(200, { 'Content-Type': deps.metrics.contentType }, text),
+    (error: unknown) => sendJson(reply, 500, { error: `metrics failed: ${String(error)}` }),
+  );
 }
 
 /** Whether the scope may see this server. */

@@ -12,6 +12,7 @@ import type {
   ForwardedMethod,
   ReplyMessage,
   ServerNotificationMessage,
+  CallStatsRow,
   ServerStateMessage,
   SupervisorMessage,
   WireError,
@@ -48,6 +49,8 @@ export interface ShardEvents {
   serverState(message: ServerStateMessage): void;
   catalog(message: CatalogMessage): void;
   notification(message: ServerNotificationMessage): void;
+  /** A shard's counts of the calls it finished (about once a second), for /metrics. */
+  callStats(rows: readonly CallStatsRow[]): void;
 }
 
 /** A call forwarded to a shard (or held for its server) and not yet answered. */

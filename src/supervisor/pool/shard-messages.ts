@@ -122,6 +122,9 @@ export class ShardMessages {
         pending.handlers.clientRequest(message.method, message.params, answer);
         return;
       }
+      case 'call-stats':
+        this.#events.callStats(message.rows);
+        return;
       case 'ready':
       case 'stopped':
         return;

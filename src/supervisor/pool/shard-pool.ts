@@ -69,6 +69,7 @@ export class ShardPool {
     serverState: (message) => this.#handlers?.serverState(message),
     catalog: (message) => this.#handlers?.catalog(message),
     notification: (message) => this.#handlers?.notification(message),
+    callStats: (rows) => this.#handlers?.callStats(rows),
   };
 
   constructor(config: DirectorConfig, processes: ProcessRecords = new ProcessRecords(null)) {
@@ -113,6 +114,14 @@ export class ShardPool {
       messages,
       stopping,
     });
+  }
+
+  /** Calls each shard holds now (sent, or waiting for their server), for /metrics. */
+  pendingPerShard(): number[] {
+    const counts = new Array<number>(this.#shards.length).fill(0);
+    for (const pending of this.#pending.values())
+      counts[pending.shard] = (counts[pending.shard] ?? 0) + 1;
+    return counts;
   }
 
   get shardCount(): number {

@@ -19,6 +19,9 @@ const log = logger('sessions');
  * What a session asks of its Streamable HTTP streams and open responses; the transport that
  * owns them (`transports/session-streams.ts`) implements it, so this layer names no transport.
  */
+/** The transports a session-era client can come over. */
+export type SessionTransport = 'streamable-http' | 'sse' | 'stdio';
+
 export interface SessionResponses {
   /** A response or stream is still open. */
   readonly busy: boolean;
@@ -108,6 +111,8 @@ export class Session implements Caller, Subscriber {
     clientInfo: JsonObject,
     clientCapabilities: JsonObject,
     profile: string,
+    /** How the client reaches its session: for /api and /metrics. */
+    readonly transport: SessionTransport = 'streamable-http',
   ) {
     // 128 random bits, visible ASCII only (the spec's rule for session ids).
     this.id = randomBytes(16).toString('base64url');

@@ -5,7 +5,7 @@
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
 import { instanceMeta } from '../../shared/instance.js';
-import { Session } from '../session/sessions.js';
+import { Session, type SessionTransport } from '../session/sessions.js';
 
 /** Newest first: `initialize` gets the client's version if listed here, else the first. */
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'];
@@ -40,6 +40,7 @@ export function initializeSession(
   params: JsonObject,
   identity: ServerIdentity,
   profile: string,
+  transport: SessionTransport,
 ): { session: Session; result: JsonObject } {
   const requested = params['protocolVersion'];
   const version =
@@ -48,7 +49,7 @@ export function initializeSession(
       : (SUPPORTED_PROTOCOL_VERSIONS[0] as string);
   const clientInfo = isJsonObject(params['clientInfo']) ? params['clientInfo'] : {};
   const capabilities = isJsonObject(params['capabilities']) ? params['capabilities'] : {};
-  const session = new Session(version, clientInfo, capabilities, profile);
+  const session = new Session(version, clientInfo, capabilities, profile, transport);
   const result: JsonObject = {
     protocolVersion: version,
     capabilities: identity.tasks()

@@ -202,7 +202,12 @@ export class SseEndpoint {
             channel.send(errorFrame(message.id, tooManySessions()));
             return;
           }
-          const started = initializeSession(message.params, this.#options, connection.profile);
+          const started = initializeSession(
+            message.params,
+            this.#options,
+            connection.profile,
+            'sse',
+          );
           started.session.channel = channel;
           connection.session = started.session;
           this.#sessions.add(started.session);

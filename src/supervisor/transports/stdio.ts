@@ -101,7 +101,7 @@ export function serveStdioClient(
           write(errorFrame(message.id, shuttingDown('it takes no new requests')));
         } else if (message.method === 'initialize') {
           if (session !== undefined) sessions.end(session.id);
-          const started = initializeSession(message.params, identity, profile);
+          const started = initializeSession(message.params, identity, profile, 'stdio');
           session = started.session;
           session.channel = channel;
           sessions.add(session);

@@ -268,7 +268,12 @@ export class McpEndpoint {
         id,
       );
     }
-    const { session, result } = initializeSession(params, this.#options, profile);
+    const { session, result } = initializeSession(
+      params,
+      this.#options,
+      profile,
+      'streamable-http',
+    );
     this.#sessions.add(session);
     const frame = resultFrame(id, JSON.stringify(result));
     const headers = { 'Mcp-Session-Id': session.id };

@@ -1,11 +1,13 @@
 /**
  * Appends one analytics record per forwarded call
- * (docs/architecture.md#shared-code-and-analytics) through the shard's analytics store.
+ * (docs/architecture.md#shared-code-and-analytics) through the shard's analytics store, and
+ * counts it for `/metrics` (call-stats.ts).
  * Recording never waits on the disk: the store buffers records and writes them in batches.
  */
 import type { AnalyticsStore } from '../../shared/analytics/store.js';
 import type { CallStatus } from '../../shared/analytics/types.js';
 import type { CallContext, CallMessage, WireError } from '../../shared/messages.js';
+import { CallStats } from './call-stats.js';
 
 /** What the worker knows of a call when it arrives. */
 export interface CallFacts {
@@ -23,8 +25,10 @@ export interface CallFacts {
 
 export class CallRecorder {
   readonly #store: AnalyticsStore | null;
+  /** Counts for `/metrics`, kept whether or not analytics are on. */
+  readonly stats = new CallStats();
 
-  /** `store` null: analytics are off and nothing is recorded. */
+  /** `store` null: analytics are off and no record is written (the counts still are). */
   constructor(store: AnalyticsStore | null) {
     this.#store = store;
   }
@@ -34,6 +38,8 @@ export class CallRecorder {
   }
 
   record(call: CallFacts, status: CallStatus, errorCode: number | null, bytesOut: number): void {
+    const latencyUs = Number((process.hrtime.bigint() - call.startedAt) / 1000n);
+    this.stats.add(call.server, call.method, call.target, status, latencyUs);
     if (this.#store === null) return;
     const { context } = call;
     this.#store.record({
@@ -47,7 +53,7 @@ export class CallRecorder {
       era: context.era,
       status,
       errorCode,
-      latencyUs: Number((process.hrtime.bigint() - call.startedAt) / 1000n),
+      latencyUs,
       bytesIn: call.bytesIn,
       bytesOut,
     });
@@ -55,7 +61,6 @@ export class CallRecorder {
 
   /** Records a call answered with an error before it reached any backend. */
   refused(message: CallMessage, error: WireError): void {
-    if (this.#store === null) return;
     const facts: CallFacts = {
       ts: Date.now(),
       startedAt: process.hrtime.bigint(),
@@ -63,9 +68,14 @@ export class CallRecorder {
       method: message.method,
       target: message.target,
       context: message.context,
-      bytesIn: JSON.stringify(message.params).length,
+      bytesIn: this.#store === null ? 0 : JSON.stringify(message.params).length,
     };
-    this.record(facts, 'error', error.code, JSON.stringify(error).length);
+    this.record(
+      facts,
+      'error',
+      error.code,
+      this.#store === null ? 0 : JSON.stringify(error).length,
+    );
   }
 
   /** Waits for the records written so far to be committed, then closes the store. */

@@ -67,6 +67,7 @@ class PoolUnderTest {
       serverState: (m) => void this.states.push(m),
       catalog: (m) => void this.catalogs.push(m.server),
       notification: () => undefined,
+      callStats: () => undefined,
     });
   }
 

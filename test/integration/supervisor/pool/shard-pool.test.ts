@@ -80,6 +80,7 @@ test(
       serverState: (m) => void states.push(m),
       catalog: () => undefined,
       notification: () => undefined,
+      callStats: () => undefined,
     });
     await pool.start();
     try {
