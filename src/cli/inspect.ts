@@ -9,7 +9,7 @@ import { formatTable } from '../shared/text-table.js';
 /** Where `serve` listens by default (listen.host / listen.port in the config). */
 export const DEFAULT_DAEMON_URL = `http://${CONFIG_DEFAULTS.listen.host}:${CONFIG_DEFAULTS.listen.port}`;
 
-interface DaemonArgs {
+export interface DaemonArgs {
   url: string;
   token: string | undefined;
   json: boolean;
@@ -19,7 +19,7 @@ interface ToolsArgs extends DaemonArgs {
   profile: string | undefined;
 }
 
-function daemonOptions<T>(y: Argv<T>): Argv<T & DaemonArgs> {
+export function daemonOptions<T>(y: Argv<T>): Argv<T & DaemonArgs> {
   return y
     .option('url', {
       type: 'string',
@@ -95,8 +95,11 @@ interface ServerRow {
   counts?: { tools: number };
 }
 
-/** GET from the daemon's API; any failure ends the process with one line and exit code 1. */
-async function getApi(argv: DaemonArgs, path: string): Promise<unknown> {
+/** The daemon does not answer at all (as opposed to answering with an error). */
+export class DaemonUnreachable extends Error {}
+
+/** GET from the daemon's API; rejects with one line (`DaemonUnreachable` when it is not there). */
+export async function fetchApi(argv: DaemonArgs, path: string): Promise<unknown> {
   const { base } = daemonUrl(argv.url);
   // Not a yargs default: --help would print it.
   const token = argv.token ?? process.env['MCP_DIRECTOR_TOKEN'];
@@ -107,12 +110,24 @@ async function getApi(argv: DaemonArgs, path: string): Promise<unknown> {
     response = await fetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    fail(`MCP Director is not running at ${base} (${cause}); start it with: mcp-director serve`);
+    throw new DaemonUnreachable(
+      `MCP Director is not running at ${base} (${cause}); start it with: mcp-director serve`,
+    );
   }
   const body = (await response.json().catch(() => ({}))) as { error?: string };
-  if (response.status === 401) fail(`${body.error ?? 'unauthorized'} (pass --token)`);
-  if (!response.ok) fail(body.error ?? `${base}${path} answered HTTP ${response.status}`);
+  if (response.status === 401) throw new Error(`${body.error ?? 'unauthorized'} (pass --token)`);
+  if (!response.ok)
+    throw new Error(body.error ?? `${base}${path} answered HTTP ${response.status}`);
   return body;
+}
+
+/** `fetchApi`, and any failure ends the process with one line and exit code 1. */
+async function getApi(argv: DaemonArgs, path: string): Promise<unknown> {
+  try {
+    return await fetchApi(argv, path);
+  } catch (error) {
+    fail((error as Error).message);
+  }
 }
 
 /**
@@ -127,15 +142,15 @@ export function daemonUrl(url: string): { base: string; profile?: string } {
   return profile === undefined ? { base } : { base, profile: decodeURIComponent(profile) };
 }
 
-function fail(message: string): never {
+export function fail(message: string): never {
   process.stderr.write(`mcp-director: ${message}\n`);
   process.exit(1);
 }
 
-function printJson(body: unknown): void {
+export function printJson(body: unknown): void {
   process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
 }
 
-function printTable(header: string[], rows: string[][]): void {
+export function printTable(header: string[], rows: string[][]): void {
   process.stdout.write(`${formatTable(header, rows)}\n`);
 }

@@ -9,6 +9,7 @@ import { configCommand } from './config-command.js';
 import { connectCommand } from './connect.js';
 import { serversCommand, toolsCommand } from './inspect.js';
 import { serveCommand } from './serve.js';
+import { statsCommand } from './stats.js';
 
 await commandLine()
   .scriptName('mcp-director')
@@ -20,6 +21,7 @@ await commandLine()
   .command(connectCommand)
   .command(serversCommand)
   .command(toolsCommand)
+  .command(statsCommand)
   .command(benchCommand)
   .demandCommand(1, 'Name a command; try: mcp-director serve')
   .strict()

@@ -23,6 +23,7 @@ import { errorFrame } from '../shared/jsonrpc.js';
 import { McpEndpoint } from './transports/streamable-http.js';
 import { ServerStates } from './admin/server-states.js';
 import { Metrics } from './admin/metrics.js';
+import { keepRetention } from './admin/retention.js';
 import { Sessions } from './session/sessions.js';
 import { MESSAGES_PATH, SSE_PATH, SseEndpoint } from './transports/legacy-sse.js';
 import { ShardPool } from './pool/shard-pool.js';
@@ -185,6 +186,9 @@ export async function startDirector(
   let analytics: AnalyticsStore | undefined;
   if (config.analytics.enabled)
     analytics = openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' });
+  const stopRetention = analytics
+    ? keepRetention(analytics, config.analytics.retentionDays)
+    : () => {};
   const apiDeps: ApiDeps = {
     config: () => reloader.running,
     configStatus: () => reloader.status,
@@ -290,6 +294,7 @@ export async function startDirector(
         // Every backend is stopped (or its group killed): nothing is left to clean up.
         disarmCrashCleanup();
         processes.close();
+        stopRetention();
         await analytics?.close();
       })()),
   };

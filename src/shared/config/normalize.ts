@@ -71,7 +71,10 @@ export function normalizeConfig(
       file.dataDir === undefined
         ? defaultDataDir(context.env)
         : resolvePath(file.dataDir, context.baseDir, context.env),
-    analytics: { enabled: file.analytics?.enabled ?? defaults.analytics.enabled },
+    analytics: {
+      enabled: file.analytics?.enabled ?? defaults.analytics.enabled,
+      retentionDays: file.analytics?.retentionDays ?? defaults.analytics.retentionDays,
+    },
     maxBodyBytes: file.maxBodyBytes ?? defaults.maxBodyBytes,
     pageSize: file.pageSize ?? defaults.pageSize,
     // Compared with the Origin header, which is always in URL.origin's canonical form.

@@ -157,7 +157,8 @@ export const configFileSchema = z
       .optional()
       .meta({ description: 'Where the HTTP endpoint listens.' }),
     workers: integer(1).optional().meta({
-      description: 'Shard worker threads. Default: one per enabled server, at most one per core.',
+      description:
+        'Shard worker threads. Default: one per enabled server, at most one per core but one (the supervisor thread has that one).',
     }),
     dataDir: nonEmptyString()
       .optional()
@@ -169,6 +170,11 @@ export const configFileSchema = z
     analytics: z
       .strictObject({
         enabled: z.boolean().optional().meta({ default: CONFIG_DEFAULTS.analytics.enabled }),
+        retentionDays: z.number().min(0).optional().meta({
+          description:
+            'Call records older than this many days are deleted in the background (hourly); 0 keeps them forever.',
+          default: CONFIG_DEFAULTS.analytics.retentionDays,
+        }),
       })
       .optional()
       .meta({ description: 'Per-call statistics kept in dataDir.' }),

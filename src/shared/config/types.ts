@@ -132,7 +132,8 @@ export interface DirectorConfig {
   workers: number;
   /** Folder for LMDB analytics and other state. */
   dataDir: string;
-  analytics: { enabled: boolean };
+  /** `retentionDays`: records older are deleted hourly; 0 keeps them. */
+  analytics: { enabled: boolean; retentionDays: number };
   /** Request bodies larger than this get 413. */
   maxBodyBytes: number;
   /** Items per page of tools/list, prompts/list, resources/list, templates/list. */

@@ -77,7 +77,7 @@ describe('defaults', () => {
       listen: { host: '127.0.0.1', port: 8765 },
       workers: 1,
       dataDir: '/home/u/.local/share/mcp-director',
-      analytics: { enabled: true },
+      analytics: { enabled: true, retentionDays: 30 },
       maxBodyBytes: 4 * 1024 * 1024,
       pageSize: 100,
       allowedOrigins: [],

@@ -35,7 +35,7 @@ function poolConfig(servers: ServerConfig[], workers: number): DirectorConfig {
     listen: { host: '127.0.0.1', port: 0 },
     workers,
     dataDir: tempDir('mcpd-reconfigure-'),
-    analytics: { enabled: false },
+    analytics: { enabled: false, retentionDays: 0 },
     maxBodyBytes: 1 << 20,
     pageSize: 100,
     allowedOrigins: [],
