@@ -7,12 +7,11 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { descendants } from '../src/bench/local-process.js';
+import { descendants, freePort } from '../src/bench/local-process.js';
 
 /** The repository root, from dist/bench/. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -119,19 +118,6 @@ function signal(pid: number, name: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-/** A port nobody listens on now (uWS binds with SO_REUSEPORT, so a busy port would be shared). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls `GET url` until it answers 200; fails early if `started` exits. */

@@ -10,6 +10,28 @@ import type { Workload } from './options.js';
 /** One request-response exchange with an open MCP session, whatever carries it. */
 export type Exchange = (body: string, id: number) => Promise<unknown>;
 
+/** A transport whose answers arrive by id (stdio, HTTP+SSE): send, and give up on an id. */
+export interface AnswersById {
+  send(body: string, id: number, onAnswer: (message: unknown, failure?: string) => void): void;
+  forget(id: number): void;
+}
+
+/** An `Exchange` over such a transport: the answer, or a rejection after `timeoutMs`. */
+export function exchangeOver(transport: AnswersById, timeoutMs: number): Exchange {
+  return (body, id) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        transport.forget(id);
+        reject(new Error(`no answer within ${timeoutMs} ms to ${clip(body, 80)}`));
+      }, timeoutMs);
+      transport.send(body, id, (message, failure) => {
+        clearTimeout(timer);
+        if (message === undefined) reject(new Error(failure ?? 'no answer'));
+        else resolve(message);
+      });
+    });
+}
+
 /** Pages of tools/list read at most: a server that pages forever is cut off here. */
 const MAX_PAGES = 100;
 

@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import type { LoadOptions } from './options.js';
 import { CALLS_MAX_DURATION_S } from './options.js';
 import type { LocalProcess } from './local-process.js';
-import type { Exchange } from './preflight.js';
+import { exchangeOver } from './preflight.js';
+import type { AnswersById, Exchange } from './preflight.js';
 import { TickRecorder } from './tally.js';
 import type { Tick } from './tally.js';
 import {
@@ -21,11 +22,12 @@ import {
 } from './workload.js';
 import type { Workload } from './options.js';
 import type { DriverOutcome } from './http/http-load.js';
+import { initializeBody } from './http/mcp-http.js';
 
-type Waiter = (message: unknown) => void;
+type Waiter = (message: unknown, failure?: string) => void;
 
 /** A JSON-RPC conversation on a child's stdin and stdout. */
-export class StdioSession {
+export class StdioSession implements AnswersById {
   readonly #waiting = new Map<number, Waiter>();
   readonly #target: LocalProcess;
   #closed: string | undefined;
@@ -36,7 +38,7 @@ export class StdioSession {
     lines.on('line', (line) => this.#receive(line));
     target.child.once('exit', (code, signal) => {
       this.#closed = `the server exited (code ${code}, signal ${signal})`;
-      for (const waiter of this.#waiting.values()) waiter(undefined);
+      for (const waiter of this.#waiting.values()) waiter(undefined, this.#closed);
       this.#waiting.clear();
     });
   }
@@ -47,7 +49,7 @@ export class StdioSession {
 
   /** Sends one request; `onAnswer` gets its response (undefined if the server exits first). */
   send(body: string, id: number, onAnswer: Waiter): void {
-    if (this.#closed !== undefined) return onAnswer(undefined);
+    if (this.#closed !== undefined) return onAnswer(undefined, this.#closed);
     this.#waiting.set(id, onAnswer);
     this.#target.child.stdin!.write(`${body}\n`);
   }
@@ -57,18 +59,8 @@ export class StdioSession {
     this.#waiting.delete(id);
   }
 
-  readonly exchange: Exchange = (body, id) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.forget(id);
-        reject(new Error(`no answer within 10 s to ${clip(body, 80)}`));
-      }, 10_000);
-      this.send(body, id, (message) => {
-        clearTimeout(timer);
-        if (message === undefined) reject(new Error(this.#closed ?? 'no answer'));
-        else resolve(message);
-      });
-    });
+  /** Preflight requests wait 10 s at most. */
+  readonly exchange: Exchange = exchangeOver(this, 10_000);
 
   notify(body: string): void {
     if (this.#closed === undefined) this.#target.child.stdin!.write(`${body}\n`);
@@ -102,19 +94,7 @@ export class StdioSession {
 export async function openStdioSession(target: LocalProcess): Promise<StdioSession> {
   const session = new StdioSession(target);
   const id = 0;
-  const answer = await session.exchange(
-    JSON.stringify({
-      jsonrpc: '2.0',
-      id,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 'mcp-director-bench', version: '1' },
-      },
-    }),
-    id,
-  );
+  const answer = await session.exchange(initializeBody('mcp-director-bench'), id);
   const failure = judgeMessage(answer, id);
   if (failure !== null)
     throw new Error(`initialize failed: ${failure}: ${clip(JSON.stringify(answer))}`);

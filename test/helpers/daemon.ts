@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** A port free right now on 127.0.0.1 (one implementation, the benchmark's). */
+export { freePort } from '../../src/bench/local-process.js';
+
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 

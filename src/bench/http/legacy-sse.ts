@@ -9,12 +9,13 @@
 import { Client } from 'undici';
 import { eventParser } from '../../shared/event-stream.js';
 import { clip, parseJson } from '../workload.js';
-import type { Exchange } from '../preflight.js';
-import { PROTOCOL_VERSION } from './mcp-http.js';
+import { exchangeOver } from '../preflight.js';
+import type { AnswersById, Exchange } from '../preflight.js';
+import { initializeBody } from './mcp-http.js';
 
 type Waiter = (message: unknown, failure?: string) => void;
 
-export class SseSession {
+export class SseSession implements AnswersById {
   readonly #stream: Client;
   readonly #posts: Client;
   readonly #waiting = new Map<number, Waiter>();
@@ -26,6 +27,7 @@ export class SseSession {
     this.#stream = new Client(origin);
     this.#posts = new Client(origin, { keepAliveTimeout: 60_000 });
     this.#timeoutMs = timeoutMs;
+    this.exchange = exchangeOver(this, timeoutMs);
   }
 
   /** Opens the stream, learns the endpoint, and initializes the session. */
@@ -33,19 +35,7 @@ export class SseSession {
     const session = new SseSession(url.origin, timeoutMs);
     try {
       await session.#connect(url.pathname + url.search);
-      const init = await session.exchange(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 0,
-          method: 'initialize',
-          params: {
-            protocolVersion: PROTOCOL_VERSION,
-            capabilities: {},
-            clientInfo: { name: clientName, version: '1' },
-          },
-        }),
-        0,
-      );
+      const init = await session.exchange(initializeBody(clientName), 0);
       if (typeof init !== 'object' || init === null || !('result' in init)) {
         throw new Error(`initialize failed: ${clip(JSON.stringify(init))}`);
       }
@@ -148,18 +138,7 @@ export class SseSession {
     this.#waiting.delete(id);
   }
 
-  readonly exchange: Exchange = (body, id) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.forget(id);
-        reject(new Error(`no answer within ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
-      this.send(body, id, (message, failure) => {
-        clearTimeout(timer);
-        if (message === undefined) reject(new Error(failure ?? 'no answer'));
-        else resolve(message);
-      });
-    });
+  readonly exchange: Exchange;
 
   async close(): Promise<void> {
     this.#end('closed');
