@@ -4,6 +4,7 @@
  * reasons and a non-zero exit code; the commands themselves live beside this file.
  */
 import { benchCommand } from './bench.js';
+import { callsCommand } from './calls.js';
 import { commandLine } from './command-line.js';
 import { configCommand } from './config-command.js';
 import { connectCommand } from './connect.js';
@@ -22,6 +23,7 @@ await commandLine()
   .command(serversCommand)
   .command(toolsCommand)
   .command(statsCommand)
+  .command(callsCommand)
   .command(benchCommand)
   .demandCommand(1, 'Name a command; try: mcp-director serve')
   .strict()

@@ -16,7 +16,7 @@ import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 7;
+export const THREAD_PROTOCOL_VERSION = 8;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -170,7 +170,17 @@ export interface StartServerMessage {
   server: string;
 }
 
+/**
+ * Someone watches calls live (`/api/events`): while on, the shard also sends each finished
+ * call (`calls`); off, it sends none, so nobody pays for a feed nobody reads.
+ */
+export interface LiveCallsMessage {
+  type: 'live-calls';
+  on: boolean;
+}
+
 export type SupervisorMessage =
+  | LiveCallsMessage
   | CallMessage
   | StartServerMessage
   | CancelMessage
@@ -336,6 +346,27 @@ export interface CallStatsMessage {
   rows: CallStatsRow[];
 }
 
+/** One finished call, as the live feed shows it. */
+export interface LiveCall {
+  /** When it reached the shard, ms since the epoch. */
+  ts: number;
+  server: string;
+  method: string;
+  /** Tool or prompt name (the backend's), or resource URI. */
+  target: string;
+  status: 'ok' | 'error' | 'timeout' | 'cancelled';
+  errorCode: number | null;
+  latencyUs: number;
+  profile: string;
+  client: string;
+}
+
+/** The calls finished since the last `calls`, while `live-calls` is on (a few times a second). */
+export interface CallsMessage {
+  type: 'calls';
+  calls: LiveCall[];
+}
+
 /** Every backend of the shard has stopped; the task is about to return. */
 export interface StoppedMessage {
   type: 'stopped';
@@ -350,6 +381,7 @@ export type WorkerMessage =
   | ServerNotificationMessage
   | ClientRequestMessage
   | CallStatsMessage
+  | CallsMessage
   | StoppedMessage;
 
 /** Exhaustiveness check for switches over the unions above. */

@@ -22,6 +22,7 @@ import { listen, loadNativeUws } from './ingress/uws.js';
 import { errorFrame } from '../shared/jsonrpc.js';
 import { McpEndpoint } from './transports/streamable-http.js';
 import { ServerStates } from './admin/server-states.js';
+import { LiveFeed } from './admin/live-feed.js';
 import { Metrics } from './admin/metrics.js';
 import { keepRetention } from './admin/retention.js';
 import { Sessions } from './session/sessions.js';
@@ -119,6 +120,10 @@ export async function startDirector(
     identity.serverInfo,
   );
   sessions.onEnd((session) => dispatcher.sessionEnded(session));
+  const feed = new LiveFeed(
+    (on) => shards.setLiveCalls(on),
+    (scope, server) => scope.admin || views.viewOf(scope.profile).hasServer(server),
+  );
   const metrics = new Metrics({
     servers: () => states.entries(),
     sessions: () => sessions.values(),
@@ -128,6 +133,7 @@ export async function startDirector(
   shards.onEvents({
     serverState: (message) => {
       states.update(message);
+      feed.serverState(message);
       const detail = message.error === undefined ? '' : `: ${message.error}`;
       const write =
         message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
@@ -159,6 +165,7 @@ export async function startDirector(
     },
     notification: (message) => dispatcher.serverNotification(message),
     callStats: (rows) => metrics.addCallStats(rows),
+    calls: (calls) => feed.calls(calls),
   });
   // One options object for both endpoints: a reload updates its allowedOrigins in place.
   const ingress = {
@@ -203,6 +210,7 @@ export async function startDirector(
     shards,
     analytics,
     metrics,
+    feed,
   };
 
   const listener = await listen(build, {

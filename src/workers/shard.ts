@@ -26,6 +26,8 @@ import {
 
 /** How often a shard sends its calls' counts (`call-stats`). */
 const CALL_STATS_EVERY_MS = 1000;
+/** How often a shard sends the finished calls while the live feed is on. */
+const LIVE_EVERY_MS = 250;
 
 export default async function runShard(input: ShardTaskInput): Promise<void> {
   if (input.protocolVersion !== THREAD_PROTOCOL_VERSION) {
@@ -55,6 +57,13 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
   };
   const statsTimer = setInterval(sendCallStats, CALL_STATS_EVERY_MS);
   statsTimer.unref();
+  // Finished calls for the live feed, while it is on (the recorder keeps none otherwise).
+  const sendLive = (): void => {
+    const calls = recorder.takeLive();
+    if (calls !== undefined) link.send({ type: 'calls', calls });
+  };
+  const liveTimer = setInterval(sendLive, LIVE_EVERY_MS);
+  liveTimer.unref();
 
   let stopping: Promise<void> | null = null;
   let finished: () => void = () => {};
@@ -64,7 +73,9 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
       try {
         await host.stopAll();
         clearInterval(statsTimer);
+        clearInterval(liveTimer);
         sendCallStats();
+        sendLive();
         await recorder.close();
       } catch (error) {
         log.error(`while stopping: ${(error as Error).stack ?? String(error)}`);

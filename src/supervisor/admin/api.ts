@@ -15,7 +15,9 @@ import type { Catalog } from '../catalog/catalog.js';
 import { UNAUTHORIZED_HEADERS, type Access, type ApiScope } from '../ingress/access.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
 import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { LiveFeed } from './live-feed.js';
 import type { Metrics } from './metrics.js';
+import { SSE_HEADERS, SSE_KEEPALIVE, sseEvent } from '../ingress/sse.js';
 import type { ServerStates } from './server-states.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { Sessions } from '../session/sessions.js';
@@ -46,6 +48,7 @@ export interface ApiDeps {
   shards: ShardPool;
   analytics: AnalyticsStore | undefined;
   metrics: Metrics;
+  feed: LiveFeed;
 }
 
 const NO_OAUTH =
@@ -78,6 +81,7 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
     );
   const scope = access.scope;
   if (request.path === '/metrics') return metricsText(deps, scope, reply);
+  if (request.path === '/api/events') return events(deps, scope, reply);
   switch (request.path) {
     case '/api/health':
       return sendJson(reply, 200, health(deps, scope));
@@ -93,8 +97,32 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
       return stats(deps, scope, request, reply);
     default:
       return sendJson(reply, 404, {
-        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /metrics, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats`,
+        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /metrics, /api/events, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats`,
       });
+  }
+}
+
+/** Keep-alive comments on an idle `/api/events` stream, so proxies keep it open. */
+const EVENTS_KEEPALIVE_MS = 15_000;
+
+/** `/api/events`: calls as they finish and server state changes, as SSE, for the scope. */
+function events(deps: ApiDeps, scope: ApiScope, reply: Reply): void {
+  const stream = reply.stream(SSE_HEADERS);
+  if (stream.closed) return;
+  const unwatch = deps.feed.watch({
+    scope,
+    send: (name, data) => stream.write(sseEvent(name, data)),
+  });
+  const keepalive = setInterval(() => stream.write(SSE_KEEPALIVE), EVENTS_KEEPALIVE_MS);
+  stream.onClose(() => {
+    clearInterval(keepalive);
+    unwatch();
+  });
+  // The servers as they are now, so a watcher starts from the whole picture.
+  for (const [server, status] of deps.states.entries()) {
+    if (sees(deps, scope, server)) {
+      stream.write(sseEvent('server', { server, state: status.state, restarts: status.restarts }));
+    }
   }
 }
 

@@ -11,6 +11,11 @@ export function sseMessage(data: string, id?: string): string {
   return `event: message\n${idLine}data: ${dataLines}\n\n`;
 }
 
+/** A named event whose data is JSON (one line: JSON text never holds a raw newline). */
+export function sseEvent(name: string, data: object): string {
+  return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
 /** A comment line: keeps idle streams open through proxies without delivering an event. */
 export const SSE_KEEPALIVE = ': keep-alive\n\n';
 

@@ -13,6 +13,7 @@ import type {
   ReplyMessage,
   ServerNotificationMessage,
   CallStatsRow,
+  LiveCall,
   ServerStateMessage,
   SupervisorMessage,
   WireError,
@@ -51,6 +52,8 @@ export interface ShardEvents {
   notification(message: ServerNotificationMessage): void;
   /** A shard's counts of the calls it finished (about once a second), for /metrics. */
   callStats(rows: readonly CallStatsRow[]): void;
+  /** Finished calls, while the live feed is on. */
+  calls(calls: readonly LiveCall[]): void;
 }
 
 /** A call forwarded to a shard (or held for its server) and not yet answered. */

@@ -43,6 +43,8 @@ export interface ShardLifecycleContext {
   /** Where what a running shard says goes. */
   messages: ShardMessages;
   stopping: () => boolean;
+  /** Whether a shard starting now must turn its live call feed on. */
+  liveCalls: () => boolean;
 }
 
 export class ShardLifecycle {
@@ -55,6 +57,7 @@ export class ShardLifecycle {
   readonly #removals: ServerRemovals;
   readonly #messages: ShardMessages;
   readonly #stopping: () => boolean;
+  readonly #liveCalls: () => boolean;
   readonly #piscina: Piscina<ShardTaskInput, void>;
   #tasks: Array<Promise<void>> = [];
 
@@ -71,6 +74,7 @@ export class ShardLifecycle {
     this.#removals = context.removals;
     this.#messages = context.messages;
     this.#stopping = context.stopping;
+    this.#liveCalls = context.liveCalls;
     const count = context.shards.length;
     this.#piscina = new Piscina({
       filename: SHARD_ENTRY,
@@ -120,6 +124,8 @@ export class ShardLifecycle {
       },
       { onUnsendable: (message, error) => this.#messages.unsendable(message, error) },
     );
+    // The port keeps it until the shard listens.
+    if (this.#liveCalls()) shard.link.send({ type: 'live-calls', on: true });
     const input: ShardTaskInput = {
       protocolVersion: THREAD_PROTOCOL_VERSION,
       shard: shard.index,

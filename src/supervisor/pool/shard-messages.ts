@@ -125,6 +125,9 @@ export class ShardMessages {
       case 'call-stats':
         this.#events.callStats(message.rows);
         return;
+      case 'calls':
+        this.#events.calls(message.calls);
+        return;
       case 'ready':
       case 'stopped':
         return;

@@ -70,7 +70,10 @@ export class ShardPool {
     catalog: (message) => this.#handlers?.catalog(message),
     notification: (message) => this.#handlers?.notification(message),
     callStats: (rows) => this.#handlers?.callStats(rows),
+    calls: (calls) => this.#handlers?.calls(calls),
   };
+  /** Whether shards send finished calls (the live feed has watchers). */
+  readonly #live = { calls: false };
 
   constructor(config: DirectorConfig, processes: ProcessRecords = new ProcessRecords(null)) {
     const events = this.#events;
@@ -113,7 +116,15 @@ export class ShardPool {
       removals: this.#removals,
       messages,
       stopping,
+      liveCalls: () => this.#live.calls,
     });
+  }
+
+  /** Turns the shards' live call feed on or off (a restarted shard is told at its start). */
+  setLiveCalls(on: boolean): void {
+    if (this.#live.calls === on) return;
+    this.#live.calls = on;
+    for (const shard of this.#shards) shard.link?.send({ type: 'live-calls', on });
   }
 
   /** Calls each shard holds now (sent, or waiting for their server), for /metrics. */

@@ -118,6 +118,9 @@ export class BackendHost {
         case 'stop':
           this.#stop();
           return;
+        case 'live-calls':
+          this.#recorder.live = message.on;
+          return;
         default:
           assertNever(message);
       }

@@ -6,7 +6,7 @@
  */
 import type { AnalyticsStore } from '../../shared/analytics/store.js';
 import type { CallStatus } from '../../shared/analytics/types.js';
-import type { CallContext, CallMessage, WireError } from '../../shared/messages.js';
+import type { CallContext, CallMessage, LiveCall, WireError } from '../../shared/messages.js';
 import { CallStats } from './call-stats.js';
 
 /** What the worker knows of a call when it arrives. */
@@ -27,6 +27,21 @@ export class CallRecorder {
   readonly #store: AnalyticsStore | null;
   /** Counts for `/metrics`, kept whether or not analytics are on. */
   readonly stats = new CallStats();
+  /** The calls finished since the last take, while someone watches live; else null. */
+  #live: LiveCall[] | null = null;
+
+  /** Starts (or stops) keeping finished calls for the live feed. */
+  set live(on: boolean) {
+    this.#live = on ? (this.#live ?? []) : null;
+  }
+
+  /** The calls kept for the live feed since the last take, if any. */
+  takeLive(): LiveCall[] | undefined {
+    if (this.#live === null || this.#live.length === 0) return undefined;
+    const calls = this.#live;
+    this.#live = [];
+    return calls;
+  }
 
   /** `store` null: analytics are off and no record is written (the counts still are). */
   constructor(store: AnalyticsStore | null) {
@@ -40,6 +55,17 @@ export class CallRecorder {
   record(call: CallFacts, status: CallStatus, errorCode: number | null, bytesOut: number): void {
     const latencyUs = Number((process.hrtime.bigint() - call.startedAt) / 1000n);
     this.stats.add(call.server, call.method, call.target, status, latencyUs);
+    this.#live?.push({
+      ts: call.ts,
+      server: call.server,
+      method: call.method,
+      target: call.target,
+      status,
+      errorCode,
+      latencyUs,
+      profile: call.context.profile,
+      client: call.context.client,
+    });
     if (this.#store === null) return;
     const { context } = call;
     this.#store.record({

@@ -68,6 +68,7 @@ class PoolUnderTest {
       catalog: (m) => void this.catalogs.push(m.server),
       notification: () => undefined,
       callStats: () => undefined,
+      calls: () => undefined,
     });
   }
 

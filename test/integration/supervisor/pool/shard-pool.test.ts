@@ -81,6 +81,7 @@ test(
       catalog: () => undefined,
       notification: () => undefined,
       callStats: () => undefined,
+      calls: () => undefined,
     });
     await pool.start();
     try {
