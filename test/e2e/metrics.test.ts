@@ -99,6 +99,27 @@ describe('/metrics', () => {
     assert.match(text, /^mcp_director_process_cpu_seconds_total \d/m);
   });
 
+  test('/api/servers shows calls per second and the era; /api/sessions the transport', async () => {
+    const api = async (path: string) =>
+      (await (await fetch(`${daemon.base}${path}`, { headers: bearer(ADMIN) })).json()) as {
+        servers?: { id: string; callsPerSecond: number; era: string }[];
+        sessions?: { era: string; transport: string; client: { name: string } }[];
+      };
+    const [echo] = (await api('/api/servers')).servers!;
+    assert.equal(echo!.id, 'echo');
+    assert.equal(echo!.era, 'legacy');
+    // 25 calls counted within the last 10 s: 2.5 calls/s (the counts may trail by a second).
+    assert.ok(
+      echo!.callsPerSecond > 0 && echo!.callsPerSecond <= CALLS / 10,
+      `${echo!.callsPerSecond}`,
+    );
+    const sessions = (await api('/api/sessions')).sessions!;
+    assert.deepEqual(
+      sessions.map((s) => `${s.client.name} ${s.era} ${s.transport}`),
+      ['metrics-test legacy streamable-http'],
+    );
+  });
+
   test('passes promtool check metrics', async () => {
     const { text } = await scrape(daemon);
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

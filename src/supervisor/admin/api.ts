@@ -196,6 +196,8 @@ function servers(deps: ApiDeps, scope: ApiScope): object {
         ...(scope.admin ? status : status && { state: status.state, restarts: status.restarts }),
         serverInfo: catalog?.serverInfo,
         protocolVersion: catalog?.protocolVersion,
+        era: catalog?.era,
+        callsPerSecond: deps.metrics.callsPerSecond(server.id),
         counts: catalog && {
           tools: catalog.tools.length,
           prompts: catalog.prompts.length,
@@ -272,6 +274,8 @@ function sessions(deps: ApiDeps, scope: ApiScope): object {
       ...(scope.admin && { id: s.id }),
       client: s.clientInfo,
       protocolVersion: s.protocolVersion,
+      era: s.era,
+      transport: s.transport,
       profile: s.profile,
       createdAt: s.createdAt,
       lastSeen: s.lastSeen,

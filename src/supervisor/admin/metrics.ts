@@ -54,8 +54,13 @@ interface HistogramSeries {
   count: number;
 }
 
+/** Seconds over which `/api/servers` averages each server's calls per second. */
+const RATE_WINDOW_S = 10;
+
 export class Metrics {
   readonly #registry = new Registry();
+  /** Per server: calls counted in each of the last seconds (a ring indexed by second). */
+  readonly #recent = new Map<string, { counts: number[]; seconds: number[] }>();
   readonly #calls: Counter<(typeof CALL_LABELS)[number]>;
   readonly #durations = new Map<string, HistogramSeries>();
 
@@ -128,9 +133,43 @@ export class Metrics {
     return this.#registry.contentType;
   }
 
+  /**
+   * A server's finished calls per second over the last ten seconds (the counts arrive about
+   * once a second, so the figure trails by up to a second).
+   */
+  callsPerSecond(server: string, now = Date.now()): number {
+    const recent = this.#recent.get(server);
+    if (recent === undefined) return 0;
+    const second = Math.floor(now / 1000);
+    let total = 0;
+    for (let i = 0; i < RATE_WINDOW_S; i++) {
+      if (second - (recent.seconds[i] ?? -Infinity) < RATE_WINDOW_S) total += recent.counts[i] ?? 0;
+    }
+    return total / RATE_WINDOW_S;
+  }
+
+  #countRecent(server: string, count: number, now: number): void {
+    let recent = this.#recent.get(server);
+    if (recent === undefined) {
+      recent = {
+        counts: new Array<number>(RATE_WINDOW_S).fill(0),
+        seconds: new Array<number>(RATE_WINDOW_S).fill(-Infinity),
+      };
+      this.#recent.set(server, recent);
+    }
+    const second = Math.floor(now / 1000);
+    const slot = second % RATE_WINDOW_S;
+    if (recent.seconds[slot] !== second) {
+      recent.seconds[slot] = second;
+      recent.counts[slot] = 0;
+    }
+    recent.counts[slot]! += count;
+  }
+
   /** Adds a shard's counts (a `call-stats` message). */
-  addCallStats(rows: readonly CallStatsRow[]): void {
+  addCallStats(rows: readonly CallStatsRow[], now = Date.now()): void {
     for (const row of rows) {
+      this.#countRecent(row.server, row.count, now);
       const labels: CallLabels = {
         server: row.server,
         method: row.method,
