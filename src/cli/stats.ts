@@ -77,6 +77,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
     const query = new URLSearchParams({ since: String(sinceMs) });
     if (untilMs !== undefined) query.set('until', String(untilMs));
     if (argv.server !== undefined) query.set('server', argv.server);
+    if (argv.tool !== undefined) query.set('tool', argv.tool);
     let report: StatsReport;
     try {
       report = (await fetchApi(argv, `/api/stats?${query.toString()}`)) as StatsReport;
@@ -84,7 +85,6 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
       if (!(error instanceof DaemonUnreachable)) fail((error as Error).message);
       report = await readDataFolder(argv, sinceMs, untilMs);
     }
-    if (argv.tool !== undefined) report = onlyTool(report, argv.tool);
     if (argv.json) return printJson(report);
     printReport(report, argv.by);
   },
@@ -106,17 +106,11 @@ async function readDataFolder(
       sinceMs,
       ...(untilMs !== undefined && { untilMs }),
       ...(argv.server !== undefined && { server: argv.server }),
+      ...(argv.tool !== undefined && { tool: argv.tool }),
     });
   } finally {
     await store.close();
   }
-}
-
-function onlyTool(report: StatsReport, tool: string): StatsReport {
-  const servers = report.servers
-    .map((server) => ({ ...server, tools: server.tools.filter((t) => t.tool === tool) }))
-    .filter((server) => server.tools.length > 0);
-  return { ...report, servers };
 }
 
 const ms = (value: number): string =>

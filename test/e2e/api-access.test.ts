@@ -26,6 +26,7 @@ const ENDPOINTS = [
   '/api/profiles',
   '/api/sessions',
   '/api/stats',
+  '/api/calls',
 ];
 
 const bearer = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });
@@ -91,7 +92,7 @@ describe('/api with two profile tokens and an admin token', () => {
       { token: ALICE, profile: 'a', own: ['alpha'], others: ['beta', 'gamma'], session: sessionA },
       { token: BOB, profile: 'b', own: ['beta', 'gamma'], others: ['alpha'], session: sessionB },
     ];
-    // Stats are written by the shards every 50 ms: wait until both calls are in.
+    // Rollups are written by the shards once a second: wait until both calls are in.
     await eventually(async () => {
       const all = (await get(daemon, '/api/stats', bearer(ROOT))).body as {
         total: { calls: number };
@@ -225,6 +226,58 @@ describe('/api with two profile tokens and an admin token', () => {
     assert.match(health.config.source, /config\.json$/);
     const b = (await get(daemon, '/api/tools?profile=b', bearer(ROOT))).body as { profile: string };
     assert.equal(b.profile, 'b');
+  });
+
+  test('/api/calls: recent calls with error texts; a profile sees its own without session ids', async () => {
+    await clients[0]!.callTool({ name: 'alpha__fail', arguments: {} });
+    type Calls = {
+      calls: { target: string; session?: string; status: string; error?: string }[];
+      next?: string;
+    };
+    const failed = await eventually(async () => {
+      const page = (await get(daemon, '/api/calls?status=error', bearer(ROOT))).body as Calls;
+      return page.calls.length > 0 ? page : undefined;
+    });
+    assert.deepEqual(
+      failed.calls.map((c) => [c.target, c.session, c.error]),
+      [['fail', sessionA, 'boom']],
+    );
+    const all = (await get(daemon, '/api/calls', bearer(ROOT))).body as Calls;
+    assert.deepEqual(
+      all.calls.map((c) => c.target),
+      ['fail', 'echo', 'echo'],
+    );
+    const firstPage = (await get(daemon, '/api/calls?limit=1', bearer(ROOT))).body as Calls;
+    assert.equal(firstPage.calls.length, 1);
+    const rest = (await get(daemon, `/api/calls?cursor=${firstPage.next}`, bearer(ROOT)))
+      .body as Calls;
+    assert.equal(rest.calls.length, 2);
+    const bobs = (await get(daemon, '/api/calls', bearer(BOB))).body as Calls;
+    assert.deepEqual(
+      bobs.calls.map((c) => [c.target, 'session' in c]),
+      [['echo', false]],
+    );
+    type Stats = { total: { calls: number; errors: number }; series: { points: unknown[] } };
+    // Rollups are written once a second.
+    const stats = await eventually(async () => {
+      const path = '/api/stats?since=1h&tool=fail&bucket=minute';
+      const body = (await get(daemon, path, bearer(ROOT))).body as Stats;
+      return body.total.calls > 0 ? body : undefined;
+    });
+    assert.deepEqual([stats.total.calls, stats.total.errors], [1, 1]);
+    assert.ok(stats.series.points.length >= 1);
+    for (const [path, expected] of [
+      ['/api/calls?limit=0', /'limit' must be 1 to 500/],
+      ['/api/calls?status=weird', /'status' must be ok, error, timeout or cancelled/],
+      ['/api/calls?cursor=forged', /cursor is not one this daemon handed out/],
+      ['/api/stats?since=yesterday', /'since' must be ms since the epoch/],
+      ['/api/stats?bucket=week', /'bucket' must be minute, hour or day/],
+      ['/api/stats?since=30d&bucket=minute', /would be 43200 points/],
+    ] as const) {
+      const { status, body } = await get(daemon, path, bearer(ROOT));
+      assert.equal(status, 400, path);
+      assert.match(String(body.error), expected, path);
+    }
   });
 
   test('without a token: the default profile view (no internals); a wrong token: 401', async () => {

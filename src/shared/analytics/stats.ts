@@ -1,12 +1,12 @@
 /**
- * Aggregation of call records into the `/api/stats` report. Pure: no lmdb, no I/O, so the
- * store, tests and any future running-aggregate cache share one definition of the numbers.
+ * Aggregation of rollup cells into the `/api/stats` report. Pure: no lmdb, no I/O, so the
+ * store, tests and the benchmark share one definition of the numbers.
  *
- * Memory is bounded by the number of distinct groups (servers, tools, clients, profiles),
- * never by the number of records: latencies go into log-linear histograms, and the number
- * of tool rows per server is capped.
+ * Memory is bounded by the number of distinct groups (servers, tools, clients, profiles,
+ * series points), never by the number of calls; the number of tool rows per server is capped.
  */
-import type { CallRecord } from './types.js';
+import { LatencySum } from './latency.js';
+import type { StoredCell } from './rollup.js';
 
 /** Counts and latency figures shared by the total, each server and each tool. */
 export interface CallSummary {
@@ -43,10 +43,28 @@ interface Tally {
 export type ClientStats = Tally & { client: string };
 export type ProfileStats = Tally & { profile: string };
 
+/** One JSON-RPC error code of one tool, with how often it was answered. */
+export interface ErrorStats {
+  server: string;
+  tool: string;
+  method: string;
+  code: number;
+  count: number;
+}
+
+/** One point of the time series: the calls of the period starting at `t`. */
+export interface SeriesPoint {
+  t: number;
+  calls: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
 export interface StatsReport {
-  /** Start of the window: the query's `sinceMs`, else the first record's ts, else null. */
+  /** Start of the window (whole minutes): the query's, else the first period's, else null. */
   from: number | null;
-  /** End of the window: the query's `untilMs`, else the last record's ts, else null. */
+  /** End of the window (exclusive, whole minutes), else the last period's end, else null. */
   until: number | null;
   total: CallSummary;
   /** Sorted by calls, descending; each server's tools likewise. */
@@ -54,115 +72,49 @@ export interface StatsReport {
   /** The busiest clients and profiles, at most `topLimit` each. */
   clients: ClientStats[];
   profiles: ProfileStats[];
-}
-
-export interface StatsWindow {
-  sinceMs?: number | undefined;
-  untilMs?: number | undefined;
+  /** The most frequent error codes per tool, at most `topLimit`. */
+  errors: ErrorStats[];
+  /** Present when the query asked for one: calls per period, oldest first. */
+  series?: { bucketMs: number; points: SeriesPoint[] };
 }
 
 export interface AggregatorOptions {
-  /** Length of the client and profile lists. Default 20. */
+  /** Length of the client, profile and error lists. Default 20. */
   topLimit?: number;
   /** Distinct (method, target) rows kept per server; later ones fold into OTHER_TOOL. */
   maxToolsPerServer?: number;
+  /** Adds a time series with points this long (a multiple of the periods added). */
+  seriesBucketMs?: number;
 }
 
 /** Row that absorbs tools beyond `maxToolsPerServer` (resource URIs can be unbounded). */
 export const OTHER_TOOL = '(other)';
 
-// ───────────────────────────── latency histogram ─────────────────────────────
+/** The slots of StoredCell, named (cells come from disk: each is checked before use). */
+const C = {
+  server: 0,
+  method: 1,
+  target: 2,
+  profile: 3,
+  client: 4,
+  calls: 5,
+  errors: 6,
+  timeouts: 7,
+  cancelled: 8,
+  bytesIn: 9,
+  bytesOut: 10,
+  maxUs: 11,
+  errorCodes: 12,
+  latency: 13,
+} as const;
 
-const SUB_BITS = 6;
-const SUB = 1 << SUB_BITS;
-/** Values below this many µs get a bucket of their own (exact). */
-const EXACT_BELOW = 2 * SUB;
-/** Groups with few calls keep raw values: exact percentiles and no histogram allocation. */
-const RAW_LIMIT = 32;
-
-/**
- * Worst relative error of a reported percentile against the exact nearest-rank value, above
- * EXACT_BELOW µs: a bucket spans [m·2^s, (m+1)·2^s) with m in [64, 128), and reporting its
- * midpoint is off by at most half a bucket, 1/(2m) ≤ 1/128 ≈ 0.78% of the true value.
- * Below EXACT_BELOW each whole µs has a bucket: integer latencies come out exact, fractional
- * ones within 1 µs. Groups of at most RAW_LIMIT calls are exact.
- */
-export const PERCENTILE_RELATIVE_ERROR = 1 / (2 * SUB);
-
-function bucketOf(us: number): number {
-  const v = us > 0 ? Math.floor(us) : 0;
-  if (v < EXACT_BELOW) return v;
-  if (v < 2 ** 31) {
-    // Integer fast path (latencies under ~35 min): the scan spends much of its time here.
-    const shift = 31 - Math.clz32(v) - SUB_BITS;
-    return ((shift + 1) << SUB_BITS) + (v >>> shift) - SUB;
-  }
-  let shift = Math.floor(Math.log2(v)) - SUB_BITS;
-  // Math.log2 can round across a power of two for huge values; correct the exponent.
-  if (Math.floor(v / 2 ** shift) < SUB) shift -= 1;
-  else if (Math.floor(v / 2 ** shift) >= 2 * SUB) shift += 1;
-  return (shift + 1) * SUB + Math.floor(v / 2 ** shift) - SUB;
+/** Whether a value read from disk has StoredCell's shape. */
+export function isStoredCell(value: unknown): value is StoredCell {
+  if (!Array.isArray(value) || value.length < 14) return false;
+  for (let i = C.server; i <= C.client; i++) if (typeof value[i] !== 'string') return false;
+  for (let i = C.calls; i <= C.maxUs; i++) if (typeof value[i] !== 'number') return false;
+  return Array.isArray(value[C.errorCodes]);
 }
-
-/** The value reported for a bucket: its lower bound when exact, else its midpoint. */
-function bucketValue(index: number): number {
-  if (index < EXACT_BELOW) return index;
-  const shift = Math.floor(index / SUB) - 1;
-  return ((index % SUB) + SUB + 0.5) * 2 ** shift;
-}
-
-/**
- * Latencies (µs) of one group: raw values while few, then a log-linear histogram whose
- * array grows only up to the largest bucket seen (≈ 1,350 slots for one minute).
- */
-export class LatencyHistogram {
-  private raw: number[] | null = [];
-  private counts = new Float64Array(0);
-  count = 0;
-  min = Infinity;
-  max = 0;
-
-  add(us: number): void {
-    const v = Number.isFinite(us) && us > 0 ? us : 0;
-    this.count += 1;
-    if (v < this.min) this.min = v;
-    if (v > this.max) this.max = v;
-    if (this.raw !== null) {
-      this.raw.push(v);
-      if (this.raw.length <= RAW_LIMIT) return;
-      const values = this.raw;
-      this.raw = null;
-      for (const x of values) this.bump(x);
-      return;
-    }
-    this.bump(v);
-  }
-
-  /** Nearest-rank percentile (q in 0..1): exact while raw, else within the error bound. */
-  quantile(q: number): number {
-    if (this.count === 0) return 0;
-    const rank = Math.max(1, Math.ceil(q * this.count));
-    if (this.raw !== null) return [...this.raw].sort((a, b) => a - b)[rank - 1] ?? this.max;
-    let seen = 0;
-    for (let i = 0; i < this.counts.length; i++) {
-      seen += this.counts[i] ?? 0;
-      if (seen >= rank) return Math.min(this.max, Math.max(this.min, bucketValue(i)));
-    }
-    return this.max;
-  }
-
-  private bump(us: number): void {
-    const index = bucketOf(us);
-    if (index >= this.counts.length) {
-      const grown = new Float64Array(Math.max(index + 1, this.counts.length * 2));
-      grown.set(this.counts);
-      this.counts = grown;
-    }
-    this.counts[index] = (this.counts[index] ?? 0) + 1;
-  }
-}
-
-// ───────────────────────────── groups ─────────────────────────────
 
 class SummaryGroup {
   calls = 0;
@@ -171,40 +123,59 @@ class SummaryGroup {
   cancelled = 0;
   bytesIn = 0;
   bytesOut = 0;
-  readonly latency = new LatencyHistogram();
+  maxUs = 0;
+  readonly latency = new LatencySum();
 
-  add(r: CallRecord): void {
-    this.calls += 1;
-    if (r.status === 'error') this.errors += 1;
-    else if (r.status === 'timeout') this.timeouts += 1;
-    else if (r.status === 'cancelled') this.cancelled += 1;
-    this.bytesIn += r.bytesIn;
-    this.bytesOut += r.bytesOut;
-    this.latency.add(r.latencyUs);
+  /** Counts only: a server's and the total's latencies are merged from their tools'. */
+  addCounts(cell: StoredCell): void {
+    this.calls += cell[C.calls];
+    this.errors += cell[C.errors];
+    this.timeouts += cell[C.timeouts];
+    this.cancelled += cell[C.cancelled];
+    this.bytesIn += cell[C.bytesIn];
+    this.bytesOut += cell[C.bytesOut];
+    if (cell[C.maxUs] > this.maxUs) this.maxUs = cell[C.maxUs];
+  }
+
+  add(cell: StoredCell): void {
+    this.addCounts(cell);
+    this.latency.add(cell[C.latency]);
   }
 
   summary(): CallSummary {
-    const h = this.latency;
+    const [p50, p90, p99] = this.latency.percentiles([50, 90, 99]);
     return {
       calls: this.calls,
       errors: this.errors,
       timeouts: this.timeouts,
       cancelled: this.cancelled,
-      p50Ms: toMs(h.quantile(0.5)),
-      p90Ms: toMs(h.quantile(0.9)),
-      p99Ms: toMs(h.quantile(0.99)),
-      maxMs: toMs(h.max),
+      // A percentile is its bucket's highest value; never report one above the true max.
+      p50Ms: toMs(Math.min(p50 ?? 0, this.maxUs)),
+      p90Ms: toMs(Math.min(p90 ?? 0, this.maxUs)),
+      p99Ms: toMs(Math.min(p99 ?? 0, this.maxUs)),
+      maxMs: toMs(this.maxUs),
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
     };
   }
 }
 
+class ToolGroup extends SummaryGroup {
+  readonly codes = new Map<number, number>();
+}
+
 class ServerGroup extends SummaryGroup {
-  /** method → target → group; nested maps spare a string concatenation per record. */
-  readonly tools = new Map<string, Map<string, SummaryGroup>>();
+  /** method → target → group; nested maps spare a string concatenation per cell. */
+  readonly tools = new Map<string, Map<string, ToolGroup>>();
   toolCount = 0;
-  other: SummaryGroup | null = null;
+  other: ToolGroup | null = null;
+}
+
+class SeriesGroup {
+  calls = 0;
+  errors = 0;
+  maxUs = 0;
+  readonly latency = new LatencySum();
 }
 
 /** Microseconds to milliseconds, kept to µs resolution so JSON stays short. */
@@ -216,64 +187,119 @@ function byCallsDescending<T extends { calls: number }>(key: (x: T) => string) {
   return (a: T, b: T): number => b.calls - a.calls || key(a).localeCompare(key(b));
 }
 
-function tally(map: Map<string, Tally>, name: string, isError: boolean): void {
+function tally(map: Map<string, Tally>, name: string, cell: StoredCell): void {
   let t = map.get(name);
   if (t === undefined) map.set(name, (t = { calls: 0, errors: 0 }));
-  t.calls += 1;
-  if (isError) t.errors += 1;
+  t.calls += cell[C.calls];
+  t.errors += cell[C.errors];
 }
 
-/** Feed records one by one with `add`, then read `report`. Does not retain the records. */
+export interface CellWindow {
+  from: number | null;
+  until: number | null;
+}
+
+/** Feed cells with `add`, then read `report`. Does not retain the cells. */
 export class StatsAggregator {
   private readonly total = new SummaryGroup();
   private readonly servers = new Map<string, ServerGroup>();
   private readonly clients = new Map<string, Tally>();
   private readonly profiles = new Map<string, Tally>();
+  private readonly series = new Map<number, SeriesGroup>();
   private readonly topLimit: number;
   private readonly maxToolsPerServer: number;
-  private firstTs = Infinity;
-  private lastTs = -Infinity;
+  private readonly seriesBucketMs: number | undefined;
+  private firstStart = Infinity;
+  private lastEnd = -Infinity;
 
   constructor(options: AggregatorOptions = {}) {
     this.topLimit = options.topLimit ?? 20;
     this.maxToolsPerServer = options.maxToolsPerServer ?? 1000;
+    this.seriesBucketMs = options.seriesBucketMs;
   }
 
-  add(r: CallRecord): void {
-    if (r.ts < this.firstTs) this.firstTs = r.ts;
-    if (r.ts > this.lastTs) this.lastTs = r.ts;
-    this.total.add(r);
-    let server = this.servers.get(r.server);
-    if (server === undefined) this.servers.set(r.server, (server = new ServerGroup()));
-    server.add(r);
-    this.toolGroup(server, r.method, r.target).add(r);
-    const isError = r.status === 'error';
-    tally(this.clients, r.client, isError);
-    tally(this.profiles, r.profile, isError);
+  /** Adds one cell of the period [start, start + length). */
+  add(cell: StoredCell, start: number, length: number): void {
+    if (start < this.firstStart) this.firstStart = start;
+    if (start + length > this.lastEnd) this.lastEnd = start + length;
+    this.total.addCounts(cell);
+    const name = cell[C.server];
+    let server = this.servers.get(name);
+    if (server === undefined) this.servers.set(name, (server = new ServerGroup()));
+    server.addCounts(cell);
+    const tool = this.toolGroup(server, cell[C.method], cell[C.target]);
+    tool.add(cell);
+    const codes = cell[C.errorCodes];
+    for (let i = 0; i + 1 < codes.length; i += 2) {
+      const code = codes[i];
+      const count = codes[i + 1];
+      if (typeof code === 'number' && typeof count === 'number') {
+        tool.codes.set(code, (tool.codes.get(code) ?? 0) + count);
+      }
+    }
+    tally(this.clients, cell[C.client], cell);
+    tally(this.profiles, cell[C.profile], cell);
+    if (this.seriesBucketMs !== undefined) this.addToSeries(cell, start);
   }
 
-  report(window: StatsWindow = {}): StatsReport {
+  report(window: Partial<CellWindow> = {}): StatsReport {
     const empty = this.total.calls === 0;
+    // Tools' latencies are merged into servers' and the total's here, so report() once.
     const servers: ServerStats[] = [];
+    const errors: ErrorStats[] = [];
     for (const [name, group] of this.servers) {
       const tools: ToolStats[] = [];
+      const addTool = (tool: string, method: string, g: ToolGroup): void => {
+        group.latency.merge(g.latency);
+        tools.push({ tool, method, ...g.summary() });
+        for (const [code, count] of g.codes)
+          errors.push({ server: name, tool, method, code, count });
+      };
       for (const [method, targets] of group.tools) {
-        for (const [tool, g] of targets) tools.push({ tool, method, ...g.summary() });
+        for (const [tool, g] of targets) addTool(tool, method, g);
       }
-      if (group.other !== null)
-        tools.push({ tool: OTHER_TOOL, method: '*', ...group.other.summary() });
+      if (group.other !== null) addTool(OTHER_TOOL, '*', group.other);
       tools.sort(byCallsDescending((t) => `${t.tool}\n${t.method}`));
+      this.total.latency.merge(group.latency);
       servers.push({ server: name, ...group.summary(), tools });
     }
     servers.sort(byCallsDescending((s) => s.server));
-    return {
-      from: window.sinceMs ?? (empty ? null : this.firstTs),
-      until: window.untilMs ?? (empty ? null : this.lastTs),
+    errors.sort((a, b) => b.count - a.count || a.code - b.code);
+    const report: StatsReport = {
+      from: window.from ?? (empty ? null : this.firstStart),
+      until: window.until ?? (empty ? null : this.lastEnd),
       total: this.total.summary(),
       servers,
       clients: this.top(this.clients).map(([client, t]) => ({ client, ...t })),
       profiles: this.top(this.profiles).map(([profile, t]) => ({ profile, ...t })),
+      errors: errors.slice(0, this.topLimit),
     };
+    if (this.seriesBucketMs !== undefined) {
+      const points: SeriesPoint[] = [];
+      for (const [t, g] of [...this.series].sort(([a], [b]) => a - b)) {
+        const [p50, p99] = g.latency.percentiles([50, 99]);
+        points.push({
+          t,
+          calls: g.calls,
+          errors: g.errors,
+          p50Ms: toMs(Math.min(p50 ?? 0, g.maxUs)),
+          p99Ms: toMs(Math.min(p99 ?? 0, g.maxUs)),
+        });
+      }
+      report.series = { bucketMs: this.seriesBucketMs, points };
+    }
+    return report;
+  }
+
+  private addToSeries(cell: StoredCell, start: number): void {
+    const bucket = this.seriesBucketMs ?? 1;
+    const t = Math.floor(start / bucket) * bucket;
+    let g = this.series.get(t);
+    if (g === undefined) this.series.set(t, (g = new SeriesGroup()));
+    g.calls += cell[C.calls];
+    g.errors += cell[C.errors];
+    if (cell[C.maxUs] > g.maxUs) g.maxUs = cell[C.maxUs];
+    g.latency.add(cell[C.latency]);
   }
 
   private top(map: Map<string, Tally>): [string, Tally][] {
@@ -282,17 +308,20 @@ export class StatsAggregator {
       .slice(0, this.topLimit);
   }
 
-  private toolGroup(server: ServerGroup, method: string, target: string): SummaryGroup {
+  private toolGroup(server: ServerGroup, method: string, target: string): ToolGroup {
     let targets = server.tools.get(method);
     const known = targets?.get(target);
     if (known !== undefined) return known;
     if (server.toolCount >= this.maxToolsPerServer) {
-      return (server.other ??= new SummaryGroup());
+      return (server.other ??= new ToolGroup());
     }
     if (targets === undefined) server.tools.set(method, (targets = new Map()));
-    const group = new SummaryGroup();
+    const group = new ToolGroup();
     targets.set(target, group);
     server.toolCount += 1;
     return group;
   }
 }
+
+/** Cell slots the store filters on. */
+export const CELL_SLOTS = C;

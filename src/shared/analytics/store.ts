@@ -13,23 +13,36 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { open, type RootDatabase } from 'lmdb';
 import { logger } from '../log.js';
-import { StatsAggregator, type StatsReport } from './stats.js';
-import type { CallRecord, CallStatus } from './types.js';
+import {
+  bucketOf,
+  encode,
+  FORMAT_VERSION,
+  keyBound,
+  recordsOf,
+  tsOf,
+  type BatchKey,
+  type StoredBatch,
+  type StoredRecord,
+} from './record-format.js';
+import { recentCalls, type RecentPage, type RecentQuery } from './recent-calls.js';
+import {
+  HOUR_LEVEL,
+  LEVEL_MS,
+  MINUTE_LEVEL,
+  RollupWriter,
+  type RollupKey,
+  type StoredRollup,
+} from './rollup.js';
+import { levelRange, sumRollups, type StatsQuery } from './rollup-query.js';
+import type { StatsReport } from './stats.js';
+import type { CallRecord } from './types.js';
+
+export type { StatsQuery } from './rollup-query.js';
+export type { RecentPage, RecentQuery } from './recent-calls.js';
 
 export interface AnalyticsStoreOptions {
   /** Names this writer, e.g. 'shard-0' or 'supervisor'; makes keys unique across threads. */
   writerId: string;
-}
-
-export interface StatsQuery {
-  /** Inclusive lower bound on `ts`, ms since the epoch. */
-  sinceMs?: number;
-  /** Exclusive upper bound on `ts`. */
-  untilMs?: number;
-  /** Only this server's calls. */
-  server?: string;
-  /** Only the calls made through this profile (what a profile's token may see). */
-  profile?: string;
 }
 
 export interface AnalyticsCounters {
@@ -45,118 +58,37 @@ export interface AnalyticsStore {
   /** Resolves once everything recorded so far is committed and flushed to disk. */
   flushed(): Promise<void>;
   /**
-   * Scans the range and aggregates it: synchronous, ~0.5M records/s
-   * (docs/architecture.md#analytics-writes-are-never-awaited). Throws once closed.
+   * Sums the rollups of the window: whole hours from the hourly ones, the rest from the
+   * minutes' (docs/architecture.md#analytics-rollups). Synchronous. Throws once closed.
    */
   stats(query?: StatsQuery): StatsReport;
-  /** Deletes records whose `ts` is before the cutoff (ms since the epoch); returns how many. */
+  /** Recent calls, newest first, a page at a time. Throws BadCursor for a forged cursor. */
+  recent(query?: RecentQuery): RecentPage;
+  /**
+   * Deletes records whose `ts` is before the cutoff (ms since the epoch), and the rollup
+   * periods that ended by then; returns how many records went.
+   */
   prune(olderThanMs: number): Promise<number>;
   counters(): AnalyticsCounters;
   close(): Promise<void>;
 }
 
 /**
- * [bucket start, writer tag, sequence]: array keys sort element-wise, so time ranges are
- * key ranges. One entry holds every record of one flush whose `ts` falls in that bucket.
- */
-type BatchKey = [number, string, number];
-
-/**
- * A record is a positional array, not an object: measured with lmdb-js 3.5.6 on 12-field
- * records, 79 bytes and ~750k decoded/s against 193 bytes and ~190k/s for plain objects.
- */
-type StoredRecord = [
-  ts: number,
-  profile: string,
-  client: string,
-  session: string,
-  server: string,
-  method: string,
-  target: string,
-  era: number,
-  status: number,
-  errorCode: number | null,
-  latencyUs: number,
-  bytesIn: number,
-  bytesOut: number,
-];
-
-/** The format version first, so later fields can be added without a migration. */
-type StoredBatch = [version: number, ...records: StoredRecord[]];
-
-const FORMAT_VERSION = 2;
-const TS_SLOT = 0;
-const PROFILE_SLOT = 1;
-const SERVER_SLOT = 4;
-const STATUSES: readonly CallStatus[] = ['ok', 'error', 'timeout', 'cancelled'];
-const STATUS_CODE: Record<CallStatus, number> = { ok: 0, error: 1, timeout: 2, cancelled: 3 };
-/**
  * Records wait this long and are written together. One LMDB put per call cost the shard
  * ~15-20% of its CPU per forwarded call (bench/README.md); one put per flush and bucket
  * makes analytics nearly free. A crash loses at most this much of the record.
  */
 const FLUSH_MS = 50;
-/** Records of one flush are grouped per second of `ts`, so a time range maps to key ranges. */
-const BUCKET_MS = 1000;
+/**
+ * Rollups in progress are written this often: a query sees calls at most this late. Each
+ * write rewrites the writer's current minute (and once a minute its current hour).
+ */
+const ROLLUP_FLUSH_MS = 1000;
 /** Entries removed per prune transaction: keeps each write transaction short. */
 const PRUNE_BATCH = 1_000;
 const WRITER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 const log = logger('analytics');
-
-/**
- * A one-element key sorts before every key with that bucket start (a prefix sorts first),
- * so as a range start it includes `ms` and as a range end it excludes it.
- */
-function keyBound(ms: number): BatchKey {
-  return [ms] as unknown as BatchKey;
-}
-
-function bucketOf(ts: number): number {
-  return Math.floor(ts / BUCKET_MS) * BUCKET_MS;
-}
-
-function encode(r: CallRecord): StoredRecord {
-  return [
-    r.ts,
-    r.profile,
-    r.client,
-    r.session,
-    r.server,
-    r.method,
-    r.target,
-    r.era === 'modern' ? 1 : 0,
-    STATUS_CODE[r.status] ?? STATUS_CODE.error,
-    r.errorCode,
-    r.latencyUs,
-    r.bytesIn,
-    r.bytesOut,
-  ];
-}
-
-function decode(v: StoredRecord): CallRecord {
-  return {
-    ts: v[0],
-    profile: v[1],
-    client: v[2],
-    session: v[3],
-    server: v[4],
-    method: v[5],
-    target: v[6],
-    era: v[7] === 1 ? 'modern' : 'legacy',
-    status: STATUSES[v[8]] ?? 'error',
-    errorCode: v[9],
-    latencyUs: v[10],
-    bytesIn: v[11],
-    bytesOut: v[12],
-  };
-}
-
-/** The records of a stored entry, or none if it is not of this format. */
-function recordsOf(value: unknown): StoredRecord[] {
-  if (!Array.isArray(value) || value[0] !== FORMAT_VERSION) return [];
-  return value.slice(1) as StoredRecord[];
-}
 
 /**
  * Opens (creating if needed) the store in `path`, a folder holding `calls.mdb` and its lock
@@ -172,7 +104,22 @@ export function openAnalyticsStore(path: string, options: AnalyticsStoreOptions)
     // Values are small arrays of short strings: LZ4 would cost CPU for little gain.
     compression: false,
   });
-  return new LmdbAnalyticsStore(db, writerTag(options.writerId));
+  // A second environment, so each keeps one key shape and its own size.
+  const rollups: RootDatabase<StoredRollup, RollupKey> = open({
+    path: join(path, 'rollups.mdb'),
+    compression: false,
+  });
+  return new LmdbAnalyticsStore(db, rollups, writerTag(options.writerId));
+}
+
+/** The figures the rollups add up must be numbers: one bad record must not spoil a period. */
+function isRecordable(r: CallRecord): boolean {
+  return (
+    Number.isFinite(r.ts) &&
+    Number.isFinite(r.latencyUs) &&
+    Number.isFinite(r.bytesIn) &&
+    Number.isFinite(r.bytesOut)
+  );
 }
 
 /**
@@ -190,12 +137,16 @@ class LmdbAnalyticsStore implements AnalyticsStore {
   private failureLogged = false;
   private pending: CallRecord[] = [];
   private timer: NodeJS.Timeout | null = null;
+  private rollupTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  private readonly rollup: RollupWriter;
 
   constructor(
     private readonly db: RootDatabase<StoredBatch, BatchKey>,
+    private readonly rollups: RootDatabase<StoredRollup, RollupKey>,
     private readonly writer: string,
   ) {
+    this.rollup = new RollupWriter(writer);
     log.debug(`opened analytics store as ${writer}`);
   }
 
@@ -204,18 +155,28 @@ class LmdbAnalyticsStore implements AnalyticsStore {
       this.fail(1, 'record after close');
       return;
     }
+    if (!isRecordable(r)) {
+      this.fail(1, 'a record with a figure that is not a finite number');
+      return;
+    }
     this.pending.push(r);
+    this.rollup.add(r);
     if (this.timer === null) {
       this.timer = setTimeout(() => this.flush(), FLUSH_MS);
       this.timer.unref();
+    }
+    if (this.rollupTimer === null) {
+      this.rollupTimer = setTimeout(() => this.flushRollups(false), ROLLUP_FLUSH_MS);
+      this.rollupTimer.unref();
     }
   }
 
   async flushed(): Promise<void> {
     if (this.closing !== null) return this.closing;
     this.flush();
+    this.flushRollups(true);
     try {
-      await this.db.flushed;
+      await Promise.all([this.db.flushed, this.rollups.flushed]);
     } catch {
       // A failed commit is already logged and counted by flush(); callers only wait.
     }
@@ -223,32 +184,21 @@ class LmdbAnalyticsStore implements AnalyticsStore {
 
   stats(query: StatsQuery = {}): StatsReport {
     if (this.closing !== null) throw new Error('analytics store is closed');
-    const aggregator = new StatsAggregator();
-    const since = query.sinceMs ?? -Infinity;
-    const until = query.untilMs ?? Infinity;
     // Other threads' commits become visible to this thread's reader only after a reset.
+    this.rollups.resetReadTxn();
+    // A long scan must not pin one read snapshot (LMDB could not reuse freed pages).
+    return sumRollups((range) => this.rollups.getRange({ ...range, snapshot: false }), query);
+  }
+
+  recent(query: RecentQuery = {}): RecentPage {
+    if (this.closing !== null) throw new Error('analytics store is closed');
     this.db.resetReadTxn();
-    const range = this.db.getRange({
-      ...(query.sinceMs !== undefined && { start: keyBound(bucketOf(query.sinceMs)) }),
-      ...(query.untilMs !== undefined && { end: keyBound(query.untilMs) }),
-      // A long scan must not pin one read snapshot (LMDB could not reuse freed pages).
-      snapshot: false,
-    });
-    const { server, profile } = query;
-    for (const { value } of range) {
-      for (const record of recordsOf(value)) {
-        const ts = record[TS_SLOT];
-        if (ts < since || ts >= until) continue;
-        if (server !== undefined && record[SERVER_SLOT] !== server) continue;
-        if (profile !== undefined && record[PROFILE_SLOT] !== profile) continue;
-        aggregator.add(decode(record));
-      }
-    }
-    return aggregator.report(query);
+    return recentCalls((range) => this.db.getRange({ ...range, snapshot: false }), query);
   }
 
   async prune(olderThanMs: number): Promise<number> {
     await this.flushed();
+    await this.pruneRollups(olderThanMs);
     let removed = 0;
     while (this.closing === null) {
       this.db.resetReadTxn();
@@ -260,10 +210,11 @@ class LmdbAnalyticsStore implements AnalyticsStore {
         let n = 0;
         for (const key of keys) {
           const records = recordsOf(this.db.get(key));
-          const kept = records.filter((record) => record[TS_SLOT] >= olderThanMs);
+          const kept = records.filter((record) => !(tsOf(record) < olderThanMs));
           n += records.length - kept.length;
           if (kept.length === 0) this.db.removeSync(key);
-          else if (kept.length < records.length) this.db.putSync(key, [FORMAT_VERSION, ...kept]);
+          else if (kept.length < records.length)
+            this.db.putSync(key, [FORMAT_VERSION, ...(kept as StoredRecord[])]);
         }
         return n;
       });
@@ -274,15 +225,35 @@ class LmdbAnalyticsStore implements AnalyticsStore {
     return removed;
   }
 
+  /** Deletes the rollup periods that ended by the cutoff, level by level, in short batches. */
+  private async pruneRollups(olderThanMs: number): Promise<void> {
+    for (const level of [MINUTE_LEVEL, HOUR_LEVEL]) {
+      // Periods starting at or before cutoff − length have ended by the cutoff.
+      const range = levelRange(level, 0, olderThanMs - LEVEL_MS[level] + 1);
+      while (this.closing === null) {
+        this.rollups.resetReadTxn();
+        const keys = [...this.rollups.getKeys({ ...range, limit: PRUNE_BATCH })];
+        if (keys.length === 0) break;
+        await this.rollups.transaction(() => {
+          for (const key of keys) this.rollups.removeSync(key);
+        });
+        if (keys.length < PRUNE_BATCH) break;
+      }
+    }
+  }
+
   counters(): AnalyticsCounters {
     return { recorded: this.recorded, failed: this.failed };
   }
 
   close(): Promise<void> {
-    if (this.closing === null) this.flush();
+    if (this.closing === null) {
+      this.flush();
+      this.flushRollups(true);
+    }
     this.closing ??= (async () => {
       try {
-        await this.db.flushed;
+        await Promise.all([this.db.flushed, this.rollups.flushed]);
       } catch {
         // Already counted; closing must still release the environment.
       }
@@ -290,9 +261,30 @@ class LmdbAnalyticsStore implements AnalyticsStore {
       // start for the next turn; closing first makes it throw "environment is already
       // closed" uncaught (seen with lmdb-js 3.5.6). Let that turn run.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      await this.db.close();
+      await Promise.all([this.db.close(), this.rollups.close()]);
     })();
     return this.closing;
+  }
+
+  /** Writes the rollup periods changed since the last write (`all`: hours in progress too). */
+  private flushRollups(all: boolean): void {
+    if (this.rollupTimer !== null) clearTimeout(this.rollupTimer);
+    this.rollupTimer = null;
+    for (const { key, value } of this.rollup.take(Date.now(), all)) {
+      let commit: Promise<boolean>;
+      try {
+        commit = this.rollups.put(key, value);
+      } catch (err) {
+        this.fail(0, err);
+        continue;
+      }
+      commit.then(undefined, (err: unknown) => this.fail(0, err));
+    }
+    // A period in progress that got no write (an hour between minutes) is written later.
+    if (this.rollup.pending() && this.closing === null) {
+      this.rollupTimer = setTimeout(() => this.flushRollups(false), ROLLUP_FLUSH_MS);
+      this.rollupTimer.unref();
+    }
   }
 
   /** Writes what is pending: one entry per bucket of `ts`, all puts in one commit. */

@@ -25,4 +25,9 @@ export interface CallRecord {
   latencyUs: number;
   bytesIn: number;
   bytesOut: number;
+  /** The error's message (or the tool's error text), shortened; absent when ok. */
+  error?: string;
+  /** The params and the result as JSON text: only for servers with `recordPayloads`. */
+  request?: string;
+  response?: string;
 }

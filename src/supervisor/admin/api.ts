@@ -9,7 +9,9 @@
  * `/.well-known/*` is 404 for everyone: the daemon does no OAuth, and a client that found
  * OAuth metadata (or a 401 there) would start a sign-in that can never finish.
  */
-import type { AnalyticsStore, StatsQuery } from '../../shared/analytics/store.js';
+import type { AnalyticsStore } from '../../shared/analytics/store.js';
+import { callsEndpoint, statsEndpoint } from './analytics-api.js';
+import { sendJson } from './json-reply.js';
 import type { DirectorConfig } from '../../shared/config/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { UNAUTHORIZED_HEADERS, type Access, type ApiScope } from '../ingress/access.js';
@@ -22,8 +24,6 @@ import type { ServerStates } from './server-states.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { Sessions } from '../session/sessions.js';
 import { checkHostAndOrigin } from '../ingress/origin.js';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** How the last reload of the config file went, for /api/health. */
 export interface ConfigStatus {
@@ -94,10 +94,12 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
     case '/api/sessions':
       return sendJson(reply, 200, sessions(deps, scope));
     case '/api/stats':
-      return stats(deps, scope, request, reply);
+      return statsEndpoint(deps.analytics, scope, request, reply);
+    case '/api/calls':
+      return callsEndpoint(deps.analytics, scope, request, reply);
     default:
       return sendJson(reply, 404, {
-        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /metrics, /api/events, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats`,
+        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /metrics, /api/events, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats, /api/calls`,
       });
   }
 }
@@ -291,44 +293,4 @@ function countSessions(deps: ApiDeps, scope: ApiScope): number {
   let count = 0;
   for (const s of deps.sessions.values()) if (s.profile === scope.profile) count++;
   return count;
-}
-
-function stats(deps: ApiDeps, scope: ApiScope, request: IncomingRequest, reply: Reply): void {
-  if (deps.analytics === undefined) {
-    return sendJson(reply, 404, {
-      error: 'Analytics are disabled in the config ("analytics": {"enabled": false})',
-    });
-  }
-  const params = new URLSearchParams(request.query);
-  const query: StatsQuery = {};
-  for (const [key, field] of [
-    ['since', 'sinceMs'],
-    ['until', 'untilMs'],
-  ] as const) {
-    const raw = params.get(key);
-    if (raw === null) continue;
-    const value = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-    if (Number.isNaN(value)) {
-      return sendJson(reply, 400, {
-        error: `Query parameter '${key}' must be ms since the epoch or an ISO date, got '${raw}'`,
-      });
-    }
-    query[field] = value;
-  }
-  // stats() scans synchronously (~0.5M records/s): without `since`, the last 24 hours.
-  query.sinceMs ??= Date.now() - DAY_MS;
-  const server = params.get('server');
-  if (server !== null) query.server = server;
-  // A profile sees the calls made through it, which only reach its own servers.
-  if (!scope.admin) query.profile = scope.profile;
-  sendJson(reply, 200, deps.analytics.stats(query));
-}
-
-function sendJson(
-  reply: Reply,
-  status: number,
-  body: object,
-  headers: Record<string, string> = {},
-): void {
-  reply.json(status, JSON.stringify(body), { 'Cache-Control': 'no-store', ...headers });
 }

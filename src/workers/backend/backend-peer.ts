@@ -193,7 +193,7 @@ export class BackendPeer {
       { server: this.#server },
     );
     this.#out(failedReply(call.callId, error));
-    this.#recorder.record(call, 'timeout', error.code, 0);
+    this.#recorder.record(call, 'timeout', error, 0);
   }
 
   #complete(call: PendingCall, response: JsonObject): void {
@@ -203,15 +203,18 @@ export class BackendPeer {
       const wire = this.#wireError(call, error);
       this.#out(failedReply(call.callId, wire));
       if (this.#recorder.enabled) {
-        this.#recorder.record(call, 'error', wire.code, JSON.stringify(wire).length);
+        this.#recorder.record(call, 'error', wire, JSON.stringify(wire).length);
       }
       return;
     }
     const text = JSON.stringify(result);
     this.#out({ type: 'reply', callId: call.callId, ok: true, result: text });
     if (call.method !== 'tools/call') this.#events.onCallSucceeded(call.method, call.params);
-    const toolError = isJsonObject(result) && result.isError === true;
-    this.#recorder.record(call, toolError ? 'error' : 'ok', null, text.length);
+    if (isJsonObject(result) && result.isError === true) {
+      this.#recorder.record(call, 'error', null, text.length, toolErrorText(result));
+    } else {
+      this.#recorder.record(call, 'ok', null, text.length);
+    }
   }
 
   /** Backend errors pass through untouched; only a malformed one is replaced. */
@@ -249,7 +252,7 @@ export class BackendPeer {
       clearTimeout(call.timer);
       const error = errorFor(call);
       this.#out(failedReply(call.callId, error));
-      this.#recorder.record(call, 'error', error.code, 0);
+      this.#recorder.record(call, 'error', error, 0);
     }
     this.#calls.clear();
     this.#callIds.clear();
@@ -375,4 +378,15 @@ export class BackendPeer {
   clientResponse(message: ClientResponseMessage): boolean {
     return this.#clientRequests.answer(message);
   }
+}
+
+/** The text a tool gave with `isError: true`: its first text content, else ''. */
+function toolErrorText(result: JsonObject): string {
+  const content = result.content;
+  if (!Array.isArray(content)) return '';
+  for (const item of content) {
+    if (isJsonObject(item) && item.type === 'text' && typeof item.text === 'string')
+      return item.text;
+  }
+  return '';
 }

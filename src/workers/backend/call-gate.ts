@@ -133,7 +133,7 @@ export class CallGate {
       { server: this.#server },
     );
     this.#out(failedReply(callId, error));
-    this.#recorder.record(this.#facts(queued), 'timeout', error.code, 0);
+    this.#recorder.record(this.#facts(queued), 'timeout', error, 0);
   }
 
   #overloaded(): WireError {

@@ -23,6 +23,13 @@ export interface CallFacts {
   bytesIn: number;
 }
 
+/** Error texts are kept to this many characters: enough to read, bounded per record. */
+const ERROR_TEXT_MAX = 500;
+
+function shorten(text: string): string {
+  return text.length <= ERROR_TEXT_MAX ? text : `${text.slice(0, ERROR_TEXT_MAX - 1)}…`;
+}
+
 export class CallRecorder {
   readonly #store: AnalyticsStore | null;
   /** Counts for `/metrics`, kept whether or not analytics are on. */
@@ -52,7 +59,18 @@ export class CallRecorder {
     return this.#store !== null;
   }
 
-  record(call: CallFacts, status: CallStatus, errorCode: number | null, bytesOut: number): void {
+  /**
+   * `error`: what the caller was answered when the call failed (its code and message are
+   * recorded; the message shortened). `errorText`: a tool's own error (`isError: true`).
+   */
+  record(
+    call: CallFacts,
+    status: CallStatus,
+    error: WireError | null,
+    bytesOut: number,
+    errorText?: string,
+  ): void {
+    const errorCode = error === null ? null : error.code;
     const latencyUs = Number((process.hrtime.bigint() - call.startedAt) / 1000n);
     this.stats.add(call.server, call.method, call.target, status, latencyUs);
     this.#live?.push({
@@ -68,7 +86,9 @@ export class CallRecorder {
     });
     if (this.#store === null) return;
     const { context } = call;
+    const message = error === null ? errorText : error.message;
     this.#store.record({
+      ...(message !== undefined && { error: shorten(message) }),
       ts: call.ts,
       profile: context.profile,
       client: context.client,
@@ -96,12 +116,7 @@ export class CallRecorder {
       context: message.context,
       bytesIn: this.#store === null ? 0 : JSON.stringify(message.params).length,
     };
-    this.record(
-      facts,
-      'error',
-      error.code,
-      this.#store === null ? 0 : JSON.stringify(error).length,
-    );
+    this.record(facts, 'error', error, this.#store === null ? 0 : JSON.stringify(error).length);
   }
 
   /** Waits for the records written so far to be committed, then closes the store. */

@@ -7,12 +7,22 @@ import { Worker } from 'node:worker_threads';
 import { once } from 'node:events';
 import { openAnalyticsStore, type AnalyticsCounters } from '../../../src/shared/analytics/store.js';
 import {
-  LatencyHistogram,
   OTHER_TOOL,
-  PERCENTILE_RELATIVE_ERROR,
   StatsAggregator,
   type CallSummary,
 } from '../../../src/shared/analytics/stats.js';
+import {
+  LATENCY_RELATIVE_ERROR,
+  LatencyRecorder,
+  LatencySum,
+} from '../../../src/shared/analytics/latency.js';
+import {
+  HOUR_MS,
+  MINUTE_LEVEL,
+  MINUTE_MS,
+  RollupWriter,
+} from '../../../src/shared/analytics/rollup.js';
+import { BadCursor } from '../../../src/shared/analytics/recent-calls.js';
 import type { CallRecord, CallStatus } from '../../../src/shared/analytics/types.js';
 import type { WriterJob } from '../../helpers/analytics-writer.js';
 
@@ -37,14 +47,14 @@ function prng(seed: number): () => number {
   };
 }
 
-/** Calls one ms apart from T0, latencies log-uniform from 1 µs to ~1 min. */
-function makeRecords(n: number, seed = 1): CallRecord[] {
+/** Calls `stepMs` apart from T0, latencies log-uniform from 1 µs to ~1 min. */
+function makeRecords(n: number, seed = 1, stepMs = 1): CallRecord[] {
   const rnd = prng(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   return Array.from({ length: n }, (_, i) => {
     const status = pick(STATUSES);
     return {
-      ts: T0 + i,
+      ts: T0 + i * stepMs,
       profile: pick(['default', 'default', 'ci']),
       client: pick(['claude-code', 'cursor', 'cursor', '']),
       session: `session-${i % 17}`,
@@ -53,7 +63,7 @@ function makeRecords(n: number, seed = 1): CallRecord[] {
       target: `tool-${Math.floor(rnd() * 5)}`,
       era: rnd() < 0.5 ? 'legacy' : 'modern',
       status,
-      errorCode: status === 'error' ? -32603 : null,
+      errorCode: status === 'error' ? (rnd() < 0.5 ? -32603 : -32602) : null,
       latencyUs: Math.round(Math.exp(rnd() * Math.log(6e7))),
       bytesIn: Math.floor(rnd() * 2000),
       bytesOut: Math.floor(rnd() * 9000),
@@ -86,32 +96,52 @@ function assertSummary(actual: CallSummary, records: CallRecord[], what: string)
   for (const [field, q] of Object.entries(PERCENTILES) as [keyof typeof PERCENTILES, number][]) {
     const exactMs = nearestRank(lat, q) / 1000;
     // The histogram's bound, plus the report's rounding to whole µs.
-    const allowed = exactMs * PERCENTILE_RELATIVE_ERROR + 0.0005;
+    const allowed = exactMs * LATENCY_RELATIVE_ERROR + 0.0005;
     const got = actual[field];
     assert.ok(Math.abs(got - exactMs) <= allowed, `${what} ${field}: ${got} vs ${exactMs}`);
   }
 }
 
-test('histogram percentiles stay within the documented error; small sets are exact', () => {
+test('hdr latencies: percentiles within 1% of the exact ones, below 256 µs exact', () => {
   const rnd = prng(7);
-  const values = Array.from({ length: 50_000 }, () => Math.exp(rnd() * Math.log(3e9)));
-  const h = new LatencyHistogram();
-  for (const v of values) h.add(v);
+  const values = Array.from({ length: 50_000 }, () => Math.round(Math.exp(rnd() * Math.log(3e9))));
+  // Recorded in three cells, summed as a query sums them.
+  const recorders = [new LatencyRecorder(), new LatencyRecorder(), new LatencyRecorder()];
+  values.forEach((v, i) => recorders[i % 3]?.record(v));
+  const sum = new LatencySum();
+  for (const r of recorders) sum.add(r.stored());
   const sorted = [...values].sort((a, b) => a - b);
-  for (const q of [0.001, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 1]) {
-    const exact = nearestRank(sorted, q);
-    const err = Math.abs(h.quantile(q) - exact);
-    assert.ok(err <= exact * PERCENTILE_RELATIVE_ERROR + 1, `q=${q}: ${h.quantile(q)} vs ${exact}`);
-  }
-  const small = new LatencyHistogram();
-  for (const v of [5000.5, 17, 123456, 999, 3]) small.add(v);
-  const quintiles = [0.2, 0.4, 0.6, 0.8, 1].map((q) => small.quantile(q));
-  assert.deepEqual(quintiles, [3, 17, 999, 5000.5, 123456]);
+  const qs = [0.1, 1, 25, 50, 75, 90, 99, 99.9, 100];
+  const got = sum.percentiles(qs);
+  qs.forEach((q, i) => {
+    const exact = nearestRank(sorted, q / 100);
+    const err = Math.abs((got[i] ?? 0) - exact);
+    assert.ok(err <= exact * LATENCY_RELATIVE_ERROR, `q=${q}: ${got[i]} vs ${exact}`);
+  });
+  const small = new LatencyRecorder();
+  for (const v of [17, 3, 255, 100, 42]) small.record(v);
+  const exactSum = new LatencySum();
+  exactSum.add(small.stored());
+  assert.deepEqual(exactSum.percentiles([20, 40, 60, 80, 100]), [3, 17, 42, 100, 255]);
+  // Stored latencies come from disk: a malformed one is ignored, not trusted.
+  exactSum.add(['x', [1]]);
+  exactSum.add([-1, [1]]);
+  assert.deepEqual(exactSum.percentiles([100]), [255]);
 });
+
+/** The minute cells of the records, as a shard would store them. */
+function minuteCells(records: CallRecord[]) {
+  const writer = new RollupWriter('test');
+  for (const r of records) writer.add(r);
+  return writer.take(Date.now(), true).filter((e) => e.key[0] === MINUTE_LEVEL);
+}
 
 test('aggregator folds tools beyond the cap into one row and lists the top clients', () => {
   const agg = new StatsAggregator({ maxToolsPerServer: 2, topLimit: 1 });
-  for (const r of makeRecords(300)) agg.add({ ...r, server: 'fs', method: 'tools/call' });
+  const records = makeRecords(300).map((r) => ({ ...r, server: 'fs', method: 'tools/call' }));
+  for (const { key, value } of minuteCells(records)) {
+    for (const cell of value.slice(1)) agg.add(cell as never, key[1], MINUTE_MS);
+  }
   const report = agg.report();
   const tools = report.servers[0]?.tools ?? [];
   assert.equal(tools.length, 3);
@@ -120,6 +150,18 @@ test('aggregator folds tools beyond the cap into one row and lists the top clien
   assert.equal(calls, 300);
   const clients = report.clients.map((c) => c.client);
   assert.deepEqual(clients, ['cursor']);
+  assert.equal(report.errors.length, 1, 'the error list is capped at topLimit rows');
+  const all = new StatsAggregator({ maxToolsPerServer: 2 });
+  for (const { key, value } of minuteCells(records)) {
+    for (const cell of value.slice(1)) all.add(cell as never, key[1], MINUTE_MS);
+  }
+  const codes = all.report().errors;
+  assert.deepEqual(codes[0], report.errors[0], 'the most frequent first');
+  const errors = records.filter((r) => r.status === 'error').length;
+  assert.equal(
+    codes.reduce((a, e) => a + e.count, 0),
+    errors,
+  );
 });
 
 test('10k fire-and-forget records give exact counts and bounded percentiles', async (t) => {
@@ -130,8 +172,9 @@ test('10k fire-and-forget records give exact counts and bounded percentiles', as
   await store.flushed();
   assert.deepEqual(store.counters(), { recorded: 10_000, failed: 0 });
   const report = store.stats();
-  assert.ok(PERCENTILE_RELATIVE_ERROR <= 0.01, 'the bound DESIGN promises');
-  assert.deepEqual([report.from, report.until], [T0, T0 + 9_999]);
+  assert.ok(LATENCY_RELATIVE_ERROR <= 0.01, 'the bound docs/architecture.md promises');
+  // An open window reports the periods it summed: here the one hour of the calls.
+  assert.deepEqual([report.from, report.until], [T0, T0 + HOUR_MS]);
   assertSummary(report.total, records, 'total');
   assert.deepEqual(report.servers.map((s) => s.server).sort(), [...SERVERS].sort());
   const calls = report.servers.map((s) => s.calls);
@@ -160,26 +203,99 @@ test('10k fire-and-forget records give exact counts and bounded percentiles', as
   await reopened.close();
 });
 
-test('time range is [sinceMs, untilMs) and the server filter applies', async (t) => {
+test('a window is widened to whole minutes; hours and minutes together count each call once', async (t) => {
   const dir = tempDir(t);
-  const records = makeRecords(2_000, 3);
+  // One call every 2 s for 3 h 10 min: four hourly periods, 190 minutes.
+  const records = makeRecords(5_700, 3, 2_000);
   const store = openAnalyticsStore(dir, { writerId: 'shard-1' });
   for (const r of records) store.record(r);
   await store.flushed();
-  const window = { sinceMs: T0 + 500, untilMs: T0 + 1_200 };
-  const inWindow = records.filter((r) => r.ts >= window.sinceMs && r.ts < window.untilMs);
+  const window = {
+    sinceMs: T0 + 17 * MINUTE_MS + 5_000,
+    untilMs: T0 + 2 * HOUR_MS + 43 * MINUTE_MS + 1,
+  };
+  const aligned = { since: T0 + 17 * MINUTE_MS, until: T0 + 2 * HOUR_MS + 44 * MINUTE_MS };
+  const inWindow = records.filter((r) => r.ts >= aligned.since && r.ts < aligned.until);
   const report = store.stats(window);
-  assert.deepEqual([report.from, report.until], [window.sinceMs, window.untilMs]);
+  assert.deepEqual([report.from, report.until], [aligned.since, aligned.until]);
   assertSummary(report.total, inWindow, 'window');
-  assert.equal(store.stats({ sinceMs: T0 + 1_999 }).total.calls, 1);
+  // The same window from minutes only (a series by minute) gives the same figures.
+  const byMinute = store.stats({ ...window, seriesBucketMs: MINUTE_MS });
+  assert.deepEqual(byMinute.total, report.total);
+  const points = byMinute.series?.points ?? [];
+  assert.equal(points.length, 147);
+  assert.equal(
+    points.reduce((a, p) => a + p.calls, 0),
+    inWindow.length,
+  );
+  const firstMinute = inWindow.filter((r) => r.ts < aligned.since + MINUTE_MS);
+  assert.deepEqual(points[0] && [points[0].t, points[0].calls], [
+    aligned.since,
+    firstMinute.length,
+  ]);
+  const byHour = store.stats({ seriesBucketMs: HOUR_MS });
+  assert.deepEqual(
+    byHour.series?.points.map((p) => p.calls),
+    [1_800, 1_800, 1_800, 300],
+  );
+  assert.equal(store.stats({ sinceMs: T0 + 3 * HOUR_MS + 9 * MINUTE_MS }).total.calls, 30);
   assert.equal(store.stats({ untilMs: T0 }).total.calls, 0);
   assert.equal(store.stats({ untilMs: T0 }).from, null);
-  const github = store.stats({ ...window, server: 'github' });
-  const servers = github.servers.map((s) => s.server);
-  assert.deepEqual(servers, ['github']);
-  const ofGithub = inWindow.filter((r) => r.server === 'github');
-  assertSummary(github.total, ofGithub, 'github');
+  // Filters: server, tool, client, profile, alone and together.
+  const pick = (f: (r: CallRecord) => boolean) => inWindow.filter(f);
+  const cases: [Parameters<typeof store.stats>[0], CallRecord[]][] = [
+    [{ server: 'github' }, pick((r) => r.server === 'github')],
+    [{ tool: 'tool-2' }, pick((r) => r.target === 'tool-2')],
+    [{ client: 'cursor' }, pick((r) => r.client === 'cursor')],
+    [{ profile: 'ci', server: 'db' }, pick((r) => r.profile === 'ci' && r.server === 'db')],
+  ];
+  for (const [filter, expected] of cases) {
+    assertSummary(store.stats({ ...window, ...filter }).total, expected, JSON.stringify(filter));
+  }
+  assert.deepEqual(
+    store.stats({ ...window, server: 'github' }).servers.map((s) => s.server),
+    ['github'],
+  );
   assert.equal(store.stats({ server: 'nope' }).total.calls, 0);
+  const oneTool = store.stats({ ...window, server: 'db', tool: 'tool-1' });
+  const codes = oneTool.errors.reduce((a, e) => a + e.count, 0);
+  const ofTool = pick((r) => r.server === 'db' && r.target === 'tool-1' && r.errorCode !== null);
+  assert.equal(codes, ofTool.length);
+  await store.close();
+});
+
+test('recent calls: newest first, pages that join up, filters, error texts, forged cursors refused', async (t) => {
+  const dir = tempDir(t);
+  const records = makeRecords(1_000, 9, 10).map((r, i) =>
+    r.status === 'error' ? { ...r, error: `boom ${i}` } : r,
+  );
+  const store = openAnalyticsStore(dir, { writerId: 'shard-0' });
+  for (const r of records) store.record(r);
+  await store.flushed();
+  const seen: CallRecord[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 100; page++) {
+    const result = store.recent({ limit: 64, ...(cursor !== undefined && { cursor }) });
+    seen.push(...result.calls);
+    cursor = result.next;
+    if (cursor === undefined) break;
+  }
+  assert.deepEqual(seen, [...records].reverse());
+  const errors = store.recent({ status: 'error', server: 'db', limit: 500 }).calls;
+  const expected = records.filter((r) => r.status === 'error' && r.server === 'db').reverse();
+  assert.deepEqual(errors, expected);
+  assert.ok(errors.every((r) => r.error?.startsWith('boom ')));
+  const windowed = store.recent({ sinceMs: T0 + 2_000, untilMs: T0 + 3_000, limit: 500 }).calls;
+  assert.deepEqual(
+    windowed.map((r) => r.ts),
+    records
+      .slice(200, 300)
+      .map((r) => r.ts)
+      .reverse(),
+  );
+  assert.throws(() => store.recent({ cursor: 'not-a-cursor' }), BadCursor);
+  const forged = Buffer.from(JSON.stringify([1, {}, 2, 3])).toString('base64url');
+  assert.throws(() => store.recent({ cursor: forged }), BadCursor);
   await store.close();
 });
 
@@ -228,20 +344,25 @@ test('a restarted writer reusing its writerId does not overwrite earlier records
   await reader.close();
 });
 
-test('prune deletes records before the cutoff and reports how many', async (t) => {
+test('prune deletes records before the cutoff and the rollup periods that ended by then', async (t) => {
   const dir = tempDir(t);
   const store = openAnalyticsStore(dir, { writerId: 'supervisor' });
-  for (const r of makeRecords(25_000, 5)) store.record(r);
+  // One call a second for ~7 h; the cutoff falls inside the sixth hour.
+  for (const r of makeRecords(25_000, 5, 1_000)) store.record(r);
   await store.flushed();
-  assert.equal(await store.prune(T0 + 21_000), 21_000, 'spans several prune batches');
-  const left = store.stats();
-  assert.equal(left.total.calls, 4_000);
-  assert.equal(left.from, T0 + 21_000);
-  assert.equal(await store.prune(T0 + 21_000), 0);
+  const cutoff = T0 + 21_000_000;
+  assert.equal(await store.prune(cutoff), 21_000, 'spans several prune batches');
+  assert.equal(store.recent({ limit: 500, sinceMs: 0, untilMs: cutoff }).calls.length, 0);
+  // Minutes from the cutoff on are all kept, and nothing before it.
+  assert.equal(store.stats({ sinceMs: cutoff }).total.calls, 4_000);
+  assert.equal(store.stats({ untilMs: cutoff, seriesBucketMs: MINUTE_MS }).total.calls, 0);
+  // Hours go whole: the hour holding the cutoff is kept, with its calls before the cutoff.
+  assert.equal(store.stats().total.calls, 25_000 - 5 * 3_600);
+  assert.equal(await store.prune(cutoff), 0);
   // Two prunes at once: each key is counted by the one that actually removed it.
-  const both = await Promise.all([store.prune(T0 + 25_000), store.prune(T0 + 25_000)]);
+  const both = await Promise.all([store.prune(T0 + 25_000_000), store.prune(T0 + 25_000_000)]);
   assert.equal(both[0] + both[1], 4_000);
-  assert.equal(store.stats().total.calls, 0);
+  assert.equal(store.recent().calls.length, 0);
   await store.close();
 });
 
@@ -256,7 +377,7 @@ test('failed writes and writes after close are counted and logged once, never th
   t.after(() => void (process.stderr.write = write));
   const store = openAnalyticsStore(dir, { writerId: 'shard-2' });
   const good = makeRecords(1)[0] as CallRecord;
-  // msgpack cannot encode an integer this large: the put throws synchronously.
+  // Not a number: refused before it reaches the rollups (it would spoil a whole period).
   const bad = { ...good, latencyUs: (2n ** 70n) as unknown as number };
   store.record(bad);
   store.record(bad);
@@ -294,6 +415,8 @@ test('throughput sanity check (printed, not asserted)', async (t) => {
   const rate = (ms: number) => Math.round((records.length / ms) * 1000).toLocaleString('en');
   const perCallUs = ((queuedMs * 1000) / records.length).toFixed(2);
   t.diagnostic(`record(): ${perCallUs} µs/call on the caller's thread`);
-  t.diagnostic(`record + flushed: ${rate(writeMs)} records/s; stats scan: ${rate(scanMs)}/s`);
+  t.diagnostic(
+    `record + flushed: ${rate(writeMs)} records/s; stats from rollups: ${scanMs.toFixed(1)} ms`,
+  );
   await store.close();
 });

@@ -43,10 +43,19 @@ function record(ts: number, target: string): CallRecord {
   };
 }
 
-/** The targets of the records left, oldest first. */
+/** The targets of the call records left, with their counts, sorted. */
 function left(store: ReturnType<typeof openAnalyticsStore>): string[] {
+  const counts = new Map<string, number>();
+  for (const call of store.recent({ limit: 500 }).calls) {
+    counts.set(call.target, (counts.get(call.target) ?? 0) + 1);
+  }
+  return [...counts].map(([target, n]) => `${target}:${n}`).sort();
+}
+
+/** The same from the minute rollups, which retention prunes by whole minutes. */
+function leftInRollups(store: ReturnType<typeof openAnalyticsStore>): string[] {
   return store
-    .stats({ sinceMs: 0 })
+    .stats({ sinceMs: 0, seriesBucketMs: 60_000 })
     .servers.flatMap((server) => server.tools.map((tool) => `${tool.tool}:${tool.calls}`))
     .sort();
 }
@@ -62,6 +71,7 @@ test('deletes the records older than the retention and nothing else', async (t) 
   await store.flushed();
   assert.equal(await pruneExpired(store, 30, NOW), 2);
   assert.deepEqual(left(store), ['exactly-thirty:1', 'recent:2', 'twenty-nine:1']);
+  assert.deepEqual(leftInRollups(store), ['exactly-thirty:1', 'recent:2', 'twenty-nine:1']);
   assert.equal(await pruneExpired(store, 30, NOW), 0, 'nothing more to delete');
   assert.equal(await pruneExpired(store, 0, NOW), 0, '0 keeps everything');
   assert.deepEqual(left(store), ['exactly-thirty:1', 'recent:2', 'twenty-nine:1']);

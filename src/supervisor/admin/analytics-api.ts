@@ -1,0 +1,166 @@
+/**
+ * The analytics endpoints of the API: `/api/stats` (sums from the rollups) and `/api/calls`
+ * (recent calls, a page at a time). Every query parameter is checked before use and a bad
+ * one is answered 400 with what was expected. A profile's token sees its profile's calls
+ * only, without session ids (enough to act in a session) or payloads.
+ */
+import type { AnalyticsStore, RecentQuery, StatsQuery } from '../../shared/analytics/store.js';
+import { BadCursor, MAX_PAGE } from '../../shared/analytics/recent-calls.js';
+import type { CallRecord, CallStatus } from '../../shared/analytics/types.js';
+import type { ApiScope } from '../ingress/access.js';
+import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import { sendJson } from './json-reply.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const MINUTE_MS = 60_000;
+/** A minute series longer than this would be thousands of points: ask for hours instead. */
+const MAX_SERIES_POINTS = 2_000;
+const BUCKETS = new Map([
+  ['minute', MINUTE_MS],
+  ['hour', 60 * MINUTE_MS],
+  ['day', DAY_MS],
+]);
+const STATUSES = new Set<string>(['ok', 'error', 'timeout', 'cancelled']);
+const DISABLED = 'Analytics are disabled in the config ("analytics": {"enabled": false})';
+
+class BadParameter extends Error {}
+
+/** A time: ms since the epoch, an ISO date, or an age like `15m`, `2h`, `7d` before now. */
+function parseTime(key: string, raw: string, now: number): number {
+  const age = /^(\d+)(s|m|h|d)$/.exec(raw);
+  if (age !== null) {
+    const unit = { s: 1000, m: MINUTE_MS, h: 60 * MINUTE_MS, d: DAY_MS }[age[2] as 's'];
+    return now - Number(age[1]) * unit;
+  }
+  const value = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(value)) {
+    throw new BadParameter(
+      `Query parameter '${key}' must be ms since the epoch, an ISO date or an age like 15m, 2h or 7d; got '${raw}'`,
+    );
+  }
+  return value;
+}
+
+/** The filters both endpoints share, with the scope applied. */
+function commonFilters(params: URLSearchParams, scope: ApiScope, now: number) {
+  const query: StatsQuery & RecentQuery = {};
+  const since = params.get('since');
+  const until = params.get('until');
+  if (since !== null) query.sinceMs = parseTime('since', since, now);
+  if (until !== null) query.untilMs = parseTime('until', until, now);
+  for (const key of ['server', 'tool', 'client'] as const) {
+    const value = params.get(key);
+    if (value !== null) query[key] = value;
+  }
+  const profile = params.get('profile');
+  // A profile's token sees the calls made through its profile, whatever it asks.
+  if (!scope.admin) query.profile = scope.profile;
+  else if (profile !== null) query.profile = profile;
+  return query;
+}
+
+function guarded(reply: Reply, answer: () => void): void {
+  try {
+    answer();
+  } catch (error) {
+    if (error instanceof BadParameter || error instanceof BadCursor) {
+      sendJson(reply, 400, { error: error.message });
+      return;
+    }
+    throw error;
+  }
+}
+
+/** `/api/stats`: since (default 24 h ago), until, server, tool, client, profile, bucket. */
+export function statsEndpoint(
+  analytics: AnalyticsStore | undefined,
+  scope: ApiScope,
+  request: IncomingRequest,
+  reply: Reply,
+): void {
+  if (analytics === undefined) return sendJson(reply, 404, { error: DISABLED });
+  guarded(reply, () => {
+    const now = Date.now();
+    const params = new URLSearchParams(request.query);
+    const query = commonFilters(params, scope, now);
+    query.sinceMs ??= now - DAY_MS;
+    const bucket = params.get('bucket');
+    if (bucket !== null) {
+      const ms = BUCKETS.get(bucket);
+      if (ms === undefined) {
+        throw new BadParameter(
+          `Query parameter 'bucket' must be minute, hour or day; got '${bucket}'`,
+        );
+      }
+      const points = ((query.untilMs ?? now) - query.sinceMs) / ms;
+      if (points > MAX_SERIES_POINTS) {
+        throw new BadParameter(
+          `bucket=${bucket} over this window would be ${Math.ceil(points)} points (at most ${MAX_SERIES_POINTS}); choose a coarser bucket or a shorter window`,
+        );
+      }
+      query.seriesBucketMs = ms;
+    }
+    sendJson(reply, 200, analytics.stats(query));
+  });
+}
+
+/** `/api/calls`: recent calls, newest first; filters as stats plus session, status, limit, cursor. */
+export function callsEndpoint(
+  analytics: AnalyticsStore | undefined,
+  scope: ApiScope,
+  request: IncomingRequest,
+  reply: Reply,
+): void {
+  if (analytics === undefined) return sendJson(reply, 404, { error: DISABLED });
+  guarded(reply, () => {
+    const params = new URLSearchParams(request.query);
+    const query = commonFilters(params, scope, Date.now());
+    const status = params.get('status');
+    if (status !== null) {
+      if (!STATUSES.has(status)) {
+        throw new BadParameter(
+          `Query parameter 'status' must be ok, error, timeout or cancelled; got '${status}'`,
+        );
+      }
+      query.status = status as CallStatus;
+    }
+    const session = params.get('session');
+    if (session !== null && scope.admin) query.session = session;
+    const limit = params.get('limit');
+    if (limit !== null) {
+      if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_PAGE) {
+        throw new BadParameter(`Query parameter 'limit' must be 1 to ${MAX_PAGE}; got '${limit}'`);
+      }
+      query.limit = Number(limit);
+    }
+    const cursor = params.get('cursor');
+    if (cursor !== null) query.cursor = cursor;
+    const page = analytics.recent(query);
+    sendJson(reply, 200, {
+      calls: page.calls.map((call) => shown(call, scope)),
+      ...(page.next !== undefined && { next: page.next }),
+    });
+  });
+}
+
+/** One call as the API shows it to this scope. */
+function shown(call: CallRecord, scope: ApiScope) {
+  return {
+    ts: call.ts,
+    server: call.server,
+    method: call.method,
+    target: call.target,
+    profile: call.profile,
+    client: call.client,
+    ...(scope.admin && { session: call.session }),
+    era: call.era,
+    status: call.status,
+    errorCode: call.errorCode,
+    ...(call.error !== undefined && { error: call.error }),
+    latencyMs: call.latencyUs / 1000,
+    bytesIn: call.bytesIn,
+    bytesOut: call.bytesOut,
+    ...(scope.admin && call.request !== undefined && { request: call.request }),
+    ...(scope.admin && call.response !== undefined && { response: call.response }),
+  };
+}
