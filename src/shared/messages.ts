@@ -10,13 +10,13 @@
  * a backend-local JSON-RPC id of its own, so ids never collide across sessions or
  * backends. Client ids and progress tokens never reach a backend unmapped.
  */
-import type { Limits, ServerConfig } from './config/types.js';
+import type { Limits, OtlpConfig, ServerConfig } from './config/types.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 8;
+export const THREAD_PROTOCOL_VERSION = 9;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -64,6 +64,8 @@ export interface ShardTaskInput {
   servers: ServerConfig[];
   /** LMDB analytics folder, or null when analytics are off. */
   analyticsPath: string | null;
+  /** Where to export a span per forwarded call; absent or null when tracing is off. */
+  telemetry?: OtlpConfig | null;
   /** Log level of the daemon, so worker logs match the supervisor's. */
   logLevel: LogLevelName;
   /** What one backend may cost (message size, stderr kept, calls in flight and queued). */

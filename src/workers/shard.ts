@@ -12,6 +12,7 @@
  */
 import { BackendHost } from './backend/backend-host.js';
 import { CallRecorder } from './backend/call-recorder.js';
+import type { CallTracer } from './backend/call-tracer.js';
 import { openAnalyticsStore, type AnalyticsStore } from '../shared/analytics/store.js';
 import { createLink } from '../shared/link.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
@@ -38,7 +39,7 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
   }
   setLogLevel(input.logLevel);
   const log = logger(`shard:${input.shard}`);
-  const recorder = new CallRecorder(openStore(input, log));
+  const recorder = new CallRecorder(openStore(input, log), await openTracer(input, log));
 
   const host = new BackendHost({
     shard: input.shard,
@@ -115,6 +116,21 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
   link.send({ type: 'ready', shard: input.shard, protocolVersion: THREAD_PROTOCOL_VERSION });
   host.startAll();
   await done;
+}
+
+/**
+ * Tracing is loaded only when configured, so the OpenTelemetry SDK costs nothing otherwise;
+ * like analytics, a tracer that cannot start is logged and the shard serves without it.
+ */
+async function openTracer(input: ShardTaskInput, log: Logger): Promise<CallTracer | null> {
+  if (input.telemetry === undefined || input.telemetry === null) return null;
+  try {
+    const { createCallTracer } = await import('./backend/call-tracer.js');
+    return createCallTracer(input.telemetry, input.instance);
+  } catch (error) {
+    log.error(`traces are off for this shard: ${String(error)}`);
+    return null;
+  }
 }
 
 /** Analytics must not stop a shard from serving: a store that cannot open is logged. */

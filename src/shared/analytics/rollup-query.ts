@@ -1,6 +1,6 @@
 /**
  * Answers a stats query from the rollups (docs/architecture.md#analytics-rollups): the
- * window in whole minutes, whole hours read from the hourly level and the minutes at either
+ * window in whole minutes (whole hours beyond a day), whole hours read from the hourly level and the minutes at either
  * side from the minutes', so every call is summed once and a week reads ~170 hourly entries
  * per writer rather than millions of records.
  */
@@ -16,7 +16,7 @@ import {
 } from './rollup.js';
 import { CELL_SLOTS, isStoredCell, StatsAggregator, type StatsReport } from './stats.js';
 
-/** Filters of a stats query; the window is widened to whole minutes. */
+/** Filters of a stats query; the window is widened to whole minutes (or hours, see below). */
 export interface StatsQuery {
   /** Inclusive lower bound on `ts`, ms since the epoch (rounded down to the minute). */
   sinceMs?: number;
@@ -50,14 +50,21 @@ export function levelRange(level: RollupLevel, from: number, to: number): KeyRan
   };
 }
 
-/** The query's window in whole minutes; an open end stays open. */
-function wholeMinutes(query: StatsQuery): { since: number; until: number } {
-  const since = query.sinceMs === undefined ? 0 : Math.floor(query.sinceMs / MINUTE_MS) * MINUTE_MS;
-  const until =
-    query.untilMs === undefined
-      ? Number.MAX_SAFE_INTEGER
-      : Math.ceil(query.untilMs / MINUTE_MS) * MINUTE_MS;
-  return { since, until };
+/** Windows longer than this are read in whole hours: a minute is noise at that scale. */
+export const HOURLY_BEYOND_MS = 24 * HOUR_MS;
+
+/**
+ * The query's window in whole minutes, or whole hours when longer than a day (so a week
+ * reads ~170 hourly entries per writer and no minutes); an open end stays open.
+ */
+function alignedWindow(query: StatsQuery): { since: number; until: number } {
+  const since = query.sinceMs ?? 0;
+  const until = query.untilMs ?? Number.MAX_SAFE_INTEGER;
+  const step = until - since > HOURLY_BEYOND_MS ? HOUR_MS : MINUTE_MS;
+  return {
+    since: Math.floor(since / step) * step,
+    until: query.untilMs === undefined ? until : Math.ceil(until / step) * step,
+  };
 }
 
 /**
@@ -79,7 +86,7 @@ function coveringRanges(since: number, until: number, minutesOnly: boolean): Key
 export function sumRollups(read: RollupReader, query: StatsQuery): StatsReport {
   const { seriesBucketMs, server, tool, client, profile } = query;
   const aggregator = new StatsAggregator(seriesBucketMs === undefined ? {} : { seriesBucketMs });
-  const { since, until } = wholeMinutes(query);
+  const { since, until } = alignedWindow(query);
   const minutesOnly = seriesBucketMs !== undefined && seriesBucketMs < HOUR_MS;
   for (const range of coveringRanges(since, until, minutesOnly)) {
     for (const { key, value } of read(range)) {

@@ -62,7 +62,7 @@ export interface SeriesPoint {
 }
 
 export interface StatsReport {
-  /** Start of the window (whole minutes): the query's, else the first period's, else null. */
+  /** Start of the window (whole minutes; hours beyond a day): the query's, else the first period's, else null. */
   from: number | null;
   /** End of the window (exclusive, whole minutes), else the last period's end, else null. */
   until: number | null;

@@ -129,6 +129,7 @@ export function embeddedDefaultConfig(env: NodeJS.ProcessEnv = process.env): Dir
     workers: defaultWorkers(1),
     dataDir: defaultDataDir(env),
     analytics: { ...CONFIG_DEFAULTS.analytics },
+    telemetry: { otlp: null },
     maxBodyBytes: CONFIG_DEFAULTS.maxBodyBytes,
     pageSize: CONFIG_DEFAULTS.pageSize,
     allowedOrigins: [...CONFIG_DEFAULTS.allowedOrigins],

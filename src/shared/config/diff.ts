@@ -39,6 +39,7 @@ const RESTART_SETTINGS: ReadonlySet<string> = new Set([
   'workers',
   'dataDir', // the analytics store (LMDB) of every thread is opened once
   'analytics', // the same: each thread opens (or not) its store at start
+  'telemetry', // each shard loads (or not) its span exporter at start
   'maxBodyBytes', // handed to the HTTP listener when it starts
   'limits', // handed to the ingress, the sessions and every shard when they start
 ]);

@@ -75,6 +75,16 @@ export function normalizeConfig(
       enabled: file.analytics?.enabled ?? defaults.analytics.enabled,
       retentionDays: file.analytics?.retentionDays ?? defaults.analytics.retentionDays,
     },
+    telemetry: {
+      otlp:
+        file.telemetry?.otlp === undefined
+          ? null
+          : {
+              endpoint: file.telemetry.otlp.endpoint.replace(/\/+$/, ''),
+              headers: { ...file.telemetry.otlp.headers },
+              serviceName: file.telemetry.otlp.serviceName ?? 'mcp-director',
+            },
+    },
     maxBodyBytes: file.maxBodyBytes ?? defaults.maxBodyBytes,
     pageSize: file.pageSize ?? defaults.pageSize,
     // Compared with the Origin header, which is always in URL.origin's canonical form.

@@ -178,6 +178,34 @@ export const configFileSchema = z
       })
       .optional()
       .meta({ description: 'Per-call statistics kept in dataDir.' }),
+    telemetry: z
+      .strictObject({
+        otlp: z
+          .strictObject({
+            endpoint: z
+              .string()
+              .regex(/^https?:\/\/\S+$/, { error: 'an http:// or https:// URL' })
+              .meta({
+                description:
+                  'The OTLP/HTTP collector base URL, e.g. http://127.0.0.1:4318; spans go to <endpoint>/v1/traces as OTLP JSON.',
+              }),
+            headers: z
+              .record(
+                z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'an HTTP header name' }),
+                z.string(),
+              )
+              .optional()
+              .meta({ description: 'Sent with every export, e.g. an API key of the collector.' }),
+            serviceName: nonEmptyString().optional().meta({ default: 'mcp-director' }),
+          })
+          .optional()
+          .meta({
+            description:
+              'Export a span per forwarded call (MCP semantic conventions) over OTLP; off when absent. Changes apply on restart.',
+          }),
+      })
+      .optional()
+      .meta({ description: 'OpenTelemetry export.' }),
     maxBodyBytes: integer(1, MAX_BODY_BYTES).optional().meta({
       description: 'Larger request bodies get HTTP 413.',
       default: CONFIG_DEFAULTS.maxBodyBytes,

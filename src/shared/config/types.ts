@@ -122,6 +122,14 @@ export interface Limits {
   startWaitMs: number;
 }
 
+/** Where and how spans are exported (docs/architecture.md#traces). */
+export interface OtlpConfig {
+  /** Collector base URL; spans are POSTed to `${endpoint}/v1/traces`. */
+  endpoint: string;
+  headers: Record<string, string>;
+  serviceName: string;
+}
+
 export interface DirectorConfig {
   /** Where the config came from: a file path, or '<embedded defaults>'. */
   source: string;
@@ -134,6 +142,8 @@ export interface DirectorConfig {
   dataDir: string;
   /** `retentionDays`: records older are deleted hourly; 0 keeps them. */
   analytics: { enabled: boolean; retentionDays: number };
+  /** OTLP export of a span per forwarded call; null: off. */
+  telemetry: { otlp: OtlpConfig | null };
   /** Request bodies larger than this get 413. */
   maxBodyBytes: number;
   /** Items per page of tools/list, prompts/list, resources/list, templates/list. */

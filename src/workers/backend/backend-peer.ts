@@ -50,6 +50,8 @@ export interface PeerEvents {
 
 export interface PeerOptions {
   server: string;
+  /** How the backend is reached, for traces: 'pipe' (stdio) or 'tcp' (HTTP). */
+  transport: 'pipe' | 'tcp';
   out: Sink;
   recorder: CallRecorder;
   events: PeerEvents;
@@ -80,6 +82,7 @@ interface PendingCall extends CallFacts, InFlight {
 
 export class BackendPeer {
   readonly #server: string;
+  readonly #transport: 'pipe' | 'tcp';
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
   readonly #events: PeerEvents;
@@ -95,6 +98,7 @@ export class BackendPeer {
 
   constructor(options: PeerOptions) {
     this.#server = options.server;
+    this.#transport = options.transport;
     this.#out = options.out;
     this.#recorder = options.recorder;
     this.#events = options.events;
@@ -137,6 +141,20 @@ export class BackendPeer {
     if (this.era === 'modern') {
       params = withEnvelope(params, message.clientCapabilities, message.logLevel);
     }
+    const span = this.#recorder.startSpan(
+      {
+        server: this.#server,
+        method: message.method,
+        target: message.target,
+        session: message.context.session,
+        profile: message.context.profile,
+        client: message.context.client,
+        requestId: id,
+        transport: this.#transport,
+      },
+      params,
+    );
+    if (span !== undefined) params = span.params;
     const paramsJson = JSON.stringify(params);
     const pending: PendingCall = {
       ts: Date.now(),
@@ -146,6 +164,7 @@ export class BackendPeer {
       target: message.target,
       context: message.context,
       bytesIn: paramsJson.length,
+      ...(span !== undefined && { span }),
       callId: message.callId,
       id,
       params: message.params,

@@ -67,6 +67,7 @@ export class Backend implements ChannelHandler {
     this.#log = logger(`server:${this.id}`);
     this.#peer = new BackendPeer({
       server: this.id,
+      transport: config.transport === 'stdio' ? 'pipe' : 'tcp',
       out: this.#out,
       recorder: this.#recorder,
       log: this.#log,

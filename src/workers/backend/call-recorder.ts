@@ -7,7 +7,9 @@
 import type { AnalyticsStore } from '../../shared/analytics/store.js';
 import type { CallStatus } from '../../shared/analytics/types.js';
 import type { CallContext, CallMessage, LiveCall, WireError } from '../../shared/messages.js';
+import type { JsonObject } from '../../shared/json.js';
 import { CallStats } from './call-stats.js';
+import type { CallSpan, CallTracer, TracedCall } from './call-tracer.js';
 
 /** What the worker knows of a call when it arrives. */
 export interface CallFacts {
@@ -21,6 +23,8 @@ export interface CallFacts {
   context: CallContext;
   /** JSON length of the params as forwarded. */
   bytesIn: number;
+  /** The call's trace span, when tracing is on. */
+  span?: CallSpan;
 }
 
 /** Error texts are kept to this many characters: enough to read, bounded per record. */
@@ -50,9 +54,20 @@ export class CallRecorder {
     return calls;
   }
 
-  /** `store` null: analytics are off and no record is written (the counts still are). */
-  constructor(store: AnalyticsStore | null) {
+  readonly #tracer: CallTracer | null;
+
+  /**
+   * `store` null: analytics are off and no record is written (the counts still are).
+   * `tracer` null: no spans (telemetry.otlp is not configured).
+   */
+  constructor(store: AnalyticsStore | null, tracer: CallTracer | null = null) {
     this.#store = store;
+    this.#tracer = tracer;
+  }
+
+  /** A span for a call about to be forwarded, when tracing is on. */
+  startSpan(call: TracedCall, params: JsonObject): CallSpan | undefined {
+    return this.#tracer?.start(call, params);
   }
 
   get enabled(): boolean {
@@ -71,6 +86,7 @@ export class CallRecorder {
     errorText?: string,
   ): void {
     const errorCode = error === null ? null : error.code;
+    call.span?.end(status, error, errorText);
     const latencyUs = Number((process.hrtime.bigint() - call.startedAt) / 1000n);
     this.stats.add(call.server, call.method, call.target, status, latencyUs);
     this.#live?.push({
@@ -119,8 +135,9 @@ export class CallRecorder {
     this.record(facts, 'error', error, this.#store === null ? 0 : JSON.stringify(error).length);
   }
 
-  /** Waits for the records written so far to be committed, then closes the store. */
+  /** Exports the spans and waits for the records written so far, then closes the store. */
   async close(): Promise<void> {
+    await this.#tracer?.shutdown().catch(() => {});
     if (this.#store === null) return;
     await this.#store.flushed();
     await this.#store.close();

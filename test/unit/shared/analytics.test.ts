@@ -102,7 +102,7 @@ function assertSummary(actual: CallSummary, records: CallRecord[], what: string)
   }
 }
 
-test('hdr latencies: percentiles within 1% of the exact ones, below 256 µs exact', () => {
+test('hdr latencies: percentiles within the stated 3.2% of the exact ones, below 32 µs exact', () => {
   const rnd = prng(7);
   const values = Array.from({ length: 50_000 }, () => Math.round(Math.exp(rnd() * Math.log(3e9))));
   // Recorded in three cells, summed as a query sums them.
@@ -119,14 +119,14 @@ test('hdr latencies: percentiles within 1% of the exact ones, below 256 µs exac
     assert.ok(err <= exact * LATENCY_RELATIVE_ERROR, `q=${q}: ${got[i]} vs ${exact}`);
   });
   const small = new LatencyRecorder();
-  for (const v of [17, 3, 255, 100, 42]) small.record(v);
+  for (const v of [17, 3, 31, 10, 5]) small.record(v);
   const exactSum = new LatencySum();
   exactSum.add(small.stored());
-  assert.deepEqual(exactSum.percentiles([20, 40, 60, 80, 100]), [3, 17, 42, 100, 255]);
+  assert.deepEqual(exactSum.percentiles([20, 40, 60, 80, 100]), [3, 5, 10, 17, 31]);
   // Stored latencies come from disk: a malformed one is ignored, not trusted.
   exactSum.add(['x', [1]]);
   exactSum.add([-1, [1]]);
-  assert.deepEqual(exactSum.percentiles([100]), [255]);
+  assert.deepEqual(exactSum.percentiles([100]), [31]);
 });
 
 /** The minute cells of the records, as a shard would store them. */
@@ -172,7 +172,7 @@ test('10k fire-and-forget records give exact counts and bounded percentiles', as
   await store.flushed();
   assert.deepEqual(store.counters(), { recorded: 10_000, failed: 0 });
   const report = store.stats();
-  assert.ok(LATENCY_RELATIVE_ERROR <= 0.01, 'the bound docs/architecture.md promises');
+  assert.ok(LATENCY_RELATIVE_ERROR <= 1 / 32, 'the bound docs/architecture.md promises');
   // An open window reports the periods it summed: here the one hour of the calls.
   assert.deepEqual([report.from, report.until], [T0, T0 + HOUR_MS]);
   assertSummary(report.total, records, 'total');
@@ -233,12 +233,17 @@ test('a window is widened to whole minutes; hours and minutes together count eac
     aligned.since,
     firstMinute.length,
   ]);
+  // Longer than a day: whole hours.
+  const long = store.stats({ sinceMs: T0 + HOUR_MS + 1, untilMs: T0 + 30 * HOUR_MS });
+  assert.deepEqual([long.from, long.until], [T0 + HOUR_MS, T0 + 30 * HOUR_MS]);
+  assert.equal(long.total.calls, 5_700 - 1_800);
   const byHour = store.stats({ seriesBucketMs: HOUR_MS });
   assert.deepEqual(
     byHour.series?.points.map((p) => p.calls),
     [1_800, 1_800, 1_800, 300],
   );
-  assert.equal(store.stats({ sinceMs: T0 + 3 * HOUR_MS + 9 * MINUTE_MS }).total.calls, 30);
+  const lastMinute = { sinceMs: T0 + 3 * HOUR_MS + 9 * MINUTE_MS, untilMs: T0 + 4 * HOUR_MS };
+  assert.equal(store.stats(lastMinute).total.calls, 30);
   assert.equal(store.stats({ untilMs: T0 }).total.calls, 0);
   assert.equal(store.stats({ untilMs: T0 }).from, null);
   // Filters: server, tool, client, profile, alone and together.
@@ -354,8 +359,11 @@ test('prune deletes records before the cutoff and the rollup periods that ended 
   assert.equal(await store.prune(cutoff), 21_000, 'spans several prune batches');
   assert.equal(store.recent({ limit: 500, sinceMs: 0, untilMs: cutoff }).calls.length, 0);
   // Minutes from the cutoff on are all kept, and nothing before it.
-  assert.equal(store.stats({ sinceMs: cutoff }).total.calls, 4_000);
-  assert.equal(store.stats({ untilMs: cutoff, seriesBucketMs: MINUTE_MS }).total.calls, 0);
+  assert.equal(store.stats({ sinceMs: cutoff, untilMs: T0 + 25_000_000 }).total.calls, 4_000);
+  assert.equal(
+    store.stats({ sinceMs: T0, untilMs: cutoff, seriesBucketMs: MINUTE_MS }).total.calls,
+    0,
+  );
   // Hours go whole: the hour holding the cutoff is kept, with its calls before the cutoff.
   assert.equal(store.stats().total.calls, 25_000 - 5 * 3_600);
   assert.equal(await store.prune(cutoff), 0);

@@ -78,6 +78,7 @@ describe('defaults', () => {
       workers: 1,
       dataDir: '/home/u/.local/share/mcp-director',
       analytics: { enabled: true, retentionDays: 30 },
+      telemetry: { otlp: null },
       maxBodyBytes: 4 * 1024 * 1024,
       pageSize: 100,
       allowedOrigins: [],

@@ -36,6 +36,7 @@ function poolConfig(servers: ServerConfig[], workers: number): DirectorConfig {
     workers,
     dataDir: tempDir('mcpd-reconfigure-'),
     analytics: { enabled: false, retentionDays: 0 },
+    telemetry: { otlp: null },
     maxBodyBytes: 1 << 20,
     pageSize: 100,
     allowedOrigins: [],

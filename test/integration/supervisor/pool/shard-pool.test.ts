@@ -26,6 +26,7 @@ function config(servers: ServerConfig[]): DirectorConfig {
     workers: 1,
     dataDir: mkdtempSync(join(tmpdir(), 'mcpd-pool-')),
     analytics: { enabled: false, retentionDays: 0 },
+    telemetry: { otlp: null },
     maxBodyBytes: 1 << 20,
     pageSize: 100,
     allowedOrigins: [],
