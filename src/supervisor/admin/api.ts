@@ -63,7 +63,9 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
     return sendJson(
       reply,
       405,
-      { error: `${request.method} is not allowed here; the API is read-only (GET)` },
+      {
+        error: `${request.method} is not allowed here; the API is read-only (GET) but for its actions (POST /api/servers/<name>/restart|stop|start, POST /api/tools/call)`,
+      },
       { Allow: 'GET' },
     );
   // Probes need no token and learn nothing but the daemon's state.
