@@ -13,6 +13,8 @@ import { newInstanceId } from '../shared/instance.js';
 import { DIRECTOR_VERSION as VERSION } from '../shared/version.js';
 import { handleApi, type ApiDeps } from './admin/api.js';
 import { handleApiAction, isApiAction, type ActionDeps } from './admin/api-actions.js';
+import { handleAdminView, isAdminView, type AdminViewDeps } from './admin/admin-views.js';
+import { loadDashboard } from './admin/dashboard.js';
 import { watchConfigFile } from './admin/config-watcher.js';
 import { ConfigReloader } from './admin/reload.js';
 import { Access } from './ingress/access.js';
@@ -221,6 +223,13 @@ export async function startDirector(
     views,
     dispatcher,
   };
+  const viewDeps: AdminViewDeps = {
+    config: () => reloader.running,
+    configStatus: () => reloader.status,
+    access,
+    views,
+  };
+  const dashboard = loadDashboard();
 
   const listener = await listen(build, {
     host: config.listen.host,
@@ -235,7 +244,9 @@ export async function startDirector(
       ]),
       fallback: {
         handle: (request, reply) => {
-          if (isApiAction(request.path)) handleApiAction(actionDeps, request, reply);
+          if (dashboard.serves(request)) dashboard.handle(request, reply);
+          else if (isApiAction(request.path)) handleApiAction(actionDeps, request, reply);
+          else if (isAdminView(request.path)) handleAdminView(viewDeps, request, reply);
           else handleApi(apiDeps, request, reply);
         },
       },

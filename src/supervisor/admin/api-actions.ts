@@ -14,22 +14,18 @@
  * of another origin can only send after a CORS preflight that this daemon never grants, so
  * a form or `fetch` elsewhere cannot act even where no token is configured.
  */
-import type { DirectorConfig } from '../../shared/config/types.js';
 import { isJsonObject, ownMember, type JsonObject } from '../../shared/json.js';
 import type { ServerAction } from '../../shared/messages.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
-import { UNAUTHORIZED_HEADERS, type Access, type ApiScope } from '../ingress/access.js';
-import { checkHostAndOrigin } from '../ingress/origin.js';
+import type { ApiScope } from '../ingress/access.js';
 import type { IncomingRequest, Reply } from '../ingress/uws.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import type { Caller } from '../session/sessions.js';
+import { adminScope, sendJson, type GuardDeps } from './admin-guard.js';
 import type { ServerStates } from './server-states.js';
 
-export interface ActionDeps {
-  /** The running config (it changes on reload). */
-  config: () => DirectorConfig;
-  access: Access;
+export interface ActionDeps extends GuardDeps {
   shards: ShardPool;
   states: ServerStates;
   views: ProfileViews;
@@ -56,31 +52,8 @@ function serverActionOf(path: string): { name: string; action: ServerAction } | 
 }
 
 export function handleApiAction(deps: ActionDeps, request: IncomingRequest, reply: Reply): void {
-  const config = deps.config();
-  const refused = checkHostAndOrigin(request.headers, config.listen.host, config.allowedOrigins);
-  if (refused !== undefined) return sendJson(reply, 403, { error: refused });
-  if (request.method !== 'POST') {
-    return sendJson(
-      reply,
-      405,
-      { error: `${request.method} is not allowed here: ${request.path} is an action (POST)` },
-      { Allow: 'POST' },
-    );
-  }
-  const access = deps.access.apiScope(request.headers);
-  if (!access.ok) {
-    return sendJson(
-      reply,
-      access.status,
-      { error: access.message },
-      access.status === 401 ? UNAUTHORIZED_HEADERS : {},
-    );
-  }
-  if (!access.scope.admin) {
-    return sendJson(reply, 403, {
-      error: `Forbidden: ${request.path} needs an admin token ("admin": true in the config); this token is for profile '${access.scope.profile}'`,
-    });
-  }
+  const scope = adminScope(deps, request, reply, 'POST');
+  if (scope === undefined) return;
   const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (contentType !== 'application/json') {
     return sendJson(reply, 415, {
@@ -91,7 +64,7 @@ export function handleApiAction(deps: ActionDeps, request: IncomingRequest, repl
   if (body === undefined) {
     return sendJson(reply, 400, { error: 'The body must be a JSON object (or empty)' });
   }
-  if (request.path === TOOL_CALL_PATH) return callTool(deps, access.scope, body, reply);
+  if (request.path === TOOL_CALL_PATH) return callTool(deps, scope, body, reply);
   const target = serverActionOf(request.path);
   if (target !== undefined) return controlServer(deps, target.name, target.action, reply);
 }
@@ -170,13 +143,4 @@ function callTool(deps: ActionDeps, scope: ApiScope, body: JsonObject, reply: Re
     respond: (message) => reply.json(200, message, { 'Cache-Control': 'no-store' }),
     notify: () => {}, // progress and logs: the form shows the result only
   });
-}
-
-function sendJson(
-  reply: Reply,
-  status: number,
-  body: object,
-  headers: Record<string, string> = {},
-): void {
-  reply.json(status, JSON.stringify(body), { 'Cache-Control': 'no-store', ...headers });
 }
