@@ -4,16 +4,21 @@
  * stop takes its tools away until start brings them back, and the state changes reach
  * `/api/servers` and `/api/events`. A profile token is refused (403), no token 401, an unknown
  * server 404 naming the known ones (no token: the default profile's view, 403), a GET 405, a form-encoded POST 415; every other `/api`
- * path stays GET-only. `POST /api/tools/call` calls a tool through the relay.
+ * path stays GET-only. `POST /api/tools/call` calls a tool through the relay, and
+ * `mcp-director servers restart <name>` does what the endpoint does.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventually, fixture, startDaemon, alive } from '../helpers/daemon.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { CLI, eventually, fixture, startDaemon, alive } from '../helpers/daemon.js';
 import type { Daemon } from '../helpers/daemon.js';
 import { EventReader } from '../helpers/sse-session.js';
 
 const ADMIN = 'admin-token-for-the-controls-0123';
 const ALICE = 'alice-token-for-profile-a-012345';
+
+const run = promisify(execFile);
 
 const bearer = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });
 const json = { 'Content-Type': 'application/json' };
@@ -198,5 +203,27 @@ describe('server controls over /api', () => {
       JSON.stringify({ tool: 'alpha__echo', arguments: { text: 'x' } }),
     );
     assert.equal(asProfile.status, 403);
+  });
+
+  test('mcp-director servers restart <name>: the same, from the command line', async () => {
+    const before = await server('alpha');
+    const cli = (...args: string[]) =>
+      run(process.execPath, [CLI, 'servers', ...args, '--url', daemon.url, '--token', ADMIN]);
+    const { stdout } = await cli('restart', 'alpha');
+    assert.match(stdout, /asked the daemon to restart server 'alpha'/);
+    await eventually(
+      async () => {
+        const row = await server('alpha');
+        return row.state === 'ready' && row.pid !== before.pid ? row : undefined;
+      },
+      10_000,
+      'alpha restarted by the CLI',
+    );
+    const unknown = await cli('stop', 'nope').then(
+      () => assert.fail('an unknown server must fail'),
+      (error: { code: number; stderr: string }) => error,
+    );
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /No server named 'nope'/);
   });
 });
