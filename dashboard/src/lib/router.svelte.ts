@@ -17,4 +17,6 @@ export function follow(event: MouseEvent): void {
   event.preventDefault();
   if (link.pathname !== location.pathname) history.pushState(null, '', link.pathname);
   route.page = pageOf(link.pathname);
+  // As a page load would: the keyboard and screen readers continue at the new page.
+  document.getElementById('main')?.focus();
 }
