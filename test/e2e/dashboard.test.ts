@@ -9,7 +9,8 @@
  * - With the admin token, every page loads without a console error; a backend that cannot
  *   start shows as failed with its stderr line; calls an SDK client makes appear live on the
  *   calls page; the restart button gives a backend a new process; the "try it" form calls a
- *   tool and shows its result; the config page masks every secret; the keyboard reaches the
+ *   tool and shows its result; the config page masks every secret and shows a rejected edit
+ *   with its problems; the keyboard reaches the
  *   pages, dark mode follows the system, and the German catalog works.
  *
  * Screenshots of every page go to dist/screenshots/ (gitignored); with
@@ -18,7 +19,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -187,7 +188,27 @@ describe('the dashboard', () => {
       assert.match(config, /"alpha"/);
       for (const secret of [ADMIN, ALICE, SECRET_ENV]) assert.ok(!config.includes(secret));
       assert.ok(!(await page.content()).includes(ADMIN), 'no token anywhere in the page');
-      await shoot(page, 'config');
+      // An edit the daemon rejects shows with its problems; the running config stays.
+      const configFile = join(daemon.dir, 'config.json');
+      const good = readFileSync(configFile, 'utf8');
+      writeFileSync(configFile, '{ "mcpServers": {}, "workers": 0 }');
+      try {
+        await eventually(
+          async () => {
+            await page.getByRole('button', { name: 'Refresh' }).click();
+            // (innerText of a locator would wait for it; the page's text is there at once.)
+            const text = await page.locator('main').innerText();
+            return /workers: expected an integer of at least 1, found 0/.test(text)
+              ? true
+              : undefined;
+          },
+          10_000,
+          'the rejected edit on the config page',
+        );
+        await shoot(page, 'config');
+      } finally {
+        writeFileSync(configFile, good);
+      }
 
       // The keyboard reaches everything: the token form, the skip link, the pages' links.
       {

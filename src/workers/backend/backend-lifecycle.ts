@@ -380,7 +380,7 @@ export class BackendLifecycle {
   restartNow(): void {
     if (this.#stopFinal) return;
     if (this.#held) return this.resume();
-    const cause = 'restarted by an admin (POST /api/servers/<name>/restart)';
+    const cause = `restarted by an admin (POST /api/servers/${this.#server}/restart)`;
     if (this.#state === 'idle') return this.wake(); // also one whose idle stop is under way
     if (this.#live && this.#channel !== null) {
       if (this.#restartAsked) return; // already on its way down
@@ -396,10 +396,11 @@ export class BackendLifecycle {
   /** An admin's stop: like a removal's, but the server stays configured and may start again. */
   hold(): Promise<void> {
     if (this.#stopFinal) return this.#stopping ?? Promise.resolve();
-    if (!this.#held) this.#log.info('stopping: an admin asked (POST /api/servers/<name>/stop)');
+    if (!this.#held)
+      this.#log.info(`stopping: an admin asked (POST /api/servers/${this.#server}/stop)`);
     this.#held = true;
     this.#restartAsked = false;
-    this.#lastCause = 'stopped by an admin; POST /api/servers/<name>/start starts it again';
+    this.#lastCause = `stopped by an admin; POST /api/servers/${this.#server}/start starts it again`;
     this.#stopping ??= this.#shutdown();
     return this.#stopping;
   }
@@ -420,7 +421,7 @@ export class BackendLifecycle {
     void stopping.then(() => {
       // Stopped again, or for good, while the last process was still going away.
       if (this.#held || this.#stopFinal || this.#stopping !== stopping) return;
-      this.#log.info('starting: an admin asked (POST /api/servers/<name>/start)');
+      this.#log.info(`starting: an admin asked (POST /api/servers/${this.#server}/start)`);
       this.#stopRequested = false;
       this.#stopping = null;
       this.#failures = 0;
