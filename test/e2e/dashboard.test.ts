@@ -8,7 +8,7 @@
  * - A profile's token (or none) never opens the admin pages: the token form stays.
  * - With the admin token, every page loads without a console error; a backend that cannot
  *   start shows as failed with its stderr line; calls an SDK client makes appear live on the
- *   calls page; the restart button gives a backend a new process; the "try it" form calls a
+ *   calls page and count on the sessions page; the restart button gives a backend a new process; the "try it" form calls a
  *   tool and shows its result; the config page masks every secret and shows a rejected edit
  *   with its problems; the keyboard reaches the
  *   pages, dark mode follows the system, and the German catalog works.
@@ -136,7 +136,10 @@ describe('the dashboard', () => {
 
         // Sessions: the SDK client's session with its version.
         await goTo(page, 'Sessions');
-        await page.getByText('4.5.6').waitFor();
+        const session = page.getByRole('row').filter({ hasText: '4.5.6' });
+        await session.waitFor();
+        // Its calls so far: five echoes and one failing call.
+        assert.equal(await session.locator('td').nth(7).innerText(), '6');
         await shoot(page, 'sessions');
       } finally {
         await client.close();

@@ -136,6 +136,7 @@ function callTool(deps: ActionDeps, scope: ApiScope, body: JsonObject, reply: Re
     clientCapabilities: {},
     logLevel: undefined,
     calls: new Map(),
+    forwarded: 0,
   };
   reply.onAbort(() => deps.dispatcher.abandoned(caller));
   const params: JsonObject = { name: tool, arguments: args ?? {} };

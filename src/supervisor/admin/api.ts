@@ -283,6 +283,7 @@ function sessions(deps: ApiDeps, scope: ApiScope): object {
       lastSeen: s.lastSeen,
       stream: s.channel !== undefined && !s.channel.closed,
       inFlight: s.calls.size,
+      calls: s.forwarded,
       subscriptions: [...s.subscriptions],
     })),
   };
