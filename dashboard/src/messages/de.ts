@@ -4,6 +4,7 @@ import type { MessageKey } from './en.ts';
 export const de: Record<MessageKey, string> = {
   'app.title': 'MCP Director',
   'nav.skip': 'Zum Seiteninhalt',
+  'nav.pages': 'Seiten',
   'nav.overview': 'Übersicht',
   'nav.servers': 'Server',
   'nav.tools': 'Werkzeuge',
@@ -39,6 +40,7 @@ export const de: Record<MessageKey, string> = {
   'overview.topErrors': 'Häufigste Fehler',
   'overview.noCalls': 'Noch keine Aufrufe.',
   'overview.noErrors': 'Keine Fehler.',
+  'overview.errors24h': 'Fehler und Zeitüberschreitungen (24 h)',
   'overview.analyticsOff': 'Die Analyse ist aus: {error}',
   'col.server': 'Server',
   'col.tool': 'Werkzeug',

@@ -2,6 +2,7 @@
 export const en = {
   'app.title': 'MCP Director',
   'nav.skip': 'Skip to the page',
+  'nav.pages': 'Pages',
   'nav.overview': 'Overview',
   'nav.servers': 'Servers',
   'nav.tools': 'Tools',
@@ -37,6 +38,7 @@ export const en = {
   'overview.topErrors': 'Top errors',
   'overview.noCalls': 'No calls yet.',
   'overview.noErrors': 'No errors.',
+  'overview.errors24h': 'Errors and timeouts (24 h)',
   'overview.analyticsOff': 'Analytics are off: {error}',
   'col.server': 'Server',
   'col.tool': 'Tool',
