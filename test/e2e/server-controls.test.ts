@@ -2,9 +2,12 @@
  * An admin restarts, stops and starts one backend through `POST /api/servers/<name>/<action>`
  * (README "Dashboard"): the restart really replaces the process (a new pid, restarts + 1),
  * stop takes its tools away until start brings them back, and the state changes reach
- * `/api/servers` and `/api/events`. A profile token is refused (403), no token 401, an unknown
- * server 404 naming the known ones (no token: the default profile's view, 403), a GET 405, a form-encoded POST 415; every other `/api`
- * path stays GET-only. `POST /api/tools/call` calls a tool through the relay, and
+ * `/api/servers` and `/api/events`. A profile token is refused (403), so is a request without
+ * a token where tokens exist (it gets the default profile's view), a wrong token is 401, an
+ * unknown server 404 naming the known ones, a GET 405, a form-encoded POST 415; every other
+ * `/api` path stays GET-only. Without any token in the config a local caller may act (as it
+ * may use everything else), but never with a body a cross-site page could send without a
+ * preflight. `POST /api/tools/call` calls a tool through the relay, and
  * `mcp-director servers restart <name>` does what the endpoint does.
  */
 import { after, before, describe, test } from 'node:test';
@@ -225,5 +228,35 @@ describe('server controls over /api', () => {
     );
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /No server named 'nope'/);
+  });
+});
+
+describe('server controls without any token in the config', () => {
+  let daemon: Daemon;
+  before(async () => {
+    daemon = await startDaemon({ mcpServers: { alpha: fixture('echo-server') } });
+  });
+  after(() => daemon.stop());
+
+  test('a local caller may act (it may use everything anyway); a cross-site form may not', async () => {
+    const restart = (headers: Record<string, string>): Promise<Response> =>
+      fetch(`${daemon.base}/api/servers/alpha/restart`, { method: 'POST', headers, body: '{}' });
+    // What a page of another local origin can send without a CORS preflight: refused.
+    const simple = await restart({ 'Content-Type': 'text/plain', Origin: 'http://localhost:9' });
+    assert.equal(simple.status, 415);
+    const form = await restart({ 'Content-Type': 'application/x-www-form-urlencoded' });
+    assert.equal(form.status, 415);
+    const local = await restart(json);
+    assert.equal(local.status, 202, await local.clone().text());
+    await eventually(
+      async () => {
+        const response = await fetch(`${daemon.base}/api/servers`);
+        const { servers } = (await response.json()) as { servers: ServerRow[] };
+        const alpha = servers.find((s) => s.id === 'alpha');
+        return alpha?.restarts === 1 && alpha.state === 'ready' ? alpha : undefined;
+      },
+      10_000,
+      'alpha restarted',
+    );
   });
 });
