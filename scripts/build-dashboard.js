@@ -24,8 +24,10 @@ function newest(folder) {
   return latest;
 }
 
+/** When the last build finished; undefined when there is none (or its output is gone). */
 function builtAt() {
   try {
+    statSync(path.join(root, 'dist', 'dashboard', 'index.html'));
     return statSync(stamp).mtimeMs;
   } catch {
     return undefined;
