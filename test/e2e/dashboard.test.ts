@@ -131,7 +131,9 @@ describe('the dashboard', () => {
         await eventually(async () => ((await rows.count()) >= 5 ? true : undefined), 10_000);
         assert.match(await page.locator('table.calls').innerText(), /dashboard-test-client/);
         await rows.first().getByRole('button').click();
-        await page.getByRole('region', { name: 'Call detail' }).waitFor();
+        const detail = page.getByRole('region', { name: 'Call detail' });
+        await detail.getByRole('definition').filter({ hasText: 'dashboard-test-client' }).waitFor();
+        assert.equal(await rows.first().getAttribute('class'), 'failed selected');
         await shoot(page, 'calls');
 
         // Sessions: the SDK client's session with its version.

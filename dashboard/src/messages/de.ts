@@ -69,6 +69,8 @@ export const de: Record<MessageKey, string> = {
   'col.latency': 'Latenz ms',
   'col.error': 'Fehler',
   'col.description': 'Beschreibung',
+  'col.session': 'Sitzung',
+  'col.bytes': 'Bytes rein / raus',
   'col.count': 'Anzahl',
   'servers.lastError': 'Letzter Fehler und stderr',
   'servers.restart': 'Neu starten',

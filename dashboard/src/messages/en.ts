@@ -67,6 +67,8 @@ export const en = {
   'col.latency': 'Latency ms',
   'col.error': 'Error',
   'col.description': 'Description',
+  'col.session': 'Session',
+  'col.bytes': 'Bytes in / out',
   'col.count': 'Count',
   'servers.lastError': 'Last error and stderr',
   'servers.restart': 'Restart',
