@@ -22,7 +22,9 @@ export interface StatsReport {
   servers?: Array<
     Summary & { server: string; tools?: Array<Summary & { tool: string; method?: string }> }
   >;
-  /** A time series, if the daemon sends one: points with a time and a summary each. */
+  /** The most frequent error codes per tool, where the daemon reports them. */
+  errors?: Array<{ server: string; tool: string; method?: string; code: number; count: number }>;
+  /** A time series, when asked for (`bucket=`): `{bucketMs, points}` or a list of points. */
   series?: unknown;
   buckets?: unknown;
 }
@@ -35,6 +37,14 @@ export function topTools(report: StatsReport | undefined, limit = 10): ToolRow[]
   return rows.sort((a, b) => (b.calls ?? 0) - (a.calls ?? 0)).slice(0, limit);
 }
 
+/** The report's most frequent error codes, if it has them. */
+export function topErrors(
+  report: StatsReport | undefined,
+  limit = 10,
+): NonNullable<StatsReport['errors']> {
+  return Array.isArray(report?.errors) ? report.errors.slice(0, limit) : [];
+}
+
 export function erroringTools(report: StatsReport | undefined, limit = 10): ToolRow[] {
   return topTools(report, Number.MAX_SAFE_INTEGER)
     .filter((row) => (row.errors ?? 0) + (row.timeouts ?? 0) > 0)
@@ -43,17 +53,21 @@ export function erroringTools(report: StatsReport | undefined, limit = 10): Tool
 }
 
 /**
- * [seconds, p50, p99] from the report's time series when it has one (`series` or `buckets`: a
- * list of points with `ts`/`start`/`t` and `p50Ms`/`p99Ms`), else undefined.
+ * [seconds, p50, p99] from the report's time series when it has one (`series: {points}`, or a
+ * list of points in `series` or `buckets`, each with `t`/`ts`/`start` and `p50Ms`/`p99Ms`),
+ * else undefined.
  */
 export function latencySeries(
   report: StatsReport | undefined,
 ): [number[], (number | null)[], (number | null)[]] | undefined {
-  const points = Array.isArray(report?.series)
-    ? report.series
-    : Array.isArray(report?.buckets)
-      ? report.buckets
-      : undefined;
+  const nested = (report?.series as { points?: unknown } | undefined)?.points;
+  const points = Array.isArray(nested)
+    ? nested
+    : Array.isArray(report?.series)
+      ? report.series
+      : Array.isArray(report?.buckets)
+        ? report.buckets
+        : undefined;
   if (points === undefined || points.length === 0) return undefined;
   const xs: number[] = [];
   const p50: (number | null)[] = [];
