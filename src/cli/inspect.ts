@@ -37,11 +37,33 @@ export function daemonOptions<T>(y: Argv<T>): Argv<T & DaemonArgs> {
     }) as Argv<T & DaemonArgs>;
 }
 
-export const serversCommand: CommandModule<object, DaemonArgs> = {
-  command: 'servers',
-  describe: 'List the servers of the running daemon with their state',
-  builder: (y) => daemonOptions(y),
+interface ServersArgs extends DaemonArgs {
+  action: 'restart' | 'stop' | 'start' | undefined;
+  name: string | undefined;
+}
+
+export const serversCommand: CommandModule<object, ServersArgs> = {
+  command: 'servers [action] [name]',
+  describe:
+    'List the servers of the running daemon with their state, or restart, stop or start one (admin token)',
+  builder: (y) =>
+    daemonOptions(y)
+      .positional('action', {
+        type: 'string',
+        choices: ['restart', 'stop', 'start'] as const,
+        describe: 'Restart, stop or start the server <name> (POST /api/servers/<name>/<action>)',
+      })
+      .positional('name', {
+        type: 'string',
+        describe: 'The server (its key in the config)',
+      }) as Argv<ServersArgs>,
   handler: async (argv) => {
+    if (argv.action !== undefined) {
+      if (argv.name === undefined) {
+        fail(`name the server to ${argv.action}: mcp-director servers ${argv.action} <name>`);
+      }
+      return controlServer(argv, argv.action, argv.name);
+    }
     const body = (await getApi(argv, '/api/servers')) as { servers: ServerRow[] };
     if (argv.json) return printJson(body);
     printTable(
@@ -57,6 +79,20 @@ export const serversCommand: CommandModule<object, DaemonArgs> = {
     );
   },
 };
+
+/** Asks the daemon to restart, stop or start one server; its state then follows on /api/events. */
+async function controlServer(argv: DaemonArgs, action: string, name: string): Promise<void> {
+  let body: unknown;
+  try {
+    body = await fetchApi(argv, `/api/servers/${encodeURIComponent(name)}/${action}`, {});
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (argv.json) return printJson(body);
+  process.stdout.write(
+    `asked the daemon to ${action} server '${name}'; watch it with: mcp-director servers\n`,
+  );
+}
 
 export const toolsCommand: CommandModule<object, ToolsArgs> = {
   command: 'tools',
@@ -98,16 +134,31 @@ interface ServerRow {
 /** The daemon does not answer at all (as opposed to answering with an error). */
 export class DaemonUnreachable extends Error {}
 
-/** GET from the daemon's API; rejects with one line (`DaemonUnreachable` when it is not there). */
-export async function fetchApi(argv: DaemonArgs, path: string): Promise<unknown> {
+/**
+ * GET from the daemon's API, or with `post` an action (POST of that JSON body); rejects with
+ * one line (`DaemonUnreachable` when it is not there).
+ */
+export async function fetchApi(argv: DaemonArgs, path: string, post?: object): Promise<unknown> {
   const { base } = daemonUrl(argv.url);
   // Not a yargs default: --help would print it.
   const token = argv.token ?? process.env['MCP_DIRECTOR_TOKEN'];
   const headers: Record<string, string> =
     token === undefined ? {} : { Authorization: `Bearer ${token}` };
+  const init: RequestInit =
+    post === undefined
+      ? {}
+      : {
+          method: 'POST',
+          body: JSON.stringify(post),
+          headers: { ...headers, 'Content-Type': 'application/json' },
+        };
   let response: Response;
   try {
-    response = await fetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+    response = await fetch(`${base}${path}`, {
+      headers,
+      ...init,
+      signal: AbortSignal.timeout(10_000),
+    });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
     throw new DaemonUnreachable(

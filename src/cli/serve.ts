@@ -85,6 +85,9 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
       process.exit(1);
     }
     process.stderr.write(`MCP Director is ready: point your MCP client at ${director.url}\n`);
+    process.stderr.write(
+      `The dashboard is at ${director.url.replace(/\/mcp$/, '/')} (README "Dashboard")\n`,
+    );
     // The first SIGTERM/SIGINT drains (calls in flight may finish, up to
     // limits.shutdownDrainMs); a second one stops waiting for them.
     const skip = new AbortController();

@@ -181,8 +181,31 @@ export interface LiveCallsMessage {
   on: boolean;
 }
 
+/** What an admin can ask of one server (`POST /api/servers/<name>/<action>`). */
+export type ServerAction = 'restart' | 'stop' | 'start';
+
+/**
+ * An admin controls one server (README "Dashboard", docs/architecture.md#dashboard); only its
+ * shared instance, never the per-session instances of a `share: "session"` server:
+ * - `restart`: a running process is stopped and the next one started at once, through the
+ *   supervised restart path (`restarting`, restarts + 1, then `starting` … `ready`); a server
+ *   without a process (failed, restarting, idle, stopped by an admin) starts now.
+ * - `stop`: stopped as for a removal (calls in flight fail, `stopped`), but kept configured and
+ *   not restarted until a `start` or a `restart`.
+ * - `start`: a server stopped by an admin, idle, or waiting to retry starts now; a running one
+ *   is left as it is.
+ * Every change is reported as usual by `server-state`. An id the shard does not run is ignored
+ * (the supervisor checked it).
+ */
+export interface ControlServerMessage {
+  type: 'control-server';
+  server: string;
+  action: ServerAction;
+}
+
 export type SupervisorMessage =
   | LiveCallsMessage
+  | ControlServerMessage
   | CallMessage
   | StartServerMessage
   | CancelMessage

@@ -12,6 +12,9 @@ import { logger } from '../shared/log.js';
 import { newInstanceId } from '../shared/instance.js';
 import { DIRECTOR_VERSION as VERSION } from '../shared/version.js';
 import { handleApi, type ApiDeps } from './admin/api.js';
+import { handleApiAction, isApiAction, type ActionDeps } from './admin/api-actions.js';
+import { handleAdminView, isAdminView, type AdminViewDeps } from './admin/admin-views.js';
+import { loadDashboard } from './admin/dashboard.js';
 import { watchConfigFile } from './admin/config-watcher.js';
 import { ConfigReloader } from './admin/reload.js';
 import { Access } from './ingress/access.js';
@@ -212,6 +215,21 @@ export async function startDirector(
     metrics,
     feed,
   };
+  const actionDeps: ActionDeps = {
+    config: () => reloader.running,
+    access,
+    shards,
+    states,
+    views,
+    dispatcher,
+  };
+  const viewDeps: AdminViewDeps = {
+    config: () => reloader.running,
+    configStatus: () => reloader.status,
+    access,
+    views,
+  };
+  const dashboard = loadDashboard();
 
   const listener = await listen(build, {
     host: config.listen.host,
@@ -224,7 +242,14 @@ export async function startDirector(
         [SSE_PATH.slice(1), { handler: sseEndpoint, takesSegment: true }],
         [MESSAGES_PATH.slice(1), { handler: sseEndpoint, takesSegment: false }],
       ]),
-      fallback: { handle: (request, reply) => handleApi(apiDeps, request, reply) },
+      fallback: {
+        handle: (request, reply) => {
+          if (dashboard.serves(request)) dashboard.handle(request, reply);
+          else if (isApiAction(request.path)) handleApiAction(actionDeps, request, reply);
+          else if (isAdminView(request.path)) handleAdminView(viewDeps, request, reply);
+          else handleApi(apiDeps, request, reply);
+        },
+      },
     },
     tooLarge: (bytes, limit) =>
       errorFrame(

@@ -4,7 +4,7 @@
  * for what is missing), then `mcp-director` from that prefix's bin folder, run from another
  * folder: `--version`, and `serve`, whose URL must answer MCP with the bundled demo server's
  * tools, the demo server and the native uWebSockets.js build both loaded from the installed
- * package, and which must stop cleanly on SIGTERM.
+ * package, the dashboard served from the package's build, and which must stop cleanly on SIGTERM.
  *
  * `npm pack --ignore-scripts` packs the dist/ the test run built: its `prepare` would rebuild
  * in this checkout while other test files read it.
@@ -94,6 +94,14 @@ test(
     for (const tool of ['demo__echo', 'demo__calculate', 'demo__word_count']) {
       assert.ok(contact.tools.includes(tool), `${tool} in ${contact.tools.join(', ')}`);
     }
+
+    // The dashboard ships built in the package and is served from it.
+    assert.ok(existsSync(path.join(packageDir, 'dist/dashboard/index.html')));
+    const dashboard = await fetch(new URL('/', url));
+    assert.equal(dashboard.status, 200);
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(await dashboard.text())?.[1];
+    assert.ok(script, 'the dashboard page names its script');
+    assert.equal((await fetch(new URL(script, url))).status, 200);
 
     if (HAS_PROC) {
       // The demo server is the installed package's, run by this same Node.

@@ -63,7 +63,9 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
     return sendJson(
       reply,
       405,
-      { error: `${request.method} is not allowed here; the API is read-only (GET)` },
+      {
+        error: `${request.method} is not allowed here; the API is read-only (GET) but for its actions (POST /api/servers/<name>/restart|stop|start, POST /api/tools/call)`,
+      },
       { Allow: 'GET' },
     );
   // Probes need no token and learn nothing but the daemon's state.
@@ -99,7 +101,7 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
       return callsEndpoint(deps.analytics, scope, request, reply);
     default:
       return sendJson(reply, 404, {
-        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /metrics, /api/events, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats, /api/calls`,
+        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /metrics, /api/events, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats, /api/calls; the admin's also /api/config, /api/profiles/<name>/tools, POST /api/servers/<name>/restart|stop|start and POST /api/tools/call`,
       });
   }
 }
@@ -283,6 +285,7 @@ function sessions(deps: ApiDeps, scope: ApiScope): object {
       lastSeen: s.lastSeen,
       stream: s.channel !== undefined && !s.channel.closed,
       inFlight: s.calls.size,
+      calls: s.forwarded,
       subscriptions: [...s.subscriptions],
     })),
   };

@@ -17,6 +17,7 @@ import type { Worker } from 'node:worker_threads';
 import type {
   BackendState,
   CallMessage,
+  ServerAction,
   SupervisorMessage,
   WireError,
 } from '../../shared/messages.js';
@@ -253,6 +254,18 @@ export class ShardPool {
     }
     pending.held = false;
     link.send(pending.message);
+  }
+
+  /**
+   * An admin's restart, stop or start of one server, sent to the worker that owns it; false
+   * when no shard runs that server (not configured, or being removed).
+   */
+  controlServer(server: string, action: ServerAction): boolean {
+    const index = this.#shardOf.get(server);
+    const link = index === undefined ? undefined : this.#shards[index]?.link;
+    if (link === undefined) return false;
+    link.send({ type: 'control-server', server, action });
+    return true;
   }
 
   /** Asks the worker that owns an idle server to start it. */

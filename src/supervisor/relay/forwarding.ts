@@ -109,6 +109,7 @@ export class Forwarding {
           this.#clientRequest(call, requestMethod, requestParams, answer),
       },
     );
+    caller.forwarded++;
     // The reply may come synchronously (backend unavailable), before route() returns.
     if (!replied) caller.calls.set(key, call.callId);
   }

@@ -75,6 +75,8 @@ export interface Caller {
   readonly logLevel: LogLevel | undefined;
   /** The client's in-flight requests: request id key → call id. */
   readonly calls: Map<string, number>;
+  /** Calls forwarded to a backend for this caller so far (a session's, for /api/sessions). */
+  forwarded: number;
 }
 
 /** Anyone who can be told that a subscribed resource changed. */
@@ -102,6 +104,7 @@ export class Session implements Caller, Subscriber {
   readonly subscriptions = new Set<string>();
   /** The client's in-flight requests: request id key → call id. */
   readonly calls = new Map<string, number>();
+  forwarded = 0;
   /** Requests sent to the client on a backend's behalf, by their JSON-RPC id. */
   readonly #asked = new Map<string, (outcome: ClientOutcome) => void>();
   #nextAsk = 1;

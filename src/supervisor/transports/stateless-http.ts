@@ -104,6 +104,7 @@ export class ModernEndpoint {
       clientCapabilities: meta[META.clientCapabilities] as JsonObject,
       logLevel: typeof logLevel === 'string' ? (logLevel as LogLevel) : undefined,
       calls: new Map(),
+      forwarded: 0,
     };
     if (method === 'server/discover') {
       reply.json(200, resultFrame(id, JSON.stringify(this.#discover(profile))));

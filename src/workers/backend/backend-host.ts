@@ -22,6 +22,7 @@ import {
   type CallMessage,
   type CancelMessage,
   type ClientResponseMessage,
+  type ServerAction,
   type ServerStateMessage,
   type SupervisorMessage,
   type WorkerMessage,
@@ -120,6 +121,9 @@ export class BackendHost {
           return;
         case 'live-calls':
           this.#recorder.live = message.on;
+          return;
+        case 'control-server':
+          this.controlServer(message.server, message.action);
           return;
         default:
           assertNever(message);
@@ -226,6 +230,14 @@ export class BackendHost {
     const hosted = this.#servers.get(id);
     if (this.#stopping === null && hosted !== undefined && hosted.removal === undefined) {
       hosted.backend.wake();
+    }
+  }
+
+  /** An admin's restart, stop or start of one server; ignored while it goes away. */
+  controlServer(id: string, action: ServerAction): void {
+    const hosted = this.#servers.get(id);
+    if (this.#stopping === null && hosted !== undefined && hosted.removal === undefined) {
+      hosted.backend.control(action);
     }
   }
 

@@ -10,6 +10,7 @@
  *      └─ first start fails ─▶ failed ◀┘   (retries continue with capped backoff) ─▶ ready
  *   any ─stop─▶ stopped
  *   idle ─wake (a call, a list)─▶ starting;  ready ─idleStopMs unused─▶ idle
+ *   an admin (`control-server`): restart ─▶ restarting ─▶ ready;  stop ─▶ stopped ─start─▶ starting
  * A lazy server (`"start": "lazy"`) begins `idle`. An idle server has no process; the
  * catalog it sent while it ran stays listed (the supervisor keeps it), so a call to one of
  * its tools starts it again.
@@ -105,6 +106,12 @@ export class BackendLifecycle {
   #restartTimer: NodeJS.Timeout | null = null;
   #stopRequested = false;
   #stopping: Promise<void> | null = null;
+  /** stop() was called (shutdown, removal): final, unlike an admin's stop. */
+  #stopFinal = false;
+  /** Stopped by an admin (`hold`): stays stopped until `resume` or `restartNow`. */
+  #held = false;
+  /** The exit under way was asked for by an admin's restart: start again at once. */
+  #restartAsked = false;
   /** Stopping because it was unused; its exit leads to `idle`, not to a restart. */
   #idling = false;
   /** A call came while the idle stop was under way: start again once the process is gone. */
@@ -286,6 +293,11 @@ export class BackendLifecycle {
       this.#setState('stopped');
       return;
     }
+    if (this.#restartAsked) {
+      this.#restartAsked = false;
+      this.#afterAdminRestart();
+      return;
+    }
     if (this.#refusal !== null) {
       // Restarting would find itself again: failed until the config changes.
       this.#lastCause = this.#lastError = this.#refusal;
@@ -351,10 +363,90 @@ export class BackendLifecycle {
     this.#gate.refuseAll(queuedCallError(server, summary, stopped));
   }
 
-  /** Stops the child (stdin close, SIGTERM, SIGKILL); resolves once it is gone. */
+  /** Stops the child (stdin close, SIGTERM, SIGKILL) for good; resolves once it is gone. */
   stop(): Promise<void> {
+    this.#stopFinal = true;
     this.#stopping ??= this.#shutdown();
     return this.#stopping;
+  }
+
+  // ─────────────── an admin's controls (`control-server`, shared/messages.ts) ───────────────
+
+  /**
+   * An admin's restart: a running process is stopped and, once it has exited, the next one
+   * starts at once on the supervised path (`restarting`, restarts + 1). Without a process
+   * (failed, waiting to retry, idle, stopped by an admin) it starts now.
+   */
+  restartNow(): void {
+    if (this.#stopFinal) return;
+    if (this.#held) return this.resume();
+    const cause = `restarted by an admin (POST /api/servers/${this.#server}/restart)`;
+    if (this.#state === 'idle') return this.wake(); // also one whose idle stop is under way
+    if (this.#live && this.#channel !== null) {
+      if (this.#restartAsked) return; // already on its way down
+      this.#log.info(`restarting: ${cause}`);
+      this.#restartAsked = true;
+      this.#lastCause = this.#lastError = cause;
+      void this.#channel.stop();
+      return;
+    }
+    this.#startNow();
+  }
+
+  /** An admin's stop: like a removal's, but the server stays configured and may start again. */
+  hold(): Promise<void> {
+    if (this.#stopFinal) return this.#stopping ?? Promise.resolve();
+    if (!this.#held)
+      this.#log.info(`stopping: an admin asked (POST /api/servers/${this.#server}/stop)`);
+    this.#held = true;
+    this.#restartAsked = false;
+    this.#lastCause = `stopped by an admin; POST /api/servers/${this.#server}/start starts it again`;
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  /**
+   * An admin's start: a server the admin stopped starts once its process is gone; an idle one,
+   * or one waiting to retry, starts now; a running one is left as it is.
+   */
+  resume(): void {
+    if (this.#stopFinal) return;
+    if (!this.#held) {
+      if (this.#state === 'idle') this.wake();
+      else if (!this.#live) this.#startNow();
+      return;
+    }
+    this.#held = false;
+    const stopping = this.#stopping ?? Promise.resolve();
+    void stopping.then(() => {
+      // Stopped again, or for good, while the last process was still going away.
+      if (this.#held || this.#stopFinal || this.#stopping !== stopping) return;
+      this.#log.info(`starting: an admin asked (POST /api/servers/${this.#server}/start)`);
+      this.#stopRequested = false;
+      this.#stopping = null;
+      this.#failures = 0;
+      this.#lastCause = this.#lastError = undefined;
+      this.#state = 'starting';
+      this.#spawn();
+    });
+  }
+
+  /** No process now (failed, waiting to retry, idle): start one at once. */
+  #startNow(): void {
+    if (this.#state === 'starting') return; // a start is already under way
+    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+    this.#failures = 0;
+    this.#state = 'restarting';
+    BackendLifecycle.#onRestartDue(this);
+  }
+
+  /** The process an admin's restart stopped is gone: the supervised restart, without a wait. */
+  #afterAdminRestart(): void {
+    this.#failures = 0;
+    this.#readyAt = null;
+    this.#setState('restarting');
+    this.#restartTimer = setTimeout(BackendLifecycle.#onRestartDue, 0, this);
   }
 
   async #shutdown(): Promise<void> {

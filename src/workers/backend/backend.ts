@@ -24,6 +24,7 @@ import { isJsonObject, type JsonValue } from '../../shared/json.js';
 import { valueNestsDeeperThan } from '../../shared/json-text.js';
 import { logger, type Logger } from '../../shared/log.js';
 import type {
+  ServerAction,
   BackendState,
   CallMessage,
   ClientResponseMessage,
@@ -123,6 +124,13 @@ export class Backend implements ChannelHandler {
   /** Stops the child (stdin close, SIGTERM, SIGKILL); resolves once it is gone. */
   stop(): Promise<void> {
     return this.#lifecycle.stop();
+  }
+
+  /** An admin's restart, stop or start of this (shared) instance (`control-server`). */
+  control(action: ServerAction): void {
+    if (action === 'restart') this.#lifecycle.restartNow();
+    else if (action === 'start') this.#lifecycle.resume();
+    else void this.#lifecycle.hold();
   }
 
   // ───────────────────────────── calls (hot path) ─────────────────────────────
