@@ -381,6 +381,8 @@ export interface LiveCall {
   target: string;
   status: 'ok' | 'error' | 'timeout' | 'cancelled';
   errorCode: number | null;
+  /** What the caller was told (shortened), when the call failed. */
+  error?: string;
   latencyUs: number;
   profile: string;
   client: string;

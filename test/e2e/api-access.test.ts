@@ -257,7 +257,11 @@ describe('/api with two profile tokens and an admin token', () => {
       bobs.calls.map((c) => [c.target, 'session' in c]),
       [['echo', false]],
     );
-    type Stats = { total: { calls: number; errors: number }; series: { points: unknown[] } };
+    type Stats = {
+      total: { calls: number; errors: number };
+      series: { points: unknown[] };
+      errors: { tool: string; code: number | null; count: number }[];
+    };
     // Rollups are written once a second.
     const stats = await eventually(async () => {
       const path = '/api/stats?since=1h&tool=fail&bucket=minute';
@@ -266,6 +270,10 @@ describe('/api with two profile tokens and an admin token', () => {
     });
     assert.deepEqual([stats.total.calls, stats.total.errors], [1, 1]);
     assert.ok(stats.series.points.length >= 1);
+    // A tool's own failure has no JSON-RPC code: it is counted under null.
+    assert.deepEqual(stats.errors, [
+      { server: 'alpha', tool: 'fail', method: 'tools/call', code: null, count: 1 },
+    ]);
     for (const [path, expected] of [
       ['/api/calls?limit=0', /'limit' must be 1 to 500/],
       ['/api/calls?status=weird', /'status' must be ok, error, timeout or cancelled/],

@@ -147,8 +147,17 @@ describe('the dashboard', () => {
         await client.close();
       }
 
-      // Overview: the live counters saw the calls.
+      // Overview: the day's figures come from the rollups, which the shard writes once a
+      // second; the page reads them when it opens (and every 10 s).
       await goTo(page, 'Overview');
+      const dayCalls = page.getByTestId('calls-24h');
+      for (let i = 0; i < 20 && (await dayCalls.innerText()) !== '6'; i++) {
+        await page.waitForTimeout(500);
+        await goTo(page, 'Sessions');
+        await goTo(page, 'Overview');
+      }
+      assert.equal(await dayCalls.innerText(), '6', 'five echoes and the failing call');
+      await page.getByRole('row').filter({ hasText: 'Tool error (isError)' }).first().waitFor();
       await page.locator('.uplot').first().waitFor();
       await shoot(page, 'overview', true);
 

@@ -1,6 +1,6 @@
 /**
- * Reading `/api/stats` tolerantly: the report's shape is growing (per-tool, per-client and
- * bucketed time series), so every field is optional here and a missing one shows as nothing.
+ * Reading `/api/stats` (README "HTTP API"): what the pages use of the report. The daemon's
+ * answer is still checked as it is read, so a field it lacks shows as nothing.
  */
 export interface Summary {
   calls?: number;
@@ -18,15 +18,22 @@ export interface ToolRow extends Summary {
 }
 
 export interface StatsReport {
+  /** The window's start (ms), aligned to the rollups' periods. */
+  from?: number | null;
   total?: Summary;
   servers?: Array<
     Summary & { server: string; tools?: Array<Summary & { tool: string; method?: string }> }
   >;
   /** The most frequent error codes per tool, where the daemon reports them. */
-  errors?: Array<{ server: string; tool: string; method?: string; code: number; count: number }>;
-  /** A time series, when asked for (`bucket=`): `{bucketMs, points}` or a list of points. */
-  series?: unknown;
-  buckets?: unknown;
+  errors?: Array<{
+    server: string;
+    tool: string;
+    method?: string;
+    code: number | null;
+    count: number;
+  }>;
+  /** A time series, when asked for (`bucket=`). */
+  series?: { bucketMs: number; points: unknown[] };
 }
 
 export function topTools(report: StatsReport | undefined, limit = 10): ToolRow[] {
@@ -45,41 +52,34 @@ export function topErrors(
   return Array.isArray(report?.errors) ? report.errors.slice(0, limit) : [];
 }
 
-export function erroringTools(report: StatsReport | undefined, limit = 10): ToolRow[] {
-  return topTools(report, Number.MAX_SAFE_INTEGER)
-    .filter((row) => (row.errors ?? 0) + (row.timeouts ?? 0) > 0)
-    .sort((a, b) => (b.errors ?? 0) + (b.timeouts ?? 0) - ((a.errors ?? 0) + (a.timeouts ?? 0)))
-    .slice(0, limit);
-}
-
 /**
- * [seconds, p50, p99] from the report's time series when it has one (`series: {points}`, or a
- * list of points in `series` or `buckets`, each with `t`/`ts`/`start` and `p50Ms`/`p99Ms`),
- * else undefined.
+ * [seconds, p50, p99] of the report's time series (`series.points`), one point per bucket
+ * from the window's start to `now` (null where no call was made, so the axis spans the whole
+ * window); undefined when the report has no series.
  */
 export function latencySeries(
   report: StatsReport | undefined,
+  now = Date.now(),
 ): [number[], (number | null)[], (number | null)[]] | undefined {
-  const nested = (report?.series as { points?: unknown } | undefined)?.points;
-  const points = Array.isArray(nested)
-    ? nested
-    : Array.isArray(report?.series)
-      ? report.series
-      : Array.isArray(report?.buckets)
-        ? report.buckets
-        : undefined;
-  if (points === undefined || points.length === 0) return undefined;
-  const xs: number[] = [];
-  const p50: (number | null)[] = [];
-  const p99: (number | null)[] = [];
+  const series = report?.series;
+  const points = series?.points;
+  if (series === undefined || !Array.isArray(points) || points.length === 0) return undefined;
+  const step = series.bucketMs;
+  const byStart = new Map<number, Record<string, unknown>>();
   for (const point of points) {
     if (typeof point !== 'object' || point === null) continue;
     const p = point as Record<string, unknown>;
-    const time = [p['ts'], p['start'], p['t'], p['from']].find((v) => typeof v === 'number');
-    if (typeof time !== 'number') continue;
-    xs.push(time > 1e11 ? time / 1000 : time);
-    p50.push(typeof p['p50Ms'] === 'number' ? p['p50Ms'] : null);
-    p99.push(typeof p['p99Ms'] === 'number' ? p['p99Ms'] : null);
+    if (typeof p['t'] === 'number') byStart.set(p['t'], p);
+  }
+  const first = typeof report?.from === 'number' ? report.from : Math.min(...byStart.keys());
+  const xs: number[] = [];
+  const p50: (number | null)[] = [];
+  const p99: (number | null)[] = [];
+  for (let t = first; t <= now && xs.length < 10_000; t += step) {
+    const p = byStart.get(t);
+    xs.push(t / 1000);
+    p50.push(typeof p?.['p50Ms'] === 'number' ? p['p50Ms'] : null);
+    p99.push(typeof p?.['p99Ms'] === 'number' ? p['p99Ms'] : null);
   }
   return xs.length > 0 ? [xs, p50, p99] : undefined;
 }

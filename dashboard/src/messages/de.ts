@@ -40,7 +40,7 @@ export const de: Record<MessageKey, string> = {
   'overview.topErrors': 'Häufigste Fehler',
   'overview.noCalls': 'Noch keine Aufrufe.',
   'overview.noErrors': 'Keine Fehler.',
-  'overview.errors24h': 'Fehler und Zeitüberschreitungen (24 h)',
+  'overview.toolError': 'Werkzeugfehler (isError)',
   'overview.analyticsOff': 'Die Analyse ist aus: {error}',
   'col.server': 'Server',
   'col.tool': 'Werkzeug',

@@ -38,7 +38,7 @@ export const en = {
   'overview.topErrors': 'Top errors',
   'overview.noCalls': 'No calls yet.',
   'overview.noErrors': 'No errors.',
-  'overview.errors24h': 'Errors and timeouts (24 h)',
+  'overview.toolError': 'Tool error (isError)',
   'overview.analyticsOff': 'Analytics are off: {error}',
   'col.server': 'Server',
   'col.tool': 'Tool',

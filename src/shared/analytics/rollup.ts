@@ -36,8 +36,11 @@ export type StoredCell = [
   bytesIn: number,
   bytesOut: number,
   maxUs: number,
-  /** JSON-RPC error codes and their counts, flattened: [code, count, code, count, …]. */
-  errorCodes: number[],
+  /**
+   * JSON-RPC error codes and their counts, flattened: [code, count, code, count, …]; the code
+   * null counts a tool's own failures (`isError: true`, no JSON-RPC error).
+   */
+  errorCodes: (number | null)[],
   latency: StoredLatency,
 ];
 
@@ -57,7 +60,7 @@ class Cell {
   bytesIn = 0;
   bytesOut = 0;
   maxUs = 0;
-  readonly errorCodes = new Map<number, number>();
+  readonly errorCodes = new Map<number | null, number>();
   readonly latency = new LatencyRecorder();
 
   constructor(readonly record: CallRecord) {}
@@ -65,7 +68,7 @@ class Cell {
   add(r: CallRecord): void {
     this.calls += 1;
     countStatus(this, r.status);
-    if (r.errorCode !== null) {
+    if (r.errorCode !== null || r.status === 'error') {
       this.errorCodes.set(r.errorCode, (this.errorCodes.get(r.errorCode) ?? 0) + 1);
     }
     this.bytesIn += r.bytesIn;
@@ -76,7 +79,7 @@ class Cell {
 
   stored(): StoredCell {
     const r = this.record;
-    const codes: number[] = [];
+    const codes: (number | null)[] = [];
     for (const [code, count] of this.errorCodes) codes.push(code, count);
     return [
       r.server,

@@ -48,7 +48,8 @@ export interface ErrorStats {
   server: string;
   tool: string;
   method: string;
-  code: number;
+  /** null: the tool's own failure (a result with `isError: true`). */
+  code: number | null;
   count: number;
 }
 
@@ -161,7 +162,7 @@ class SummaryGroup {
 }
 
 class ToolGroup extends SummaryGroup {
-  readonly codes = new Map<number, number>();
+  readonly codes = new Map<number | null, number>();
 }
 
 class ServerGroup extends SummaryGroup {
@@ -233,7 +234,7 @@ export class StatsAggregator {
     for (let i = 0; i + 1 < codes.length; i += 2) {
       const code = codes[i];
       const count = codes[i + 1];
-      if (typeof code === 'number' && typeof count === 'number') {
+      if ((typeof code === 'number' || code === null) && typeof count === 'number') {
         tool.codes.set(code, (tool.codes.get(code) ?? 0) + count);
       }
     }
@@ -264,7 +265,7 @@ export class StatsAggregator {
       servers.push({ server: name, ...group.summary(), tools });
     }
     servers.sort(byCallsDescending((s) => s.server));
-    errors.sort((a, b) => b.count - a.count || a.code - b.code);
+    errors.sort((a, b) => b.count - a.count || (a.code ?? 0) - (b.code ?? 0));
     const report: StatsReport = {
       from: window.from ?? (empty ? null : this.firstStart),
       until: window.until ?? (empty ? null : this.lastEnd),

@@ -89,6 +89,7 @@ export class CallRecorder {
     call.span?.end(status, error, errorText);
     const latencyUs = Number((process.hrtime.bigint() - call.startedAt) / 1000n);
     this.stats.add(call.server, call.method, call.target, status, latencyUs);
+    const message = error === null ? errorText : error.message;
     this.#live?.push({
       ts: call.ts,
       server: call.server,
@@ -96,13 +97,13 @@ export class CallRecorder {
       target: call.target,
       status,
       errorCode,
+      ...(message !== undefined && { error: shorten(message) }),
       latencyUs,
       profile: call.context.profile,
       client: call.context.client,
     });
     if (this.#store === null) return;
     const { context } = call;
-    const message = error === null ? errorText : error.message;
     this.#store.record({
       ...(message !== undefined && { error: shorten(message) }),
       ts: call.ts,

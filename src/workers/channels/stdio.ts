@@ -324,8 +324,10 @@ export class StdioChannel {
     this.#partialLength = 0;
     this.#limitExceeded = `server '${this.#options.id}' sent a message over ${this.#maxMessageBytes} bytes (limits.maxBackendMessageBytes)`;
     this.#log.error(`${this.#limitExceeded}; killing it`);
-    this.#child?.stdout.destroy();
+    // Kill first: with its stdout closed first, a busy child could die of EPIPE on its own
+    // (exit code 1, no signal) before the kill landed (seen once under load).
     this.#signalGroup('SIGKILL');
+    this.#child?.stdout.destroy();
   }
 
   #deliver(line: string): void {
