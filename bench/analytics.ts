@@ -6,12 +6,12 @@
  *    7 days), then `/api/stats?since=7d` timed on a daemon serving that data folder, and the
  *    store's own query beside it.
  * 2. throughput: `mcp-director bench` comparing the director with analytics on and its
- *    `/metrics` scraped every second against analytics off, in interleaved rounds.
+ *    `/metrics` scraped every second (bench/scraped.ts) against analytics off, in
+ *    interleaved rounds.
  *
  *   node dist/bench/analytics.js [--only stats,throughput] [any mcp-director bench option]
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,13 +173,12 @@ async function statsBench(): Promise<void> {
 }
 
 /**
- * The director with analytics on and its `/metrics` scraped every second (by this process,
- * as a Prometheus server would), against all of it off.
+ * The director with analytics on and its `/metrics` scraped every second, against all of it
+ * off; both wrapped alike by bench/scraped.ts (the scraping is done there).
  */
-async function throughputBench(argv: string[]): Promise<number> {
+function throughputBench(argv: string[]): number {
   const echo = [dist('test/fixtures/echo-server.js')];
-  const scrapedPort = await freePort();
-  const target = (name: string, analytics: boolean, port: string): string => {
+  const target = (name: string, analytics: boolean): string => {
     const config = join(work, `${name}.json`);
     writeFileSync(
       config,
@@ -188,25 +187,20 @@ async function throughputBench(argv: string[]): Promise<number> {
         analytics: { enabled: analytics },
       }),
     );
-    return `${name}=${node} ${dist('src/cli/main.js')} serve --no-stdio --config ${config} --port ${port} --data-dir ${join(work, `${name}-data`)}`;
+    const scrape = analytics ? ' --scrape' : '';
+    return (
+      `${name}=${node} ${dist('bench/scraped.js')} --port {port}${scrape} -- ` +
+      `${node} ${dist('src/cli/main.js')} serve --no-stdio --config ${config} --port {port} ` +
+      `--data-dir ${join(work, `${name}-data`)}`
+    );
   };
-  let scrapes = 0;
-  // Fails quietly while the other target's round runs (nothing listens then).
-  const scraper = setInterval(() => {
-    fetch(`http://127.0.0.1:${scrapedPort}/metrics`)
-      .then(async (response) => {
-        await response.text();
-        if (response.ok) scrapes += 1;
-      })
-      .catch(() => {});
-  }, 1000);
-  const child = spawn(
+  const result = spawnSync(
     node,
     [
       dist('src/cli/main.js'),
       'bench',
-      target('analytics-on', true, String(scrapedPort)),
-      target('analytics-off', false, '{port}'),
+      target('analytics-on', true),
+      target('analytics-off', false),
       '--args',
       JSON.stringify({ text: 'x'.repeat(180) }),
       '--rounds',
@@ -215,10 +209,7 @@ async function throughputBench(argv: string[]): Promise<number> {
     ],
     { stdio: 'inherit' },
   );
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearInterval(scraper);
-  process.stdout.write(`throughput: /metrics of analytics-on scraped ${scrapes} times\n`);
-  return code ?? 1;
+  return result.status ?? 1;
 }
 
 const argv = process.argv.slice(2);
@@ -227,7 +218,7 @@ const only = onlyAt >= 0 ? argv.splice(onlyAt, 2)[1]?.split(',') : ['stats', 'th
 let status = 0;
 try {
   if (only?.includes('stats')) await statsBench();
-  if (only?.includes('throughput')) status = await throughputBench(argv);
+  if (only?.includes('throughput')) status = throughputBench(argv);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

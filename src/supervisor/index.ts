@@ -28,6 +28,7 @@ import { ServerStates } from './admin/server-states.js';
 import { LiveFeed } from './admin/live-feed.js';
 import { Metrics } from './admin/metrics.js';
 import { keepRetention } from './admin/retention.js';
+import { logServerState, logSessions } from './admin/lifecycle-log.js';
 import { Sessions } from './session/sessions.js';
 import { MESSAGES_PATH, SSE_PATH, SseEndpoint } from './transports/legacy-sse.js';
 import { ShardPool } from './pool/shard-pool.js';
@@ -98,10 +99,14 @@ export async function startDirector(
   const disarmCrashCleanup = armCrashCleanup(processes);
   const access = new Access(config);
   const instance = newInstanceId();
+  const analytics: AnalyticsStore | undefined = config.analytics.enabled
+    ? openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' })
+    : undefined;
   const sessions = new Sessions({
     idleMs: config.sessionIdleMs,
     maxSessions: config.limits.maxSessions,
   });
+  if (analytics !== undefined) logSessions(analytics, sessions);
   const drain = new Drain();
   const shards = new ShardPool(config, processes);
   const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
@@ -137,6 +142,7 @@ export async function startDirector(
     serverState: (message) => {
       states.update(message);
       feed.serverState(message);
+      if (analytics !== undefined) logServerState(analytics, message);
       const detail = message.error === undefined ? '' : `: ${message.error}`;
       const write =
         message.state === 'failed' || message.state === 'restarting' ? log.warn : log.info;
@@ -193,9 +199,6 @@ export async function startDirector(
     perSession,
     ingress,
   });
-  let analytics: AnalyticsStore | undefined;
-  if (config.analytics.enabled)
-    analytics = openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' });
   const stopRetention = analytics
     ? keepRetention(analytics, config.analytics.retentionDays)
     : () => {};

@@ -118,9 +118,7 @@ class Period {
     readonly generation: number,
   ) {}
 
-  add(r: CallRecord): void {
-    // NUL cannot occur in the parts' usual values and only merges cells if it does.
-    const key = `${r.server}\0${r.method}\0${r.target}\0${r.profile}\0${r.client}`;
+  add(r: CallRecord, key: string): void {
     let cell = this.cells.get(key);
     if (cell === undefined) this.cells.set(key, (cell = new Cell(r)));
     cell.add(r);
@@ -142,8 +140,11 @@ export class RollupWriter {
   constructor(private readonly writer: string) {}
 
   add(r: CallRecord): void {
-    this.period(MINUTE_LEVEL, r.ts).add(r);
-    this.period(HOUR_LEVEL, r.ts).add(r);
+    // The cell's key, made once for both levels. NUL cannot occur in the parts' usual values
+    // and only merges two cells if it does.
+    const key = `${r.server}\0${r.method}\0${r.target}\0${r.profile}\0${r.client}`;
+    this.period(MINUTE_LEVEL, r.ts).add(r, key);
+    this.period(HOUR_LEVEL, r.ts).add(r, key);
   }
 
   /**

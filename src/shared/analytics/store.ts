@@ -26,6 +26,18 @@ import {
 } from './record-format.js';
 import { recentCalls, type RecentPage, type RecentQuery } from './recent-calls.js';
 import {
+  decodeSession,
+  encodeServerEvent,
+  encodeSession,
+  readServerEvents,
+  readSessions,
+  sessionKey,
+  type HistoryQuery,
+  type LifecycleKey,
+  type ServerEventRecord,
+  type SessionRecord,
+} from './lifecycle.js';
+import {
   HOUR_LEVEL,
   LEVEL_MS,
   MINUTE_LEVEL,
@@ -39,6 +51,7 @@ import type { CallRecord } from './types.js';
 
 export type { StatsQuery } from './rollup-query.js';
 export type { RecentPage, RecentQuery } from './recent-calls.js';
+export type { HistoryQuery, ServerEventRecord, SessionRecord } from './lifecycle.js';
 
 export interface AnalyticsStoreOptions {
   /** Names this writer, e.g. 'shard-0' or 'supervisor'; makes keys unique across threads. */
@@ -64,6 +77,14 @@ export interface AnalyticsStore {
   stats(query?: StatsQuery): StatsReport;
   /** Recent calls, newest first, a page at a time. Throws BadCursor for a forged cursor. */
   recent(query?: RecentQuery): RecentPage;
+  /** Writes a session's record (again when it ends: same start and id, same key). */
+  recordSession(session: SessionRecord): void;
+  /** Writes a backend's state change. */
+  recordServerEvent(event: ServerEventRecord): void;
+  /** Sessions, newest start first. */
+  sessions(query?: HistoryQuery): SessionRecord[];
+  /** Backend state changes, newest first. */
+  serverEvents(query?: HistoryQuery): ServerEventRecord[];
   /**
    * Deletes records whose `ts` is before the cutoff (ms since the epoch), and the rollup
    * periods that ended by then; returns how many records went.
@@ -109,7 +130,11 @@ export function openAnalyticsStore(path: string, options: AnalyticsStoreOptions)
     path: join(path, 'rollups.mdb'),
     compression: false,
   });
-  return new LmdbAnalyticsStore(db, rollups, writerTag(options.writerId));
+  const lifecycle: RootDatabase<unknown[], LifecycleKey> = open({
+    path: join(path, 'lifecycle.mdb'),
+    compression: false,
+  });
+  return new LmdbAnalyticsStore(db, rollups, lifecycle, writerTag(options.writerId));
 }
 
 /** The figures the rollups add up must be numbers: one bad record must not spoil a period. */
@@ -144,6 +169,7 @@ class LmdbAnalyticsStore implements AnalyticsStore {
   constructor(
     private readonly db: RootDatabase<StoredBatch, BatchKey>,
     private readonly rollups: RootDatabase<StoredRollup, RollupKey>,
+    private readonly lifecycle: RootDatabase<unknown[], LifecycleKey>,
     private readonly writer: string,
   ) {
     this.rollup = new RollupWriter(writer);
@@ -176,7 +202,7 @@ class LmdbAnalyticsStore implements AnalyticsStore {
     this.flush();
     this.flushRollups(true);
     try {
-      await Promise.all([this.db.flushed, this.rollups.flushed]);
+      await Promise.all([this.db.flushed, this.rollups.flushed, this.lifecycle.flushed]);
     } catch {
       // A failed commit is already logged and counted by flush(); callers only wait.
     }
@@ -190,6 +216,39 @@ class LmdbAnalyticsStore implements AnalyticsStore {
     return sumRollups((range) => this.rollups.getRange({ ...range, snapshot: false }), query);
   }
 
+  recordSession(session: SessionRecord): void {
+    this.putLifecycle(sessionKey(session), encodeSession(session));
+  }
+
+  recordServerEvent(event: ServerEventRecord): void {
+    this.putLifecycle(['server', event.ts, this.writer, this.seq++], encodeServerEvent(event));
+  }
+
+  sessions(query: HistoryQuery = {}): SessionRecord[] {
+    if (this.closing !== null) throw new Error('analytics store is closed');
+    this.lifecycle.resetReadTxn();
+    return readSessions((range) => this.lifecycle.getRange({ ...range, snapshot: false }), query);
+  }
+
+  serverEvents(query: HistoryQuery = {}): ServerEventRecord[] {
+    if (this.closing !== null) throw new Error('analytics store is closed');
+    this.lifecycle.resetReadTxn();
+    return readServerEvents(
+      (range) => this.lifecycle.getRange({ ...range, snapshot: false }),
+      query,
+    );
+  }
+
+  /** One lifecycle put, never awaited; a failure is counted and logged once. */
+  private putLifecycle(key: LifecycleKey, value: unknown[]): void {
+    if (this.closing !== null) return this.fail(0, 'lifecycle record after close');
+    try {
+      this.lifecycle.put(key, value).then(undefined, (err: unknown) => this.fail(0, err));
+    } catch (err) {
+      this.fail(0, err);
+    }
+  }
+
   recent(query: RecentQuery = {}): RecentPage {
     if (this.closing !== null) throw new Error('analytics store is closed');
     this.db.resetReadTxn();
@@ -199,6 +258,7 @@ class LmdbAnalyticsStore implements AnalyticsStore {
   async prune(olderThanMs: number): Promise<number> {
     await this.flushed();
     await this.pruneRollups(olderThanMs);
+    await this.pruneLifecycle(olderThanMs);
     let removed = 0;
     while (this.closing === null) {
       this.db.resetReadTxn();
@@ -223,6 +283,31 @@ class LmdbAnalyticsStore implements AnalyticsStore {
       if (keys.length < PRUNE_BATCH || batch === 0) break;
     }
     return removed;
+  }
+
+  /** Deletes server events before the cutoff and sessions that ended before it. */
+  private async pruneLifecycle(olderThanMs: number): Promise<void> {
+    for (const kind of ['server', 'session'] as const) {
+      const range = {
+        start: [kind, 0] as unknown as LifecycleKey,
+        end: [kind, olderThanMs] as unknown as LifecycleKey,
+      };
+      while (this.closing === null) {
+        this.lifecycle.resetReadTxn();
+        const entries = [...this.lifecycle.getRange({ ...range, limit: PRUNE_BATCH })];
+        const doomed = entries.filter(({ value }) => {
+          const session = kind === 'session' ? decodeSession(value) : undefined;
+          // An open session stays, however old its start (its end is still to come).
+          return session === undefined || (session.end !== null && session.end < olderThanMs);
+        });
+        if (doomed.length > 0) {
+          await this.lifecycle.transaction(() => {
+            for (const { key } of doomed) this.lifecycle.removeSync(key);
+          });
+        }
+        if (entries.length < PRUNE_BATCH || doomed.length === 0) break;
+      }
+    }
   }
 
   /** Deletes the rollup periods that ended by the cutoff, level by level, in short batches. */
@@ -253,7 +338,7 @@ class LmdbAnalyticsStore implements AnalyticsStore {
     }
     this.closing ??= (async () => {
       try {
-        await Promise.all([this.db.flushed, this.rollups.flushed]);
+        await Promise.all([this.db.flushed, this.rollups.flushed, this.lifecycle.flushed]);
       } catch {
         // Already counted; closing must still release the environment.
       }
@@ -261,7 +346,7 @@ class LmdbAnalyticsStore implements AnalyticsStore {
       // start for the next turn; closing first makes it throw "environment is already
       // closed" uncaught (seen with lmdb-js 3.5.6). Let that turn run.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      await Promise.all([this.db.close(), this.rollups.close()]);
+      await Promise.all([this.db.close(), this.rollups.close(), this.lifecycle.close()]);
     })();
     return this.closing;
   }

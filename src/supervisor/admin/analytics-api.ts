@@ -1,11 +1,13 @@
 /**
- * The analytics endpoints of the API: `/api/stats` (sums from the rollups) and `/api/calls`
- * (recent calls, a page at a time). Every query parameter is checked before use and a bad
+ * The analytics endpoints of the API: `/api/stats` (sums from the rollups), `/api/calls`
+ * (recent calls, a page at a time) and `/api/history` (past sessions and backend state
+ * changes, from the lifecycle log). Every query parameter is checked before use and a bad
  * one is answered 400 with what was expected. A profile's token sees its profile's calls
  * only, without session ids (enough to act in a session) or payloads.
  */
 import type { AnalyticsStore, RecentQuery, StatsQuery } from '../../shared/analytics/store.js';
 import { BadCursor, MAX_PAGE } from '../../shared/analytics/recent-calls.js';
+import { MAX_HISTORY } from '../../shared/analytics/lifecycle.js';
 import type { CallRecord, CallStatus } from '../../shared/analytics/types.js';
 import type { ApiScope } from '../ingress/access.js';
 import type { IncomingRequest, Reply } from '../ingress/uws.js';
@@ -127,12 +129,7 @@ export function callsEndpoint(
     const session = params.get('session');
     if (session !== null && scope.admin) query.session = session;
     const limit = params.get('limit');
-    if (limit !== null) {
-      if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_PAGE) {
-        throw new BadParameter(`Query parameter 'limit' must be 1 to ${MAX_PAGE}; got '${limit}'`);
-      }
-      query.limit = Number(limit);
-    }
+    if (limit !== null) query.limit = checkedLimit(limit, MAX_PAGE);
     const cursor = params.get('cursor');
     if (cursor !== null) query.cursor = cursor;
     const page = analytics.recent(query);
@@ -163,4 +160,58 @@ function shown(call: CallRecord, scope: ApiScope) {
     ...(scope.admin && call.request !== undefined && { request: call.request }),
     ...(scope.admin && call.response !== undefined && { response: call.response }),
   };
+}
+
+/**
+ * `/api/history?of=sessions|servers`: sessions newest first (since, until, limit; a profile's
+ * token: its own, without ids), or backend state changes (since, until, server, limit; a
+ * profile's token: its servers', without the error text, which can hold paths).
+ */
+export function historyEndpoint(
+  analytics: AnalyticsStore | undefined,
+  scope: ApiScope,
+  sees: (server: string) => boolean,
+  request: IncomingRequest,
+  reply: Reply,
+): void {
+  if (analytics === undefined) return sendJson(reply, 404, { error: DISABLED });
+  guarded(reply, () => {
+    const params = new URLSearchParams(request.query);
+    const now = Date.now();
+    const since = params.get('since');
+    const until = params.get('until');
+    const limit = params.get('limit');
+    const query = {
+      ...(since !== null && { sinceMs: parseTime('since', since, now) }),
+      ...(until !== null && { untilMs: parseTime('until', until, now) }),
+      ...(limit !== null && { limit: checkedLimit(limit, MAX_HISTORY) }),
+    };
+    const of = params.get('of');
+    if (of === 'sessions') {
+      const sessions = analytics.sessions(
+        scope.admin ? query : { ...query, profile: scope.profile },
+      );
+      return sendJson(reply, 200, {
+        sessions: scope.admin ? sessions : sessions.map(({ id: _id, ...rest }) => rest),
+      });
+    }
+    if (of === 'servers') {
+      const server = params.get('server');
+      // A profile's token asks for more than it may see; the rest is filtered out below.
+      const events = analytics
+        .serverEvents({ ...query, ...(server !== null && { server }) })
+        .filter((e) => scope.admin || sees(e.server));
+      return sendJson(reply, 200, {
+        events: scope.admin ? events : events.map(({ error: _error, ...rest }) => rest),
+      });
+    }
+    throw new BadParameter(`Query parameter 'of' must be sessions or servers; got '${of ?? ''}'`);
+  });
+}
+
+function checkedLimit(raw: string, max: number): number {
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) {
+    throw new BadParameter(`Query parameter 'limit' must be 1 to ${max}; got '${raw}'`);
+  }
+  return Number(raw);
 }

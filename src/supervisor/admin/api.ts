@@ -10,7 +10,7 @@
  * OAuth metadata (or a 401 there) would start a sign-in that can never finish.
  */
 import type { AnalyticsStore } from '../../shared/analytics/store.js';
-import { callsEndpoint, statsEndpoint } from './analytics-api.js';
+import { callsEndpoint, historyEndpoint, statsEndpoint } from './analytics-api.js';
 import { sendJson } from './json-reply.js';
 import type { DirectorConfig } from '../../shared/config/types.js';
 import type { Catalog } from '../catalog/catalog.js';
@@ -99,9 +99,17 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
       return statsEndpoint(deps.analytics, scope, request, reply);
     case '/api/calls':
       return callsEndpoint(deps.analytics, scope, request, reply);
+    case '/api/history':
+      return historyEndpoint(
+        deps.analytics,
+        scope,
+        (server) => sees(deps, scope, server),
+        request,
+        reply,
+      );
     default:
       return sendJson(reply, 404, {
-        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /metrics, /api/events, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats, /api/calls; the admin's also /api/config, /api/profiles/<name>/tools, POST /api/servers/<name>/restart|stop|start and POST /api/tools/call`,
+        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /metrics, /api/events, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats, /api/calls, /api/history?of=sessions|servers; the admin's also /api/config, /api/profiles/<name>/tools, POST /api/servers/<name>/restart|stop|start and POST /api/tools/call`,
       });
   }
 }

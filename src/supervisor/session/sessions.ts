@@ -223,7 +223,8 @@ export class Sessions {
   readonly #sessions = new Map<string, Session>();
   #idleMs: number;
   readonly #maxSessions: number;
-  #onEnd: (session: Session) => void = () => undefined;
+  readonly #onStart: ((session: Session) => void)[] = [];
+  readonly #onEnd: ((session: Session) => void)[] = [];
   readonly #timer: NodeJS.Timeout;
 
   constructor(limits: SessionLimits) {
@@ -232,9 +233,14 @@ export class Sessions {
     this.#timer = setInterval(() => this.#evictIdle(), Math.min(60_000, limits.idleMs)).unref();
   }
 
-  /** What runs when a session ends (set once the relay that cleans up after it exists). */
+  /** Adds what runs when a session starts (after initialize). */
+  onStart(handler: (session: Session) => void): void {
+    this.#onStart.push(handler);
+  }
+
+  /** Adds what runs when a session ends (the relay releases what it held, analytics log it). */
   onEnd(handler: (session: Session) => void): void {
-    this.#onEnd = handler;
+    this.#onEnd.push(handler);
   }
 
   /** A reloaded `sessionIdleMs`: applies from the next idle check. */
@@ -270,6 +276,7 @@ export class Sessions {
 
   add(session: Session): void {
     this.#sessions.set(session.id, session);
+    for (const handler of this.#onStart) handler(session);
   }
 
   get(id: string): Session | undefined {
@@ -291,7 +298,7 @@ export class Sessions {
     this.#sessions.delete(id);
     session.streams?.close(sessionEndedFrame);
     session.channel?.end();
-    this.#onEnd(session);
+    for (const handler of this.#onEnd) handler(session);
     return true;
   }
 

@@ -428,3 +428,59 @@ test('throughput sanity check (printed, not asserted)', async (t) => {
   );
   await store.close();
 });
+
+test('lifecycle log: a session is one record from start to end; prune keeps open sessions', async (t) => {
+  const dir = tempDir(t);
+  const store = openAnalyticsStore(dir, { writerId: 'supervisor' });
+  const session = (id: string, start: number, end: number | null, profile = 'default') => ({
+    id,
+    client: 'claude-code',
+    clientVersion: '1.0.0',
+    profile,
+    protocolVersion: '2025-11-25',
+    transport: 'streamable-http',
+    start,
+    end,
+    calls: end === null ? 0 : 7,
+  });
+  store.recordSession(session('old-ended', T0, T0 + 1_000));
+  store.recordSession(session('old-open', T0 + 10, null));
+  store.recordSession(session('new', T0 + HOUR_MS, null, 'ci'));
+  store.recordSession(session('new', T0 + HOUR_MS, T0 + 2 * HOUR_MS, 'ci'));
+  for (const [i, state] of ['starting', 'ready', 'failed'].entries()) {
+    store.recordServerEvent({ ts: T0 + i, server: 'fs', state, restarts: i, pid: 100 + i });
+  }
+  store.recordServerEvent({ ts: T0 + HOUR_MS, server: 'db', state: 'ready', restarts: 0 });
+  await store.flushed();
+  assert.deepEqual(
+    store.sessions().map((s) => [s.id, s.end, s.calls]),
+    [
+      ['new', T0 + 2 * HOUR_MS, 7],
+      ['old-open', null, 0],
+      ['old-ended', T0 + 1_000, 7],
+    ],
+  );
+  assert.deepEqual(
+    store.sessions({ profile: 'ci' }).map((s) => s.id),
+    ['new'],
+  );
+  assert.deepEqual(
+    store.serverEvents({ server: 'fs' }).map((e) => e.state),
+    ['failed', 'ready', 'starting'],
+  );
+  assert.deepEqual(
+    store.serverEvents({ sinceMs: T0 + 1, untilMs: T0 + HOUR_MS, limit: 5 }).map((e) => e.state),
+    ['failed', 'ready'],
+  );
+  await store.prune(T0 + 30 * MINUTE_MS);
+  assert.deepEqual(
+    store.sessions().map((s) => s.id),
+    ['new', 'old-open'],
+    'an open session stays, an ended one goes',
+  );
+  assert.deepEqual(
+    store.serverEvents().map((e) => e.server),
+    ['db'],
+  );
+  await store.close();
+});
