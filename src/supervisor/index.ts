@@ -200,7 +200,10 @@ export async function startDirector(
     ingress,
   });
   const stopRetention = analytics
-    ? keepRetention(analytics, config.analytics.retentionDays)
+    ? keepRetention(analytics, {
+        days: config.analytics.retentionDays,
+        maxSizeMB: config.analytics.maxSizeMB,
+      })
     : () => {};
   const apiDeps: ApiDeps = {
     config: () => reloader.running,

@@ -90,6 +90,13 @@ export interface AnalyticsStore {
    * periods that ended by then; returns how many records went.
    */
   prune(olderThanMs: number): Promise<number>;
+  /**
+   * Deletes the oldest call records until the records' pages take at most `maxBytes`;
+   * returns how many went. Rollups and the lifecycle log are small and kept by age only.
+   */
+  pruneToSize(maxBytes: number): Promise<number>;
+  /** Bytes in use by the call records (LMDB pages; the file itself never shrinks). */
+  recordBytes(): number;
   counters(): AnalyticsCounters;
   close(): Promise<void>;
 }
@@ -105,6 +112,8 @@ const FLUSH_MS = 50;
  * write rewrites the writer's current minute (and once a minute its current hour).
  */
 const ROLLUP_FLUSH_MS = 1000;
+/** Entries (flushes of one second) removed per round of pruning to a size. */
+const SIZE_STEP = 2_000;
 /** Entries removed per prune transaction: keeps each write transaction short. */
 const PRUNE_BATCH = 1_000;
 const WRITER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -259,10 +268,43 @@ class LmdbAnalyticsStore implements AnalyticsStore {
     await this.flushed();
     await this.pruneRollups(olderThanMs);
     await this.pruneLifecycle(olderThanMs);
+    return this.pruneRecords(olderThanMs);
+  }
+
+  recordBytes(): number {
+    const stats = this.db.getStats() as {
+      pageSize: number;
+      treeBranchPageCount: number;
+      treeLeafPageCount: number;
+      overflowPages: number;
+    };
+    const pages = stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
+    return pages * stats.pageSize;
+  }
+
+  async pruneToSize(maxBytes: number): Promise<number> {
+    await this.flushed();
+    let removed = 0;
+    while (this.closing === null && this.recordBytes() > maxBytes) {
+      // The bucket SIZE_STEP entries in: the oldest entries up to it go in this round.
+      this.db.resetReadTxn();
+      const keys = [...this.db.getKeys({ limit: SIZE_STEP })];
+      const last = keys.at(-1);
+      if (last === undefined) break;
+      const n = await this.pruneRecords(keys.length < SIZE_STEP ? Infinity : last[0]);
+      removed += n;
+      if (n === 0) break;
+    }
+    return removed;
+  }
+
+  /** Deletes call records before the cutoff, in short transactions; returns how many. */
+  private async pruneRecords(olderThanMs: number): Promise<number> {
     let removed = 0;
     while (this.closing === null) {
       this.db.resetReadTxn();
-      const keys = [...this.db.getKeys({ end: keyBound(olderThanMs), limit: PRUNE_BATCH })];
+      const end = Number.isFinite(olderThanMs) ? { end: keyBound(olderThanMs) } : {};
+      const keys = [...this.db.getKeys({ ...end, limit: PRUNE_BATCH })];
       if (keys.length === 0) break;
       // Reads and writes in one write transaction, so a concurrent prune elsewhere sees
       // this one's result: each record is counted by the prune that removed it.

@@ -12,7 +12,7 @@ import type { DirectorConfig, ProfileConfig, ServerConfig } from './types.js';
 export const CONFIG_DEFAULTS = deepFreeze({
   /** Loopback only: the daemon runs local programs on behalf of whoever can reach it. */
   listen: { host: '127.0.0.1', port: 8765 },
-  analytics: { enabled: true, retentionDays: 30 },
+  analytics: { enabled: true, retentionDays: 30, maxSizeMB: 1024 },
   maxBodyBytes: 4 * 1024 * 1024,
   pageSize: 100,
   allowedOrigins: [] as string[],

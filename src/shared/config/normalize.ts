@@ -74,6 +74,7 @@ export function normalizeConfig(
     analytics: {
       enabled: file.analytics?.enabled ?? defaults.analytics.enabled,
       retentionDays: file.analytics?.retentionDays ?? defaults.analytics.retentionDays,
+      maxSizeMB: file.analytics?.maxSizeMB ?? defaults.analytics.maxSizeMB,
     },
     telemetry: {
       otlp:

@@ -175,6 +175,11 @@ export const configFileSchema = z
             'Call records older than this many days are deleted in the background (hourly); 0 keeps them forever.',
           default: CONFIG_DEFAULTS.analytics.retentionDays,
         }),
+        maxSizeMB: z.number().min(0).optional().meta({
+          description:
+            'When the call records take more than this many MiB, the oldest are deleted (hourly, in the background); 0: no limit. Rollups and the session log are kept by age only.',
+          default: CONFIG_DEFAULTS.analytics.maxSizeMB,
+        }),
       })
       .optional()
       .meta({ description: 'Per-call statistics kept in dataDir.' }),

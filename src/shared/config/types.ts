@@ -140,8 +140,11 @@ export interface DirectorConfig {
   workers: number;
   /** Folder for LMDB analytics and other state. */
   dataDir: string;
-  /** `retentionDays`: records older are deleted hourly; 0 keeps them. */
-  analytics: { enabled: boolean; retentionDays: number };
+  /**
+   * `retentionDays`: records older are deleted hourly; 0 keeps them. `maxSizeMB`: beyond it
+   * the oldest call records are deleted; 0: no size limit.
+   */
+  analytics: { enabled: boolean; retentionDays: number; maxSizeMB: number };
   /** OTLP export of a span per forwarded call; null: off. */
   telemetry: { otlp: OtlpConfig | null };
   /** Request bodies larger than this get 413. */

@@ -1,6 +1,7 @@
 /**
- * Keeps the analytics store to `analytics.retentionDays`: records older are deleted shortly
- * after start and then every hour, in the background (the store prunes in short write
+ * Keeps the analytics store to `analytics.retentionDays` and `analytics.maxSizeMB`: records
+ * older are deleted shortly after start and then every hour, then the oldest records while
+ * they take more than the size, in the background (the store prunes in short write
  * transactions of its own, so calls being recorded meanwhile are not held up).
  */
 import type { AnalyticsStore } from '../../shared/analytics/store.js';
@@ -23,6 +24,17 @@ export async function pruneExpired(
   return store.prune(now - days * DAY_MS);
 }
 
+/** Deletes the oldest records while they take more than `maxMB` MiB; 0: no limit. */
+export async function pruneOversize(store: AnalyticsStore, maxMB: number): Promise<number> {
+  if (!(maxMB > 0)) return 0;
+  return store.pruneToSize(maxMB * 1024 * 1024);
+}
+
+export interface RetentionLimits {
+  days: number;
+  maxSizeMB: number;
+}
+
 export interface RetentionTimings {
   firstMs?: number;
   everyMs?: number;
@@ -31,16 +43,21 @@ export interface RetentionTimings {
 /** Starts the background pruning; the returned function stops it. */
 export function keepRetention(
   store: AnalyticsStore,
-  days: number,
+  limits: RetentionLimits,
   timings: RetentionTimings = {},
 ): () => void {
-  if (!(days > 0)) return () => {};
+  const { days, maxSizeMB } = limits;
+  if (!(days > 0) && !(maxSizeMB > 0)) return () => {};
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const run = (): void => {
     pruneExpired(store, days)
-      .then((removed) => {
+      .then(async (removed) => {
         if (removed > 0) log.info(`deleted ${removed} call records older than ${days} days`);
+        const over = await pruneOversize(store, maxSizeMB);
+        if (over > 0) {
+          log.info(`deleted the ${over} oldest call records to keep them under ${maxSizeMB} MiB`);
+        }
       })
       .catch((error: unknown) => {
         if (!stopped) log.warn(`pruning the call records failed: ${String(error)}`);

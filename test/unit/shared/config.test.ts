@@ -77,7 +77,7 @@ describe('defaults', () => {
       listen: { host: '127.0.0.1', port: 8765 },
       workers: 1,
       dataDir: '/home/u/.local/share/mcp-director',
-      analytics: { enabled: true, retentionDays: 30 },
+      analytics: { enabled: true, retentionDays: 30, maxSizeMB: 1024 },
       telemetry: { otlp: null },
       maxBodyBytes: 4 * 1024 * 1024,
       pageSize: 100,

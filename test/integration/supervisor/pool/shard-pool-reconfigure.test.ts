@@ -35,7 +35,7 @@ function poolConfig(servers: ServerConfig[], workers: number): DirectorConfig {
     listen: { host: '127.0.0.1', port: 0 },
     workers,
     dataDir: tempDir('mcpd-reconfigure-'),
-    analytics: { enabled: false, retentionDays: 0 },
+    analytics: { enabled: false, retentionDays: 0, maxSizeMB: 1024 },
     telemetry: { otlp: null },
     maxBodyBytes: 1 << 20,
     pageSize: 100,

@@ -25,7 +25,7 @@ function config(servers: ServerConfig[]): DirectorConfig {
     listen: { host: '127.0.0.1', port: 0 },
     workers: 1,
     dataDir: mkdtempSync(join(tmpdir(), 'mcpd-pool-')),
-    analytics: { enabled: false, retentionDays: 0 },
+    analytics: { enabled: false, retentionDays: 0, maxSizeMB: 1024 },
     telemetry: { otlp: null },
     maxBodyBytes: 1 << 20,
     pageSize: 100,

@@ -49,7 +49,7 @@ function config(servers: ServerConfig[], extra: Record<string, unknown> = {}): D
     listen: { host: '127.0.0.1', port: 8765 },
     workers: 2,
     dataDir: '/home/me/.local/share/mcp-director',
-    analytics: { enabled: true, retentionDays: 30 },
+    analytics: { enabled: true, retentionDays: 30, maxSizeMB: 1024 },
     maxBodyBytes: 4 << 20,
     pageSize: 100,
     allowedOrigins: [],
@@ -134,7 +134,7 @@ describe('diffConfigs', () => {
         listen: { host: '0.0.0.0', port: 9000 },
         workers: 4,
         dataDir: '/data',
-        analytics: { enabled: false, retentionDays: 7 },
+        analytics: { enabled: false, retentionDays: 7, maxSizeMB: 1024 },
         maxBodyBytes: 1024,
       }),
     );

@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openAnalyticsStore } from '../../../../src/shared/analytics/store.js';
 import type { CallRecord } from '../../../../src/shared/analytics/types.js';
-import { keepRetention, pruneExpired } from '../../../../src/supervisor/admin/retention.js';
+import {
+  keepRetention,
+  pruneExpired,
+  pruneOversize,
+} from '../../../../src/supervisor/admin/retention.js';
 import { eventually } from '../../../helpers/daemon.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -83,7 +87,7 @@ test('keepRetention prunes in the background until stopped', async (t) => {
   store.record(record(old, 'old'));
   store.record(record(Date.now(), 'new'));
   await store.flushed();
-  const stop = keepRetention(store, 1, { firstMs: 10, everyMs: 20 });
+  const stop = keepRetention(store, { days: 1, maxSizeMB: 0 }, { firstMs: 10, everyMs: 20 });
   t.after(stop);
   await eventually(() => (left(store).includes('old:1') ? undefined : true), 5000, 'the prune');
   assert.deepEqual(left(store), ['new:1']);
@@ -93,4 +97,26 @@ test('keepRetention prunes in the background until stopped', async (t) => {
   await store.flushed();
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(left(store), ['after-stop:1', 'new:1']);
+});
+
+test('a size limit deletes the oldest records until they fit, and only those', async (t) => {
+  const store = openStore(t);
+  // ~4 MiB of records over 4,000 seconds: one entry per second of calls.
+  const big = 'x'.repeat(1_000);
+  for (let i = 0; i < 4_000; i++) {
+    store.record({ ...record(NOW + i * 1000, 'sized'), client: big });
+  }
+  await store.flushed();
+  const before = store.recordBytes();
+  assert.ok(before > 3 * 1024 * 1024, `records take ${before} bytes`);
+  assert.equal(await pruneOversize(store, 0), 0, '0: no limit');
+  const removed = await pruneOversize(store, 2);
+  assert.ok(removed > 0 && removed < 4_000, `removed ${removed}`);
+  assert.ok(store.recordBytes() <= 2 * 1024 * 1024, `now ${store.recordBytes()} bytes`);
+  // What is left is the newest, without a gap.
+  const left = store.recent({ limit: 500 }).calls.map((c) => c.ts);
+  assert.equal(left[0], NOW + 3_999_000);
+  const oldest = store.recent({ untilMs: NOW + (removed + 1) * 1000 }).calls.map((c) => c.ts);
+  assert.deepEqual(oldest, [NOW + removed * 1000], 'the oldest kept is the next one');
+  assert.equal(await pruneOversize(store, 2), 0, 'already under');
 });
