@@ -59,7 +59,10 @@ describe('/api with two profile tokens and an admin token', () => {
   before(async () => {
     daemon = await startDaemon({
       mcpServers: {
-        alpha: fixture('echo-server', ['--label', 'alpha'], { env: { SECRET: SECRET_ENV } }),
+        alpha: {
+          ...fixture('echo-server', ['--label', 'alpha'], { env: { SECRET: SECRET_ENV } }),
+          recordPayloads: true,
+        },
         beta: fixture('echo-server', ['--label', 'beta']),
         gamma: { url: GAMMA_URL, headers: { Authorization: 'Bearer header-secret-0123' } },
       },
@@ -252,6 +255,21 @@ describe('/api with two profile tokens and an admin token', () => {
     const rest = (await get(daemon, `/api/calls?cursor=${firstPage.next}`, bearer(ROOT)))
       .body as Calls;
     assert.equal(rest.calls.length, 2);
+    // Payloads for alpha (recordPayloads), shown to the admin only; none for beta.
+    type Payloads = { calls: { server: string; request?: string; response?: string }[] };
+    const withPayloads = (await get(daemon, '/api/calls', bearer(ROOT))).body as Payloads;
+    const echoA = withPayloads.calls.find(
+      (c) => c.server === 'alpha' && c.request?.includes('from a'),
+    );
+    assert.ok(echoA?.response?.includes('from a'), JSON.stringify(withPayloads));
+    assert.ok(
+      withPayloads.calls.filter((c) => c.server === 'beta').every((c) => c.request === undefined),
+    );
+    const alices = (await get(daemon, '/api/calls', bearer(ALICE))).body as Payloads;
+    assert.ok(
+      alices.calls.length > 0 &&
+        alices.calls.every((c) => c.request === undefined && c.response === undefined),
+    );
     const bobs = (await get(daemon, '/api/calls', bearer(BOB))).body as Calls;
     assert.deepEqual(
       bobs.calls.map((c) => [c.target, 'session' in c]),

@@ -252,6 +252,7 @@ function normalizeServer(
     share: entry.share ?? CONFIG_DEFAULTS.server.share,
     start: entry.start ?? CONFIG_DEFAULTS.server.start,
     idleStopMs: entry.idleStopMs ?? CONFIG_DEFAULTS.server.idleStopMs,
+    ...(entry.recordPayloads === true && { recordPayloads: true as const }),
     initializeTimeoutMs: entry.initializeTimeoutMs ?? CONFIG_DEFAULTS.server.initializeTimeoutMs,
   };
   if (entry.url !== undefined) {

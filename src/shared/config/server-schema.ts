@@ -93,6 +93,11 @@ export const serverSchema = z
       description:
         'Stop the server after this many milliseconds without a call; the next call starts it again (its tools stay listed). Default: never.',
     }),
+    recordPayloads: z.boolean().optional().meta({
+      description:
+        "Keep each call's params and result (each up to 16 KiB) in the call records, shown to the admin in /api/calls and the dashboard. They can hold what the tools see: off unless set.",
+      default: false,
+    }),
     initializeTimeoutMs: integer(1, MAX_TIMER_MS).optional().meta({
       description: 'How long the server may take to answer initialize at start, in milliseconds.',
       default: CONFIG_DEFAULTS.server.initializeTimeoutMs,

@@ -23,6 +23,8 @@ interface ServerCommon {
   idleStopMs: number;
   /** How long the backend may take to answer `initialize` (or `server/discover`) at start. */
   initializeTimeoutMs: number;
+  /** Keep each call's params and result in the call records (`/api/calls`); absent: off. */
+  recordPayloads?: true;
 }
 
 /** A stdio MCP server, from the `mcpServers` block (Claude Desktop's format). */

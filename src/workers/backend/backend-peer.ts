@@ -19,7 +19,7 @@
  * docs/architecture.md#bridging-the-eras); its results, `input_required` ones included, pass
  * through untouched.
  */
-import type { CallFacts, CallRecorder } from './call-recorder.js';
+import { payload, type CallFacts, type CallRecorder } from './call-recorder.js';
 import { withEnvelope } from './client-info.js';
 import { ClientRequests } from './client-requests.js';
 import { OwnRequests, RequestFailed } from './own-requests.js';
@@ -52,6 +52,8 @@ export interface PeerOptions {
   server: string;
   /** How the backend is reached, for traces: 'pipe' (stdio) or 'tcp' (HTTP). */
   transport: 'pipe' | 'tcp';
+  /** Keep each call's params and result in its record (the server's `recordPayloads`). */
+  recordPayloads: boolean;
   out: Sink;
   recorder: CallRecorder;
   events: PeerEvents;
@@ -83,6 +85,7 @@ interface PendingCall extends CallFacts, InFlight {
 export class BackendPeer {
   readonly #server: string;
   readonly #transport: 'pipe' | 'tcp';
+  readonly #recordPayloads: boolean;
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
   readonly #events: PeerEvents;
@@ -99,6 +102,7 @@ export class BackendPeer {
   constructor(options: PeerOptions) {
     this.#server = options.server;
     this.#transport = options.transport;
+    this.#recordPayloads = options.recordPayloads;
     this.#out = options.out;
     this.#recorder = options.recorder;
     this.#events = options.events;
@@ -165,6 +169,7 @@ export class BackendPeer {
       context: message.context,
       bytesIn: paramsJson.length,
       ...(span !== undefined && { span }),
+      ...(this.#recordPayloads && { request: payload(paramsJson) }),
       callId: message.callId,
       id,
       params: message.params,
@@ -190,7 +195,7 @@ export class BackendPeer {
       'notifications/cancelled',
       reason === undefined ? { requestId: call.id } : { requestId: call.id, reason },
     );
-    this.#recorder.record(call, 'cancelled', null, 0);
+    this.#recorder.record(call, { status: 'cancelled' });
     return true;
   }
 
@@ -212,7 +217,7 @@ export class BackendPeer {
       { server: this.#server },
     );
     this.#out(failedReply(call.callId, error));
-    this.#recorder.record(call, 'timeout', error, 0);
+    this.#recorder.record(call, { status: 'timeout', error });
   }
 
   #complete(call: PendingCall, response: JsonObject): void {
@@ -222,7 +227,11 @@ export class BackendPeer {
       const wire = this.#wireError(call, error);
       this.#out(failedReply(call.callId, wire));
       if (this.#recorder.enabled) {
-        this.#recorder.record(call, 'error', wire, JSON.stringify(wire).length);
+        this.#recorder.record(call, {
+          status: 'error',
+          error: wire,
+          bytesOut: JSON.stringify(wire).length,
+        });
       }
       return;
     }
@@ -230,9 +239,18 @@ export class BackendPeer {
     this.#out({ type: 'reply', callId: call.callId, ok: true, result: text });
     if (call.method !== 'tools/call') this.#events.onCallSucceeded(call.method, call.params);
     if (isJsonObject(result) && result.isError === true) {
-      this.#recorder.record(call, 'error', null, text.length, toolErrorText(result));
+      this.#recorder.record(call, {
+        status: 'error',
+        bytesOut: text.length,
+        errorText: toolErrorText(result),
+        ...(this.#recordPayloads && { response: text }),
+      });
     } else {
-      this.#recorder.record(call, 'ok', null, text.length);
+      this.#recorder.record(call, {
+        status: 'ok',
+        bytesOut: text.length,
+        ...(this.#recordPayloads && { response: text }),
+      });
     }
   }
 
@@ -271,7 +289,7 @@ export class BackendPeer {
       clearTimeout(call.timer);
       const error = errorFor(call);
       this.#out(failedReply(call.callId, error));
-      this.#recorder.record(call, 'error', error, 0);
+      this.#recorder.record(call, { status: 'error', error });
     }
     this.#calls.clear();
     this.#callIds.clear();

@@ -69,6 +69,7 @@ export class Backend implements ChannelHandler {
     this.#peer = new BackendPeer({
       server: this.id,
       transport: config.transport === 'stdio' ? 'pipe' : 'tcp',
+      recordPayloads: config.recordPayloads === true,
       out: this.#out,
       recorder: this.#recorder,
       log: this.#log,

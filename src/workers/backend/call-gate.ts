@@ -105,7 +105,7 @@ export class CallGate {
     if (queued === undefined) return false;
     this.#queue.delete(callId);
     clearTimeout(queued.timer);
-    this.#recorder.record(this.#facts(queued), 'cancelled', null, 0);
+    this.#recorder.record(this.#facts(queued), { status: 'cancelled' });
     return true;
   }
 
@@ -133,7 +133,7 @@ export class CallGate {
       { server: this.#server },
     );
     this.#out(failedReply(callId, error));
-    this.#recorder.record(this.#facts(queued), 'timeout', error, 0);
+    this.#recorder.record(this.#facts(queued), { status: 'timeout', error });
   }
 
   #overloaded(): WireError {

@@ -25,6 +25,29 @@ export interface CallFacts {
   bytesIn: number;
   /** The call's trace span, when tracing is on. */
   span?: CallSpan;
+  /** The params as forwarded, shortened: only for servers with `recordPayloads`. */
+  request?: string;
+}
+
+/** How a call ended. */
+export interface CallOutcome {
+  status: CallStatus;
+  /** What the caller was answered when the call failed: its code and message are recorded. */
+  error?: WireError | null;
+  /** JSON length of the answer. */
+  bytesOut?: number;
+  /** A tool's own error text (`isError: true`). */
+  errorText?: string;
+  /** The result's JSON text: only for servers with `recordPayloads`. */
+  response?: string;
+}
+
+/** A payload is kept to this many characters: a record stays bounded. */
+const PAYLOAD_MAX = 16 * 1024;
+
+/** A payload for the record, shortened. */
+export function payload(text: string): string {
+  return text.length <= PAYLOAD_MAX ? text : `${text.slice(0, PAYLOAD_MAX - 1)}…`;
 }
 
 /** Error texts are kept to this many characters: enough to read, bounded per record. */
@@ -74,17 +97,9 @@ export class CallRecorder {
     return this.#store !== null;
   }
 
-  /**
-   * `error`: what the caller was answered when the call failed (its code and message are
-   * recorded; the message shortened). `errorText`: a tool's own error (`isError: true`).
-   */
-  record(
-    call: CallFacts,
-    status: CallStatus,
-    error: WireError | null,
-    bytesOut: number,
-    errorText?: string,
-  ): void {
+  record(call: CallFacts, outcome: CallOutcome): void {
+    const { status, bytesOut = 0, errorText } = outcome;
+    const error = outcome.error ?? null;
     const errorCode = error === null ? null : error.code;
     call.span?.end(status, error, errorText);
     const latencyUs = Number((process.hrtime.bigint() - call.startedAt) / 1000n);
@@ -119,6 +134,8 @@ export class CallRecorder {
       latencyUs,
       bytesIn: call.bytesIn,
       bytesOut,
+      ...(call.request !== undefined && { request: call.request }),
+      ...(outcome.response !== undefined && { response: payload(outcome.response) }),
     });
   }
 
@@ -133,7 +150,8 @@ export class CallRecorder {
       context: message.context,
       bytesIn: this.#store === null ? 0 : JSON.stringify(message.params).length,
     };
-    this.record(facts, 'error', error, this.#store === null ? 0 : JSON.stringify(error).length);
+    const bytesOut = this.#store === null ? 0 : JSON.stringify(error).length;
+    this.record(facts, { status: 'error', error, bytesOut });
   }
 
   /** Exports the spans and waits for the records written so far, then closes the store. */
