@@ -10,7 +10,7 @@
  * a new generation rather than overwriting what was stored.
  */
 import { LatencyRecorder, type StoredLatency } from './latency.js';
-import type { CallRecord, CallStatus } from './types.js';
+import type { CallRecord } from './types.js';
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
@@ -52,33 +52,46 @@ export type RollupKey = [RollupLevel, number, string, number];
 /** A period stays in memory this long after it ends, for calls that finish late. */
 const KEEP_AFTER_END_MS = 2 * MINUTE_MS;
 
+/** Slots of a cell's counters. */
+const CALLS = 0;
+const ERRORS = 1;
+const TIMEOUTS = 2;
+const CANCELLED = 3;
+const BYTES_IN = 4;
+const BYTES_OUT = 5;
+const MAX_US = 6;
+
 class Cell {
-  calls = 0;
-  errors = 0;
-  timeouts = 0;
-  cancelled = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-  maxUs = 0;
+  /**
+   * The counters, unboxed: as class fields, a sum past 2^30 (an hour's bytes) became a heap
+   * number and each `+=` allocated one (~140 ns a call, measured).
+   */
+  readonly n = new Float64Array(7);
   readonly errorCodes = new Map<number | null, number>();
   readonly latency = new LatencyRecorder();
 
   constructor(readonly record: CallRecord) {}
 
   add(r: CallRecord): void {
-    this.calls += 1;
-    countStatus(this, r.status);
-    if (r.errorCode !== null || r.status === 'error') {
-      this.errorCodes.set(r.errorCode, (this.errorCodes.get(r.errorCode) ?? 0) + 1);
+    const n = this.n;
+    n[CALLS]! += 1;
+    if (r.status !== 'ok') {
+      if (r.status === 'error') n[ERRORS]! += 1;
+      else if (r.status === 'timeout') n[TIMEOUTS]! += 1;
+      else if (r.status === 'cancelled') n[CANCELLED]! += 1;
+      if (r.errorCode !== null || r.status === 'error') {
+        this.errorCodes.set(r.errorCode, (this.errorCodes.get(r.errorCode) ?? 0) + 1);
+      }
     }
-    this.bytesIn += r.bytesIn;
-    this.bytesOut += r.bytesOut;
-    if (r.latencyUs > this.maxUs) this.maxUs = r.latencyUs;
+    n[BYTES_IN]! += r.bytesIn;
+    n[BYTES_OUT]! += r.bytesOut;
+    if (r.latencyUs > n[MAX_US]!) n[MAX_US] = r.latencyUs;
     this.latency.record(r.latencyUs);
   }
 
   stored(): StoredCell {
     const r = this.record;
+    const n = this.n;
     const codes: (number | null)[] = [];
     for (const [code, count] of this.errorCodes) codes.push(code, count);
     return [
@@ -87,27 +100,37 @@ class Cell {
       r.target,
       r.profile,
       r.client,
-      this.calls,
-      this.errors,
-      this.timeouts,
-      this.cancelled,
-      this.bytesIn,
-      this.bytesOut,
-      this.maxUs,
+      n[CALLS]!,
+      n[ERRORS]!,
+      n[TIMEOUTS]!,
+      n[CANCELLED]!,
+      n[BYTES_IN]!,
+      n[BYTES_OUT]!,
+      n[MAX_US]!,
       codes,
       this.latency.stored(),
     ];
   }
 }
 
-function countStatus(cell: Cell, status: CallStatus): void {
-  if (status === 'error') cell.errors += 1;
-  else if (status === 'timeout') cell.timeouts += 1;
-  else if (status === 'cancelled') cell.cancelled += 1;
+type CellIndex = Map<string, Map<string, Map<string, Map<string, Map<string, Cell>>>>>;
+
+/** The map under `key`, made empty when missing. */
+function inner<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let child = map.get(key);
+  if (child === undefined) map.set(key, (child = new Map()));
+  return child;
 }
 
 class Period {
-  readonly cells = new Map<string, Cell>();
+  /** In order of creation, for writing. */
+  readonly cells: Cell[] = [];
+  /**
+   * server → method → target → profile → client → cell. Nested maps of the record's own
+   * strings: a key made by concatenating them cost ~0.4 µs a call (the string is built and
+   * hashed anew each time), three times the rest of the rollup.
+   */
+  readonly #index: CellIndex = new Map();
   dirty = false;
   /** The minute (ms) of the last write: an hour is rewritten at most once a minute. */
   writtenMinute = -1;
@@ -118,9 +141,16 @@ class Period {
     readonly generation: number,
   ) {}
 
-  add(r: CallRecord, key: string): void {
-    let cell = this.cells.get(key);
-    if (cell === undefined) this.cells.set(key, (cell = new Cell(r)));
+  add(r: CallRecord): void {
+    const byClient = inner(
+      inner(inner(inner(this.#index, r.server), r.method), r.target),
+      r.profile,
+    );
+    let cell = byClient.get(r.client);
+    if (cell === undefined) {
+      byClient.set(r.client, (cell = new Cell(r)));
+      this.cells.push(cell);
+    }
     cell.add(r);
     this.dirty = true;
   }
@@ -140,11 +170,8 @@ export class RollupWriter {
   constructor(private readonly writer: string) {}
 
   add(r: CallRecord): void {
-    // The cell's key, made once for both levels. NUL cannot occur in the parts' usual values
-    // and only merges two cells if it does.
-    const key = `${r.server}\0${r.method}\0${r.target}\0${r.profile}\0${r.client}`;
-    this.period(MINUTE_LEVEL, r.ts).add(r, key);
-    this.period(HOUR_LEVEL, r.ts).add(r, key);
+    this.period(MINUTE_LEVEL, r.ts).add(r);
+    this.period(HOUR_LEVEL, r.ts).add(r);
   }
 
   /**
@@ -166,7 +193,7 @@ export class RollupWriter {
           period.dirty = false;
           period.writtenMinute = minute;
           const value: StoredRollup = [ROLLUP_FORMAT];
-          for (const cell of period.cells.values()) value.push(cell.stored());
+          for (const cell of period.cells) value.push(cell.stored());
           entries.push({ key: [period.level, start, this.writer, period.generation], value });
         } else if (start + LEVEL_MS[period.level] + KEEP_AFTER_END_MS < now) {
           periods.delete(start);
