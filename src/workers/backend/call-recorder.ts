@@ -5,7 +5,7 @@
  * Recording never waits on the disk: the store buffers records and writes them in batches.
  */
 import type { AnalyticsStore } from '../../shared/analytics/store.js';
-import type { CallStatus } from '../../shared/analytics/types.js';
+import type { CallRecord, CallStatus } from '../../shared/analytics/types.js';
 import type { CallContext, CallMessage, LiveCall, WireError } from '../../shared/messages.js';
 import type { JsonObject } from '../../shared/json.js';
 import { CallStats } from './call-stats.js';
@@ -119,8 +119,9 @@ export class CallRecorder {
     });
     if (this.#store === null) return;
     const { context } = call;
-    this.#store.record({
-      ...(message !== undefined && { error: shorten(message) }),
+    // A literal with every field, the optional ones added after: spreading a conditional
+    // object (`...(x && {…})`) took a slow path on every call (measured in the shard's profile).
+    const record: CallRecord = {
       ts: call.ts,
       profile: context.profile,
       client: context.client,
@@ -134,9 +135,11 @@ export class CallRecorder {
       latencyUs,
       bytesIn: call.bytesIn,
       bytesOut,
-      ...(call.request !== undefined && { request: call.request }),
-      ...(outcome.response !== undefined && { response: payload(outcome.response) }),
-    });
+    };
+    if (message !== undefined) record.error = shorten(message);
+    if (call.request !== undefined) record.request = call.request;
+    if (outcome.response !== undefined) record.response = payload(outcome.response);
+    this.#store.record(record);
   }
 
   /** Records a call answered with an error before it reached any backend. */
