@@ -11,17 +11,9 @@ import {
   recordsOf,
   type BatchKey,
 } from './record-format.js';
-import type { CallRecord, CallStatus } from './types.js';
+import type { CallFilter, CallRecord, CallStatus } from './types.js';
 
-export interface RecentQuery {
-  /** Calls at or after this time (ms since the epoch). */
-  sinceMs?: number;
-  /** Calls before this time. */
-  untilMs?: number;
-  server?: string;
-  tool?: string;
-  client?: string;
-  profile?: string;
+export interface RecentQuery extends CallFilter {
   session?: string;
   status?: CallStatus;
   /** Page length, 1..MAX_PAGE. */

@@ -15,21 +15,13 @@ import {
   type RollupLevel,
 } from './rollup.js';
 import { CELL_SLOTS, isStoredCell, StatsAggregator, type StatsReport } from './stats.js';
+import type { CallFilter } from './types.js';
 
-/** Filters of a stats query; the window is widened to whole minutes (or hours, see below). */
-export interface StatsQuery {
-  /** Inclusive lower bound on `ts`, ms since the epoch (rounded down to the minute). */
-  sinceMs?: number;
-  /** Exclusive upper bound on `ts` (rounded up to the minute). */
-  untilMs?: number;
-  /** Only this server's calls. */
-  server?: string;
-  /** Only calls of this tool (or prompt name, or resource URI), on any server. */
-  tool?: string;
-  /** Only calls from clients of this `clientInfo.name`. */
-  client?: string;
-  /** Only the calls made through this profile (what a profile's token may see). */
-  profile?: string;
+/**
+ * Filters of a stats query; the window is widened to whole minutes (or hours, see
+ * `alignedWindow`).
+ */
+export interface StatsQuery extends CallFilter {
   /** Adds a time series of this many ms per point: a multiple of a minute. */
   seriesBucketMs?: number;
 }

@@ -5,6 +5,22 @@
  */
 export type CallStatus = 'ok' | 'error' | 'timeout' | 'cancelled';
 
+/** Which calls a query is about; every field narrows it. */
+export interface CallFilter {
+  /** Calls at or after this time, ms since the epoch. */
+  sinceMs?: number;
+  /** Calls before this time. */
+  untilMs?: number;
+  /** Only this server's calls. */
+  server?: string;
+  /** Only calls of this tool (or prompt name, or resource URI), on any server. */
+  tool?: string;
+  /** Only calls from clients of this `clientInfo.name`. */
+  client?: string;
+  /** Only the calls made through this profile (what a profile's token may see). */
+  profile?: string;
+}
+
 export interface CallRecord {
   /** When the call reached the worker, ms since the epoch. */
   ts: number;

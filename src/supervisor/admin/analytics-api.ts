@@ -61,9 +61,15 @@ function commonFilters(params: URLSearchParams, scope: ApiScope, now: number) {
   return query;
 }
 
-function guarded(reply: Reply, answer: () => void): void {
+/** 404 when analytics are off; a bad parameter or cursor is a 400 with its message. */
+function answerFrom(
+  analytics: AnalyticsStore | undefined,
+  reply: Reply,
+  answer: (store: AnalyticsStore) => void,
+): void {
+  if (analytics === undefined) return sendJson(reply, 404, { error: DISABLED });
   try {
-    answer();
+    answer(analytics);
   } catch (error) {
     if (error instanceof BadParameter || error instanceof BadCursor) {
       sendJson(reply, 400, { error: error.message });
@@ -80,8 +86,7 @@ export function statsEndpoint(
   request: IncomingRequest,
   reply: Reply,
 ): void {
-  if (analytics === undefined) return sendJson(reply, 404, { error: DISABLED });
-  guarded(reply, () => {
+  answerFrom(analytics, reply, (store) => {
     const now = Date.now();
     const params = new URLSearchParams(request.query);
     const query = commonFilters(params, scope, now);
@@ -102,7 +107,7 @@ export function statsEndpoint(
       }
       query.seriesBucketMs = ms;
     }
-    sendJson(reply, 200, analytics.stats(query));
+    sendJson(reply, 200, store.stats(query));
   });
 }
 
@@ -113,8 +118,7 @@ export function callsEndpoint(
   request: IncomingRequest,
   reply: Reply,
 ): void {
-  if (analytics === undefined) return sendJson(reply, 404, { error: DISABLED });
-  guarded(reply, () => {
+  answerFrom(analytics, reply, (store) => {
     const params = new URLSearchParams(request.query);
     const query = commonFilters(params, scope, Date.now());
     const status = params.get('status');
@@ -132,7 +136,7 @@ export function callsEndpoint(
     if (limit !== null) query.limit = checkedLimit(limit, MAX_PAGE);
     const cursor = params.get('cursor');
     if (cursor !== null) query.cursor = cursor;
-    const page = analytics.recent(query);
+    const page = store.recent(query);
     sendJson(reply, 200, {
       calls: page.calls.map((call) => shown(call, scope)),
       ...(page.next !== undefined && { next: page.next }),
@@ -174,8 +178,7 @@ export function historyEndpoint(
   request: IncomingRequest,
   reply: Reply,
 ): void {
-  if (analytics === undefined) return sendJson(reply, 404, { error: DISABLED });
-  guarded(reply, () => {
+  answerFrom(analytics, reply, (store) => {
     const params = new URLSearchParams(request.query);
     const now = Date.now();
     const since = params.get('since');
@@ -188,9 +191,7 @@ export function historyEndpoint(
     };
     const of = params.get('of');
     if (of === 'sessions') {
-      const sessions = analytics.sessions(
-        scope.admin ? query : { ...query, profile: scope.profile },
-      );
+      const sessions = store.sessions(scope.admin ? query : { ...query, profile: scope.profile });
       return sendJson(reply, 200, {
         sessions: scope.admin ? sessions : sessions.map(({ id: _id, ...rest }) => rest),
       });
@@ -198,7 +199,7 @@ export function historyEndpoint(
     if (of === 'servers') {
       const server = params.get('server');
       // A profile's token asks for more than it may see; the rest is filtered out below.
-      const events = analytics
+      const events = store
         .serverEvents({ ...query, ...(server !== null && { server }) })
         .filter((e) => scope.admin || sees(e.server));
       return sendJson(reply, 200, {
