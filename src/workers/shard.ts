@@ -12,7 +12,7 @@
  */
 import { BackendHost } from './backend/backend-host.js';
 import { CallRecorder } from './backend/call-recorder.js';
-import type { CallTracer } from './backend/call-tracer.js';
+import type { CallTracer } from './backend/call-telemetry.js';
 import { openAnalyticsStore, type AnalyticsStore } from '../shared/analytics/store.js';
 import { createLink } from '../shared/link.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
@@ -125,7 +125,7 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
 async function openTracer(input: ShardTaskInput, log: Logger): Promise<CallTracer | null> {
   if (input.telemetry === undefined || input.telemetry === null) return null;
   try {
-    const { createCallTracer } = await import('./backend/call-tracer.js');
+    const { createCallTracer } = await import('./backend/call-telemetry.js');
     return createCallTracer(input.telemetry, input.instance);
   } catch (error) {
     log.error(`traces are off for this shard: ${String(error)}`);

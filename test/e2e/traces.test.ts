@@ -36,6 +36,20 @@ interface OtlpExport {
   }[];
 }
 
+interface MetricExport {
+  resourceMetrics: {
+    scopeMetrics: {
+      metrics: {
+        name: string;
+        unit?: string;
+        histogram?: {
+          dataPoints: { count: string | number; attributes: { key: string; value: OtlpValue }[] }[];
+        };
+      }[];
+    }[];
+  }[];
+}
+
 const attr = (list: { key: string; value: OtlpValue }[], key: string): string | undefined => {
   const value = list.find((a) => a.key === key)?.value;
   return value?.stringValue ?? (value?.intValue === undefined ? undefined : String(value.intValue));
@@ -44,6 +58,7 @@ const attr = (list: { key: string; value: OtlpValue }[], key: string): string | 
 describe('OTLP traces', () => {
   let collector: Server;
   const exports: { headers: IncomingHttpHeaders; body: OtlpExport }[] = [];
+  const metricExports: MetricExport[] = [];
   let daemon: Daemon;
   let client: Client;
   let sessionId: string;
@@ -53,7 +68,9 @@ describe('OTLP traces', () => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        if (req.method === 'POST' && req.url === '/v1/traces') {
+        if (req.method === 'POST' && req.url === '/v1/metrics') {
+          metricExports.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as MetricExport);
+        } else if (req.method === 'POST' && req.url === '/v1/traces') {
           exports.push({
             headers: req.headers,
             body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpExport,
@@ -76,7 +93,7 @@ describe('OTLP traces', () => {
         },
       },
       // The batch processor's delay, from the SDK's standard environment variable.
-      { env: { OTEL_BSP_SCHEDULE_DELAY: '100' } },
+      { env: { OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_METRIC_EXPORT_INTERVAL: '200' } },
     );
     client = new Client({ name: 'traces-test', version: '1.0.0' });
     const transport = new StreamableHTTPClientTransport(new URL(daemon.url));
@@ -156,5 +173,32 @@ describe('OTLP traces', () => {
     );
     assert.equal(span.name, 'tools/call meta');
     assert.equal(span.parentSpanId, CLIENT_SPAN);
+  });
+
+  test('the mcp.client.operation.duration histogram, by tool and error type', async () => {
+    await client.callTool({ name: 'echo__echo', arguments: { text: 'again' } });
+    const points = await eventually(() => {
+      const all = metricExports.flatMap((e) =>
+        e.resourceMetrics.flatMap((rm) =>
+          rm.scopeMetrics.flatMap((sm) =>
+            sm.metrics.filter((m) => m.name === 'mcp.client.operation.duration'),
+          ),
+        ),
+      );
+      // Cumulative: wait for an export that counts both echo calls.
+      const last = all.at(-1);
+      const echoes = last?.histogram?.dataPoints.find(
+        (p) => attr(p.attributes, 'gen_ai.tool.name') === 'echo',
+      );
+      return last?.unit === 's' && Number(echoes?.count) >= 2
+        ? last.histogram?.dataPoints
+        : undefined;
+    }, 10_000);
+    const echo = points.find((p) => attr(p.attributes, 'gen_ai.tool.name') === 'echo');
+    assert.ok(echo !== undefined && Number(echo.count) >= 2, JSON.stringify(points));
+    assert.equal(attr(echo.attributes, 'mcp.method.name'), 'tools/call');
+    assert.equal(attr(echo.attributes, 'mcp.session.id'), undefined, 'no unbounded labels');
+    const fail = points.find((p) => attr(p.attributes, 'gen_ai.tool.name') === 'fail');
+    assert.equal(fail && attr(fail.attributes, 'error.type'), 'tool_error');
   });
 });

@@ -9,7 +9,7 @@ import type { CallRecord, CallStatus } from '../../shared/analytics/types.js';
 import type { CallContext, CallMessage, LiveCall, WireError } from '../../shared/messages.js';
 import type { JsonObject } from '../../shared/json.js';
 import { CallStats } from './call-stats.js';
-import type { CallSpan, CallTracer, TracedCall } from './call-tracer.js';
+import type { CallSpan, CallTracer, TracedCall } from './call-telemetry.js';
 
 /** What the worker knows of a call when it arrives. */
 export interface CallFacts {

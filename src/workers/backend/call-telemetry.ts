@@ -1,9 +1,10 @@
 /**
- * OpenTelemetry spans of forwarded calls (docs/architecture.md#traces): one CLIENT span per
- * call a shard forwards to a backend, named and attributed by the MCP semantic conventions
- * (https://opentelemetry.io/docs/specs/semconv/gen-ai/mcp/), the child of the trace context
- * the client put in `params._meta` (if any), and carried on to the backend in the forwarded
- * request's `params._meta` (`traceparent`, `tracestate`), as the conventions say.
+ * OpenTelemetry export of forwarded calls (docs/architecture.md#traces), by the MCP semantic
+ * conventions (https://opentelemetry.io/docs/specs/semconv/gen-ai/mcp/): one CLIENT span per
+ * call a shard forwards to a backend, the child of the trace context the client put in
+ * `params._meta` (if any) and carried on to the backend in the forwarded request's
+ * `params._meta` (`traceparent`, `tracestate`); and the `mcp.client.operation.duration`
+ * histogram, exported over OTLP every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60 s).
  *
  * The one module that imports the OpenTelemetry SDK (boundaries.json). The shard loads it only
  * when `telemetry.otlp` is configured, so tracing costs nothing when it is off.
@@ -14,13 +15,16 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
+  type Histogram,
   type Span,
   type TextMapGetter,
   type TextMapSetter,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { CallStatus } from '../../shared/analytics/types.js';
 import type { OtlpConfig } from '../../shared/config/types.js';
@@ -107,13 +111,44 @@ function spanName(call: TracedCall): string {
     : call.method;
 }
 
+/**
+ * The duration metric's attributes: the conventions' low-cardinality ones (no session id, no
+ * resource URI), plus the server.
+ */
+function metricAttributes(call: TracedCall): Attributes {
+  const attributes: Attributes = {
+    'mcp.method.name': call.method,
+    'network.transport': call.transport,
+    'mcp_director.server': call.server,
+  };
+  if (TOOL_METHODS.has(call.method)) attributes['gen_ai.tool.name'] = call.target;
+  else if (PROMPT_METHODS.has(call.method)) attributes['gen_ai.prompt.name'] = call.target;
+  return attributes;
+}
+
+/** The conventions' advised bucket boundaries for MCP operation durations, in seconds. */
+const DURATION_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+
 class OtlpCallSpan implements CallSpan {
+  readonly #started = performance.now();
+
   constructor(
     private readonly span: Span,
     readonly params: JsonObject,
+    private readonly call: TracedCall,
+    private readonly duration: Histogram,
   ) {}
 
   end(status: CallStatus, error: WireError | null, errorText?: string): void {
+    const attributes = metricAttributes(this.call);
+    if (error !== null) {
+      attributes['error.type'] = String(error.code);
+    } else if (status === 'error') {
+      attributes['error.type'] = 'tool_error';
+    } else if (status === 'cancelled') {
+      attributes['error.type'] = 'cancelled';
+    }
+    this.duration.record((performance.now() - this.#started) / 1000, attributes);
     if (error !== null) {
       this.span.setAttribute('error.type', String(error.code));
       this.span.setAttribute('rpc.response.status_code', String(error.code));
@@ -135,15 +170,36 @@ export function createCallTracer(config: OtlpConfig, instance: string | undefine
     url: `${config.endpoint}/v1/traces`,
     headers: { ...config.headers },
   });
+  const resource = resourceFromAttributes({
+    'service.name': config.serviceName,
+    'service.version': VERSION,
+    ...(instance !== undefined && { 'service.instance.id': instance }),
+  });
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({
-      'service.name': config.serviceName,
-      'service.version': VERSION,
-      ...(instance !== undefined && { 'service.instance.id': instance }),
-    }),
+    resource,
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer('mcp-director', VERSION);
+  const interval = Number(process.env['OTEL_METRIC_EXPORT_INTERVAL']);
+  const meters = new MeterProvider({
+    resource,
+    readers: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({
+          url: `${config.endpoint}/v1/metrics`,
+          headers: { ...config.headers },
+        }),
+        exportIntervalMillis: interval > 0 ? interval : 60_000,
+      }),
+    ],
+  });
+  const duration = meters
+    .getMeter('mcp-director', VERSION)
+    .createHistogram('mcp.client.operation.duration', {
+      description: 'Duration of MCP requests the director forwarded to its backends.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+    });
   const propagator = new W3CTraceContextPropagator();
   return {
     start(call, params) {
@@ -166,8 +222,10 @@ export function createCallTracer(config: OtlpConfig, instance: string | undefine
       delete forwardedMeta['tracestate'];
       for (const [key, value] of carried) forwardedMeta[key] = value;
       const forwarded: JsonObject = { ...params, _meta: forwardedMeta };
-      return new OtlpCallSpan(span, forwarded);
+      return new OtlpCallSpan(span, forwarded, call, duration);
     },
-    shutdown: () => provider.shutdown(),
+    shutdown: async () => {
+      await Promise.all([provider.shutdown(), meters.shutdown()]);
+    },
   };
 }
