@@ -18,7 +18,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open } from 'lmdb';
 import { openAnalyticsStore } from '../src/shared/analytics/store.js';
-import { HOUR_MS, MINUTE_LEVEL, MINUTE_MS, RollupWriter } from '../src/shared/analytics/rollup.js';
+import {
+  DAY_LEVEL,
+  DAY_MS,
+  HOUR_LEVEL,
+  HOUR_MS,
+  MINUTE_LEVEL,
+  MINUTE_MS,
+  RollupWriter,
+  type StoredCell,
+  type StoredRollup,
+} from '../src/shared/analytics/rollup.js';
 import type { CallRecord } from '../src/shared/analytics/types.js';
 import { freePort } from '../src/bench/local-process.js';
 
@@ -74,14 +84,45 @@ function oneHour(writer: string, hourStart: number, seed: number) {
   return rollup.take(Number.MAX_SAFE_INTEGER, true);
 }
 
+/** A rollup entry whose every count is `n` times the template's (n identical periods). */
+function timesOver(value: StoredRollup, n: number): StoredRollup {
+  const [format, ...cells] = value;
+  return [
+    format,
+    ...cells.map((cell): StoredCell => {
+      const [server, method, target, profile, client, ...counts] = cell;
+      const [calls, errors, timeouts, cancelled, bytesIn, bytesOut, maxUs, codes, latency] = counts;
+      return [
+        server,
+        method,
+        target,
+        profile,
+        client,
+        calls * n,
+        errors * n,
+        timeouts * n,
+        cancelled * n,
+        bytesIn * n,
+        bytesOut * n,
+        maxUs,
+        codes.map((x, i) => (i % 2 === 1 && x !== null ? x * n : x)),
+        [latency[0], latency[1].map((c) => c * n)],
+      ];
+    }),
+  ];
+}
+
 async function generateWeek(dir: string, now: number): Promise<number> {
   const firstHour = Math.floor((now - DAYS * 24 * HOUR_MS) / HOUR_MS) * HOUR_MS - HOUR_MS;
   const hours = DAYS * 24 + 2;
   mkdirSync(dir, { recursive: true });
   const db = open({ path: join(dir, 'rollups.mdb'), compression: false });
   let entries = 0;
+  const end = firstHour + hours * HOUR_MS;
   for (const [w, writer] of WRITERS.entries()) {
-    const template = oneHour(writer, 0, 17 + w);
+    // Every hour is the same hour of calls, so a day is that hour's cells 24 times over.
+    const template = oneHour(writer, 0, 17 + w).filter((e) => e.key[0] !== DAY_LEVEL);
+    const hour = template.find((e) => e.key[0] === HOUR_LEVEL)!;
     for (let h = 0; h < hours; h++) {
       const shift = firstHour + h * HOUR_MS;
       for (const { key, value } of template) {
@@ -91,6 +132,14 @@ async function generateWeek(dir: string, now: number): Promise<number> {
       }
       await db.flushed;
     }
+    // Each day's entry holds the hours generated in it, as a writer's would (the current
+    // day's too: it is rewritten once a minute while it lasts).
+    for (let d = Math.floor(firstHour / DAY_MS) * DAY_MS; d < end; d += DAY_MS) {
+      const hoursIn = (Math.min(end, d + DAY_MS) - Math.max(firstHour, d)) / HOUR_MS;
+      void db.put([DAY_LEVEL, d, hour.key[2], hour.key[3]], timesOver(hour.value, hoursIn));
+      entries += 1;
+    }
+    await db.flushed;
   }
   await db.close();
   return entries;

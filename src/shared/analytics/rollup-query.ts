@@ -5,9 +5,10 @@
  * per writer rather than millions of records.
  */
 import {
-  HOUR_LEVEL,
+  DAY_LEVEL,
   HOUR_MS,
   LEVEL_MS,
+  LEVELS,
   MINUTE_LEVEL,
   MINUTE_MS,
   ROLLUP_FORMAT,
@@ -60,27 +61,37 @@ function alignedWindow(query: StatsQuery): { since: number; until: number } {
 }
 
 /**
- * The rollup ranges that cover [since, until) with every call once: the whole hours inside
- * from the hourly level, the minutes at either side from the minutes'. With a series finer
- * than an hour, minutes only.
+ * The rollup ranges that cover [since, until) with every call once: the whole periods of
+ * `level` inside, and the rest at either side from the level below, down to minutes.
  */
-function coveringRanges(since: number, until: number, minutesOnly: boolean): KeyRange[] {
-  const firstHour = Math.ceil(since / HOUR_MS) * HOUR_MS;
-  const lastHour = Math.floor(until / HOUR_MS) * HOUR_MS;
-  if (minutesOnly || firstHour >= lastHour) return [levelRange(MINUTE_LEVEL, since, until)];
+function coveringRanges(since: number, until: number, level: RollupLevel): KeyRange[] {
+  if (since >= until) return [];
+  if (level === MINUTE_LEVEL) return [levelRange(MINUTE_LEVEL, since, until)];
+  const length = LEVEL_MS[level];
+  const below = (level - 1) as RollupLevel;
+  const first = Math.ceil(since / length) * length;
+  const last = Math.floor(until / length) * length;
+  if (first >= last) return coveringRanges(since, until, below);
   return [
-    levelRange(MINUTE_LEVEL, since, firstHour),
-    levelRange(HOUR_LEVEL, firstHour, lastHour),
-    levelRange(MINUTE_LEVEL, lastHour, until),
+    ...coveringRanges(since, first, below),
+    levelRange(level, first, last),
+    ...coveringRanges(last, until, below),
   ];
+}
+
+/** The coarsest level whose periods fit a series of `bucketMs` (all of them without one). */
+function coarsestFor(bucketMs: number | undefined): RollupLevel {
+  if (bucketMs === undefined) return DAY_LEVEL;
+  let level = MINUTE_LEVEL;
+  for (const candidate of LEVELS) if (bucketMs % LEVEL_MS[candidate] === 0) level = candidate;
+  return level;
 }
 
 export function sumRollups(read: RollupReader, query: StatsQuery): StatsReport {
   const { seriesBucketMs, server, tool, client, profile } = query;
   const aggregator = new StatsAggregator(seriesBucketMs === undefined ? {} : { seriesBucketMs });
   const { since, until } = alignedWindow(query);
-  const minutesOnly = seriesBucketMs !== undefined && seriesBucketMs < HOUR_MS;
-  for (const range of coveringRanges(since, until, minutesOnly)) {
+  for (const range of coveringRanges(since, until, coarsestFor(seriesBucketMs))) {
     for (const { key, value } of read(range)) {
       if (!Array.isArray(value) || value[0] !== ROLLUP_FORMAT) continue;
       const [level, start] = key;

@@ -15,10 +15,15 @@ import type { CallRecord } from './types.js';
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 
-export type RollupLevel = 0 | 1;
+export const DAY_MS = 24 * HOUR_MS;
+
+export type RollupLevel = 0 | 1 | 2;
 export const MINUTE_LEVEL: RollupLevel = 0;
 export const HOUR_LEVEL: RollupLevel = 1;
-export const LEVEL_MS: readonly [number, number] = [MINUTE_MS, HOUR_MS];
+/** Days (UTC): a week's query reads ~7 of them instead of ~170 hours. */
+export const DAY_LEVEL: RollupLevel = 2;
+export const LEVELS: readonly RollupLevel[] = [MINUTE_LEVEL, HOUR_LEVEL, DAY_LEVEL];
+export const LEVEL_MS: readonly [number, number, number] = [MINUTE_MS, HOUR_MS, DAY_MS];
 
 /** Stored cells' format, first in every rollup entry. */
 export const ROLLUP_FORMAT = 1;
@@ -164,7 +169,11 @@ export interface RollupEntry {
 /** One writer's periods in progress. */
 export class RollupWriter {
   /** Per level: period start → period. */
-  private readonly periods: [Map<number, Period>, Map<number, Period>] = [new Map(), new Map()];
+  private readonly periods: [Map<number, Period>, Map<number, Period>, Map<number, Period>] = [
+    new Map(),
+    new Map(),
+    new Map(),
+  ];
   private generation = 0;
 
   constructor(private readonly writer: string) {}
@@ -172,12 +181,13 @@ export class RollupWriter {
   add(r: CallRecord): void {
     this.period(MINUTE_LEVEL, r.ts).add(r);
     this.period(HOUR_LEVEL, r.ts).add(r);
+    this.period(DAY_LEVEL, r.ts).add(r);
   }
 
   /**
    * The periods changed since the last take, to be written; forgets those long over and
-   * unchanged. An hour in progress is handed out at most once a minute (its cells are the
-   * biggest entry, and queries read whole hours only once they are over), unless `all`.
+   * unchanged. An hour or a day in progress is handed out at most once a minute (its cells are
+   * the biggest entries, and queries read whole periods only once they are over), unless `all`.
    */
   take(now: number, all = false): RollupEntry[] {
     const entries: RollupEntry[] = [];
@@ -188,7 +198,7 @@ export class RollupWriter {
           all ||
           period.level === MINUTE_LEVEL ||
           period.writtenMinute !== minute ||
-          start + HOUR_MS <= now;
+          start + LEVEL_MS[period.level] <= now;
         if (period.dirty && due) {
           period.dirty = false;
           period.writtenMinute = minute;

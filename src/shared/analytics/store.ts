@@ -37,14 +37,7 @@ import {
   type ServerEventRecord,
   type SessionRecord,
 } from './lifecycle.js';
-import {
-  HOUR_LEVEL,
-  LEVEL_MS,
-  MINUTE_LEVEL,
-  RollupWriter,
-  type RollupKey,
-  type StoredRollup,
-} from './rollup.js';
+import { LEVEL_MS, LEVELS, RollupWriter, type RollupKey, type StoredRollup } from './rollup.js';
 import { levelRange, sumRollups, type StatsQuery } from './rollup-query.js';
 import type { StatsReport } from './stats.js';
 import type { CallRecord } from './types.js';
@@ -354,7 +347,7 @@ class LmdbAnalyticsStore implements AnalyticsStore {
 
   /** Deletes the rollup periods that ended by the cutoff, level by level, in short batches. */
   private async pruneRollups(olderThanMs: number): Promise<void> {
-    for (const level of [MINUTE_LEVEL, HOUR_LEVEL]) {
+    for (const level of LEVELS) {
       // Periods starting at or before cutoff − length have ended by the cutoff.
       const range = levelRange(level, 0, olderThanMs - LEVEL_MS[level] + 1);
       while (this.closing === null) {

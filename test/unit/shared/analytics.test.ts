@@ -17,6 +17,7 @@ import {
   LatencySum,
 } from '../../../src/shared/analytics/latency.js';
 import {
+  DAY_MS,
   HOUR_MS,
   MINUTE_LEVEL,
   MINUTE_MS,
@@ -173,8 +174,9 @@ test('10k fire-and-forget records give exact counts and bounded percentiles', as
   assert.deepEqual(store.counters(), { recorded: 10_000, failed: 0 });
   const report = store.stats();
   assert.ok(LATENCY_RELATIVE_ERROR <= 1 / 32, 'the bound docs/architecture.md promises');
-  // An open window reports the periods it summed: here the one hour of the calls.
-  assert.deepEqual([report.from, report.until], [T0, T0 + HOUR_MS]);
+  // An open window reports the periods it summed: here the one day of the calls.
+  const day = Math.floor(T0 / DAY_MS) * DAY_MS;
+  assert.deepEqual([report.from, report.until], [day, day + DAY_MS]);
   assertSummary(report.total, records, 'total');
   assert.deepEqual(report.servers.map((s) => s.server).sort(), [...SERVERS].sort());
   const calls = report.servers.map((s) => s.calls);
@@ -364,8 +366,10 @@ test('prune deletes records before the cutoff and the rollup periods that ended 
     store.stats({ sinceMs: T0, untilMs: cutoff, seriesBucketMs: MINUTE_MS }).total.calls,
     0,
   );
-  // Hours go whole: the hour holding the cutoff is kept, with its calls before the cutoff.
-  assert.equal(store.stats().total.calls, 25_000 - 5 * 3_600);
+  // Periods go whole: the hour holding the cutoff is kept with its calls before the cutoff,
+  // and so is the day (an open window reads days).
+  assert.equal(store.stats({ seriesBucketMs: HOUR_MS }).total.calls, 25_000 - 5 * 3_600);
+  assert.equal(store.stats().total.calls, 25_000);
   assert.equal(await store.prune(cutoff), 0);
   // Two prunes at once: each key is counted by the one that actually removed it.
   const both = await Promise.all([store.prune(T0 + 25_000_000), store.prune(T0 + 25_000_000)]);
@@ -481,6 +485,33 @@ test('lifecycle log: a session is one record from start to end; prune keeps open
   assert.deepEqual(
     store.serverEvents().map((e) => e.server),
     ['db'],
+  );
+  await store.close();
+});
+
+test('a window over days reads days, hours and minutes, each call once', async (t) => {
+  const dir = tempDir(t);
+  // One call a minute for three days from T0 (noon UTC).
+  const records = makeRecords(3 * 24 * 60, 13, MINUTE_MS);
+  const store = openAnalyticsStore(dir, { writerId: 'shard-0' });
+  for (const r of records) store.record(r);
+  await store.flushed();
+  const window = {
+    sinceMs: T0 + 5 * HOUR_MS + 17 * MINUTE_MS,
+    untilMs: T0 + 2 * DAY_MS + 8 * HOUR_MS,
+  };
+  // Longer than a day: whole hours.
+  const aligned = { since: T0 + 5 * HOUR_MS, until: T0 + 2 * DAY_MS + 8 * HOUR_MS };
+  const inWindow = records.filter((r) => r.ts >= aligned.since && r.ts < aligned.until);
+  const report = store.stats(window);
+  assert.deepEqual([report.from, report.until], [aligned.since, aligned.until]);
+  assertSummary(report.total, inWindow, 'days + hours');
+  const byHour = store.stats({ ...window, seriesBucketMs: HOUR_MS });
+  assert.deepEqual(byHour.total, report.total, 'the same from hours alone');
+  const byDay = store.stats({ seriesBucketMs: DAY_MS });
+  assert.deepEqual(
+    byDay.series?.points.map((p) => p.calls),
+    [720, 1_440, 1_440, 720],
   );
   await store.close();
 });
