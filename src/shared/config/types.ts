@@ -132,6 +132,25 @@ export interface OtlpConfig {
   serviceName: string;
 }
 
+/**
+ * The daemon as an OAuth resource server (README "Protecting the daemon with OAuth"): bearer
+ * JWTs of `issuer` accepted beside the static tokens.
+ */
+export interface OauthIngressConfig {
+  /** The authorization server, as its tokens' `iss` names it. */
+  issuer: string;
+  /** Where its signing keys are; null: from its metadata (`jwks_uri`). */
+  jwksUri: string | null;
+  /** The `aud` tokens must carry; null: the resource URL the client used (`…/mcp`). */
+  audience: string | null;
+  /** Scopes every token must hold (and `scopes_supported` in the resource metadata). */
+  scopes: string[];
+  /** First match wins: a token whose `claim` holds `value` gets `profile` (and admin). */
+  profiles: { claim: string; value: string; profile: string; admin: boolean }[];
+  /** The profile of a valid token no rule matches; null: such a token is refused (403). */
+  defaultProfile: string | null;
+}
+
 export interface DirectorConfig {
   /** Where the config came from: a file path, or '<embedded defaults>'. */
   source: string;
