@@ -133,8 +133,9 @@ export interface OtlpConfig {
 }
 
 /**
- * The daemon as an OAuth resource server (README "Protecting the daemon with OAuth"): bearer
- * JWTs of `issuer` accepted beside the static tokens.
+ * The daemon as an OAuth resource server
+ * (https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization): bearer JWTs
+ * of `issuer` accepted beside the static tokens. Not in the config schema yet (issue 14).
  */
 export interface OauthIngressConfig {
   /** The authorization server, as its tokens' `iss` names it. */

@@ -1,8 +1,7 @@
 /**
- * Bearer JWTs from the configured OAuth issuer (README "Protecting the daemon with OAuth"):
- * the daemon as an OAuth resource server
+ * Bearer JWTs from the configured OAuth issuer: the daemon as an OAuth resource server
  * (https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization). The one
- * module that imports jose (boundaries.json).
+ * module that imports jose (boundaries.json). Not yet wired into the ingress (issue 14).
  *
  * Verifying a JWT is asynchronous (WebCrypto, and the issuer's keys fetched and cached by
  * jose), while access is decided synchronously on every request (access.ts). So the ingress
