@@ -138,26 +138,43 @@ function limitOf(query: HistoryQuery): number {
   return Math.min(MAX_HISTORY, Math.max(1, Math.floor(query.limit ?? 100)));
 }
 
-export function readSessions(read: LifecycleReader, query: HistoryQuery): SessionRecord[] {
-  const out: SessionRecord[] = [];
+/** The newest records of one kind in the window that `keep` accepts, at most the limit. */
+function readNewest<T>(
+  read: LifecycleReader,
+  kind: LifecycleKind,
+  query: HistoryQuery,
+  decode: (value: unknown) => T | undefined,
+  keep: (record: T) => boolean,
+): T[] {
+  const out: T[] = [];
   const limit = limitOf(query);
-  for (const { value } of read(range('session', query))) {
-    const s = decodeSession(value);
-    if (s === undefined || (query.profile !== undefined && s.profile !== query.profile)) continue;
-    out.push(s);
+  for (const { value } of read(range(kind, query))) {
+    const record = decode(value);
+    if (record === undefined || !keep(record)) continue;
+    out.push(record);
     if (out.length === limit) break;
   }
   return out;
 }
 
+export function readSessions(read: LifecycleReader, query: HistoryQuery): SessionRecord[] {
+  const { profile } = query;
+  return readNewest(
+    read,
+    'session',
+    query,
+    decodeSession,
+    (s) => profile === undefined || s.profile === profile,
+  );
+}
+
 export function readServerEvents(read: LifecycleReader, query: HistoryQuery): ServerEventRecord[] {
-  const out: ServerEventRecord[] = [];
-  const limit = limitOf(query);
-  for (const { value } of read(range('server', query))) {
-    const e = decodeServerEvent(value);
-    if (e === undefined || (query.server !== undefined && e.server !== query.server)) continue;
-    out.push(e);
-    if (out.length === limit) break;
-  }
-  return out;
+  const { server } = query;
+  return readNewest(
+    read,
+    'server',
+    query,
+    decodeServerEvent,
+    (e) => server === undefined || e.server === server,
+  );
 }
