@@ -297,6 +297,8 @@ describe('/api with two profile tokens and an admin token', () => {
       ['/api/calls?status=weird', /'status' must be ok, error, timeout or cancelled/],
       ['/api/calls?cursor=forged', /cursor is not one this daemon handed out/],
       ['/api/stats?since=yesterday', /'since' must be ms since the epoch/],
+      ['/api/stats?since=999999999999d', /'since' must be ms since the epoch/],
+      [`/api/calls?until=${'9'.repeat(400)}`, /'until' must be .*got '9{40}…'$/],
       ['/api/stats?bucket=week', /'bucket' must be minute, hour or day/],
       ['/api/stats?since=30d&bucket=minute', /would be 43200 points/],
     ] as const) {

@@ -27,17 +27,29 @@ const DISABLED = 'Analytics are disabled in the config ("analytics": {"enabled":
 
 class BadParameter extends Error {}
 
+const AGE_UNITS = new Map([
+  ['s', 1000],
+  ['m', MINUTE_MS],
+  ['h', 60 * MINUTE_MS],
+  ['d', DAY_MS],
+]);
+/** The largest time a Date holds (ECMAScript: ±8.64e15 ms). */
+const MAX_DATE_MS = 8.64e15;
+
 /** A time: ms since the epoch, an ISO date, or an age like `15m`, `2h`, `7d` before now. */
 function parseTime(key: string, raw: string, now: number): number {
-  const age = /^(\d+)(s|m|h|d)$/.exec(raw);
-  if (age !== null) {
-    const unit = { s: 1000, m: MINUTE_MS, h: 60 * MINUTE_MS, d: DAY_MS }[age[2] as 's'];
-    return now - Number(age[1]) * unit;
-  }
-  const value = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
-  if (!Number.isFinite(value)) {
+  const age = /^(\d{1,12})([smhd])$/.exec(raw);
+  const value =
+    age !== null
+      ? now - Number(age[1]) * (AGE_UNITS.get(age[2] ?? '') ?? NaN)
+      : /^\d+$/.test(raw)
+        ? Number(raw)
+        : Date.parse(raw);
+  // Past the range of a Date, a time means nothing (and would not key a range).
+  if (!Number.isFinite(value) || Math.abs(value) > MAX_DATE_MS) {
+    const shown = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
     throw new BadParameter(
-      `Query parameter '${key}' must be ms since the epoch, an ISO date or an age like 15m, 2h or 7d; got '${raw}'`,
+      `Query parameter '${key}' must be ms since the epoch, an ISO date or an age like 15m, 2h or 7d; got '${shown}'`,
     );
   }
   return value;
