@@ -75,7 +75,13 @@ class Cell {
   readonly errorCodes = new Map<number | null, number>();
   readonly latency = new LatencyRecorder();
 
-  constructor(readonly record: CallRecord) {}
+  /** The cell's key: its first record's server, method, target, profile and client. */
+  readonly key: readonly [string, string, string, string, string];
+
+  constructor(r: CallRecord) {
+    // Only the key is kept, not the record (its error text and payloads would live on).
+    this.key = [r.server, r.method, r.target, r.profile, r.client];
+  }
 
   add(r: CallRecord): void {
     const n = this.n;
@@ -95,16 +101,16 @@ class Cell {
   }
 
   stored(): StoredCell {
-    const r = this.record;
+    const [server, method, target, profile, client] = this.key;
     const n = this.n;
     const codes: (number | null)[] = [];
     for (const [code, count] of this.errorCodes) codes.push(code, count);
     return [
-      r.server,
-      r.method,
-      r.target,
-      r.profile,
-      r.client,
+      server,
+      method,
+      target,
+      profile,
+      client,
       n[CALLS]!,
       n[ERRORS]!,
       n[TIMEOUTS]!,
