@@ -257,6 +257,7 @@ export async function startDirector(
         },
       },
     },
+    prepare: (request) => access.prepare(request.headers),
     tooLarge: (bytes, limit) =>
       errorFrame(
         null,
@@ -269,6 +270,7 @@ export async function startDirector(
   const hostForUrl = config.listen.host.includes(':')
     ? `[${config.listen.host}]`
     : config.listen.host;
+  access.listening(listener.port);
   const url = `http://${hostForUrl}:${listener.port}/mcp`;
   log.info(
     `HTTP on ${url} (uWebSockets.js native build ${uws}); ${plural(config.servers.length, 'server')} on ${plural(shards.shardCount, 'shard')}; config: ${config.source}`,

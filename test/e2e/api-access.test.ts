@@ -335,7 +335,7 @@ describe('/api with two profile tokens and an admin token', () => {
       for (const headers of [{}, bearer(ALICE), bearer('not-a-token-of-this-daemon-0')]) {
         const { status, body } = await get(daemon, path, headers);
         assert.equal(status, 404, path);
-        assert.match(String(body['error']), /does no OAuth/);
+        assert.match(String(body['error']), /no OAuth authorization server/);
       }
     }
   });

@@ -137,6 +137,7 @@ export function embeddedDefaultConfig(env: NodeJS.ProcessEnv = process.env): Dir
     profiles: { [DEFAULT_PROFILE]: unrestrictedProfile(DEFAULT_PROFILE, [demo.id]) },
     tokens: [],
     requireToken: false,
+    oauth: null,
     limits: { ...CONFIG_DEFAULTS.limits },
   });
 }

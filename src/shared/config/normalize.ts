@@ -18,7 +18,13 @@ import type { ConfigProblem } from './problems.js';
 import { formatPath } from './problems.js';
 import { MIN_TOKEN_LENGTH } from './schema.js';
 import type { ConfigFile, ServerEntry } from './schema.js';
-import type { DirectorConfig, ProfileConfig, ServerConfig, TokenConfig } from './types.js';
+import type {
+  DirectorConfig,
+  OauthIngressConfig,
+  ProfileConfig,
+  ServerConfig,
+  TokenConfig,
+} from './types.js';
 
 export interface NormalizeContext {
   /** Kept as `DirectorConfig.source`. */
@@ -52,11 +58,11 @@ export function normalizeConfig(
   const defined = context.serverOrder ?? Object.keys(file.mcpServers ?? {});
   const profiles = normalizeProfiles(file, defined, servers, problems);
   const tokens = normalizeTokens(file, profiles, context, problems);
-  if (file.requireToken === true && tokens.length === 0) {
+  if (file.requireToken === true && tokens.length === 0 && file.oauth === undefined) {
     problems.push({
       path: 'requireToken',
       message:
-        'expected at least one entry under "tokens" when requireToken is true (otherwise no request could be served); add a token or set requireToken to false',
+        'expected at least one entry under "tokens" (or "oauth") when requireToken is true (otherwise no request could be served); add a token or set requireToken to false',
     });
   }
   const config: DirectorConfig = {
@@ -94,6 +100,7 @@ export function normalizeConfig(
     profiles,
     tokens,
     requireToken: file.requireToken ?? false,
+    oauth: normalizeOauth(file, profiles, problems),
     limits: withDefaults(defaults.limits, file.limits),
   };
   return { config, problems };
@@ -200,6 +207,39 @@ function normalizeTokens(
     });
   }
   return tokens;
+}
+
+/** The ingress OAuth settings with their defaults; null when the file has none. */
+function normalizeOauth(
+  file: ConfigFile,
+  profiles: Record<string, ProfileConfig>,
+  problems: ConfigProblem[],
+): OauthIngressConfig | null {
+  const oauth = file.oauth;
+  if (oauth === undefined) return null;
+  const known = (profile: string, path: (string | number)[]): void => {
+    if (profiles[profile] !== undefined) return;
+    problems.push({
+      path: formatPath(['oauth', ...path]),
+      message: `expected a profile defined under "profiles" (${Object.keys(profiles).join(', ')}), found ${JSON.stringify(profile)}`,
+    });
+  };
+  oauth.profiles?.forEach((rule, index) => known(rule.profile, ['profiles', index, 'profile']));
+  if (oauth.defaultProfile !== undefined) known(oauth.defaultProfile, ['defaultProfile']);
+  return {
+    issuer: oauth.issuer,
+    jwksUri: oauth.jwksUri ?? null,
+    resource: oauth.resource?.replace(/\/+$/, '') ?? null,
+    audience: oauth.audience ?? null,
+    scopes: [...(oauth.scopes ?? [])],
+    profiles: (oauth.profiles ?? []).map((rule) => ({
+      claim: rule.claim,
+      value: rule.value,
+      profile: rule.profile,
+      admin: rule.admin ?? false,
+    })),
+    defaultProfile: oauth.defaultProfile ?? null,
+  };
 }
 
 /** `defaults` with every key `given` sets (an absent key keeps its default). */

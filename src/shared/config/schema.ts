@@ -16,6 +16,11 @@ import { serverId, serverSchema } from './server-schema.js';
 /** scheme://host[:port], as browsers send in `Origin`; one trailing slash is tolerated. */
 const ORIGIN_PATTERN = /^https?:\/\/[^/?#@\s]+\/?$/;
 
+const httpUrl = z
+  .string({ error: 'an http:// or https:// URL' })
+  .regex(/^https?:\/\/[^\s]+$/, { error: 'an http:// or https:// URL', abort: true })
+  .refine((value) => URL.canParse(value), { error: 'an http:// or https:// URL that parses' });
+
 const origin = z
   .string()
   .regex(ORIGIN_PATTERN, {
@@ -149,6 +154,62 @@ export const configFileSchema = z
       description: 'Every request to /mcp, /sse and /api needs a valid token (else 401).',
       default: false,
     }),
+    oauth: z
+      .strictObject({
+        issuer: httpUrl.meta({
+          description:
+            'The authorization server whose access tokens (JWTs) are accepted, as their `iss` claim names it, e.g. https://login.example.com/realms/team.',
+        }),
+        jwksUri: httpUrl.optional().meta({
+          description:
+            "Where the issuer's signing keys are. Default: the jwks_uri of its metadata (/.well-known/oauth-authorization-server, then openid-configuration).",
+        }),
+        resource: httpUrl.optional().meta({
+          description:
+            'The public base URL clients reach this daemon at (behind a proxy: its public address). The protected resource metadata names <resource>/mcp. Default: http://<listen.host>:<listen.port> (localhost for a wildcard host).',
+        }),
+        audience: nonEmptyString().optional().meta({
+          description:
+            "The `aud` tokens must carry. Default: one of this daemon's resource URLs (<resource>/mcp, <resource>/mcp/<profile>), as RFC 8707 resource indicators give.",
+        }),
+        scopes: z.array(nonEmptyString()).optional().meta({
+          description:
+            'Scopes every token must hold (its `scope` claim); a token without them gets 403 insufficient_scope. Also advertised as scopes_supported.',
+          default: [],
+        }),
+        profiles: z
+          .array(
+            z.strictObject({
+              claim: nonEmptyString().meta({
+                description: 'A claim of the token, e.g. "sub", "groups", "scope", "email".',
+              }),
+              value: z.string({ error: 'a string' }).meta({
+                description:
+                  'Matches when the claim equals it, is an array holding it, or (for "scope") a space-separated list holding it.',
+              }),
+              profile: profileName,
+              admin: z.boolean().optional().meta({
+                description: 'Such a token is an admin token for /api.',
+                default: false,
+              }),
+            }),
+          )
+          .optional()
+          .meta({
+            description:
+              'Which profile a token gets, by its claims: the first rule that matches wins.',
+            default: [],
+          }),
+        defaultProfile: profileName.optional().meta({
+          description:
+            'The profile of a valid token no rule matches. Absent: such a token is refused (403).',
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          'Protect the daemon with OAuth: bearer JWTs of this issuer are accepted beside the static tokens, and a token (either kind) is then required. Serves /.well-known/oauth-protected-resource so clients can sign in.',
+      }),
     listen: z
       .strictObject({
         host: nonEmptyString().optional().meta({ default: CONFIG_DEFAULTS.listen.host }),

@@ -135,14 +135,20 @@ export interface OtlpConfig {
 /**
  * The daemon as an OAuth resource server
  * (https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization): bearer JWTs
- * of `issuer` accepted beside the static tokens. Not in the config schema yet (issue 14).
+ * of `issuer` accepted beside the static tokens (README: Protecting the daemon with OAuth).
  */
 export interface OauthIngressConfig {
   /** The authorization server, as its tokens' `iss` names it. */
   issuer: string;
   /** Where its signing keys are; null: from its metadata (`jwks_uri`). */
   jwksUri: string | null;
-  /** The `aud` tokens must carry; null: the resource URL the client used (`…/mcp`). */
+  /**
+   * The daemon's public base URL (`https://mcp.example.com`, no trailing slash): the protected
+   * resource metadata names `<resource>/mcp` and its profiles' `<resource>/mcp/<profile>`.
+   * Null: `http://<listen.host>:<bound port>` (ingress/protected-resource.ts).
+   */
+  resource: string | null;
+  /** The `aud` tokens must carry; null: one of this daemon's resource URLs. */
   audience: string | null;
   /** Scopes every token must hold (and `scopes_supported` in the resource metadata). */
   scopes: string[];
@@ -182,5 +188,7 @@ export interface DirectorConfig {
   tokens: TokenConfig[];
   /** Every request needs a valid token. */
   requireToken: boolean;
+  /** Bearer JWTs of an OAuth issuer accepted too (and then required); null: off. */
+  oauth: OauthIngressConfig | null;
   limits: Limits;
 }

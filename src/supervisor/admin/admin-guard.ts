@@ -4,7 +4,7 @@
  * (`Access.apiScope`), then the admin scope. The dashboard's views and the actions use it.
  */
 import type { DirectorConfig } from '../../shared/config/types.js';
-import { UNAUTHORIZED_HEADERS, type Access, type ApiScope } from '../ingress/access.js';
+import { type Access, type ApiScope } from '../ingress/access.js';
 import { checkHostAndOrigin } from '../ingress/origin.js';
 import type { IncomingRequest, Reply } from '../ingress/uws.js';
 import { sendJson } from './json-reply.js';
@@ -40,12 +40,7 @@ export function adminScope(
   }
   const access = deps.access.apiScope(request.headers);
   if (!access.ok) {
-    return void sendJson(
-      reply,
-      access.status,
-      { error: access.message },
-      access.status === 401 ? UNAUTHORIZED_HEADERS : {},
-    );
+    return void sendJson(reply, access.status, { error: access.message }, access.headers);
   }
   if (!access.scope.admin) {
     return void sendJson(reply, 403, {

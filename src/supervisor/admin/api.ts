@@ -6,15 +6,17 @@
  * that profile's servers (state, counts, no command, URL or error text: those can hold
  * paths and secrets), its tools, its sessions (without their ids, which are enough to act
  * in a session) and the stats of its calls. `/healthz` is open to probes and names nothing.
- * `/.well-known/*` is 404 for everyone: the daemon does no OAuth, and a client that found
- * OAuth metadata (or a 401 there) would start a sign-in that can never finish.
+ * `/.well-known/oauth-protected-resource[/mcp[/<profile>]]` is the protected resource metadata
+ * when `oauth` is configured (ingress/protected-resource.ts), public like any discovery
+ * document; every other `/.well-known/*` is 404, so a client never starts a sign-in the daemon
+ * cannot finish.
  */
 import type { AnalyticsStore } from '../../shared/analytics/store.js';
 import { callsEndpoint, historyEndpoint, statsEndpoint } from './analytics-api.js';
 import { sendJson } from './json-reply.js';
 import type { DirectorConfig } from '../../shared/config/types.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { UNAUTHORIZED_HEADERS, type Access, type ApiScope } from '../ingress/access.js';
+import { type Access, type ApiScope } from '../ingress/access.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
 import type { IncomingRequest, Reply } from '../ingress/uws.js';
 import type { LiveFeed } from './live-feed.js';
@@ -52,13 +54,18 @@ export interface ApiDeps {
 }
 
 const NO_OAUTH =
-  'Not found: MCP Director does no OAuth (no authorization server, no protected-resource metadata); when it wants a token, send one from its config as Authorization: Bearer <token>';
+  'Not found: this MCP Director is no OAuth authorization server, and has no protected-resource metadata unless "oauth" is configured; when it wants a token, send one from its config as Authorization: Bearer <token>';
 
 export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply): void {
   const config = deps.config();
   const refused = checkHostAndOrigin(request.headers, config.listen.host, config.allowedOrigins);
   if (refused !== undefined) return sendJson(reply, 403, { error: refused });
-  if (request.path.startsWith('/.well-known/')) return sendJson(reply, 404, { error: NO_OAUTH });
+  if (request.path.startsWith('/.well-known/')) {
+    const metadata =
+      request.method === 'GET' ? deps.access.resourceMetadata(request.path) : undefined;
+    if (metadata === undefined) return sendJson(reply, 404, { error: NO_OAUTH });
+    return sendJson(reply, 200, metadata, { 'Cache-Control': 'max-age=300' });
+  }
   if (request.method !== 'GET')
     return sendJson(
       reply,
@@ -74,13 +81,7 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
     return sendJson(reply, deps.states.settled ? 200 : 503, { status });
   }
   const access = deps.access.apiScope(request.headers);
-  if (!access.ok)
-    return sendJson(
-      reply,
-      access.status,
-      { error: access.message },
-      access.status === 401 ? UNAUTHORIZED_HEADERS : {},
-    );
+  if (!access.ok) return sendJson(reply, access.status, { error: access.message }, access.headers);
   const scope = access.scope;
   if (request.path === '/metrics') return metricsText(deps, scope, reply);
   if (request.path === '/api/events') return events(deps, scope, reply);

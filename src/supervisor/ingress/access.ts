@@ -14,18 +14,38 @@
  * token without stopping at a match, so neither the match nor its position leaks through
  * timing. Messages name tokens by their config name, never by value.
  *
+ * With `oauth` configured, a bearer that is no static token but looks like a JWT is judged by
+ * its issuer (bearer-jwts.ts: verified in `prepare`, before the request is routed, and read
+ * here synchronously), a token of either kind is required, and every 401 points at the
+ * protected resource metadata (protected-resource.ts) so the client can sign in.
+ *
  * The same decision scopes `/api` (`apiScope`) and counts requests against the token's and
  * the profile's rate limits (`admit`, rate-limit.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { DEFAULT_PROFILE } from '../../shared/config/defaults.js';
-import type { DirectorConfig } from '../../shared/config/types.js';
+import type { DirectorConfig, OauthIngressConfig } from '../../shared/config/types.js';
+import { BearerJwts, looksLikeJwt } from './bearer-jwts.js';
+import { ProtectedResource, type Challenge } from './protected-resource.js';
 import { RateLimits, type RateIdentity, type RateRefusal } from './rate-limit.js';
 
 export type AccessDecision =
-  | { ok: true; profile: string; tokenName?: string; admin?: boolean }
-  | { ok: false; status: 401 | 403 | 404; message: string };
+  | {
+      ok: true;
+      profile: string;
+      tokenName?: string;
+      admin?: boolean;
+      /** The `sub` of an OAuth token. */
+      subject?: string;
+    }
+  | {
+      ok: false;
+      status: 401 | 403 | 404;
+      message: string;
+      /** What the refusal must carry (`WWW-Authenticate` on a 401 or an insufficient scope). */
+      headers: Record<string, string>;
+    };
 
 /**
  * What `/api` shows a request: everything (`admin`), or one profile's view (its servers,
@@ -44,16 +64,30 @@ interface KnownToken {
   admin: boolean;
 }
 
-type AccessConfig = Pick<DirectorConfig, 'tokens' | 'profiles' | 'requireToken'>;
+type AccessConfig = Pick<DirectorConfig, 'tokens' | 'profiles' | 'requireToken' | 'oauth'> & {
+  listen: Pick<DirectorConfig['listen'], 'host'>;
+};
 
-/** The headers a 401 carries, so clients know a bearer token is expected. */
-export const UNAUTHORIZED_HEADERS = { 'WWW-Authenticate': 'Bearer realm="mcp-director"' };
+/** The challenge of a 401 without OAuth: a bearer token is expected. */
+const STATIC_CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="mcp-director"' };
+
+/** OAuth's parts, rebuilt only when `oauth` changes (a reload keeps the cached verdicts). */
+interface Oauth {
+  config: OauthIngressConfig;
+  key: string;
+  jwts: BearerJwts;
+  resource: ProtectedResource;
+}
 
 export class Access {
   #tokens: KnownToken[] = [];
   #reserved = new Set<string>();
   #profiles = new Set<string>();
   #required = false;
+  #oauth: Oauth | undefined;
+  #listenHost = '127.0.0.1';
+  /** The port the daemon listens on, once bound (the default resource URL names it). */
+  #port = 0;
   readonly #limits: RateLimits;
 
   constructor(config: AccessConfig) {
@@ -74,8 +108,61 @@ export class Access {
     }));
     this.#reserved = new Set(config.tokens.map((t) => t.profile));
     this.#profiles = new Set(Object.keys(config.profiles));
-    this.#required = config.requireToken;
+    this.#required = config.requireToken || config.oauth !== null;
+    this.#listenHost = config.listen.host;
     this.#limits.configure(config);
+    this.#configureOauth(config.oauth);
+  }
+
+  /** The daemon is listening on `port`: the default resource URL names it. */
+  listening(port: number): void {
+    this.#port = port;
+    this.#configureOauth(this.#oauth?.config ?? null, true);
+  }
+
+  #configureOauth(config: OauthIngressConfig | null, force = false): void {
+    if (config === null) {
+      this.#oauth = undefined;
+      return;
+    }
+    const key = JSON.stringify(config);
+    if (!force && this.#oauth?.key === key) return;
+    this.#oauth = {
+      config,
+      key,
+      jwts: new BearerJwts(config),
+      resource: new ProtectedResource(config, config.resource ?? this.#defaultBase()),
+    };
+  }
+
+  /** `http://<listen host>:<port>`; a wildcard host as `localhost`, as local clients reach it. */
+  #defaultBase(): string {
+    const host = this.#listenHost;
+    const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+    const shown = wildcard
+      ? 'localhost'
+      : host.includes(':') && !host.startsWith('[')
+        ? `[${host}]`
+        : host;
+    return `http://${shown}:${this.#port}`;
+  }
+
+  /**
+   * Asynchronous work a request needs before it can be decided: verifying its bearer JWT.
+   * Undefined (decide at once) when there is none.
+   */
+  prepare(headers: Readonly<Record<string, string>>): Promise<void> | undefined {
+    const oauth = this.#oauth;
+    if (oauth === undefined) return undefined;
+    return oauth.jwts.prepare(headers, oauth.resource.audiences(this.#profiles));
+  }
+
+  /**
+   * The protected resource metadata for a `/.well-known/oauth-protected-resource…` path;
+   * undefined without `oauth` or for a path naming no resource of this daemon.
+   */
+  resourceMetadata(path: string): Record<string, unknown> | undefined {
+    return this.#oauth?.resource.metadata(path, this.#profiles);
   }
 
   /** Counts one JSON-RPC request of `identity`; a refusal when a rate limit is spent. */
@@ -111,44 +198,94 @@ export class Access {
     pathProfile: string | undefined,
   ): AccessDecision {
     if (pathProfile !== undefined && !this.#profiles.has(pathProfile)) {
-      return {
-        ok: false,
-        status: 404,
-        message: `Unknown profile '${pathProfile}': the config defines ${[...this.#profiles].map((p) => `'${p}'`).join(', ')}; use /mcp/<profile> with one of them, or /mcp`,
-      };
+      return this.#refuse(
+        404,
+        `Unknown profile '${pathProfile}': the config defines ${[...this.#profiles].map((p) => `'${p}'`).join(', ')}; use /mcp/<profile> with one of them, or /mcp`,
+      );
     }
     const presented = presentedToken(headers);
     if (presented !== undefined) {
       const token = this.#match(presented);
-      if (token === undefined) {
-        return {
-          ok: false,
-          status: 401,
-          message:
-            'Unauthorized: the token is not one this MCP Director knows; check the token your client sends (Authorization: Bearer, or mcp-director connect --token)',
-        };
-      }
+      if (token === undefined) return this.#decideOauth(presented, pathProfile);
       if (pathProfile !== undefined && pathProfile !== token.profile) {
-        return {
-          ok: false,
-          status: 403,
-          message: `Forbidden: token '${token.name}' is for profile '${token.profile}', not '${pathProfile}'; use /mcp/${token.profile} or /mcp`,
-        };
+        return this.#refuse(
+          403,
+          `Forbidden: token '${token.name}' is for profile '${token.profile}', not '${pathProfile}'; use /mcp/${token.profile} or /mcp`,
+        );
       }
       return { ok: true, profile: token.profile, tokenName: token.name, admin: token.admin };
     }
     const profile = pathProfile ?? DEFAULT_PROFILE;
     if (this.#required || this.#reserved.has(profile)) {
-      const why = this.#required
-        ? 'this MCP Director requires a token'
-        : `profile '${profile}' requires one of its tokens`;
-      return {
-        ok: false,
-        status: 401,
-        message: `Unauthorized: ${why}; send Authorization: Bearer <token> (or X-Workspace-Token: <token>)`,
-      };
+      const why =
+        this.#oauth !== undefined
+          ? 'this MCP Director requires a token; sign in with its OAuth issuer (the WWW-Authenticate header points at its metadata)'
+          : this.#required
+            ? 'this MCP Director requires a token'
+            : `profile '${profile}' requires one of its tokens`;
+      return this.#refuse(
+        401,
+        `Unauthorized: ${why}; send Authorization: Bearer <token> (or X-Workspace-Token: <token>)`,
+        pathProfile,
+        {},
+      );
     }
     return { ok: true, profile };
+  }
+
+  /** A bearer that is no static token: an OAuth JWT's verdict, or a refusal. */
+  #decideOauth(presented: string, pathProfile: string | undefined): AccessDecision {
+    const oauth = this.#oauth;
+    const verdict =
+      oauth !== undefined && looksLikeJwt(presented) ? oauth.jwts.verdict(presented) : undefined;
+    if (verdict === undefined) {
+      return this.#refuse(
+        401,
+        oauth === undefined
+          ? 'Unauthorized: the token is not one this MCP Director knows; check the token your client sends (Authorization: Bearer, or mcp-director connect --token)'
+          : "Unauthorized: the token is neither one of this MCP Director's tokens nor a JWT of its OAuth issuer; sign in again",
+        pathProfile,
+        { error: 'invalid_token', description: 'the token is not accepted' },
+      );
+    }
+    if (!verdict.ok) {
+      const status = verdict.error === 'insufficient_scope' ? 403 : 401;
+      return this.#refuse(
+        status,
+        `${status === 401 ? 'Unauthorized' : 'Forbidden'}: ${verdict.description}`,
+        pathProfile,
+        { error: verdict.error, description: verdict.description },
+      );
+    }
+    if (pathProfile !== undefined && pathProfile !== verdict.profile) {
+      return this.#refuse(
+        403,
+        `Forbidden: your sign-in is for profile '${verdict.profile}', not '${pathProfile}'; use /mcp/${verdict.profile} or /mcp`,
+      );
+    }
+    return { ok: true, profile: verdict.profile, admin: verdict.admin, subject: verdict.subject };
+  }
+
+  /**
+   * A refusal. A 401 (and a 403 for a missing scope) carries the challenge: with OAuth, one
+   * that points at the resource metadata; without, the plain bearer one. `challenge`
+   * undefined: no challenge (a 403 for the wrong profile, a 404).
+   */
+  #refuse(
+    status: 401 | 403 | 404,
+    message: string,
+    profile?: string,
+    challenge?: Challenge,
+  ): Extract<AccessDecision, { ok: false }> {
+    if (challenge === undefined) return { ok: false, status, message, headers: {} };
+    const oauth = this.#oauth;
+    const headers =
+      oauth === undefined
+        ? status === 401
+          ? STATIC_CHALLENGE
+          : {}
+        : { 'WWW-Authenticate': oauth.resource.challenge(profile, challenge) };
+    return { ok: false, status, message, headers };
   }
 
   #match(presented: string): KnownToken | undefined {

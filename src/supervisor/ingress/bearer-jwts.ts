@@ -1,7 +1,7 @@
 /**
  * Bearer JWTs from the configured OAuth issuer: the daemon as an OAuth resource server
  * (https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization). The one
- * module that imports jose (boundaries.json). Not yet wired into the ingress (issue 14).
+ * module that imports jose (boundaries.json); access.ts decides with its verdicts.
  *
  * Verifying a JWT is asynchronous (WebCrypto, and the issuer's keys fetched and cached by
  * jose), while access is decided synchronously on every request (access.ts). So the ingress
@@ -38,7 +38,7 @@ const METADATA_PATHS = [
   '/.well-known/openid-configuration',
 ];
 
-export function bearerOf(headers: Record<string, string>): string | undefined {
+export function bearerOf(headers: Readonly<Record<string, string>>): string | undefined {
   const value = headers['authorization'];
   if (value === undefined) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(value);
@@ -90,9 +90,13 @@ export class BearerJwts {
 
   /**
    * Verifies the request's bearer when it looks like a JWT and has no verdict yet; resolves
-   * once it has one. Undefined (no waiting) when there is nothing to verify.
+   * once it has one. Undefined (no waiting) when there is nothing to verify. `audience`: what
+   * the token's `aud` may name (protected-resource.ts).
    */
-  prepare(headers: Record<string, string>, audience: string): Promise<void> | undefined {
+  prepare(
+    headers: Readonly<Record<string, string>>,
+    audience: string | string[],
+  ): Promise<void> | undefined {
     const token = bearerOf(headers);
     if (token === undefined || !looksLikeJwt(token) || this.verdict(token) !== undefined) {
       return undefined;
@@ -108,12 +112,12 @@ export class BearerJwts {
     return pending;
   }
 
-  async #verify(token: string, audience: string): Promise<Cached> {
+  async #verify(token: string, audience: string | string[]): Promise<Cached> {
     const now = Date.now();
     try {
       const { payload } = await jwtVerify(token, await this.#jwks(), {
         issuer: this.#config.issuer,
-        audience: this.#config.audience ?? audience,
+        audience,
       });
       const verdict = this.#profileOf(payload);
       const expires = typeof payload.exp === 'number' ? payload.exp * 1000 : now + REFUSAL_MS;

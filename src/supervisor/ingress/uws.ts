@@ -301,6 +301,11 @@ export interface ListenOptions {
   routes: Routes;
   /** Answer for a body over the limit (the ingress sends it with status 413). */
   tooLarge: (bytes: number, limit: number) => string;
+  /**
+   * Asynchronous work a request needs before it is routed (verifying a bearer JWT,
+   * access.ts); undefined: route at once, as nearly every request is.
+   */
+  prepare?: (request: IncomingRequest) => Promise<void> | undefined;
 }
 
 export interface ListeningSocket {
@@ -377,6 +382,26 @@ function readBody(
 }
 
 function handle(options: ListenOptions, request: IncomingRequest, reply: Reply): void {
+  const pending = prepared(options, request);
+  if (pending === undefined) route(options, request, reply);
+  else {
+    // The request is plain data by now; the reply has its abort handler and corks its writes.
+    const next = () => route(options, request, reply);
+    pending.then(next, next);
+  }
+}
+
+/** What `options.prepare` waits for; a prepare that throws is logged and routes at once. */
+function prepared(options: ListenOptions, request: IncomingRequest): Promise<void> | undefined {
+  try {
+    return options.prepare?.(request);
+  } catch (error) {
+    log.error(`preparing ${request.method} ${request.path} threw: ${firstLine(error)}`);
+    return undefined;
+  }
+}
+
+function route(options: ListenOptions, request: IncomingRequest, reply: Reply): void {
   guarded(
     `${request.method} ${request.path}`,
     () => routeOf(options.routes, request).handle(request, reply),

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { rpcError } from '../../shared/errors.js';
 import type { Limits } from '../../shared/config/types.js';
 import type { WireError } from '../../shared/messages.js';
-import { UNAUTHORIZED_HEADERS, type Access } from '../ingress/access.js';
+import { type Access } from '../ingress/access.js';
 import { rateLimitedError, replyRateLimited, type RateIdentity } from '../ingress/rate-limit.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import type { Responder } from '../relay/call.js';
@@ -244,8 +244,11 @@ function atCapacity(reply: Reply): void {
   });
 }
 
-function refuse(reply: Reply, access: { status: number; message: string }): void {
-  fail(reply, access.status, access.message, access.status === 401 ? UNAUTHORIZED_HEADERS : {});
+function refuse(
+  reply: Reply,
+  access: { status: number; message: string; headers: Record<string, string> },
+): void {
+  fail(reply, access.status, access.message, access.headers);
 }
 
 /** An HTTP error with a JSON-RPC error body (the SDK's -32000 for transport faults). */

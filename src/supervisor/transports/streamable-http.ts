@@ -36,7 +36,7 @@ import { canBeAsked } from '../session/client-capabilities.js';
 import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../../shared/eras.js';
 import { ModernEndpoint } from './stateless-http.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
-import { UNAUTHORIZED_HEADERS, type Access } from '../ingress/access.js';
+import { type Access } from '../ingress/access.js';
 import { replyRateLimited, type RateIdentity } from '../ingress/rate-limit.js';
 import { Batches } from './batch.js';
 import { NO_SESSION, httpError, sessionOf } from './http-session.js';
@@ -100,8 +100,7 @@ export class McpEndpoint {
       return httpError(reply, 403, rpcError(NO_SESSION, `Forbidden: ${refused}`));
     const access = this.#options.access.decide(request.headers, request.segment);
     if (!access.ok) {
-      const headers = access.status === 401 ? UNAUTHORIZED_HEADERS : {};
-      return httpError(reply, access.status, rpcError(NO_SESSION, access.message), headers);
+      return httpError(reply, access.status, rpcError(NO_SESSION, access.message), access.headers);
     }
     const profile = access.profile;
     switch (request.method) {

@@ -86,6 +86,7 @@ describe('defaults', () => {
       profiles: { default: unrestrictedProfile('default', []) },
       tokens: [],
       requireToken: false,
+      oauth: null,
       limits: { ...CONFIG_DEFAULTS.limits },
     });
   });

@@ -34,6 +34,7 @@ function config(servers: ServerConfig[]): DirectorConfig {
     profiles: {},
     tokens: [],
     requireToken: false,
+    oauth: null,
     limits: { ...CONFIG_DEFAULTS.limits },
   };
 }

@@ -224,8 +224,44 @@ describe('config errors', () => {
     ]);
     assert.ok(!lines.join('\n').includes('short-secret'));
     assert.deepEqual(problemLines({ requireToken: true }), [
-      ': requireToken: expected at least one entry under "tokens" when requireToken is true (otherwise no request could be served); add a token or set requireToken to false',
+      ': requireToken: expected at least one entry under "tokens" (or "oauth") when requireToken is true (otherwise no request could be served); add a token or set requireToken to false',
     ]);
+  });
+
+  it('oauth: URLs, rule shapes and profiles are checked; OAuth alone serves requireToken', () => {
+    assert.deepEqual(
+      problemLines({
+        profiles: { dev: {} },
+        oauth: {
+          issuer: 'login.example.com',
+          profiles: [
+            { claim: 'groups', value: 'ops', profile: 'ops' },
+            { claim: '', value: 'x', profile: 'dev' },
+          ],
+          defaultProfile: 'nobody',
+        },
+      }),
+      [
+        ': oauth.issuer: expected an http:// or https:// URL, found "login.example.com"',
+        ': oauth.profiles[1].claim: expected a non-empty string, found ""',
+      ],
+    );
+    assert.deepEqual(
+      problemLines({
+        profiles: { dev: {} },
+        oauth: {
+          issuer: 'https://login.example.com',
+          profiles: [{ claim: 'groups', value: 'ops', profile: 'ops' }],
+          defaultProfile: 'nobody',
+        },
+      }),
+      [
+        ': oauth.profiles[0].profile: expected a profile defined under "profiles" (default, dev), found "ops"',
+        ': oauth.defaultProfile: expected a profile defined under "profiles" (default, dev), found "nobody"',
+      ],
+    );
+    const alone = { requireToken: true, oauth: { issuer: 'https://login.example.com' } };
+    assert.equal(parseConfigText(JSON.stringify(alone), FILE, ENV).requireToken, true);
   });
 
   it('reports every problem at once, schema and semantic ones together', () => {

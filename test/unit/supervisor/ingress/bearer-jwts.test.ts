@@ -1,72 +1,58 @@
 /**
- * Bearer JWTs against a real issuer stand-in: its metadata and key set served over HTTP on
- * 127.0.0.1, tokens signed with jose. Valid tokens map to profiles by their claims; expired,
- * wrong-audience, wrong-issuer, unsigned and foreign-key tokens are refused with a reason.
+ * Bearer JWTs against a real issuer stand-in (test/helpers/test-issuer.ts: metadata and key set
+ * over HTTP on 127.0.0.1, tokens signed with jose). Valid tokens map to profiles by their
+ * claims; expired, wrong-audience, wrong-issuer, unsigned and foreign-key tokens are refused
+ * with a reason; the audiences a daemon accepts come from its resource URLs.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
+import { UnsecuredJWT } from 'jose';
 import { BearerJwts } from '../../../../src/supervisor/ingress/bearer-jwts.js';
+import { ProtectedResource } from '../../../../src/supervisor/ingress/protected-resource.js';
 import type { OauthIngressConfig } from '../../../../src/shared/config/types.js';
+import {
+  startTestIssuer,
+  type SignOptions,
+  type TestIssuer,
+} from '../../../helpers/test-issuer.js';
 
 const AUDIENCE = 'http://127.0.0.1:8765/mcp';
 
 describe('BearerJwts', () => {
-  let server: Server;
+  let testIssuer: TestIssuer;
   let issuer: string;
-  let key: CryptoKey;
-  let foreign: CryptoKey;
-  let jwtsFor: (config?: Partial<OauthIngressConfig>) => BearerJwts;
+  let config: (overrides?: Partial<OauthIngressConfig>) => OauthIngressConfig;
+  const jwtsFor = (overrides: Partial<OauthIngressConfig> = {}) =>
+    new BearerJwts(config(overrides));
 
   before(async () => {
-    const pair = await generateKeyPair('ES256');
-    key = pair.privateKey;
-    foreign = (await generateKeyPair('ES256')).privateKey;
-    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
-    server = createServer((req, res) => {
-      res.setHeader('Content-Type', 'application/json');
-      if (req.url === '/.well-known/oauth-authorization-server') {
-        res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
-      } else if (req.url === '/jwks') {
-        res.end(JSON.stringify({ keys: [jwk] }));
-      } else {
-        res.writeHead(404).end('{}');
-      }
+    testIssuer = await startTestIssuer();
+    issuer = testIssuer.url;
+    config = (overrides = {}) => ({
+      issuer,
+      jwksUri: null,
+      resource: null,
+      audience: null,
+      scopes: [],
+      profiles: [
+        { claim: 'groups', value: 'ops', profile: 'ops', admin: true },
+        { claim: 'sub', value: 'alice', profile: 'a', admin: false },
+      ],
+      defaultProfile: null,
+      ...overrides,
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    jwtsFor = (config = {}) =>
-      new BearerJwts({
-        issuer,
-        jwksUri: null,
-        audience: null,
-        scopes: [],
-        profiles: [
-          { claim: 'groups', value: 'ops', profile: 'ops', admin: true },
-          { claim: 'sub', value: 'alice', profile: 'a', admin: false },
-        ],
-        defaultProfile: null,
-        ...config,
-      });
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => testIssuer.close());
 
-  const sign = (
-    claims: Record<string, unknown>,
-    options: { exp?: string; iss?: string; aud?: string; with?: CryptoKey } = {},
-  ) =>
-    new SignJWT(claims)
-      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-      .setIssuer(options.iss ?? issuer)
-      .setAudience(options.aud ?? AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(options.exp ?? '5m')
-      .sign(options.with ?? key);
+  const sign = (claims: Record<string, unknown>, options: SignOptions = {}) =>
+    testIssuer.sign(claims, AUDIENCE, options);
 
-  async function verdictOf(jwts: BearerJwts, token: string) {
-    await jwts.prepare({ authorization: `Bearer ${token}` }, AUDIENCE);
+  async function verdictOf(
+    jwts: BearerJwts,
+    token: string,
+    audience: string | string[] = AUDIENCE,
+  ) {
+    await jwts.prepare({ authorization: `Bearer ${token}` }, audience);
     return jwts.verdict(token);
   }
 
@@ -107,7 +93,7 @@ describe('BearerJwts', () => {
         new UnsecuredJWT({ sub: 'alice' }).setIssuer(issuer).setAudience(AUDIENCE).encode(),
         /accepted algorithm|malformed/,
       ],
-      [await sign({ sub: 'alice' }, { with: foreign }), /signature does not verify/],
+      [await sign({ sub: 'alice' }, { with: testIssuer.foreignKey }), /signature does not verify/],
     ];
     for (const [token, reason] of cases) {
       const verdict = await verdictOf(jwts, token);
@@ -120,16 +106,27 @@ describe('BearerJwts', () => {
     }
   });
 
-  test('required scopes, and a configured audience instead of the resource URL', async () => {
-    const scoped = jwtsFor({ scopes: ['mcp'], audience: 'director' });
+  test('required scopes, and the audiences: a configured one, else the resource URLs', async () => {
+    const scopedConfig = config({ scopes: ['mcp'], audience: 'director' });
+    const audiences = new ProtectedResource(scopedConfig, 'http://127.0.0.1:8765').audiences(['a']);
+    assert.deepEqual(audiences, ['director']);
+    const scoped = new BearerJwts(scopedConfig);
     const ok = await sign({ sub: 'alice', scope: 'read mcp' }, { aud: 'director' });
-    assert.equal((await verdictOf(scoped, ok))?.ok, true);
+    assert.equal((await verdictOf(scoped, ok, audiences))?.ok, true);
     const unscoped = await sign({ sub: 'alice', scope: 'read' }, { aud: 'director' });
-    assert.deepEqual(await verdictOf(scoped, unscoped), {
+    assert.deepEqual(await verdictOf(scoped, unscoped, audiences), {
       ok: false,
       error: 'insufficient_scope',
       description: 'the token lacks the scope mcp',
     });
+    const resources = new ProtectedResource(config(), 'http://127.0.0.1:8765').audiences(['a']);
+    assert.deepEqual(resources, [
+      'http://127.0.0.1:8765',
+      'http://127.0.0.1:8765/mcp',
+      'http://127.0.0.1:8765/mcp/a',
+    ]);
+    const forProfile = await sign({ sub: 'alice' }, { aud: 'http://127.0.0.1:8765/mcp/a' });
+    assert.equal((await verdictOf(jwtsFor(), forProfile, resources))?.ok, true);
   });
 
   test('what is not a JWT is left to the static tokens', () => {
