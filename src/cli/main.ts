@@ -3,6 +3,7 @@
  * The `mcp-director` command line. Registers the commands and maps failures to one-line
  * reasons and a non-zero exit code; the commands themselves live beside this file.
  */
+import { authCommand } from './auth.js';
 import { benchCommand } from './bench.js';
 import { callsCommand } from './calls.js';
 import { commandLine } from './command-line.js';
@@ -21,6 +22,7 @@ await commandLine()
   .command(configCommand)
   .command(connectCommand)
   .command(serversCommand)
+  .command(authCommand)
   .command(toolsCommand)
   .command(statsCommand)
   .command(callsCommand)

@@ -16,7 +16,7 @@ import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 9;
+export const THREAD_PROTOCOL_VERSION = 10;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -64,6 +64,8 @@ export interface ShardTaskInput {
   servers: ServerConfig[];
   /** LMDB analytics folder, or null when analytics are off. */
   analyticsPath: string | null;
+  /** The data folder: remote servers' stored sign-ins are under it (shared/credentials). */
+  dataDir: string;
   /** Where to export a span per forwarded call; absent or null when tracing is off. */
   telemetry?: OtlpConfig | null;
   /** Log level of the daemon, so worker logs match the supervisor's. */
@@ -255,7 +257,8 @@ export interface CallNotificationMessage {
  * nobody needed yet, or one stopped after `idleStopMs` without a call (its catalog stays
  * listed). A call that reaches an idle server starts it and is refused as `starting`.
  */
-export type BackendState = 'starting' | 'ready' | 'restarting' | 'failed' | 'stopped' | 'idle';
+export type BackendState =
+  'starting' | 'ready' | 'restarting' | 'failed' | 'stopped' | 'idle' | 'needs-auth';
 
 /** A backend changed state. `pid` lets the supervisor kill orphans if the worker dies. */
 export interface ServerStateMessage {

@@ -34,6 +34,11 @@ import { MESSAGES_PATH, SSE_PATH, SseEndpoint } from './transports/legacy-sse.js
 import { ShardPool } from './pool/shard-pool.js';
 import { ProcessRecords, armCrashCleanup, reapPreviousDaemons } from './pool/process-records.js';
 import { prepareDataDir } from './admin/data-dir.js';
+import { CALLBACK_PATH, handleSignInRoute, isSignInRoute } from './admin/sign-in-api.js';
+import type { SignInApiDeps } from './admin/sign-in-api.js';
+import { SignIns } from './admin/sign-ins.js';
+import { localBaseUrl } from './ingress/protected-resource.js';
+import { CredentialStore } from '../shared/credentials/credential-store.js';
 import { serveStdioClient } from './transports/stdio.js';
 import { Drain, drainCalls, shuttingDown } from './ingress/shutdown.js';
 
@@ -235,6 +240,18 @@ export async function startDirector(
     access,
     views,
   };
+  /** The port the daemon listens on (the sign-in callback names it); known once bound. */
+  let boundPort = config.listen.port;
+  const signInDeps: SignInApiDeps = {
+    config: () => reloader.running,
+    access,
+    signIns: new SignIns({
+      store: CredentialStore.open(config.dataDir),
+      servers: () => reloader.running.servers.filter((s) => s.transport === 'http'),
+      callbackUrl: () => `${localBaseUrl(config.listen.host, boundPort)}${CALLBACK_PATH}`,
+      restart: (server) => void shards.controlServer(server, 'restart'),
+    }),
+  };
   const dashboard = loadDashboard();
 
   const listener = await listen(build, {
@@ -251,6 +268,7 @@ export async function startDirector(
       fallback: {
         handle: (request, reply) => {
           if (dashboard.serves(request)) dashboard.handle(request, reply);
+          else if (isSignInRoute(request.path)) handleSignInRoute(signInDeps, request, reply);
           else if (isApiAction(request.path)) handleApiAction(actionDeps, request, reply);
           else if (isAdminView(request.path)) handleAdminView(viewDeps, request, reply);
           else handleApi(apiDeps, request, reply);
@@ -267,11 +285,9 @@ export async function startDirector(
         ),
       ),
   });
-  const hostForUrl = config.listen.host.includes(':')
-    ? `[${config.listen.host}]`
-    : config.listen.host;
+  boundPort = listener.port;
   access.listening(listener.port);
-  const url = `http://${hostForUrl}:${listener.port}/mcp`;
+  const url = `${localBaseUrl(config.listen.host, listener.port)}/mcp`;
   log.info(
     `HTTP on ${url} (uWebSockets.js native build ${uws}); ${plural(config.servers.length, 'server')} on ${plural(shards.shardCount, 'shard')}; config: ${config.source}`,
   );

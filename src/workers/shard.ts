@@ -14,6 +14,7 @@ import { BackendHost } from './backend/backend-host.js';
 import { CallRecorder } from './backend/call-recorder.js';
 import type { CallTracer } from './backend/call-telemetry.js';
 import { openAnalyticsStore, type AnalyticsStore } from '../shared/analytics/store.js';
+import { CredentialStore } from '../shared/credentials/credential-store.js';
 import { createLink } from '../shared/link.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger, setLogLevel, type Logger } from '../shared/log.js';
@@ -48,6 +49,7 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
     limits: input.limits,
     out: (message) => link.send(message),
     recorder,
+    credentials: CredentialStore.open(input.dataDir),
     stop: () => stop(),
   });
 

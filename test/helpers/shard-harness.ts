@@ -95,6 +95,7 @@ export function remoteServer(
     url,
     httpTransport,
     headers: {},
+    auth: { mode: 'auto', scopes: [] },
     prefix: id,
     timeoutMs: 10_000,
     share: 'global',
@@ -139,7 +140,12 @@ export class ShardHarness {
 
   static start(
     servers: ServerConfig[],
-    options: { shard?: number; analyticsPath?: string | null; limits?: Partial<Limits> } = {},
+    options: {
+      shard?: number;
+      analyticsPath?: string | null;
+      dataDir?: string;
+      limits?: Partial<Limits>;
+    } = {},
   ): ShardHarness {
     const { port1, port2 } = new MessageChannel();
     const input: ShardTaskInput = {
@@ -147,6 +153,7 @@ export class ShardHarness {
       shard: options.shard ?? 0,
       port: port2,
       servers,
+      dataDir: options.dataDir ?? join(tmpdir(), 'mcpd-shard-harness-data'),
       analyticsPath: options.analyticsPath ?? null,
       logLevel:
         (process.env['MCP_DIRECTOR_LOG'] as ShardTaskInput['logLevel'] | undefined) ?? 'error',

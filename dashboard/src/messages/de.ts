@@ -111,4 +111,5 @@ export const de: Record<MessageKey, string> = {
   'state.failed': 'fehlgeschlagen',
   'state.stopped': 'gestoppt',
   'state.idle': 'ruhend',
+  'state.needs-auth': 'Anmeldung nötig',
 };

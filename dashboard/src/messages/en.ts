@@ -108,6 +108,7 @@ export const en = {
   'state.failed': 'failed',
   'state.stopped': 'stopped',
   'state.idle': 'idle',
+  'state.needs-auth': 'needs sign-in',
 } as const;
 
 export type MessageKey = keyof typeof en;

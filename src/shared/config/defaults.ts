@@ -82,6 +82,14 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
   return path.join(xdgDir(env, 'XDG_CONFIG_HOME', '.config'), 'mcp-director', 'config.json');
 }
 
+/**
+ * The key that encrypts stored sign-ins (shared/credentials/credential-store.ts), kept apart
+ * from them: `$XDG_CONFIG_HOME/mcp-director/credentials.key`, else under `~/.config`.
+ */
+export function defaultCredentialKeyPath(env: NodeJS.ProcessEnv): string {
+  return path.join(xdgDir(env, 'XDG_CONFIG_HOME', '.config'), 'mcp-director', 'credentials.key');
+}
+
 /** `$XDG_DATA_HOME/mcp-director`, else `~/.local/share/mcp-director`. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {
   return path.join(xdgDir(env, 'XDG_DATA_HOME', path.join('.local', 'share')), 'mcp-director');

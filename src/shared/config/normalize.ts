@@ -24,6 +24,7 @@ import type {
   ProfileConfig,
   ServerConfig,
   TokenConfig,
+  UpstreamAuthConfig,
 } from './types.js';
 
 export interface NormalizeContext {
@@ -242,6 +243,28 @@ function normalizeOauth(
   };
 }
 
+/** A remote server's sign-in settings; static `Authorization` headers turn 'auto' off. */
+function upstreamAuthOf(
+  entry: ServerEntry['auth'],
+  headers: Record<string, string>,
+  expandSecret: (value: string) => string,
+): UpstreamAuthConfig {
+  if (entry === undefined || typeof entry === 'string') {
+    const hasAuthorization = Object.keys(headers).some((h) => h.toLowerCase() === 'authorization');
+    const mode = entry ?? (hasAuthorization ? 'none' : 'auto');
+    return { mode, scopes: [] };
+  }
+  return {
+    mode: 'oauth',
+    scopes: [...(entry.scopes ?? [])],
+    ...(entry.clientId === undefined ? {} : { clientId: entry.clientId }),
+    ...(entry.clientSecret === undefined ? {} : { clientSecret: expandSecret(entry.clientSecret) }),
+    ...(entry.clientMetadataUrl === undefined
+      ? {}
+      : { clientMetadataUrl: entry.clientMetadataUrl }),
+  };
+}
+
 /** `defaults` with every key `given` sets (an absent key keeps its default). */
 function withDefaults<T extends object>(
   defaults: T,
@@ -311,7 +334,10 @@ function normalizeServer(
       headers[name] = expand(value, at('headers', name));
     }
     const httpTransport = entry.type === 'sse' ? 'sse' : 'auto';
-    return { ...common, transport: 'http', httpTransport, url, headers };
+    const auth = upstreamAuthOf(entry.auth, headers, (value) =>
+      expand(value, at('auth', 'clientSecret')),
+    );
+    return { ...common, transport: 'http', httpTransport, url, headers, auth };
   }
 
   const problemsBefore = problems.length;

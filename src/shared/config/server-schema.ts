@@ -71,6 +71,39 @@ export const serverSchema = z
         'Sent with every request to a remote server, e.g. {"Authorization": "Bearer ${TOKEN}"}. Values expand ${VAR}.',
       default: {},
     }),
+    auth: z
+      .union(
+        [
+          z.enum(['oauth', 'none']),
+          z.strictObject({
+            type: z.literal('oauth'),
+            scopes: z.array(nonEmptyString()).optional().meta({
+              description: "Scopes to ask for when the server's challenge and metadata name none.",
+            }),
+            clientId: nonEmptyString().optional().meta({
+              description:
+                'A client registered ahead of time with the authorization server, instead of dynamic registration.',
+            }),
+            clientSecret: z.string().optional().meta({
+              description: 'Its secret, if it has one; write "${VAR}" to keep it out of the file.',
+            }),
+            clientMetadataUrl: z
+              .string()
+              .regex(/^https:\/\/[^/\s]+\/\S+$/, { error: 'an https:// URL with a path' })
+              .optional()
+              .meta({
+                description:
+                  'A client ID metadata document, used where the authorization server accepts one.',
+              }),
+          }),
+        ],
+        { error: '"oauth", "none" or {"type": "oauth", …}' },
+      )
+      .optional()
+      .meta({
+        description:
+          'How the director signs in to a remote server. Default: with OAuth (the MCP authorization flow, `mcp-director auth login <id>`) once it answers 401 with a Bearer challenge, unless "headers" set Authorization. "oauth": from the start; "none": never.',
+      }),
     prefix: prefix.optional().meta({
       description:
         'Exposed names are <prefix>__<name>; "" exposes them unchanged. Default: the id.',

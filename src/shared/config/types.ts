@@ -49,6 +49,20 @@ export interface HttpServerConfig extends ServerCommon {
   url: string;
   /** Sent with every request (e.g. `Authorization: Bearer ${TOKEN}`), after expansion. */
   headers: Record<string, string>;
+  auth: UpstreamAuthConfig;
+}
+
+/** How the director signs in to a remote server (README: Signing in to remote servers). */
+export interface UpstreamAuthConfig {
+  /**
+   * 'auto': OAuth once the server answers 401 with a Bearer challenge (never when `headers`
+   * set Authorization); 'oauth': from the start; 'none': never.
+   */
+  mode: 'auto' | 'oauth' | 'none';
+  scopes: string[];
+  clientId?: string;
+  clientSecret?: string;
+  clientMetadataUrl?: string;
 }
 
 export type ServerConfig = StdioServerConfig | HttpServerConfig;

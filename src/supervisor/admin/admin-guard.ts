@@ -4,6 +4,7 @@
  * (`Access.apiScope`), then the admin scope. The dashboard's views and the actions use it.
  */
 import type { DirectorConfig } from '../../shared/config/types.js';
+import { isJsonObject, type JsonObject } from '../../shared/json.js';
 import { type Access, type ApiScope } from '../ingress/access.js';
 import { checkHostAndOrigin } from '../ingress/origin.js';
 import type { IncomingRequest, Reply } from '../ingress/uws.js';
@@ -48,6 +49,35 @@ export function adminScope(
     });
   }
   return access.scope;
+}
+
+/**
+ * The JSON object an action carries (an empty body is `{}`), or undefined after answering
+ * 415 (not `Content-Type: application/json`, which a page of another origin cannot send
+ * without a CORS preflight this daemon never grants) or 400 (not a JSON object).
+ */
+export function actionBody(request: IncomingRequest, reply: Reply): JsonObject | undefined {
+  const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (contentType !== 'application/json') {
+    return void sendJson(reply, 415, {
+      error: `Unsupported Media Type: send the action with Content-Type: application/json (got '${contentType ?? ''}')`,
+    });
+  }
+  const body = parseBody(request.body);
+  if (body === undefined) {
+    return void sendJson(reply, 400, { error: 'The body must be a JSON object (or empty)' });
+  }
+  return body;
+}
+
+function parseBody(body: Buffer): JsonObject | undefined {
+  if (body.length === 0) return {};
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return isJsonObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export { sendJson };

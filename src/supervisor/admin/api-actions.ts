@@ -22,7 +22,7 @@ import type { IncomingRequest, Reply } from '../ingress/uws.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import type { Caller } from '../session/sessions.js';
-import { adminScope, sendJson, type GuardDeps } from './admin-guard.js';
+import { actionBody, adminScope, sendJson, type GuardDeps } from './admin-guard.js';
 import type { ServerStates } from './server-states.js';
 
 export interface ActionDeps extends GuardDeps {
@@ -54,29 +54,11 @@ function serverActionOf(path: string): { name: string; action: ServerAction } | 
 export function handleApiAction(deps: ActionDeps, request: IncomingRequest, reply: Reply): void {
   const scope = adminScope(deps, request, reply, 'POST');
   if (scope === undefined) return;
-  const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-  if (contentType !== 'application/json') {
-    return sendJson(reply, 415, {
-      error: `Unsupported Media Type: send the action with Content-Type: application/json (got '${contentType ?? ''}')`,
-    });
-  }
-  const body = parseBody(request.body);
-  if (body === undefined) {
-    return sendJson(reply, 400, { error: 'The body must be a JSON object (or empty)' });
-  }
+  const body = actionBody(request, reply);
+  if (body === undefined) return;
   if (request.path === TOOL_CALL_PATH) return callTool(deps, scope, body, reply);
   const target = serverActionOf(request.path);
   if (target !== undefined) return controlServer(deps, target.name, target.action, reply);
-}
-
-function parseBody(body: Buffer): JsonObject | undefined {
-  if (body.length === 0) return {};
-  try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return isJsonObject(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function controlServer(

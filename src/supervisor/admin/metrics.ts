@@ -29,6 +29,7 @@ const STATES: readonly BackendState[] = [
   'failed',
   'stopped',
   'idle',
+  'needs-auth',
 ];
 const CALL_LABELS = ['server', 'method', 'tool', 'outcome'] as const;
 const NOT_COUNTERS = [

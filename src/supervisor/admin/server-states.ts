@@ -23,6 +23,14 @@ export interface ServerStatus {
   since: number;
 }
 
+/** States a first start ends in: the daemon is settled (/healthz 200) once every server is. */
+const SETTLED: ReadonlySet<BackendState> = new Set<BackendState>([
+  'ready',
+  'failed',
+  'idle',
+  'needs-auth',
+]);
+
 export class ServerStates {
   readonly #states = new Map<string, ServerStatus>();
   readonly #settled = new Set<string>();
@@ -40,8 +48,7 @@ export class ServerStates {
     if (message.error !== undefined) status.error = message.error;
     if (message.pid !== undefined) status.pid = message.pid;
     this.#states.set(message.server, status);
-    if (message.state === 'ready' || message.state === 'failed' || message.state === 'idle')
-      this.#settled.add(message.server);
+    if (SETTLED.has(message.state)) this.#settled.add(message.server);
   }
 
   /** A server at start or added by a config reload: starting (not settled) or idle. */

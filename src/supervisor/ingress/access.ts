@@ -27,7 +27,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { DEFAULT_PROFILE } from '../../shared/config/defaults.js';
 import type { DirectorConfig, OauthIngressConfig } from '../../shared/config/types.js';
 import { BearerJwts, looksLikeJwt } from './bearer-jwts.js';
-import { ProtectedResource, type Challenge } from './protected-resource.js';
+import { ProtectedResource, localBaseUrl, type Challenge } from './protected-resource.js';
 import { RateLimits, type RateIdentity, type RateRefusal } from './rate-limit.js';
 
 export type AccessDecision =
@@ -131,20 +131,11 @@ export class Access {
       config,
       key,
       jwts: new BearerJwts(config),
-      resource: new ProtectedResource(config, config.resource ?? this.#defaultBase()),
+      resource: new ProtectedResource(
+        config,
+        config.resource ?? localBaseUrl(this.#listenHost, this.#port),
+      ),
     };
-  }
-
-  /** `http://<listen host>:<port>`; a wildcard host as `localhost`, as local clients reach it. */
-  #defaultBase(): string {
-    const host = this.#listenHost;
-    const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
-    const shown = wildcard
-      ? 'localhost'
-      : host.includes(':') && !host.startsWith('[')
-        ? `[${host}]`
-        : host;
-    return `http://${shown}:${this.#port}`;
   }
 
   /**

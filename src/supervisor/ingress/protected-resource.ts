@@ -83,6 +83,20 @@ export class ProtectedResource {
   }
 }
 
+/**
+ * `http://<host>:<port>` as a client on this machine reaches the daemon: a wildcard host as
+ * `localhost`, an IPv6 one in brackets.
+ */
+export function localBaseUrl(host: string, port: number): string {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === '[::]';
+  const shown = wildcard
+    ? 'localhost'
+    : host.includes(':') && !host.startsWith('[')
+      ? `[${host}]`
+      : host;
+  return `http://${shown}:${port}`;
+}
+
 /** A quoted-string may not hold `"` or `\` unescaped, nor control characters (RFC 9110 §5.6.4). */
 function quotable(text: string): string {
   return text.replace(/["\\]/g, "'").replace(/[\u0000-\u001f\u007f]/g, ' ');

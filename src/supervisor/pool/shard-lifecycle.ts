@@ -134,6 +134,7 @@ export class ShardLifecycle {
       // A copy: piscina may clone the input later, after servers were added or removed.
       servers: [...shard.servers],
       analyticsPath: this.#config.analytics.enabled ? `${this.#config.dataDir}/analytics` : null,
+      dataDir: this.#config.dataDir,
       telemetry: this.#config.telemetry.otlp,
       logLevel: currentLogLevel(),
       limits: this.#config.limits,

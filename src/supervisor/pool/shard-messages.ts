@@ -83,7 +83,8 @@ export class ShardMessages {
         } else if (
           message.state === 'stopped' ||
           message.state === 'failed' ||
-          message.state === 'idle'
+          message.state === 'idle' ||
+          message.state === 'needs-auth'
         ) {
           this.#pids.delete(key);
         }

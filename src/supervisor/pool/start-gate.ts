@@ -182,7 +182,9 @@ function notStarted(server: string, state: BackendState, error: string | undefin
     DirectorErrorCode.BackendUnavailable,
     state === 'failed'
       ? `Server '${server}' failed to start${why}`
-      : `Server '${server}' is not available (${state})${why}`,
+      : state === 'needs-auth' && error !== undefined
+        ? error // says which command signs it in
+        : `Server '${server}' is not available (${state})${why}`,
     { server, state },
   );
 }

@@ -5,11 +5,13 @@
  * (docs/architecture.md#backend-era).
  */
 import type { CatalogKeeper } from './catalog-keeper.js';
+import { UpstreamSignIn } from '../channels/authorized-fetch.js';
 import { ModernHttpChannel } from '../channels/stateless-http.js';
 import { StdioChannel, type ChannelHandler } from '../channels/stdio.js';
 import type * as SessionHttp from '../channels/streamable-http.js';
 import type { HttpChannel } from '../channels/streamable-http.js';
 import type { HttpServerConfig, Limits, StdioServerConfig } from '../../shared/config/types.js';
+import type { CredentialStore } from '../../shared/credentials/credential-store.js';
 import type { Era } from '../../shared/eras.js';
 
 export type Channel = StdioChannel | HttpChannel | ModernHttpChannel;
@@ -74,7 +76,12 @@ export function httpChannel(
   limits: Limits,
   catalog: CatalogKeeper,
   handler: ChannelHandler,
+  credentials: CredentialStore,
 ): HttpChannel | ModernHttpChannel {
+  // Per channel: a new one reads the sign-in again (`auth login` restarts the server).
+  const signIn = UpstreamSignIn.applies(config)
+    ? { signIn: new UpstreamSignIn(credentials, config) }
+    : {};
   if (needsSessionHttp(config, era)) {
     if (sessionHttp === undefined) throw new Error('loadSessionHttp() must finish first');
     return new sessionHttp.HttpChannel(
@@ -84,6 +91,7 @@ export function httpChannel(
         headers: config.headers,
         httpTransport: config.httpTransport,
         maxMessageBytes: limits.maxBackendMessageBytes,
+        ...signIn,
       },
       handler,
     );
@@ -95,6 +103,7 @@ export function httpChannel(
       headers: config.headers,
       paramHeaders: (tool) => catalog.paramHeaders.get(tool),
       maxMessageBytes: limits.maxBackendMessageBytes,
+      ...signIn,
     },
     handler,
   );

@@ -10,6 +10,7 @@
  * that `stopped` is the last thing the supervisor hears about it.
  */
 import { Backend } from './backend.js';
+import type { CredentialStore } from '../../shared/credentials/credential-store.js';
 import type { Sink } from './wires.js';
 import { SessionInstances } from './session-instances.js';
 import type { CallRecorder } from './call-recorder.js';
@@ -38,6 +39,8 @@ export interface BackendHostOptions {
   limits: Limits;
   out: Sink;
   recorder: CallRecorder;
+  /** Stored sign-ins of remote servers. */
+  credentials: CredentialStore;
   /** The supervisor said `stop`: the shard stops every backend, then its link. */
   stop: () => void;
   /** Grace period of each stop step of every backend; tests shorten it. */
@@ -62,6 +65,7 @@ export class BackendHost {
   readonly #out: Sink;
   readonly #stop: () => void;
   readonly #recorder: CallRecorder;
+  readonly #credentials: CredentialStore;
   readonly #limits: Limits;
   readonly #stopGraceMs: number | undefined;
   readonly #instance: string | undefined;
@@ -73,6 +77,7 @@ export class BackendHost {
     this.#out = options.out;
     this.#stop = options.stop;
     this.#recorder = options.recorder;
+    this.#credentials = options.credentials;
     this.#limits = options.limits;
     this.#stopGraceMs = options.stopGraceMs;
     this.#instance = options.instance;
@@ -287,6 +292,7 @@ export class BackendHost {
       out,
       recorder: this.#recorder,
       instance: this.#instance,
+      credentials: this.#credentials,
       ...grace,
     };
     const hosted: Hosted = {

@@ -47,6 +47,7 @@ import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.
 import { ModernHttpChannel } from '../channels/stateless-http.js';
 import type { ChannelHandler, ChildExit } from '../channels/stdio.js';
 import type { Limits, ServerConfig } from '../../shared/config/types.js';
+import type { CredentialStore } from '../../shared/credentials/credential-store.js';
 import type { Era } from '../../shared/eras.js';
 import type { Logger } from '../../shared/log.js';
 import type { BackendState, ServerStateMessage, WireError } from '../../shared/messages.js';
@@ -65,6 +66,8 @@ export interface LifecycleOptions {
   peer: BackendPeer;
   gate: CallGate;
   remembered: RememberedState;
+  /** Stored sign-ins of remote servers. */
+  credentials: CredentialStore;
 }
 
 export class BackendLifecycle {
@@ -78,6 +81,7 @@ export class BackendLifecycle {
   readonly #peer: BackendPeer;
   readonly #gate: CallGate;
   readonly #remembered: RememberedState;
+  readonly #credentials: CredentialStore;
   readonly #handshake: Handshake;
   readonly catalog: CatalogKeeper;
   /** Stateless servers only: where their list changes and resource updates come. */
@@ -129,6 +133,7 @@ export class BackendLifecycle {
     this.#peer = peer;
     this.#gate = options.gate;
     this.#remembered = options.remembered;
+    this.#credentials = options.credentials;
     const { initializeTimeoutMs, timeoutMs } = config;
     const { instance } = options;
     this.#handshake = new Handshake({ server, peer, initializeTimeoutMs, instance });
@@ -221,7 +226,14 @@ export class BackendLifecycle {
   #httpChannel(): Channel {
     const config = this.#config;
     if (config.transport !== 'http') throw new Error('not a remote server');
-    return httpChannel(config, this.#httpEra, this.#limits, this.catalog, this.#handler);
+    return httpChannel(
+      config,
+      this.#httpEra,
+      this.#limits,
+      this.catalog,
+      this.#handler,
+      this.#credentials,
+    );
   }
 
   #use(channel: Channel): void {
@@ -298,6 +310,13 @@ export class BackendLifecycle {
       this.#afterAdminRestart();
       return;
     }
+    if (exit.needsAuth !== undefined) {
+      // Restarting would be refused again: waits for `auth login`, which restarts it.
+      this.#lastCause = this.#lastError = exit.needsAuth;
+      if (this.#state !== 'needs-auth') this.#log.warn(exit.needsAuth);
+      this.#setState('needs-auth');
+      return;
+    }
     if (this.#refusal !== null) {
       // Restarting would find itself again: failed until the config changes.
       this.#lastCause = this.#lastError = this.#refusal;
@@ -360,7 +379,7 @@ export class BackendLifecycle {
       inFlightError(server, exit, summary, stopped, call);
     this.#peer.detach(errorFor, `server exited (${summary})`);
     // Queued calls never reached it; the restart takes a while and they have deadlines.
-    this.#gate.refuseAll(queuedCallError(server, summary, stopped));
+    this.#gate.refuseAll(queuedCallError(server, summary, stopped, exit.needsAuth));
   }
 
   /** Stops the child (stdin close, SIGTERM, SIGKILL) for good; resolves once it is gone. */

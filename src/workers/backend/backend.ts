@@ -8,6 +8,7 @@
  * BACKEND_UNAVAILABLE naming the state and the last error.
  */
 import { BackendPeer } from './backend-peer.js';
+import type { CredentialStore } from '../../shared/credentials/credential-store.js';
 import type { Sink } from './wires.js';
 import { BackendLifecycle } from './backend-lifecycle.js';
 import { CallGate } from './call-gate.js';
@@ -41,6 +42,8 @@ export interface BackendOptions {
   stopGraceMs?: number;
   /** The daemon's instance id: a backend that reports it is the daemon itself (refused). */
   instance?: string | undefined;
+  /** Stored sign-ins of remote servers. */
+  credentials: CredentialStore;
 }
 
 export class Backend implements ChannelHandler {
@@ -102,6 +105,7 @@ export class Backend implements ChannelHandler {
       peer: this.#peer,
       gate: this.#gate,
       remembered: this.#remembered,
+      credentials: options.credentials,
     });
     this.#catalog = this.#lifecycle.catalog;
     this.#listen = this.#lifecycle.listen;
@@ -161,7 +165,10 @@ export class Backend implements ChannelHandler {
         message,
         directorError(
           DirectorErrorCode.BackendUnavailable,
-          `Server '${this.id}' is not available (${now})${why}`,
+          // A needs-auth cause says which command signs it in.
+          now === 'needs-auth' && cause !== undefined
+            ? cause
+            : `Server '${this.id}' is not available (${now})${why}`,
           { server: this.id, state: now },
         ),
       );

@@ -11,6 +11,7 @@ import type { WireError } from '../../shared/messages.js';
 /** Short form for call errors: `code 1`, `signal SIGKILL`, `spawn error ENOENT`. */
 export function exitSummary(exit: ChildExit): string {
   if (exit.limitExceeded !== undefined) return 'killed: over limits.maxBackendMessageBytes';
+  if (exit.needsAuth !== undefined) return 'needs a sign-in';
   if (exit.transportError !== undefined) return 'connection lost';
   if (exit.spawnError !== undefined) return `spawn error ${exit.spawnError.code ?? 'unknown'}`;
   if (exit.signal !== null) return `signal ${exit.signal}`;
@@ -30,6 +31,7 @@ export function withStderr(cause: string, stderrTail: readonly string[]): string
 /** One line saying why the process ended (or never started). */
 export function exitCause(exit: ChildExit, launch: LaunchSpec): string {
   if (exit.limitExceeded !== undefined) return exit.limitExceeded;
+  if (exit.needsAuth !== undefined) return exit.needsAuth;
   if (exit.transportError !== undefined || launch.transport === 'http') {
     return exit.transportError ?? 'the remote server closed the connection';
   }
@@ -60,6 +62,13 @@ export function inFlightError(
   stopped: boolean,
   { method, target }: InFlight,
 ): WireError {
+  if (exit.needsAuth !== undefined) {
+    return directorError(
+      DirectorErrorCode.BackendUnavailable,
+      `${exit.needsAuth} (while handling ${method} '${target}')`,
+      { server, state: 'needs-auth' },
+    );
+  }
   return exit.limitExceeded !== undefined
     ? directorError(
         DirectorErrorCode.BackendExited,
@@ -80,7 +89,18 @@ export function inFlightError(
 }
 
 /** The error of a call still queued (never sent) when its server's process ended. */
-export function queuedCallError(server: string, summary: string, stopped: boolean): WireError {
+export function queuedCallError(
+  server: string,
+  summary: string,
+  stopped: boolean,
+  needsAuth?: string,
+): WireError {
+  if (needsAuth !== undefined) {
+    return directorError(DirectorErrorCode.BackendUnavailable, needsAuth, {
+      server,
+      state: 'needs-auth',
+    });
+  }
   return stopped
     ? directorError(DirectorErrorCode.ShuttingDown, `Server '${server}' was stopped`, { server })
     : directorError(

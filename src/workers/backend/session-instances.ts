@@ -74,7 +74,7 @@ export class SessionInstances {
   }
 
   #start(session: string): Instance {
-    const { config, limits, recorder, stopGraceMs, instance: self } = this.#options;
+    const { config, limits, recorder, stopGraceMs, instance: self, credentials } = this.#options;
     const instance: Instance = { backend: undefined as unknown as Backend, waiting: [] };
     instance.backend = new Backend({
       config,
@@ -82,6 +82,7 @@ export class SessionInstances {
       out: (message) => this.#fromInstance(session, instance, message),
       recorder,
       instance: self,
+      credentials,
       ...(stopGraceMs === undefined ? {} : { stopGraceMs }),
     });
     this.#instances.set(session, instance);

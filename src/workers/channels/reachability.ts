@@ -149,7 +149,8 @@ export class Reachability {
   }
 }
 
-type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
+/** What the HTTP channels fetch with (the SDK transports' `FetchLike`). */
+export type Fetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
 /**
  * `fetch` that tells `onConnectionError` of each connection error, whether the request fails

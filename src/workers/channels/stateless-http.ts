@@ -19,7 +19,9 @@
  *   death is noticed with no call in flight. Otherwise `exit` only on `stop()`.
  */
 import { MessageTooLarge, capBody, tooLargeMessage } from './message-cap.js';
-import { Reachability, isConnectionError, rootMessage } from './reachability.js';
+import type { NeedsSignIn, UpstreamSignIn } from './authorized-fetch.js';
+import { authorizedFetch } from './authorized-fetch.js';
+import { Reachability, isConnectionError, rootMessage, type Fetch } from './reachability.js';
 import type { ChannelHandler } from './stdio.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import { eventStream } from '../../shared/event-stream.js';
@@ -37,6 +39,8 @@ export interface ModernHttpChannelOptions {
   paramHeaders: (tool: string) => readonly ParamHeader[] | undefined;
   /** One message (a JSON body, an SSE event) past this fails its request. */
   maxMessageBytes: number;
+  /** The server's OAuth sign-in, when it may have one (authorized-fetch.ts). */
+  signIn?: UpstreamSignIn;
 }
 
 export class ModernHttpChannel {
@@ -46,6 +50,7 @@ export class ModernHttpChannel {
   /** In-flight POSTs by request id, to abort on cancel or stop. */
   readonly #inFlight = new Map<number, AbortController>();
   readonly #reachability: Reachability;
+  readonly #fetch: Fetch;
   #stopped = false;
 
   constructor(options: ModernHttpChannelOptions, handler: ChannelHandler) {
@@ -53,6 +58,21 @@ export class ModernHttpChannel {
     this.#handler = handler;
     this.#log = logger(`server:${options.id}`);
     this.#reachability = new Reachability(options.url);
+    this.#fetch =
+      options.signIn === undefined
+        ? fetch
+        : authorizedFetch(fetch, options.signIn, (error) => this.#needsSignIn(error));
+  }
+
+  /** No token can be had: the channel ends as needs-auth; every call in flight fails. */
+  #needsSignIn(error: NeedsSignIn): void {
+    if (!this.#end()) return;
+    this.#handler.onChannelExit({
+      code: null,
+      signal: null,
+      transportError: error.message,
+      needsAuth: error.message,
+    });
   }
 
   get pid(): number | undefined {
@@ -126,7 +146,7 @@ export class ModernHttpChannel {
       this.#handler.onChannelMessage(message, id);
     };
     try {
-      const response = await fetch(this.#options.url, {
+      const response = await this.#fetch(this.#options.url, {
         method: 'POST',
         headers: this.#headers(method, params),
         body,

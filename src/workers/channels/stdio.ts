@@ -34,6 +34,11 @@ export interface ChildExit {
    * remote message, over `limits.maxBackendMessageBytes`), in words naming the limit.
    */
   limitExceeded?: string;
+  /**
+   * Set when a remote server refused us for want of a sign-in (channels/authorized-fetch.ts),
+   * in words naming the command that signs in.
+   */
+  needsAuth?: string;
 }
 
 export interface ChannelHandler {

@@ -20,6 +20,7 @@ import {
   StreamableHTTPError,
 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { NeedsSignIn, authorizedFetch, type UpstreamSignIn } from './authorized-fetch.js';
 import { MessageTooLarge, cappedFetch, tooLargeMessage } from './message-cap.js';
 import { Reachability, rootMessage, watchedFetch } from './reachability.js';
 import type { ChannelHandler } from './stdio.js';
@@ -33,6 +34,8 @@ export interface HttpChannelOptions {
   httpTransport: 'auto' | 'sse';
   /** One message (a JSON body, an SSE event) past this ends the connection. */
   maxMessageBytes: number;
+  /** The server's OAuth sign-in, when it may have one (authorized-fetch.ts). */
+  signIn?: UpstreamSignIn;
 }
 
 type Transport = StreamableHTTPClientTransport | SSEClientTransport;
@@ -106,7 +109,12 @@ export class HttpChannel {
     const capped = cappedFetch(maxMessageBytes, tooLargeMessage(id, maxMessageBytes), (error) =>
       this.#lost(error),
     );
-    const fetch = watchedFetch(capped, (error) => this.#suspect(error));
+    const watched = watchedFetch(capped, (error) => this.#suspect(error));
+    const { signIn } = this.#options;
+    const fetch =
+      signIn === undefined
+        ? watched
+        : authorizedFetch(watched, signIn, (error) => this.#lost(error));
     const transport = this.#sse
       ? new SSEClientTransport(new URL(url), { requestInit: { headers }, fetch })
       : new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch });
@@ -245,6 +253,16 @@ export class HttpChannel {
     this.#transport = null;
     void transport?.close().catch(() => undefined);
     if (this.#exited) return;
+    if (error instanceof NeedsSignIn) {
+      this.#exited = true;
+      this.#handler.onChannelExit({
+        code: null,
+        signal: null,
+        transportError: error.message,
+        needsAuth: error.message,
+      });
+      return;
+    }
     const reason = error instanceof Error ? error.message : String(error);
     const tooLarge = error instanceof MessageTooLarge;
     if (tooLarge) this.#log.error(`${reason}; reconnecting`);

@@ -616,6 +616,7 @@ describe('shard handshake', () => {
           port: port2,
           servers: [],
           analyticsPath: null,
+          dataDir: tempDir('shard-data-'),
           logLevel: 'error',
           limits: CONFIG_DEFAULTS.limits,
         }),
@@ -643,6 +644,7 @@ describe('shard handshake', () => {
       port: port2,
       servers: [],
       analyticsPath: null,
+      dataDir: tempDir('shard-data-'),
       logLevel: 'error',
       limits: CONFIG_DEFAULTS.limits,
     });

@@ -252,8 +252,39 @@ describe('remote servers', () => {
         httpTransport: 'auto',
         url: 'https://api.example.com/mcp',
         headers: { Authorization: 'Bearer t0k' },
+        auth: { mode: 'none', scopes: [] },
       },
     ]);
+  });
+
+  it('remote sign-in: OAuth once challenged by default, from the start, or never', () => {
+    const auth = (entry: object) =>
+      serversOf({ r: { url: 'https://r.example.com/mcp', ...entry } }).map((s) =>
+        s.transport === 'http' ? s.auth : null,
+      )[0];
+    assert.deepEqual(auth({}), { mode: 'auto', scopes: [] });
+    assert.deepEqual(auth({ headers: { authorization: 'Bearer x' } }), {
+      mode: 'none',
+      scopes: [],
+    });
+    assert.deepEqual(auth({ auth: 'oauth' }), { mode: 'oauth', scopes: [] });
+    assert.deepEqual(
+      serversOf(
+        {
+          r: {
+            url: 'https://r.example.com/mcp',
+            auth: {
+              type: 'oauth',
+              scopes: ['read'],
+              clientId: 'director',
+              clientSecret: '${SECRET}',
+            },
+          },
+        },
+        { ...ENV, SECRET: 's3cret' },
+      ).map((s) => (s.transport === 'http' ? s.auth : null)),
+      [{ mode: 'oauth', scopes: ['read'], clientId: 'director', clientSecret: 's3cret' }],
+    );
   });
 });
 

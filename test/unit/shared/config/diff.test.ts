@@ -31,6 +31,7 @@ function http(id: string): ServerConfig {
     id,
     url: `https://example.com/${id}`,
     headers: {},
+    auth: { mode: 'auto', scopes: [] },
     httpTransport: 'auto',
     prefix: id,
     timeoutMs: 60_000,

@@ -90,7 +90,7 @@ describe('config errors', () => {
       ': listn: unknown key; did you mean "listen"?',
     ]);
     assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', autoApprove: [] } } }), [
-      ': mcpServers.a.autoApprove: unknown key; expected one of: type, command, args, env, cwd, url, headers, prefix, timeoutMs, share, start, idleStopMs, recordPayloads, initializeTimeoutMs, disabled',
+      ': mcpServers.a.autoApprove: unknown key; expected one of: type, command, args, env, cwd, url, headers, auth, prefix, timeoutMs, share, start, idleStopMs, recordPayloads, initializeTimeoutMs, disabled',
     ]);
   });
 
