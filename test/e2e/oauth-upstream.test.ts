@@ -51,6 +51,34 @@ function cli(
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
+/**
+ * `mcp-director auth login remote`, with the test as the browser: the authorization server
+ * approves at once and sends it back to the daemon's callback. The CLI's outcome, and the
+ * page the browser saw.
+ */
+async function signIn(
+  daemon: Daemon,
+  env: NodeJS.ProcessEnv,
+): Promise<{ result: Awaited<ReturnType<typeof cli>>; page: string }> {
+  let visited: Promise<string> | undefined;
+  const args = ['auth', 'login', 'remote', '--no-open', '--url', daemon.base];
+  const result = await cli(args, env, (line) => {
+    const url = /^\s+(http\S+)$/.exec(line)?.[1];
+    if (url === undefined || visited !== undefined) return;
+    visited = (async () => {
+      const approval = await fetch(url, { redirect: 'manual' });
+      assert.equal(approval.status, 302);
+      const callback = new URL(approval.headers.get('location') ?? '');
+      assert.equal(`${callback.origin}${callback.pathname}`, `${daemon.base}/oauth/callback`);
+      const page = await fetch(callback);
+      const html = await page.text();
+      assert.equal(page.status, 200, html);
+      return html;
+    })();
+  });
+  return { result, page: (await visited) ?? '' };
+}
+
 describe('signing in to an OAuth-protected remote server', () => {
   let fixture: HttpFixture;
   let daemon: Daemon;
@@ -101,30 +129,10 @@ describe('signing in to an OAuth-protected remote server', () => {
   });
 
   test('`auth login` completes the flow; the tools come with list_changed and calls succeed', async () => {
-    let visited: Promise<string> | undefined;
-    const login = cli(
-      ['auth', 'login', 'remote', '--no-open', '--url', daemon.base],
-      env,
-      (line) => {
-        const url = /^\s+(http\S+)$/.exec(line)?.[1];
-        if (url === undefined || visited !== undefined) return;
-        // The browser: the authorization server approves at once and sends it to the daemon.
-        visited = (async () => {
-          const approval = await fetch(url, { redirect: 'manual' });
-          assert.equal(approval.status, 302);
-          const callback = new URL(approval.headers.get('location') ?? '');
-          assert.equal(`${callback.origin}${callback.pathname}`, `${daemon.base}/oauth/callback`);
-          const page = await fetch(callback);
-          const html = await page.text();
-          assert.equal(page.status, 200, html);
-          return html;
-        })();
-      },
-    );
-    const result = await login;
+    const { result, page } = await signIn(daemon, env);
     assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
     assert.match(result.stdout, /Signed in to 'remote'/);
-    assert.match((await visited) ?? '', /Signed in to remote/);
+    assert.match(page, /Signed in to remote/);
     const authorization = new URL(/^\s+(http\S+)$/m.exec(result.stdout)?.[1] ?? '');
     assert.equal(authorization.searchParams.get('resource'), fixture.url);
     assert.equal(authorization.searchParams.get('code_challenge_method'), 'S256');
@@ -208,5 +216,41 @@ describe('signing in to an OAuth-protected remote server', () => {
     const forged = await fetch(`${daemon.base}/oauth/callback?code=x&state=forged`);
     assert.equal(forged.status, 400);
     assert.match(await forged.text(), /unknown or expired/);
+  });
+});
+
+describe('a token about to expire', () => {
+  let fixture: HttpFixture;
+  let daemon: Daemon;
+
+  before(async () => {
+    // Tokens valid 62 s: within a second or two they are inside the 60 s refresh margin.
+    fixture = await startHttpFixture('oauth-server.js', ['--access-ttl', '62']);
+    const env = { XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'mcpd-oauth-config-')) };
+    daemon = await startDaemon({ mcpServers: { remote: { url: fixture.url } } }, { env });
+    const { result } = await signIn(daemon, env);
+    assert.equal(result.code, 0, result.stderr);
+  });
+  after(async () => {
+    await daemon?.stop();
+    await fixture?.stop();
+  });
+
+  test('is refreshed before it expires, without a 401', async () => {
+    const client = new Client({ name: 'oauth-refresh-e2e', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(daemon.url)));
+    await eventually(async () =>
+      (await client.listTools()).tools.some((t) => t.name === 'remote__whoami') ? true : undefined,
+    );
+    const base = fixture.url.replace(/\/mcp$/, '');
+    const refreshes = async () =>
+      (await json<{ refreshes: number }>(`${base}/test/stats`)).refreshes;
+    const before = await refreshes();
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // The token is still valid for a minute: only the director's own margin refreshes it.
+    const who = await client.callTool({ name: 'remote__whoami', arguments: {} });
+    assert.equal(textOf(who), 'subject=user-1');
+    assert.ok((await refreshes()) > before, 'refreshed ahead of expiry');
+    await client.close();
   });
 });
