@@ -17,6 +17,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { UnsecuredJWT } from 'jose';
 import { fixture, REPO_ROOT, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { textOf } from '../helpers/mcp.js';
+import { initializeBody, rawPost } from '../helpers/raw-mcp.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/test-issuer.js';
 
 const STATIC_TOKEN = 'a-static-token-for-profile-b-0123';
@@ -37,33 +38,15 @@ async function initialize(
   token: string | undefined,
   path = '/mcp',
 ): Promise<{ status: number; challenge: string; message: string }> {
-  const response = await fetch(`${daemon.base}${path}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 'raw', version: '1' },
-      },
-    }),
-  });
-  const text = await response.text();
-  const message =
-    response.status === 200
-      ? ''
-      : ((JSON.parse(text) as { error?: { message?: string } }).error?.message ?? '');
+  const answer = await rawPost(
+    `${daemon.base}${path}`,
+    initializeBody(),
+    token === undefined ? {} : { authorization: `Bearer ${token}` },
+  );
   return {
-    status: response.status,
-    challenge: response.headers.get('www-authenticate') ?? '',
-    message,
+    status: answer.status,
+    challenge: answer.headers.get('www-authenticate') ?? '',
+    message: answer.status === 200 ? '' : (answer.message?.error?.message ?? ''),
   };
 }
 

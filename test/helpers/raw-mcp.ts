@@ -49,22 +49,23 @@ function messageOf(text: string): RawAnswer['message'] {
   }
 }
 
+/** A session-era `initialize` request body. */
+export function initializeBody(clientName = 'raw', protocolVersion = '2025-11-25', id = 1): string {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion, capabilities: {}, clientInfo: { name: clientName, version: '1' } },
+  });
+}
+
 /** A session-era session: initialize + initialized; returns its headers for later posts. */
 export async function rawSession(
   url: string,
   protocolVersion = '2025-11-25',
   extraHeaders: Record<string, string> = {},
 ): Promise<Record<string, string>> {
-  const init = await rawPost(
-    url,
-    JSON.stringify({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
-    }),
-    extraHeaders,
-  );
+  const init = await rawPost(url, initializeBody('raw', protocolVersion, 0), extraHeaders);
   const id = init.headers.get('mcp-session-id');
   if (init.status !== 200 || id === null)
     throw new Error(`initialize failed: ${init.status} ${init.text}`);
