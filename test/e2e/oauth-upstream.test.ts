@@ -213,6 +213,13 @@ describe('signing in to an OAuth-protected remote server', () => {
       unknown.stderr,
       /No remote server named 'nope'.*remote servers that can sign in: 'remote'/,
     );
+    const badName = await fetch(`${daemon.base}/api/servers/%ZZ/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(badName.status, 400);
+    const notJson = await fetch(`${daemon.base}/api/servers/remote/sign-in`, { method: 'POST' });
+    assert.equal(notJson.status, 415);
     const forged = await fetch(`${daemon.base}/oauth/callback?code=x&state=forged`);
     assert.equal(forged.status, 400);
     assert.match(await forged.text(), /unknown or expired/);

@@ -34,6 +34,8 @@ export class UpstreamSignIn {
   readonly #mode: HttpServerConfig['auth']['mode'];
   #client: StoredOauthClient | undefined;
   #refreshing: Promise<boolean> | null = null;
+  /** No stored sign-in and not configured to need one (until a challenge says otherwise). */
+  #unsigned: boolean | undefined;
 
   constructor(store: CredentialStore, config: HttpServerConfig, identity?: string) {
     this.#store = store;
@@ -49,9 +51,10 @@ export class UpstreamSignIn {
   /** The access token for the next request (refreshed first when it is about to expire). */
   async bearer(): Promise<string | undefined> {
     if (this.#client === undefined) {
-      if (this.#mode !== 'oauth' && !this.#store.has(this.#target.server, this.#target.identity)) {
-        return undefined; // never signed in, and not known to need it: no OAuth at all
-      }
+      // Looked up once per channel: a sign-in restarts the server, so a new channel sees it.
+      this.#unsigned ??=
+        this.#mode !== 'oauth' && !this.#store.has(this.#target.server, this.#target.identity);
+      if (this.#unsigned) return undefined; // never signed in, not known to need it: no OAuth
       await this.#load();
     }
     const client = this.#client as StoredOauthClient;
