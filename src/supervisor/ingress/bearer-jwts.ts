@@ -83,7 +83,11 @@ export class BearerJwts {
 
   /** The cached verdict on a token, if it has one that has not expired. */
   verdict(token: string, now = Date.now()): JwtVerdict | undefined {
-    const cached = this.#cache.get(digest(token));
+    return this.#cached(digest(token), now);
+  }
+
+  #cached(key: string, now = Date.now()): JwtVerdict | undefined {
+    const cached = this.#cache.get(key);
     if (cached === undefined || cached.until <= now) return undefined;
     return cached.verdict;
   }
@@ -98,10 +102,9 @@ export class BearerJwts {
     audience: string | string[],
   ): Promise<void> | undefined {
     const token = bearerOf(headers);
-    if (token === undefined || !looksLikeJwt(token) || this.verdict(token) !== undefined) {
-      return undefined;
-    }
+    if (token === undefined || !looksLikeJwt(token)) return undefined;
     const key = digest(token);
+    if (this.#cached(key) !== undefined) return undefined;
     let pending = this.#pending.get(key);
     if (pending === undefined) {
       pending = this.#verify(token, audience)

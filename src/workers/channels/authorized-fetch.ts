@@ -24,7 +24,7 @@ let oauthClient: Promise<OauthClientModule> | undefined;
 export class NeedsSignIn extends Error {}
 
 /** The `auth login` command a user runs for `server`, in the words of every needs-auth error. */
-export function signInHint(server: string): string {
+function signInHint(server: string): string {
   return `run \`mcp-director auth login ${server}\``;
 }
 
