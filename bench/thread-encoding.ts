@@ -48,7 +48,13 @@ function callMessage(callId: number): CallMessage {
     },
     timeoutMs: 60_000,
     target: 'echo',
-    context: { session: SESSION, profile: 'default', client: 'claude-code', era: 'legacy' },
+    context: {
+      session: SESSION,
+      profile: 'default',
+      client: 'claude-code',
+      era: 'legacy',
+      identity: '',
+    },
     clientCapabilities: { sampling: {}, elicitation: {}, roots: {} },
   };
 }

@@ -19,10 +19,12 @@ interface AuthArgs extends DaemonArgs {
   server: string | undefined;
   open: boolean;
   timeout: number;
+  as: string | undefined;
 }
 
 interface SignInRow {
   server: string;
+  identity?: string;
   url: string;
   mode: string;
   signedIn: boolean;
@@ -55,6 +57,11 @@ export const authCommand: CommandModule<object, AuthArgs> = {
         default: true,
         describe: 'login: open the sign-in page in a browser (--no-open: only print its URL)',
       })
+      .option('as', {
+        type: 'string',
+        describe:
+          'login/logout: the identity (a token\'s name, or an OAuth user\'s as its errors name it) of a server with "share": "identity"',
+      })
       .option('timeout', {
         type: 'number',
         default: 600,
@@ -66,27 +73,35 @@ export const authCommand: CommandModule<object, AuthArgs> = {
       const server =
         argv.server ?? fail(`name the server: mcp-director auth ${argv.action} <server>`);
       const path = `/api/servers/${encodeURIComponent(server)}`;
+      const who = argv.as === undefined ? {} : { identity: argv.as };
       if (argv.action === 'logout') {
-        const body = (await fetchApi(argv, `${path}/sign-out`, {})) as { signedOut: boolean };
+        const body = (await fetchApi(argv, `${path}/sign-out`, who)) as { signedOut: boolean };
         if (argv.json) return printJson(body);
+        const named = `'${server}'${asIdentity(argv.as)}`;
         process.stdout.write(
           body.signedOut
-            ? `signed out of '${server}'; it needs a new sign-in: mcp-director auth login ${server}\n`
-            : `'${server}' was not signed in\n`,
+            ? `signed out of ${named}; it needs a new sign-in: ${loginCommand(server, argv.as)}\n`
+            : `${named} was not signed in\n`,
         );
         return;
       }
-      await login(argv, server, path);
+      await login(argv, server, path, who);
     } catch (error) {
       fail((error as Error).message);
     }
   },
 };
 
-async function login(argv: AuthArgs, server: string, path: string): Promise<void> {
-  const started = (await fetchApi(argv, `${path}/sign-in`, {})) as { authorizationUrl: string };
+async function login(
+  argv: AuthArgs,
+  server: string,
+  path: string,
+  who: { identity?: string },
+): Promise<void> {
+  const started = (await fetchApi(argv, `${path}/sign-in`, who)) as { authorizationUrl: string };
   const url = started.authorizationUrl;
-  process.stdout.write(`To sign in to '${server}', open this URL in a browser:\n\n  ${url}\n\n`);
+  const named = `'${server}'${asIdentity(argv.as)}`;
+  process.stdout.write(`To sign in to ${named}, open this URL in a browser:\n\n  ${url}\n\n`);
   if (argv.open && process.stdout.isTTY) {
     // Best effort: without a browser here (a server, SSH), the printed URL is the way.
     const { default: open } = await import('open');
@@ -97,16 +112,16 @@ async function login(argv: AuthArgs, server: string, path: string): Promise<void
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     const rows = ((await fetchApi(argv, '/api/sign-ins')) as { signIns: SignInRow[] }).signIns;
-    const row = rows.find((r) => r.server === server);
+    const row = rows.find((r) => r.server === server && r.identity === argv.as);
     if (row?.signedIn === true) {
       if (argv.json) return printJson(row);
       process.stdout.write(
-        `Signed in to '${server}'${expiry(row)}; the daemon restarts it with the sign-in.\n`,
+        `Signed in to ${named}${expiry(row)}; the daemon restarts it with the sign-in.\n`,
       );
       return;
     }
   }
-  fail(`the sign-in to '${server}' did not finish within ${argv.timeout} s; run the command again`);
+  fail(`the sign-in to ${named} did not finish within ${argv.timeout} s; run the command again`);
 }
 
 async function status(argv: AuthArgs): Promise<void> {
@@ -124,20 +139,31 @@ async function status(argv: AuthArgs): Promise<void> {
     return;
   }
   printTable(
-    ['SERVER', 'STATE', 'SIGNED IN', 'EXPIRES', 'SCOPE', 'URL'],
+    ['SERVER', 'IDENTITY', 'STATE', 'SIGNED IN', 'EXPIRES', 'SCOPE', 'URL'],
     rows.map((r) => [
       r.server,
-      states.servers.find((s) => s.id === r.server)?.state ?? '?',
+      r.identity ?? '-',
+      r.identity === undefined
+        ? (states.servers.find((s) => s.id === r.server)?.state ?? '?')
+        : '-',
       r.signedIn
         ? r.refreshable === true
           ? 'yes (refreshable)'
           : 'yes'
-        : `no: mcp-director auth login ${r.server}`,
+        : `no: ${loginCommand(r.server, r.identity)}`,
       r.expiresAt === undefined ? '-' : new Date(r.expiresAt).toISOString(),
       r.scope ?? '-',
       r.url,
     ]),
   );
+}
+
+function loginCommand(server: string, identity: string | undefined): string {
+  return `mcp-director auth login ${server}${identity === undefined ? '' : ` --as ${identity}`}`;
+}
+
+function asIdentity(identity: string | undefined): string {
+  return identity === undefined ? '' : ` as '${identity}'`;
 }
 
 function expiry(row: SignInRow): string {

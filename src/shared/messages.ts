@@ -16,7 +16,7 @@ import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 10;
+export const THREAD_PROTOCOL_VERSION = 11;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -47,6 +47,11 @@ export interface CallContext {
   client: string;
   /** The client's protocol era: 'legacy' = 2025-03-26 … 2025-11-25. */
   era: Era;
+  /**
+   * Whose own instance of a `share: "identity"` server carries the call: the caller's token
+   * name or OAuth user (supervisor/ingress/access.ts); '' : the server's shared instance.
+   */
+  identity: string;
 }
 
 /** The input of each shard's long-lived task (piscina `run()` argument). */
@@ -141,6 +146,17 @@ export interface SessionEndedMessage {
 }
 
 /**
+ * An identity signed in or out of a `share: "identity"` server: its own instance of that
+ * server stops (a sign-out must not leave its tokens in use), and its next call starts one
+ * that reads the sign-in afresh.
+ */
+export interface IdentitySignInMessage {
+  type: 'identity-sign-in';
+  server: string;
+  identity: string;
+}
+
+/**
  * Config hot reload: start one more backend on this shard (its id now hashes here). It goes
  * through `starting`, `catalog`, `ready` like the shard's first ones. If a server of that id
  * is still being removed (a changed entry: remove, then add), it starts once the old one is
@@ -213,6 +229,7 @@ export type SupervisorMessage =
   | CancelMessage
   | ClientResponseMessage
   | SessionEndedMessage
+  | IdentitySignInMessage
   | AddServerMessage
   | RemoveServerMessage
   | StopMessage;
@@ -275,6 +292,13 @@ export interface ServerStateMessage {
    * state is not the server's (that is its shared catalog instance), only its pid matters.
    */
   session?: string;
+  /** Likewise for an identity's own instance of a `share: "identity"` server. */
+  identity?: string;
+}
+
+/** Whether a state is a caller's own instance's, not the server's (see `session`). */
+export function isCallersInstance(message: ServerStateMessage): boolean {
+  return message.session !== undefined || message.identity !== undefined;
 }
 
 /**
@@ -325,6 +349,8 @@ export interface ServerNotificationMessage {
   params: JsonObject;
   /** From a session's own instance of a `share: "session"` server: for that session only. */
   session?: string;
+  /** From an identity's own instance: for that identity's sessions only. */
+  identity?: string;
 }
 
 /**

@@ -114,7 +114,7 @@ export async function startDirector(
   if (analytics !== undefined) logSessions(analytics, sessions);
   const drain = new Drain();
   const shards = new ShardPool(config, processes);
-  const perSession = new Set(config.servers.filter((s) => s.share === 'session').map((s) => s.id));
+  const perCaller = new Set(config.servers.filter((s) => s.share !== 'global').map((s) => s.id));
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
     instance,
@@ -129,7 +129,7 @@ export async function startDirector(
     views,
     shards,
     sessions,
-    perSession,
+    perCaller,
     identity.serverInfo,
   );
   sessions.onEnd((session) => dispatcher.sessionEnded(session));
@@ -201,7 +201,7 @@ export async function startDirector(
     access,
     dispatcher,
     sessions,
-    perSession,
+    perCaller,
     ingress,
   });
   const stopRetention = analytics
@@ -249,7 +249,10 @@ export async function startDirector(
       store: CredentialStore.open(config.dataDir),
       servers: () => reloader.running.servers.filter((s) => s.transport === 'http'),
       callbackUrl: () => `${localBaseUrl(config.listen.host, boundPort)}${CALLBACK_PATH}`,
-      restart: (server) => void shards.controlServer(server, 'restart'),
+      restart: (server, identity) =>
+        void (identity === undefined
+          ? shards.controlServer(server, 'restart')
+          : shards.identitySignIn(server, identity)),
     }),
   };
   const dashboard = loadDashboard();

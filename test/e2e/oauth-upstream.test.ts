@@ -10,14 +10,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { CLI, eventually, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { eventually, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { cli, signIn } from '../helpers/sign-in.js';
 import { startHttpFixture, type HttpFixture } from '../helpers/http-fixture.js';
 import { textOf } from '../helpers/mcp.js';
 import { CredentialStore, credentialKey } from '../../src/shared/credentials/credential-store.js';
@@ -32,51 +32,6 @@ async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const response = await fetch(url, init);
   assert.ok(response.ok, `${url}: HTTP ${response.status} ${await response.clone().text()}`);
   return (await response.json()) as T;
-}
-
-/** Runs the CLI; `onLine` sees its stdout as it comes. */
-function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  onLine?: (line: string) => void,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    for (const line of chunk.split('\n')) onLine?.(line);
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
-
-/**
- * `mcp-director auth login remote`, with the test as the browser: the authorization server
- * approves at once and sends it back to the daemon's callback. The CLI's outcome, and the
- * page the browser saw.
- */
-async function signIn(
-  daemon: Daemon,
-  env: NodeJS.ProcessEnv,
-): Promise<{ result: Awaited<ReturnType<typeof cli>>; page: string }> {
-  let visited: Promise<string> | undefined;
-  const args = ['auth', 'login', 'remote', '--no-open', '--url', daemon.base];
-  const result = await cli(args, env, (line) => {
-    const url = /^\s+(http\S+)$/.exec(line)?.[1];
-    if (url === undefined || visited !== undefined) return;
-    visited = (async () => {
-      const approval = await fetch(url, { redirect: 'manual' });
-      assert.equal(approval.status, 302);
-      const callback = new URL(approval.headers.get('location') ?? '');
-      assert.equal(`${callback.origin}${callback.pathname}`, `${daemon.base}/oauth/callback`);
-      const page = await fetch(callback);
-      const html = await page.text();
-      assert.equal(page.status, 200, html);
-      return html;
-    })();
-  });
-  return { result, page: (await visited) ?? '' };
 }
 
 describe('signing in to an OAuth-protected remote server', () => {
@@ -125,7 +80,7 @@ describe('signing in to an OAuth-protected remote server', () => {
     assert.deepEqual((await client.listTools()).tools, []);
     const status = await cli(['auth', 'status', '--url', daemon.base], env);
     assert.equal(status.code, 0, status.stderr);
-    assert.match(status.stdout, /remote\s+needs-auth\s+no: mcp-director auth login remote/);
+    assert.match(status.stdout, /remote\s+-\s+needs-auth\s+no: mcp-director auth login remote/);
   });
 
   test('`auth login` completes the flow; the tools come with list_changed and calls succeed', async () => {

@@ -35,6 +35,7 @@ export const TEST_CONTEXT: CallContext = {
   profile: 'default',
   client: 'shard-test',
   era: 'legacy',
+  identity: '',
 };
 
 /** A stdio backend running one of the compiled fixtures with the current node. */

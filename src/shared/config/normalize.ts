@@ -17,6 +17,7 @@ import {
 import type { ConfigProblem } from './problems.js';
 import { formatPath } from './problems.js';
 import { MIN_TOKEN_LENGTH } from './schema.js';
+import { tokenRefsOf } from './token-refs.js';
 import type { ConfigFile, ServerEntry } from './schema.js';
 import type {
   DirectorConfig,
@@ -59,6 +60,7 @@ export function normalizeConfig(
   const defined = context.serverOrder ?? Object.keys(file.mcpServers ?? {});
   const profiles = normalizeProfiles(file, defined, servers, problems);
   const tokens = normalizeTokens(file, profiles, context, problems);
+  attachTokenValues(servers, tokens, problems);
   if (file.requireToken === true && tokens.length === 0 && file.oauth === undefined) {
     problems.push({
       path: 'requireToken',
@@ -199,15 +201,63 @@ function normalizeTokens(
         message: `expected a profile defined under "profiles" (${Object.keys(profiles).join(', ')}), found ${JSON.stringify(profile)}`,
       });
     }
+    const secrets: Record<string, string> = {};
+    for (const [key, value] of Object.entries(entry.secrets ?? {})) {
+      secrets[key] = expandVariables(value, context.env, (variable) =>
+        problems.push({
+          path: formatPath(['tokens', name, 'secrets', key]),
+          message: `\${${variable}} is not set in the environment; set it to the value`,
+        }),
+      );
+    }
     tokens.push({
       name,
       token,
       profile,
       admin: entry.admin ?? false,
       rateLimit: rateLimitOf(entry.rateLimit),
+      secrets,
     });
   }
   return tokens;
+}
+
+/**
+ * Gives each server that uses `${token.NAME}` the values of every token that has them
+ * (shared/config/token-refs.ts); only a `share: "identity"` server may use them, since only
+ * its instances belong to one token.
+ */
+function attachTokenValues(
+  servers: ServerConfig[],
+  tokens: TokenConfig[],
+  problems: ConfigProblem[],
+): void {
+  for (const server of servers) {
+    const refs = tokenRefsOf(server);
+    if (refs.size === 0) continue;
+    if (server.share !== 'identity') {
+      const [name, key] = [...refs][0] as [string, string];
+      problems.push({
+        path: formatPath([
+          'mcpServers',
+          server.id,
+          server.transport === 'http' ? 'headers' : 'env',
+          key,
+        ]),
+        message: `\${token.${name}} takes the calling token's value, so the server needs "share": "identity" (an instance per token); found "share": "${server.share}"`,
+      });
+      continue;
+    }
+    const values: Record<string, Record<string, string>> = {};
+    for (const token of tokens) {
+      const given = [...refs.keys()].filter((name) => Object.hasOwn(token.secrets, name));
+      if (given.length === 0) continue;
+      values[token.name] = Object.fromEntries(
+        given.map((name) => [name, token.secrets[name] as string]),
+      );
+    }
+    server.tokenValues = values;
+  }
 }
 
 /** The ingress OAuth settings with their defaults; null when the file has none. */

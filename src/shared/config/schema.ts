@@ -130,6 +130,17 @@ export const tokenSchema = z
       default: false,
     }),
     rateLimit: rateLimitSchema,
+    secrets: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'a name of letters, digits and _' }),
+        z.string({ error: 'a string' }),
+      )
+      .optional()
+      .meta({
+        description:
+          'Values a "share": "identity" server\'s headers or env take for this token as ${token.NAME} (e.g. the user\'s own API key); write "${VAR}" to keep them out of the file.',
+        default: {},
+      }),
   })
   .meta({ description: 'A bearer token (Authorization: Bearer or X-Workspace-Token).' });
 

@@ -112,11 +112,14 @@ export const serverSchema = z
       description: 'Per-call timeout toward this server, in milliseconds.',
       default: CONFIG_DEFAULTS.server.timeoutMs,
     }),
-    share: z.enum(['global', 'session'], { error: '"global" or "session"' }).optional().meta({
-      description:
-        'global: one process for every client; session: one process per client session, started on its first call and stopped when the session ends.',
-      default: CONFIG_DEFAULTS.server.share,
-    }),
+    share: z
+      .enum(['global', 'session', 'identity'], { error: '"global", "session" or "identity"' })
+      .optional()
+      .meta({
+        description:
+          "global: one process for every client; session: one process per client session, started on its first call and stopped when the session ends; identity: one process (or remote connection, with its own sign-in) per caller's token or OAuth user, so one user's credentials never carry another's call.",
+        default: CONFIG_DEFAULTS.server.share,
+      }),
     start: z.enum(['eager', 'lazy'], { error: '"eager" or "lazy"' }).optional().meta({
       description:
         'eager: started with the daemon. lazy: started when first needed (a client lists or calls it); callers wait.',

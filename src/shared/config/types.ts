@@ -12,11 +12,19 @@ interface ServerCommon {
   /** Per-call timeout toward this backend. */
   timeoutMs: number;
   /**
+   * For a `share: "identity"` server whose headers or env use `${token.NAME}`: by token name,
+   * the values it gives for the names used (shared/config/token-refs.ts). Secrets.
+   */
+  tokenValues?: Record<string, Record<string, string>>;
+  /**
    * 'global': one process (or remote session) serves every client. 'session': each client
    * session gets its own, started on its first call and stopped when the session ends (for
    * stateful servers, and for servers that ask clients things: sampling, elicitation, roots).
+   * 'identity': each caller identity (its static token, or its OAuth user) gets its own,
+   * with its own sign-in to a remote server (README: Credentials per user); callers
+   * without one use the shared instance.
    */
-  share: 'global' | 'session';
+  share: 'global' | 'session' | 'identity';
   /** 'eager': started with the daemon. 'lazy': started when first needed (a list or a call). */
   start: 'eager' | 'lazy';
   /** Stopped after this long without a call (its catalog is kept); 0: never. */
@@ -103,6 +111,8 @@ export interface TokenConfig {
   admin: boolean;
   /** Calls per second with a burst, counted for this token whatever its session. */
   rateLimit: RateLimit | null;
+  /** `${token.NAME}` values for `share: "identity"` servers, expanded. Never in /api. */
+  secrets: Record<string, string>;
 }
 
 /** A token bucket: `perSecond` refill, at most `burst` calls at once. */

@@ -92,7 +92,11 @@ export function maskedConfig(config: DirectorConfig): JsonObject {
     JSON.stringify({
       ...config,
       servers: config.servers.map(maskServer),
-      tokens: config.tokens.map(({ token: _token, ...rest }) => ({ ...rest, token: MASK })),
+      tokens: config.tokens.map(({ token: _token, secrets, ...rest }) => ({
+        ...rest,
+        token: MASK,
+        secrets: maskValues(secrets),
+      })),
       telemetry: {
         otlp:
           config.telemetry.otlp === null
@@ -108,8 +112,17 @@ export function maskedConfig(config: DirectorConfig): JsonObject {
 }
 
 function maskServer(server: ServerConfig): object {
-  if (server.transport === 'stdio') return { ...server, env: maskValues(server.env) };
-  return { ...server, url: maskUrl(server.url), headers: maskValues(server.headers) };
+  const { tokenValues, ...rest } = server;
+  const masked =
+    rest.transport === 'stdio'
+      ? { ...rest, env: maskValues(rest.env) }
+      : { ...rest, url: maskUrl(rest.url), headers: maskValues(rest.headers) };
+  if (tokenValues === undefined) return masked;
+  const perToken = Object.entries(tokenValues).map(([token, values]) => [
+    token,
+    maskValues(values),
+  ]);
+  return { ...masked, tokenValues: Object.fromEntries(perToken) };
 }
 
 function maskValues(values: Record<string, string>): Record<string, string> {

@@ -114,6 +114,8 @@ function callTool(deps: ActionDeps, scope: ApiScope, body: JsonObject, reply: Re
     era: 'modern',
     id: `dashboard:${nextCall++}`,
     profile,
+    // An admin's try-out: identity-shared servers answer with their own sign-in.
+    identity: '',
     clientName: DASHBOARD_CLIENT,
     clientCapabilities: {},
     logLevel: undefined,

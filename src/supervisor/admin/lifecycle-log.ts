@@ -5,7 +5,7 @@
  * and backends change state, far less often than calls are made.
  */
 import type { AnalyticsStore } from '../../shared/analytics/store.js';
-import type { ServerStateMessage } from '../../shared/messages.js';
+import { isCallersInstance, type ServerStateMessage } from '../../shared/messages.js';
 import type { Session, Sessions } from '../session/sessions.js';
 
 function sessionRecord(session: Session, end: number | null) {
@@ -29,9 +29,9 @@ export function logSessions(analytics: AnalyticsStore, sessions: Sessions): void
   sessions.onEnd((session) => analytics.recordSession(sessionRecord(session, Date.now())));
 }
 
-/** Logs a backend's state change (a per-session instance's are not the server's: skipped). */
+/** Logs a backend's state change (a caller's own instance's are not the server's: skipped). */
 export function logServerState(analytics: AnalyticsStore, message: ServerStateMessage): void {
-  if (message.session !== undefined) return;
+  if (isCallersInstance(message)) return;
   analytics.recordServerEvent({
     ts: Date.now(),
     server: message.server,

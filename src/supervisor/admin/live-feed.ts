@@ -5,7 +5,11 @@
  * what its token may see on `/api`: an admin everything, a profile's token that profile's
  * calls and servers.
  */
-import type { LiveCall, ServerStateMessage } from '../../shared/messages.js';
+import {
+  isCallersInstance,
+  type LiveCall,
+  type ServerStateMessage,
+} from '../../shared/messages.js';
 import type { ApiScope } from '../ingress/access.js';
 
 export interface FeedWatcher {
@@ -50,7 +54,7 @@ export class LiveFeed {
   }
 
   serverState(message: ServerStateMessage): void {
-    if (message.session !== undefined) return; // a per-session instance: not a server's state
+    if (isCallersInstance(message)) return; // a caller's own instance: not a server's state
     const data = { server: message.server, state: message.state, restarts: message.restarts };
     for (const watcher of this.#watchers) {
       if (this.#sees(watcher.scope, message.server)) watcher.send('server', data);

@@ -29,8 +29,8 @@ export interface ReloadTargets {
   access: Access;
   dispatcher: Dispatcher;
   sessions: Sessions;
-  /** Servers with `share: "session"`, as the dispatcher reads them. */
-  perSession: Set<string>;
+  /** Servers with `share: "session"` or `"identity"`, as the dispatcher reads them. */
+  perCaller: Set<string>;
   /** The ingress options object the endpoints read `allowedOrigins` from. */
   ingress: { allowedOrigins: readonly string[] };
 }
@@ -92,8 +92,8 @@ export class ConfigReloader {
       t.states.add(server);
       t.shards.addServer(server);
     }
-    t.perSession.clear();
-    for (const server of next.servers) if (server.share === 'session') t.perSession.add(server.id);
+    t.perCaller.clear();
+    for (const server of next.servers) if (server.share !== 'global') t.perCaller.add(server.id);
 
     t.access.configure(next);
     t.ingress.allowedOrigins = next.allowedOrigins;

@@ -4,7 +4,10 @@
  *
  *   POST /api/servers/<name>/sign-in   → 200 {server, authorizationUrl, expiresAt}   (admin)
  *   POST /api/servers/<name>/sign-out  → 200 {server, signedOut}                     (admin)
- *   GET  /api/sign-ins                 → 200 {signIns: [{server, signedIn, …}]}      (admin)
+ *   GET  /api/sign-ins                 → 200 {signIns: [{server, identity?, signedIn, …}]} (admin)
+ *
+ * Both POSTs take an optional body `{"identity": "<name>"}`: the sign-in of one identity
+ * to a `share: "identity"` server (README: Credentials per user).
  *   GET  /oauth/callback?code&state    → an HTML page saying how it went
  *
  * The callback needs no token: a browser coming back from the authorization server has
@@ -15,6 +18,7 @@ import type { IncomingRequest, Reply } from '../ingress/uws.js';
 import { actionBody, adminScope, sendJson, type GuardDeps } from './admin-guard.js';
 import { SignInError, type SignIns } from './sign-ins.js';
 import { logger } from '../../shared/log.js';
+import { ownMember } from '../../shared/json.js';
 
 const log = logger('sign-in');
 
@@ -42,7 +46,12 @@ export function handleSignInRoute(
   }
   const [, encoded = '', action] = SERVER_ROUTE.exec(request.path) ?? [];
   if (adminScope(deps, request, reply, 'POST') === undefined) return;
-  if (actionBody(request, reply) === undefined) return;
+  const body = actionBody(request, reply);
+  if (body === undefined) return;
+  const identity = ownMember(body, 'identity');
+  if (identity !== undefined && typeof identity !== 'string') {
+    return sendJson(reply, 400, { error: "'identity' must be a string (a token's name)" });
+  }
   let server: string;
   try {
     server = decodeURIComponent(encoded);
@@ -52,9 +61,9 @@ export function handleSignInRoute(
     });
   }
   if (action === 'sign-out') {
-    return answer(reply, () => ({ server, signedOut: deps.signIns.signOut(server) }));
+    return answer(reply, () => ({ server, signedOut: deps.signIns.signOut(server, identity) }));
   }
-  void deps.signIns.begin(server).then(
+  void deps.signIns.begin(server, identity).then(
     (started) => sendJson(reply, 200, { server, ...started }),
     (error: unknown) => failed(reply, error),
   );

@@ -38,6 +38,8 @@ export class SignInError extends Error {
 /** What `auth status` shows of a sign-in: never a token. */
 export interface SignInStatus {
   server: string;
+  /** The identity signed in, for a `share: "identity"` server; absent: the server's own. */
+  identity?: string;
   url: string;
   mode: HttpServerConfig['auth']['mode'];
   signedIn: boolean;
@@ -61,9 +63,15 @@ export interface SignInsDeps {
   servers: () => readonly HttpServerConfig[];
   /** Where the authorization server sends the browser back: `<daemon>/oauth/callback`. */
   callbackUrl: () => string;
-  /** A sign-in finished or was removed: the server restarts with it. */
-  restart: (server: string) => void;
+  /**
+   * A sign-in finished or was removed: the server restarts with it (an identity's: that
+   * identity's own instance stops, and its next call starts one).
+   */
+  restart: (server: string, identity: string | undefined) => void;
 }
+
+/** An identity names a credential file (shared/credentials/credential-store.ts). */
+const IDENTITY = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class SignIns {
   readonly #deps: SignInsDeps;
@@ -73,10 +81,16 @@ export class SignIns {
     this.#deps = deps;
   }
 
-  /** Starts a sign-in to `server`: the URL the user opens. */
-  async begin(server: string): Promise<{ authorizationUrl: string; expiresAt: number }> {
-    const config = this.#server(server);
-    const target = signInTargetOf(config, { redirectUrl: this.#deps.callbackUrl() });
+  /** Starts a sign-in to `server` (as `identity`): the URL the user opens. */
+  async begin(
+    server: string,
+    identity?: string,
+  ): Promise<{ authorizationUrl: string; expiresAt: number }> {
+    const config = this.#server(server, identity);
+    const target = signInTargetOf(config, {
+      redirectUrl: this.#deps.callbackUrl(),
+      ...(identity === undefined ? {} : { identity }),
+    });
     const { beginSignIn } = await loadOauthClient();
     let started: Awaited<ReturnType<OauthClientModule['beginSignIn']>>;
     try {
@@ -91,7 +105,7 @@ export class SignIns {
     const until = Date.now() + PENDING_MS;
     this.#pending.set(started.client.signInState, { target, client: started.client, until });
     log.info(
-      `sign-in to '${server}' started; waiting for the browser at ${target.redirectUrl ?? ''}`,
+      `sign-in to '${server}'${asIdentity(identity)} started; waiting for the browser at ${target.redirectUrl ?? ''}`,
     );
     return { authorizationUrl: started.authorizationUrl.href, expiresAt: until };
   }
@@ -130,18 +144,19 @@ export class SignIns {
         `Signing in to '${server}' failed at the token exchange: ${messageOf(error)}`,
       );
     }
-    log.info(`signed in to '${server}'; restarting it with the new sign-in`);
-    this.#deps.restart(server);
+    const identity = pending.target.identity;
+    log.info(`signed in to '${server}'${asIdentity(identity)}; restarting it with the new sign-in`);
+    this.#deps.restart(server, identity);
     return server;
   }
 
-  /** Forgets the sign-in of `server`; it restarts and then needs a new one. */
-  signOut(server: string): boolean {
-    this.#server(server);
-    const removed = this.#deps.store.remove(server);
+  /** Forgets the sign-in of `server` (as `identity`); it restarts and then needs a new one. */
+  signOut(server: string, identity?: string): boolean {
+    this.#server(server, identity);
+    const removed = this.#deps.store.remove(server, identity);
     if (removed) {
-      log.info(`signed out of '${server}'`);
-      this.#deps.restart(server);
+      log.info(`signed out of '${server}'${asIdentity(identity)}`);
+      this.#deps.restart(server, identity);
     }
     return removed;
   }
@@ -151,21 +166,37 @@ export class SignIns {
     return this.#deps
       .servers()
       .filter((s) => s.auth.mode !== 'none')
-      .map((config) => this.#statusOf(config));
+      .flatMap((config) => [
+        this.#statusOf(config, undefined),
+        ...(config.share === 'identity' ? this.#identitiesOf(config.id) : []).map((identity) =>
+          this.#statusOf(config, identity),
+        ),
+      ]);
   }
 
-  #statusOf(config: HttpServerConfig): SignInStatus {
+  /** The identities with a stored sign-in to `server`, in a stable order. */
+  #identitiesOf(server: string): string[] {
+    return this.#deps.store
+      .identities(server)
+      .filter((identity) => identity !== '')
+      .sort();
+  }
+
+  #statusOf(config: HttpServerConfig, identity: string | undefined): SignInStatus {
     const status: SignInStatus = {
       server: config.id,
+      ...(identity === undefined ? {} : { identity }),
       url: config.url,
       mode: config.auth.mode,
       signedIn: false,
     };
     let record;
     try {
-      record = this.#deps.store.read(config.id);
+      record = this.#deps.store.read(config.id, identity);
     } catch (error) {
-      log.warn(`cannot read the sign-in of '${config.id}': ${messageOf(error)}`);
+      log.warn(
+        `cannot read the sign-in of '${config.id}'${asIdentity(identity)}: ${messageOf(error)}`,
+      );
       return status;
     }
     const tokens = record?.tokens;
@@ -182,7 +213,7 @@ export class SignIns {
     return status;
   }
 
-  #server(server: string): HttpServerConfig {
+  #server(server: string, identity: string | undefined): HttpServerConfig {
     const remote = this.#deps.servers();
     const config = remote.find((s) => s.id === server);
     if (config === undefined) {
@@ -202,6 +233,18 @@ export class SignIns {
         `Server '${server}' does not sign in ("auth": "none", or static Authorization headers)`,
       );
     }
+    if (identity !== undefined && config.share !== 'identity') {
+      throw new SignInError(
+        409,
+        `Server '${server}' has one sign-in for everyone; only a server with "share": "identity" signs in per identity (leave out the identity)`,
+      );
+    }
+    if (identity !== undefined && !IDENTITY.test(identity)) {
+      throw new SignInError(
+        400,
+        `Not an identity: ${JSON.stringify(identity.slice(0, 80))}; an identity is a token's name or an OAuth user's (up to 64 of A-Z a-z 0-9 _ -)`,
+      );
+    }
     return config;
   }
 
@@ -216,6 +259,11 @@ export class SignIns {
       this.#pending.delete(oldest.value);
     }
   }
+}
+
+/** ` as '<identity>'` for log lines, or nothing for a server's own sign-in. */
+function asIdentity(identity: string | undefined): string {
+  return identity === undefined ? '' : ` as '${identity}'`;
 }
 
 function messageOf(error: unknown): string {

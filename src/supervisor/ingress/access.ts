@@ -30,6 +30,9 @@ import { BearerJwts, looksLikeJwt } from './bearer-jwts.js';
 import { ProtectedResource, localBaseUrl, type Challenge } from './protected-resource.js';
 import { RateLimits, type RateIdentity, type RateRefusal } from './rate-limit.js';
 
+/** A request let in: who it is for the rest of its way. */
+export type Grant = Extract<AccessDecision, { ok: true }>;
+
 export type AccessDecision =
   | {
       ok: true;
@@ -38,6 +41,11 @@ export type AccessDecision =
       admin?: boolean;
       /** The `sub` of an OAuth token. */
       subject?: string;
+      /**
+       * Whose credentials a `share: "identity"` server uses for this request: the static
+       * token's name, or the OAuth user's digest (bearer-jwts.ts); '' without a token.
+       */
+      identity: string;
     }
   | {
       ok: false;
@@ -204,7 +212,13 @@ export class Access {
           `Forbidden: token '${token.name}' is for profile '${token.profile}', not '${pathProfile}'; use /mcp/${token.profile} or /mcp`,
         );
       }
-      return { ok: true, profile: token.profile, tokenName: token.name, admin: token.admin };
+      return {
+        ok: true,
+        profile: token.profile,
+        tokenName: token.name,
+        admin: token.admin,
+        identity: token.name,
+      };
     }
     const profile = pathProfile ?? DEFAULT_PROFILE;
     if (this.#required || this.#reserved.has(profile)) {
@@ -221,7 +235,7 @@ export class Access {
         {},
       );
     }
-    return { ok: true, profile };
+    return { ok: true, profile, identity: '' };
   }
 
   /** A bearer that is no static token: an OAuth JWT's verdict, or a refusal. */
@@ -254,7 +268,8 @@ export class Access {
         `Forbidden: your sign-in is for profile '${verdict.profile}', not '${pathProfile}'; use /mcp/${verdict.profile} or /mcp`,
       );
     }
-    return { ok: true, profile: verdict.profile, admin: verdict.admin, subject: verdict.subject };
+    const { profile, admin, subject, identity } = verdict;
+    return { ok: true, profile, admin, subject, identity };
   }
 
   /**

@@ -17,7 +17,14 @@ import { logger } from '../../shared/log.js';
 const log = logger('oauth');
 
 export type JwtVerdict =
-  | { ok: true; profile: string; admin: boolean; subject: string }
+  | {
+      ok: true;
+      profile: string;
+      admin: boolean;
+      subject: string;
+      /** Who the user is for `share: "identity"` servers ('' when the token has no `sub`). */
+      identity: string;
+    }
   | { ok: false; error: 'invalid_token' | 'insufficient_scope'; description: string };
 
 interface Cached {
@@ -135,6 +142,7 @@ export class BearerJwts {
 
   #profileOf(payload: JWTPayload): JwtVerdict {
     const subject = typeof payload.sub === 'string' ? payload.sub : '';
+    const identity = subject === '' ? '' : oauthIdentity(this.#config.issuer, subject);
     const missing = this.#config.scopes.filter((scope) => !claimHolds(payload, 'scope', scope));
     if (missing.length > 0) {
       return {
@@ -145,11 +153,11 @@ export class BearerJwts {
     }
     for (const rule of this.#config.profiles) {
       if (claimHolds(payload, rule.claim, rule.value)) {
-        return { ok: true, profile: rule.profile, admin: rule.admin, subject };
+        return { ok: true, profile: rule.profile, admin: rule.admin, subject, identity };
       }
     }
     if (this.#config.defaultProfile !== null) {
-      return { ok: true, profile: this.#config.defaultProfile, admin: false, subject };
+      return { ok: true, profile: this.#config.defaultProfile, admin: false, subject, identity };
     }
     return {
       ok: false,
@@ -216,4 +224,15 @@ function why(error: unknown): string {
     `could not verify a bearer token: ${error instanceof Error ? error.message : String(error)}`,
   );
   return 'the token could not be verified';
+}
+
+/**
+ * An OAuth user's identity (README: Credentials per user): a digest of issuer and subject,
+ * since a subject may hold any character while an identity names a credential file. At 38
+ * characters it is longer than any token name (at most 32), so a user never takes a
+ * token's identity, nor the other way round.
+ */
+export function oauthIdentity(issuer: string, subject: string): string {
+  const hash = createHash('sha256').update(`${issuer}\u0000${subject}`, 'utf8').digest('hex');
+  return `oauth-${hash.slice(0, 32)}`;
 }

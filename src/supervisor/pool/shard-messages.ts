@@ -12,7 +12,7 @@ import type {
   WireError,
   WorkerMessage,
 } from '../../shared/messages.js';
-import { assertNever } from '../../shared/messages.js';
+import { assertNever, isCallersInstance } from '../../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import type { ProcessRecords } from './process-records.js';
@@ -70,11 +70,13 @@ export class ShardMessages {
         this.#pending.get(message.callId)?.handlers.notification(message.method, message.params);
         return;
       case 'server-state': {
-        // A session's own instance has a pid to clean up but no say in the server's state.
+        // A caller's own instance has a pid to clean up but no say in the server's state.
         const key =
-          message.session === undefined
-            ? message.server
-            : `${message.server}\u0000${message.session}`;
+          message.session !== undefined
+            ? `${message.server}\u0000${message.session}`
+            : message.identity !== undefined
+              ? `${message.server}\u0000@${message.identity}`
+              : message.server;
         if (
           message.pid !== undefined &&
           (message.state === 'ready' || message.state === 'starting')
@@ -88,7 +90,7 @@ export class ShardMessages {
         ) {
           this.#pids.delete(key);
         }
-        if (message.session !== undefined) return;
+        if (isCallersInstance(message)) return;
         // A removed server's last words: its `stopped` ends the removal; anything after is
         // stale (the removal timed out), unless the id was added back.
         const removing = this.#removals.has(message.server);

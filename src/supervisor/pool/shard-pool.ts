@@ -261,18 +261,27 @@ export class ShardPool {
    * when no shard runs that server (not configured, or being removed).
    */
   controlServer(server: string, action: ServerAction): boolean {
-    const index = this.#shardOf.get(server);
-    const link = index === undefined ? undefined : this.#shards[index]?.link;
-    if (link === undefined) return false;
-    link.send({ type: 'control-server', server, action });
-    return true;
+    const link = this.#linkOf(server);
+    link?.send({ type: 'control-server', server, action });
+    return link !== undefined;
+  }
+
+  /** An identity signed in or out of a server: its own instance there stops. */
+  identitySignIn(server: string, identity: string): boolean {
+    const link = this.#linkOf(server);
+    link?.send({ type: 'identity-sign-in', server, identity });
+    return link !== undefined;
   }
 
   /** Asks the worker that owns an idle server to start it. */
   #wake(server: string): void {
+    this.#linkOf(server)?.send({ type: 'start-server', server });
+  }
+
+  /** The link of the worker that runs `server`, if one does (and is up). */
+  #linkOf(server: string): Shard['link'] {
     const index = this.#shardOf.get(server);
-    const link = index === undefined ? undefined : this.#shards[index]?.link;
-    link?.send({ type: 'start-server', server });
+    return index === undefined ? undefined : this.#shards[index]?.link;
   }
 
   /** The client cancelled: the backend is told, and no reply will come. */

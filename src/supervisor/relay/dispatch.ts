@@ -54,7 +54,7 @@ export class Dispatcher {
     views: ProfileViews,
     shards: ShardPool,
     sessions: Sessions,
-    perSession: ReadonlySet<string>,
+    perCaller: ReadonlySet<string>,
     serverInfo: JsonObject,
   ) {
     this.#views = views;
@@ -63,13 +63,7 @@ export class Dispatcher {
     this.#serverInfo = serverInfo;
     this.#forwarding = new Forwarding(catalog, shards, serverInfo);
     this.#nameWaits = new NameWaits(catalog, shards);
-    this.#subscriptions = new Subscriptions(
-      catalog,
-      shards,
-      sessions,
-      this.#forwarding,
-      perSession,
-    );
+    this.#subscriptions = new Subscriptions(catalog, shards, sessions, this.#forwarding, perCaller);
     this.#logLevels = new LogLevels(catalog, views, shards, sessions);
     this.#tasks = new TaskRequests(catalog, this.#forwarding);
   }
@@ -211,9 +205,13 @@ export class Dispatcher {
     if (message.session !== undefined) {
       // From a session's own instance: nobody else's business.
       const session = this.#sessions.get(message.session);
-      if (session === undefined) return;
-      if (method !== 'notifications/message' || session.wantsLog(stringOf(params['level']))) {
-        session.notify(method, params);
+      if (session !== undefined) this.#notifyOwn(session, method, params);
+      return;
+    }
+    if (message.identity !== undefined) {
+      // From an identity's own instance: for that identity's sessions only.
+      for (const session of this.#sessions.values()) {
+        if (session.identity === message.identity) this.#notifyOwn(session, method, params);
       }
       return;
     }
@@ -229,6 +227,18 @@ export class Dispatcher {
         `dropped ${method} from server '${message.server}': not forwarded by a shared backend`,
       );
     }
+  }
+
+  /** A notification of a caller's own instance, to one session that owns it. */
+  #notifyOwn(session: Session, method: string, params: JsonObject): void {
+    if (method === 'notifications/message' && !session.wantsLog(stringOf(params['level']))) return;
+    if (
+      method === 'notifications/resources/updated' &&
+      !session.subscriptions.has(stringOf(params['uri']))
+    ) {
+      return;
+    }
+    session.notify(method, params);
   }
 
   #forwardNamed(

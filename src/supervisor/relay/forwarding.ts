@@ -328,5 +328,6 @@ function contextOf(caller: Caller): CallContext {
     profile: caller.profile,
     client: caller.clientName,
     era: caller.era,
+    identity: caller.identity,
   };
 }

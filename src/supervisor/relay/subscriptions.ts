@@ -2,7 +2,9 @@
  * Who hears about changes: sessions and `subscriptions/listen` streams learn which of their
  * profile's lists changed, and the subscribers of a resource URI learn that it was updated.
  * Backends are shared, so subscriptions to a URI are counted: the backend is subscribed while
- * anyone is (a `share: "session"` server is the session's own, so nothing is counted there).
+ * anyone is. A `share: "session"` or `"identity"` server's subscriptions go to the caller's
+ * own instance uncounted (an identity's sessions share theirs, so one's unsubscribe ends the
+ * updates for all of them: the price of not counting per identity).
  */
 import type { JsonObject, RequestId } from '../../shared/json.js';
 import type { ReplyMessage } from '../../shared/messages.js';
@@ -28,8 +30,8 @@ export class Subscriptions {
   readonly #shards: ShardPool;
   readonly #sessions: Sessions;
   readonly #forwarding: Forwarding;
-  /** Servers with `share: "session"`: each session has its own process of them. */
-  readonly #perSession: ReadonlySet<string>;
+  /** Servers with `share: "session"` or `"identity"`: a caller has its own instance. */
+  readonly #perCaller: ReadonlySet<string>;
   /** URI → who subscribed to it; the backend is subscribed while the set is non-empty. */
   readonly #subscribers = new Map<string, Set<Subscriber>>();
   /** Open `subscriptions/listen` streams of stateless-era clients. */
@@ -40,13 +42,13 @@ export class Subscriptions {
     shards: ShardPool,
     sessions: Sessions,
     forwarding: Forwarding,
-    perSession: ReadonlySet<string>,
+    perCaller: ReadonlySet<string>,
   ) {
     this.#catalog = catalog;
     this.#shards = shards;
     this.#sessions = sessions;
     this.#forwarding = forwarding;
-    this.#perSession = perSession;
+    this.#perCaller = perCaller;
   }
 
   /** `resources/subscribe` and `resources/unsubscribe` of a session. */
@@ -64,8 +66,8 @@ export class Subscriptions {
       out.respond(errorFrame(id, this.#forwarding.notFound(session, uri)));
       return;
     }
-    if (this.#perSession.has(server)) {
-      // The session's own process: nothing is shared, so nothing to count.
+    if (this.#perCaller.has(server)) {
+      // The caller's own instance: nothing is shared, so nothing to count.
       if (method === 'resources/subscribe') session.subscriptions.add(uri);
       else session.subscriptions.delete(uri);
       this.#forwarding.start({ caller: session, id, out }, { server, method, params, target: uri });

@@ -8,7 +8,13 @@ import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { CallHandlers } from '../pool/pending.js';
 
-const SYSTEM_CONTEXT = { session: '', profile: '', client: 'mcp-director', era: 'legacy' } as const;
+const SYSTEM_CONTEXT = {
+  session: '',
+  profile: '',
+  client: 'mcp-director',
+  era: 'legacy',
+  identity: '',
+} as const;
 
 /** A call of the director's own, with no client behind it to ask anything. */
 export function systemCall(

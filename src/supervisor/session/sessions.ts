@@ -68,6 +68,8 @@ export interface Caller {
   /** The session id, or a per-request id in the stateless era. */
   readonly id: string;
   readonly profile: string;
+  /** Whose credentials `share: "identity"` servers use ('' : the server's own). */
+  readonly identity: string;
   readonly clientName: string;
   /** What the client declared it can be asked (sampling, elicitation, roots). */
   readonly clientCapabilities: JsonObject;
@@ -92,6 +94,8 @@ export class Session implements Caller, Subscriber {
   readonly clientInfo: JsonObject;
   readonly clientCapabilities: JsonObject;
   readonly profile: string;
+  /** Decided at initialize; every later request must come from the same identity. */
+  readonly identity: string;
   readonly createdAt = Date.now();
   lastSeen = Date.now();
   /** The GET stream (or stdout) for messages not tied to a request, if the client has one. */
@@ -113,7 +117,8 @@ export class Session implements Caller, Subscriber {
     protocolVersion: string,
     clientInfo: JsonObject,
     clientCapabilities: JsonObject,
-    profile: string,
+    /** Who initialized it (ingress/access.ts). */
+    who: { profile: string; identity: string },
     /** How the client reaches its session: for /api and /metrics. */
     readonly transport: SessionTransport = 'streamable-http',
   ) {
@@ -122,7 +127,8 @@ export class Session implements Caller, Subscriber {
     this.protocolVersion = protocolVersion;
     this.clientInfo = clientInfo;
     this.clientCapabilities = clientCapabilities;
-    this.profile = profile;
+    this.profile = who.profile;
+    this.identity = who.identity;
   }
 
   get clientName(): string {

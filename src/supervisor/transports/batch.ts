@@ -9,7 +9,7 @@ import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { classify, errorFrame, invalidRequest } from '../../shared/jsonrpc.js';
 import type { IncomingMessage } from '../../shared/jsonrpc.js';
 import type { IncomingRequest, Reply } from '../ingress/uws.js';
-import type { Access } from '../ingress/access.js';
+import type { Access, Grant } from '../ingress/access.js';
 import { rateLimitedError, type RateIdentity } from '../ingress/rate-limit.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import type { Session, Sessions } from '../session/sessions.js';
@@ -31,13 +31,7 @@ export class Batches {
   }
 
   /** JSON-RPC batches exist in 2025-03-26 only; they are answered as one JSON array. */
-  handle(
-    request: IncomingRequest,
-    reply: Reply,
-    items: unknown[],
-    profile: string,
-    caller: RateIdentity,
-  ): void {
+  handle(request: IncomingRequest, reply: Reply, items: unknown[], grant: Grant): void {
     if (items.length === 0)
       return httpError(
         reply,
@@ -55,7 +49,7 @@ export class Batches {
         ),
       );
     }
-    const session = sessionOf(this.#sessions, request, reply, null, profile);
+    const session = sessionOf(this.#sessions, request, reply, null, grant);
     if (session === undefined) return;
     if (!BATCH_VERSIONS.has(session.protocolVersion)) {
       return httpError(
@@ -79,7 +73,7 @@ export class Batches {
       answers.push(answer);
       if (--waiting === 0) reply.json(200, `[${answers.join(',')}]`);
     };
-    for (const m of messages) this.#item(session, m, collect, caller);
+    for (const m of messages) this.#item(session, m, collect, grant);
   }
 
   #item(

@@ -10,6 +10,7 @@ import type { WireError } from '../../shared/messages.js';
 import { rpcError } from '../../shared/errors.js';
 import { errorFrame } from '../../shared/jsonrpc.js';
 import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { Grant } from '../ingress/access.js';
 import type { Session, Sessions } from '../session/sessions.js';
 import { SUPPORTED_PROTOCOL_VERSIONS } from './initialize.js';
 
@@ -23,7 +24,7 @@ export function sessionOf(
   request: IncomingRequest,
   reply: Reply,
   id: RequestId | null,
-  profile: string,
+  grant: Grant,
 ): Session | undefined {
   const sessionId = request.headers['mcp-session-id'];
   if (sessionId === undefined || sessionId === '') {
@@ -53,14 +54,20 @@ export function sessionOf(
     );
     return undefined;
   }
-  if (session.profile !== profile) {
-    // The profile comes from each request: a session cannot change hands between profiles.
+  const changedHands =
+    session.profile !== grant.profile
+      ? `this session belongs to profile '${session.profile}', and this request is for profile '${grant.profile}'`
+      : session.identity !== grant.identity
+        ? 'this session was started with another token or sign-in'
+        : undefined;
+  if (changedHands !== undefined) {
+    // Profile and identity come from each request: a session cannot change hands.
     httpError(
       reply,
       403,
       rpcError(
         NO_SESSION,
-        `Forbidden: this session belongs to profile '${session.profile}', and this request is for profile '${profile}'; send it to the URL and with the token that started the session`,
+        `Forbidden: ${changedHands}; send it to the URL and with the token that started the session`,
       ),
       {},
       id,

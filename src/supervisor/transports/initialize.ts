@@ -39,7 +39,7 @@ export interface ServerIdentity {
 export function initializeSession(
   params: JsonObject,
   identity: ServerIdentity,
-  profile: string,
+  who: { profile: string; identity: string },
   transport: SessionTransport,
 ): { session: Session; result: JsonObject } {
   const requested = params['protocolVersion'];
@@ -49,7 +49,7 @@ export function initializeSession(
       : (SUPPORTED_PROTOCOL_VERSIONS[0] as string);
   const clientInfo = isJsonObject(params['clientInfo']) ? params['clientInfo'] : {};
   const capabilities = isJsonObject(params['capabilities']) ? params['capabilities'] : {};
-  const session = new Session(version, clientInfo, capabilities, profile, transport);
+  const session = new Session(version, clientInfo, capabilities, who, transport);
   const result: JsonObject = {
     protocolVersion: version,
     capabilities: identity.tasks()
@@ -58,7 +58,7 @@ export function initializeSession(
     serverInfo: identity.serverInfo,
     _meta: instanceMeta(identity.instance),
   };
-  const instructions = identity.instructions(profile);
+  const instructions = identity.instructions(who.profile);
   if (instructions !== undefined) result['instructions'] = instructions;
   return { session, result };
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { rpcError } from '../../shared/errors.js';
 import type { Limits } from '../../shared/config/types.js';
 import type { WireError } from '../../shared/messages.js';
-import { type Access } from '../ingress/access.js';
+import type { Access, Grant } from '../ingress/access.js';
 import { rateLimitedError, replyRateLimited, type RateIdentity } from '../ingress/rate-limit.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import type { Responder } from '../relay/call.js';
@@ -49,7 +49,7 @@ interface SseConnection {
   channel: SessionChannel;
   session: Session | undefined;
   /** Decided when the stream opened; every POST must be decided the same way. */
-  profile: string;
+  grant: Grant;
 }
 
 export interface SseEndpointOptions extends ServerIdentity {
@@ -96,7 +96,7 @@ export class SseEndpoint {
       if (this.#options.drain.draining) return refuseWhileDraining(reply, null);
       // On this transport a stream becomes a session: no stream without room for one.
       if (!this.#sessions.makeRoom()) return atCapacity(reply);
-      return this.#open(reply, access.profile);
+      return this.#open(reply, access);
     }
     if (isMessages && request.method === 'POST') return this.#post(request, reply);
     const allowed = isMessages ? 'POST' : 'GET';
@@ -105,7 +105,7 @@ export class SseEndpoint {
     });
   }
 
-  #open(reply: Reply, profile: string): void {
+  #open(reply: Reply, grant: Grant): void {
     const id = randomBytes(16).toString('base64url');
     const stream = reply.stream(SSE_HEADERS);
     const channel: SessionChannel = {
@@ -118,7 +118,7 @@ export class SseEndpoint {
         return !stream.closed;
       },
     };
-    const connection: SseConnection = { stream, channel, session: undefined, profile };
+    const connection: SseConnection = { stream, channel, session: undefined, grant };
     this.#connections.set(id, connection);
     stream.write(`event: endpoint\ndata: ${MESSAGES_PATH}?sessionId=${id}\n\n`);
     // On this transport the stream is the session: when it closes, the session ends.
@@ -146,8 +146,15 @@ export class SseEndpoint {
       );
     }
     // Each request is decided on its own: a token revoked since the stream opened stops here.
-    const access = this.#options.access.decide(request.headers, connection.profile);
+    const access = this.#options.access.decide(request.headers, connection.grant.profile);
     if (!access.ok) return refuse(reply, access);
+    if (access.identity !== connection.grant.identity) {
+      return fail(
+        reply,
+        403,
+        'Forbidden: this stream was opened with another token or sign-in; send its messages with that one',
+      );
+    }
     const parsed = parseMessage(
       request.body.toString('utf8'),
       'body',
@@ -202,12 +209,7 @@ export class SseEndpoint {
             channel.send(errorFrame(message.id, tooManySessions()));
             return;
           }
-          const started = initializeSession(
-            message.params,
-            this.#options,
-            connection.profile,
-            'sse',
-          );
+          const started = initializeSession(message.params, this.#options, connection.grant, 'sse');
           started.session.channel = channel;
           connection.session = started.session;
           this.#sessions.add(started.session);

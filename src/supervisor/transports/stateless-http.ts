@@ -35,6 +35,7 @@ import { DIRECTOR_CAPABILITIES, type ServerIdentity } from './initialize.js';
 import { errorFrame, notificationFrame, resultFrame } from '../../shared/jsonrpc.js';
 import { LIST_METHODS } from '../catalog/catalog.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
+import type { Grant } from '../ingress/access.js';
 import { Listener, honouredFilter } from '../session/listeners.js';
 import { LOG_LEVELS, logLevelRank, type Caller, type LogLevel } from '../session/sessions.js';
 
@@ -77,8 +78,9 @@ export class ModernEndpoint {
     reply: Reply,
     message: ModernRequest,
     accept: { json: boolean; sse: boolean },
-    profile: string,
+    grant: Grant,
   ): void {
+    const { profile, identity } = grant;
     const { id, method, params } = message;
     const invalid = checkEnvelope(request.headers, method, params);
     if (invalid !== undefined) {
@@ -97,6 +99,7 @@ export class ModernEndpoint {
       era: 'modern',
       id: `modern:${nextCaller++}`,
       profile,
+      identity,
       clientName:
         isJsonObject(clientInfo) && typeof clientInfo['name'] === 'string'
           ? clientInfo['name']

@@ -101,7 +101,13 @@ export function serveStdioClient(
           write(errorFrame(message.id, shuttingDown('it takes no new requests')));
         } else if (message.method === 'initialize') {
           if (session !== undefined) sessions.end(session.id);
-          const started = initializeSession(message.params, identity, profile, 'stdio');
+          const started = initializeSession(
+            message.params,
+            identity,
+            // No token on stdio: its identity-shared servers use their own sign-in.
+            { profile, identity: '' },
+            'stdio',
+          );
           session = started.session;
           session.channel = channel;
           sessions.add(session);

@@ -36,8 +36,8 @@ import { canBeAsked } from '../session/client-capabilities.js';
 import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../../shared/eras.js';
 import { ModernEndpoint } from './stateless-http.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
-import { type Access } from '../ingress/access.js';
-import { replyRateLimited, type RateIdentity } from '../ingress/rate-limit.js';
+import type { Access, Grant } from '../ingress/access.js';
+import { replyRateLimited } from '../ingress/rate-limit.js';
 import { Batches } from './batch.js';
 import { NO_SESSION, httpError, sessionOf } from './http-session.js';
 
@@ -102,14 +102,13 @@ export class McpEndpoint {
     if (!access.ok) {
       return httpError(reply, access.status, rpcError(NO_SESSION, access.message), access.headers);
     }
-    const profile = access.profile;
     switch (request.method) {
       case 'POST':
-        return this.#post(request, reply, profile, access);
+        return this.#post(request, reply, access);
       case 'GET':
-        return this.#get(request, reply, profile);
+        return this.#get(request, reply, access);
       case 'DELETE':
-        return this.#delete(request, reply, profile);
+        return this.#delete(request, reply, access);
       default:
         return httpError(
           reply,
@@ -125,7 +124,7 @@ export class McpEndpoint {
     }
   }
 
-  #post(request: IncomingRequest, reply: Reply, profile: string, caller: RateIdentity): void {
+  #post(request: IncomingRequest, reply: Reply, grant: Grant): void {
     const contentType = request.headers['content-type'] ?? '';
     if (!contentType.toLowerCase().includes('application/json')) {
       return httpError(
@@ -158,13 +157,13 @@ export class McpEndpoint {
     const body = parsed.value;
     if (this.#options.drain.draining && carriesRequest(body))
       return refuseWhileDraining(reply, requestIdOf(body));
-    if (Array.isArray(body)) return this.#batches.handle(request, reply, body, profile, caller);
+    if (Array.isArray(body)) return this.#batches.handle(request, reply, body, grant);
     const message = classify(body);
     if (message.kind === 'invalid') {
       return httpError(reply, 400, invalidRequest(message.reason), {}, message.id);
     }
     if (message.kind === 'request') {
-      const limited = this.#options.access.admit(caller, message.method);
+      const limited = this.#options.access.admit(grant, message.method);
       if (limited !== undefined) return replyRateLimited(reply, message.id, limited);
     }
     const sessionId = request.headers['mcp-session-id'];
@@ -173,7 +172,7 @@ export class McpEndpoint {
     );
     if (sessionId === undefined && message.kind === 'request') {
       if (claimsModern(message.params))
-        return this.#modern.handle(request, reply, message, accept, profile);
+        return this.#modern.handle(request, reply, message, accept, grant);
       if (modernHeader) {
         return httpError(
           reply,
@@ -193,14 +192,14 @@ export class McpEndpoint {
       return;
     }
     if (message.kind === 'request' && message.method === 'initialize') {
-      return this.#initialize(message.id, message.params, reply, accept, profile);
+      return this.#initialize(message.id, message.params, reply, accept, grant);
     }
     const session = sessionOf(
       this.#sessions,
       request,
       reply,
       message.kind === 'request' ? message.id : null,
-      profile,
+      grant,
     );
     if (session === undefined) return;
     if (message.kind !== 'request') {
@@ -248,13 +247,7 @@ export class McpEndpoint {
     if (typeof id === 'string' || typeof id === 'number') session.streams?.cancel(id);
   }
 
-  #initialize(
-    id: RequestId,
-    params: JsonObject,
-    reply: Reply,
-    accept: Accept,
-    profile: string,
-  ): void {
+  #initialize(id: RequestId, params: JsonObject, reply: Reply, accept: Accept, grant: Grant): void {
     if (!this.#sessions.makeRoom()) {
       return httpError(
         reply,
@@ -267,12 +260,7 @@ export class McpEndpoint {
         id,
       );
     }
-    const { session, result } = initializeSession(
-      params,
-      this.#options,
-      profile,
-      'streamable-http',
-    );
+    const { session, result } = initializeSession(params, this.#options, grant, 'streamable-http');
     this.#sessions.add(session);
     const frame = resultFrame(id, JSON.stringify(result));
     const headers = { 'Mcp-Session-Id': session.id };
@@ -283,7 +271,7 @@ export class McpEndpoint {
     }
   }
 
-  #get(request: IncomingRequest, reply: Reply, profile: string): void {
+  #get(request: IncomingRequest, reply: Reply, grant: Grant): void {
     if (!parseAccept(request.headers['accept']).sse) {
       return httpError(
         reply,
@@ -291,7 +279,7 @@ export class McpEndpoint {
         rpcError(NO_SESSION, 'Not Acceptable: the GET stream needs Accept: text/event-stream'),
       );
     }
-    const session = sessionOf(this.#sessions, request, reply, null, profile);
+    const session = sessionOf(this.#sessions, request, reply, null, grant);
     if (session === undefined) return;
     const lastEventId = request.headers['last-event-id'];
     if (lastEventId !== undefined) return this.#resume(reply, session, lastEventId);
@@ -370,8 +358,8 @@ export class McpEndpoint {
     return stream;
   }
 
-  #delete(request: IncomingRequest, reply: Reply, profile: string): void {
-    const session = sessionOf(this.#sessions, request, reply, null, profile);
+  #delete(request: IncomingRequest, reply: Reply, grant: Grant): void {
+    const session = sessionOf(this.#sessions, request, reply, null, grant);
     if (session === undefined) return;
     this.#sessions.end(session.id);
     reply.send(200, {});

@@ -76,11 +76,11 @@ export function httpChannel(
   limits: Limits,
   catalog: CatalogKeeper,
   handler: ChannelHandler,
-  credentials: CredentialStore,
+  credentials: { store: CredentialStore; identity: string | undefined },
 ): HttpChannel | ModernHttpChannel {
   // Per channel: a new one reads the sign-in again (`auth login` restarts the server).
   const signIn = UpstreamSignIn.applies(config)
-    ? { signIn: new UpstreamSignIn(credentials, config) }
+    ? { signIn: new UpstreamSignIn(credentials.store, config, credentials.identity) }
     : {};
   if (needsSessionHttp(config, era)) {
     if (sessionHttp === undefined) throw new Error('loadSessionHttp() must finish first');

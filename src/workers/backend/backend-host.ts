@@ -1,8 +1,8 @@
 /**
  * The backends of one shard, by server id: starts them, routes `call` and `cancel`
  * messages to the one that owns the call, and stops them all in parallel. A
- * `share: "session"` server also has one instance per client session
- * (`session-instances.ts`), which carries that session's calls.
+ * `share: "session"` or `"identity"` server also has one instance per client session or per
+ * caller identity (`caller-instances.ts`), which carries that owner's calls.
  *
  * Config hot reload adds and removes single servers (`add-server`, `remove-server`). A
  * removed server's messages pass through `#fromServer`, which words its calls' errors as
@@ -12,7 +12,8 @@
 import { Backend } from './backend.js';
 import type { CredentialStore } from '../../shared/credentials/credential-store.js';
 import type { Sink } from './wires.js';
-import { SessionInstances } from './session-instances.js';
+import { CallerInstances } from './caller-instances.js';
+import { withoutTokenRefs } from '../../shared/config/token-refs.js';
 import type { CallRecorder } from './call-recorder.js';
 import type { Limits, ServerConfig } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorCodeOf, directorError } from '../../shared/errors.js';
@@ -51,7 +52,7 @@ export interface BackendHostOptions {
 interface Hosted {
   readonly id: string;
   readonly backend: Backend;
-  readonly instances: SessionInstances | undefined;
+  readonly instances: CallerInstances | undefined;
   /** Set by `removeServer`; resolves once every instance has stopped. */
   removal: Promise<void> | undefined;
   /** The shared instance's `stopped`, held back until the removal is complete. */
@@ -112,6 +113,11 @@ export class BackendHost {
           return;
         case 'session-ended':
           this.sessionEnded(message.session);
+          return;
+        case 'identity-sign-in':
+          void this.#servers
+            .get(message.server)
+            ?.instances?.ended(message.identity, 'its identity signed in or out');
           return;
         case 'add-server':
           this.addServer(message.server);
@@ -199,8 +205,8 @@ export class BackendHost {
   #takeCall(message: CallMessage): void {
     const hosted = this.#servers.get(message.server);
     if (this.#stopping === null && hosted !== undefined && hosted.removal === undefined) {
-      // The director's own calls (no session) go to the shared instance.
-      if (hosted.instances !== undefined && message.context.session !== '') {
+      // The director's own calls (no session, no identity) go to the shared instance.
+      if (hosted.instances !== undefined && hosted.instances.ownerOf(message) !== '') {
         hosted.instances.takeCall(message);
       } else {
         hosted.backend.takeCall(message);
@@ -297,8 +303,12 @@ export class BackendHost {
     };
     const hosted: Hosted = {
       id: config.id,
-      backend: new Backend(common),
-      instances: config.share === 'session' ? new SessionInstances(common) : undefined,
+      // Never a user's `${token.X}` values in the shared instance (token-refs.ts).
+      backend: new Backend({ ...common, config: withoutTokenRefs(config) }),
+      instances:
+        config.share === 'global'
+          ? undefined
+          : new CallerInstances({ ...common, owner: config.share }),
       removal: undefined,
       heldStop: undefined,
       successor: undefined,

@@ -68,6 +68,8 @@ export interface LifecycleOptions {
   remembered: RememberedState;
   /** Stored sign-ins of remote servers. */
   credentials: CredentialStore;
+  /** Whose sign-in a remote server uses; undefined: the server's own. */
+  identity: string | undefined;
 }
 
 export class BackendLifecycle {
@@ -82,6 +84,7 @@ export class BackendLifecycle {
   readonly #gate: CallGate;
   readonly #remembered: RememberedState;
   readonly #credentials: CredentialStore;
+  readonly #identity: string | undefined;
   readonly #handshake: Handshake;
   readonly catalog: CatalogKeeper;
   /** Stateless servers only: where their list changes and resource updates come. */
@@ -134,6 +137,7 @@ export class BackendLifecycle {
     this.#gate = options.gate;
     this.#remembered = options.remembered;
     this.#credentials = options.credentials;
+    this.#identity = options.identity;
     const { initializeTimeoutMs, timeoutMs } = config;
     const { instance } = options;
     this.#handshake = new Handshake({ server, peer, initializeTimeoutMs, instance });
@@ -226,14 +230,10 @@ export class BackendLifecycle {
   #httpChannel(): Channel {
     const config = this.#config;
     if (config.transport !== 'http') throw new Error('not a remote server');
-    return httpChannel(
-      config,
-      this.#httpEra,
-      this.#limits,
-      this.catalog,
-      this.#handler,
-      this.#credentials,
-    );
+    return httpChannel(config, this.#httpEra, this.#limits, this.catalog, this.#handler, {
+      store: this.#credentials,
+      identity: this.#identity,
+    });
   }
 
   #use(channel: Channel): void {

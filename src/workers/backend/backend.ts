@@ -44,6 +44,8 @@ export interface BackendOptions {
   instance?: string | undefined;
   /** Stored sign-ins of remote servers. */
   credentials: CredentialStore;
+  /** An identity's own instance signs in as that identity (caller-instances.ts). */
+  identity?: string;
 }
 
 export class Backend implements ChannelHandler {
@@ -106,6 +108,7 @@ export class Backend implements ChannelHandler {
       gate: this.#gate,
       remembered: this.#remembered,
       credentials: options.credentials,
+      identity: options.identity,
     });
     this.#catalog = this.#lifecycle.catalog;
     this.#listen = this.#lifecycle.listen;

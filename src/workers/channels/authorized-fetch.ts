@@ -24,8 +24,9 @@ let oauthClient: Promise<OauthClientModule> | undefined;
 export class NeedsSignIn extends Error {}
 
 /** The `auth login` command a user runs for `server`, in the words of every needs-auth error. */
-function signInHint(server: string): string {
-  return `run \`mcp-director auth login ${server}\``;
+function signInHint(server: string, identity: string | undefined): string {
+  const as = identity === undefined ? '' : ` --as ${identity}`;
+  return `run \`mcp-director auth login ${server}${as}\``;
 }
 
 export class UpstreamSignIn {
@@ -104,8 +105,9 @@ export class UpstreamSignIn {
   }
 
   #needsSignIn(why: string): string {
-    const server = this.#target.server;
-    return `Server '${server}' needs a sign-in: ${why}; ${signInHint(server)}`;
+    const { server, identity } = this.#target;
+    const whose = identity === undefined ? '' : ` for identity '${identity}'`;
+    return `Server '${server}' needs a sign-in${whose}: ${why}; ${signInHint(server, identity)}`;
   }
 }
 

@@ -25,7 +25,13 @@ import {
   tempDir,
 } from '../../../helpers/shard-harness.js';
 
-const context = { session: '', profile: 'default', client: 'test', era: 'legacy' } as const;
+const context = {
+  session: '',
+  profile: 'default',
+  client: 'test',
+  era: 'legacy',
+  identity: '',
+} as const;
 
 function poolConfig(servers: ServerConfig[], workers: number): DirectorConfig {
   // Cast: settings the shards never read (profiles, tokens, …) are left out.

@@ -16,7 +16,13 @@ import type { ReplyMessage, ServerStateMessage } from '../../../../src/shared/me
 import type { JsonObject } from '../../../../src/shared/json.js';
 import { REPO_ROOT, alive, eventually } from '../../../helpers/daemon.js';
 
-const context = { session: 's', profile: 'default', client: 'test', era: 'legacy' } as const;
+const context = {
+  session: 's',
+  profile: 'default',
+  client: 'test',
+  era: 'legacy',
+  identity: '',
+} as const;
 
 function config(servers: ServerConfig[]): DirectorConfig {
   return {

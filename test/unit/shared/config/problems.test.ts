@@ -74,7 +74,7 @@ describe('config errors', () => {
     ]);
     assert.deepEqual(problemLines('[]'), [': expected an object, found an array']);
     assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', share: 'per-user' } } }), [
-      ': mcpServers.a.share: expected "global" or "session", found "per-user"',
+      ': mcpServers.a.share: expected "global", "session" or "identity", found "per-user"',
     ]);
   });
 
@@ -199,6 +199,25 @@ describe('config errors', () => {
     ]);
     assert.deepEqual(problemLines({ ...config, profiles: { p: { servers: ['a', 'b'] } } }), [
       ': profiles.p.servers[1]: expected a server id defined under "mcpServers" (a), found "b"',
+    ]);
+  });
+
+  it('${token.X} needs a share: "identity" server; token secrets are checked like tokens', () => {
+    const long = 'x'.repeat(16);
+    const config = {
+      mcpServers: {
+        shared: { url: 'http://127.0.0.1:1/mcp', headers: { 'X-Key': '${token.KEY}' } },
+        own: { command: 'x', share: 'identity', env: { KEY: '${token.KEY}' } },
+      },
+      tokens: {
+        a: { token: long, secrets: { KEY: '${UNSET_SECRET}' } },
+        b: { token: `${long}b`, secrets: { 'bad-name': 'v' } },
+      },
+    };
+    assert.deepEqual(problemLines(config), [
+      ': tokens.b.secrets.bad-name: expected a name of letters, digits and _, found "bad-name"',
+      ': tokens.a.secrets.KEY: ${UNSET_SECRET} is not set in the environment; set it to the value',
+      ': mcpServers.shared.headers.X-Key: ${token.KEY} takes the calling token\'s value, so the server needs "share": "identity" (an instance per token); found "share": "global"',
     ]);
   });
 

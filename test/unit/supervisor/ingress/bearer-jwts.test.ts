@@ -7,7 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UnsecuredJWT } from 'jose';
-import { BearerJwts } from '../../../../src/supervisor/ingress/bearer-jwts.js';
+import { BearerJwts, oauthIdentity } from '../../../../src/supervisor/ingress/bearer-jwts.js';
+import { PROFILE_NAME_PATTERN } from '../../../../src/shared/config/schema.js';
 import { ProtectedResource } from '../../../../src/supervisor/ingress/protected-resource.js';
 import type { OauthIngressConfig } from '../../../../src/shared/config/types.js';
 import {
@@ -56,6 +57,17 @@ describe('BearerJwts', () => {
     return jwts.verdict(token);
   }
 
+  test("an OAuth user's identity is per issuer and can never be a token's name", async () => {
+    const identity = oauthIdentity('https://a.example', 'alice');
+    assert.match(identity, /^oauth-[0-9a-f]{32}$/);
+    assert.notEqual(identity, oauthIdentity('https://b.example', 'alice'));
+    assert.notEqual(identity, oauthIdentity('https://a.example', 'alice2'));
+    // Token names follow PROFILE_NAME_PATTERN (at most 32 characters).
+    assert.equal(PROFILE_NAME_PATTERN.test(identity), false);
+    const anonymous = await verdictOf(jwtsFor(), await sign({ groups: ['ops'] }));
+    assert.equal(anonymous?.ok === true && anonymous.identity, '');
+  });
+
   test('claims map to profiles, first rule first; the verdict is cached until expiry', async () => {
     const jwts = jwtsFor();
     const ops = await sign({ sub: 'alice', groups: ['dev', 'ops'] });
@@ -64,6 +76,7 @@ describe('BearerJwts', () => {
       profile: 'ops',
       admin: true,
       subject: 'alice',
+      identity: oauthIdentity(testIssuer.url, 'alice'),
     });
     const alice = await sign({ sub: 'alice' });
     assert.deepEqual(await verdictOf(jwts, alice), {
@@ -71,6 +84,7 @@ describe('BearerJwts', () => {
       profile: 'a',
       admin: false,
       subject: 'alice',
+      identity: oauthIdentity(testIssuer.url, 'alice'),
     });
     assert.equal(jwts.prepare({ authorization: `Bearer ${alice}` }, AUDIENCE), undefined, 'cached');
     const bob = await sign({ sub: 'bob' });

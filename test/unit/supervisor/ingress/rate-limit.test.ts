@@ -17,7 +17,7 @@ import {
 } from '../../../../src/supervisor/ingress/rate-limit.js';
 
 function token(name: string, profile: string, rateLimit: RateLimit | null): TokenConfig {
-  return { name, token: `${name}-0123456789abcdef`, profile, admin: false, rateLimit };
+  return { name, token: `${name}-0123456789abcdef`, profile, admin: false, rateLimit, secrets: {} };
 }
 
 function profiles(limits: Record<string, RateLimit | null>): Record<string, ProfileConfig> {
