@@ -7,8 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { connectWithToken } from '../helpers/mcp.js';
 import { CLI, eventually, fixture, startDaemon } from '../helpers/daemon.js';
 import type { Daemon } from '../helpers/daemon.js';
 import { eventParser } from '../../src/shared/event-stream.js';
@@ -26,15 +26,9 @@ interface FeedEvent {
   state?: string;
 }
 
-async function connect(daemon: Daemon, token: string, profile = ''): Promise<Client> {
-  const client = new Client({ name: `live-${token.slice(0, 4)}`, version: '1.0.0' });
-  const url = new URL(profile === '' ? daemon.url : `${daemon.url}/${profile}`);
-  await client.connect(
-    new StreamableHTTPClientTransport(url, {
-      requestInit: { headers: { Authorization: `Bearer ${token}` } },
-    }),
-  );
-  return client;
+function connect(daemon: Daemon, token: string, profile = ''): Promise<Client> {
+  const path = profile === '' ? '/mcp' : `/mcp/${profile}`;
+  return connectWithToken(daemon, token, { path, name: `live-${token.slice(0, 4)}` });
 }
 
 /** Reads `/api/events` with a token into a list, until aborted. */

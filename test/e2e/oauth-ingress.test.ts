@@ -12,24 +12,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnsecuredJWT } from 'jose';
 import { fixture, REPO_ROOT, startDaemon, type Daemon } from '../helpers/daemon.js';
-import { textOf } from '../helpers/mcp.js';
+import { connectWithToken, textOf } from '../helpers/mcp.js';
 import { initializeBody, rawPost } from '../helpers/raw-mcp.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/test-issuer.js';
 
 const STATIC_TOKEN = 'a-static-token-for-profile-b-0123';
 
-async function connect(daemon: Daemon, token: string, path = '/mcp'): Promise<Client> {
-  const client = new Client({ name: 'oauth-ingress-e2e', version: '1.0.0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${daemon.base}${path}`), {
-      requestInit: { headers: { Authorization: `Bearer ${token}` } },
-    }),
-  );
-  return client;
+function connect(daemon: Daemon, token: string, path = '/mcp'): Promise<Client> {
+  return connectWithToken(daemon, token, { path, name: 'oauth-ingress-e2e' });
 }
 
 /** A raw initialize: the status and `WWW-Authenticate` a client gets. */

@@ -11,11 +11,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startDaemon, type Daemon } from '../helpers/daemon.js';
 import { startHttpFixture, type HttpFixture } from '../helpers/http-fixture.js';
-import { textOf } from '../helpers/mcp.js';
+import { connectWithToken, textOf } from '../helpers/mcp.js';
 import { cli, signIn } from '../helpers/sign-in.js';
 import { startTestIssuer, type TestIssuer } from '../helpers/test-issuer.js';
 import { oauthIdentity } from '../../src/supervisor/ingress/bearer-jwts.js';
@@ -38,12 +37,7 @@ describe('credentials per identity: "share": "identity"', () => {
   const clients: Client[] = [];
 
   const connect = async (token: string): Promise<Client> => {
-    const client = new Client({ name: 'per-identity-e2e', version: '1.0.0' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(daemon.url), {
-        requestInit: { headers: { Authorization: `Bearer ${token}` } },
-      }),
-    );
+    const client = await connectWithToken(daemon, token, { name: 'per-identity-e2e' });
     clients.push(client);
     return client;
   };

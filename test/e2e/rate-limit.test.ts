@@ -16,10 +16,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CLI, eventually, fixture, startDaemon } from '../helpers/daemon.js';
 import type { Daemon } from '../helpers/daemon.js';
-import { textOf } from '../helpers/mcp.js';
+import { connectWithToken, textOf } from '../helpers/mcp.js';
 
 const LIMITED = 'limited-token-0123456789abcdef';
 const Q1 = 'q-one-token-0123456789abcdef';
@@ -37,14 +37,8 @@ interface RpcError {
   data: { director: string; retryAfterMs: number; limit: string; token?: string; profile?: string };
 }
 
-async function connect(daemon: Daemon, token: string): Promise<Client> {
-  const client = new Client({ name: 'rate-limit-e2e', version: '1.0.0' });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(daemon.url), {
-      requestInit: { headers: bearer(token) },
-    }),
-  );
-  return client;
+function connect(daemon: Daemon, token: string): Promise<Client> {
+  return connectWithToken(daemon, token, { name: 'rate-limit-e2e' });
 }
 
 function echo(client: Client, text: string): Promise<string> {

@@ -6,10 +6,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { fixture, startDaemon, type Daemon } from '../helpers/daemon.js';
-import { textOf } from '../helpers/mcp.js';
+import { connectWithToken, textOf } from '../helpers/mcp.js';
 
 const ADMIN = 'admin-token-0123456789abcdef0123456789';
 const ALICE = 'alice-token-0123456789abcdef0123456789';
@@ -21,12 +20,7 @@ describe('${token.X}: static credentials per token', () => {
   const clients: Client[] = [];
 
   const connect = async (token: string): Promise<Client> => {
-    const client = new Client({ name: 'token-secrets-e2e', version: '1.0.0' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(daemon.url), {
-        requestInit: { headers: { Authorization: `Bearer ${token}` } },
-      }),
-    );
+    const client = await connectWithToken(daemon, token, { name: 'token-secrets-e2e' });
     clients.push(client);
     return client;
   };

@@ -1,5 +1,6 @@
 /** Small readings of MCP results shared by the end-to-end tests. */
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   CallToolResultSchema,
   ProgressNotificationSchema,
@@ -33,4 +34,19 @@ export async function progressTokensOf(
     CallToolResultSchema,
   );
   return tokens;
+}
+
+/** An SDK client over Streamable HTTP that presents `token` (to `/mcp`, or `path`). */
+export async function connectWithToken(
+  daemon: { base: string },
+  token: string,
+  options: { path?: string; name?: string } = {},
+): Promise<Client> {
+  const client = new Client({ name: options.name ?? 'e2e-with-token', version: '1.0.0' });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${daemon.base}${options.path ?? '/mcp'}`), {
+      requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    }),
+  );
+  return client;
 }
