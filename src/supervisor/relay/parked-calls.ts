@@ -81,6 +81,7 @@ export class ParkedCalls {
       );
     const verdict = this.#sealer.unseal(params['requestState'] as string, {
       profile: leg.caller.profile,
+      identity: leg.caller.identity,
       method,
       digest: requestDigest(params),
     });
@@ -140,6 +141,7 @@ export class ParkedCalls {
     const requestState = this.#sealer.seal({
       call: parked.token,
       profile: leg.caller.profile,
+      identity: leg.caller.identity,
       method: call.method,
       digest: requestDigest(call.params),
       expires: Date.now() + PARKED_TTL_MS,

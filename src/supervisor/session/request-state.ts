@@ -2,7 +2,8 @@
  * The `requestState` MCP Director mints when it answers a stateless-era client with
  * `input_required` on behalf of a legacy backend (docs/architecture.md#bridging-the-eras). The
  * client holds it between rounds and may alter it, so it is sealed: an HMAC-SHA256 over what it
- * names (the parked call), whom it was issued to (the profile), for which request (method and a
+ * names (the parked call), whom it was issued to (the profile and the caller's identity, so
+ * another token of the same profile cannot take over the call), for which request (method and a
  * digest of the params) and until when. The key is random per daemon run: a parked call does
  * not outlive the daemon either.
  *
@@ -19,6 +20,8 @@ export interface StateClaims {
   /** The parked call's token. */
   call: string;
   profile: string;
+  /** The caller's identity (supervisor/ingress/access.ts); '' without a token. */
+  identity: string;
   method: string;
   /** sha256 of the request params without the MRTR members and `_meta`. */
   digest: string;
@@ -37,7 +40,10 @@ export class RequestStateSealer {
   }
 
   /** Verifies a state against the request it came back with. */
-  unseal(state: string, expected: { profile: string; method: string; digest: string }): Unsealed {
+  unseal(
+    state: string,
+    expected: { profile: string; identity: string; method: string; digest: string },
+  ): Unsealed {
     const [payload, mac] = state.slice(PREFIX.length).split('.');
     if (payload === undefined || mac === undefined || !this.#macMatches(payload, mac)) {
       return { ok: false, reason: 'it was not issued by this MCP Director or was altered' };
@@ -46,6 +52,9 @@ export class RequestStateSealer {
     if (claims.expires < Date.now()) return { ok: false, reason: 'it has expired' };
     if (claims.profile !== expected.profile) {
       return { ok: false, reason: 'it was issued to another profile' };
+    }
+    if (claims.identity !== expected.identity) {
+      return { ok: false, reason: 'it was issued to another token or user' };
     }
     if (claims.method !== expected.method || claims.digest !== expected.digest) {
       return { ok: false, reason: 'it belongs to a different request (method or params differ)' };
