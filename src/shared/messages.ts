@@ -146,12 +146,12 @@ export interface SessionEndedMessage {
 }
 
 /**
- * An identity signed in or out of a `share: "identity"` server: its own instance of that
- * server stops (a sign-out must not leave its tokens in use), and its next call starts one
- * that reads the sign-in afresh.
+ * An identity's credentials changed for a `share: "identity"` server (it signed in or out,
+ * or its token left the config): its own instance of that server stops (a sign-out must not
+ * leave its tokens in use), and its next call, if any, starts one that reads them afresh.
  */
-export interface IdentitySignInMessage {
-  type: 'identity-sign-in';
+export interface IdentityChangedMessage {
+  type: 'identity-changed';
   server: string;
   identity: string;
 }
@@ -203,8 +203,10 @@ export interface LiveCallsMessage {
 export type ServerAction = 'restart' | 'stop' | 'start';
 
 /**
- * An admin controls one server (README "Dashboard", docs/architecture.md#dashboard); only its
- * shared instance, never the per-session instances of a `share: "session"` server:
+ * An admin controls one server (README "Dashboard", docs/architecture.md#dashboard): its
+ * shared instance; a restart or stop also ends the identities' own instances of a
+ * `share: "identity"` server (they start again on their next call), never a session's own
+ * instance of a `share: "session"` one. While it is stopped, every call is refused. So:
  * - `restart`: a running process is stopped and the next one started at once, through the
  *   supervised restart path (`restarting`, restarts + 1, then `starting` … `ready`); a server
  *   without a process (failed, restarting, idle, stopped by an admin) starts now.
@@ -229,7 +231,7 @@ export type SupervisorMessage =
   | CancelMessage
   | ClientResponseMessage
   | SessionEndedMessage
-  | IdentitySignInMessage
+  | IdentityChangedMessage
   | AddServerMessage
   | RemoveServerMessage
   | StopMessage;

@@ -5,6 +5,7 @@
 import { connect } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { DirectorConfig } from '../shared/config/types.js';
+import { ownInstancesOf } from './relay/own-instances.js';
 import { openAnalyticsStore } from '../shared/analytics/store.js';
 import type { AnalyticsStore } from '../shared/analytics/store.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
@@ -114,7 +115,7 @@ export async function startDirector(
   if (analytics !== undefined) logSessions(analytics, sessions);
   const drain = new Drain();
   const shards = new ShardPool(config, processes);
-  const perCaller = new Set(config.servers.filter((s) => s.share !== 'global').map((s) => s.id));
+  const ownInstances = ownInstancesOf(config.servers);
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
     instance,
@@ -129,7 +130,7 @@ export async function startDirector(
     views,
     shards,
     sessions,
-    perCaller,
+    ownInstances,
     identity.serverInfo,
   );
   sessions.onEnd((session) => dispatcher.sessionEnded(session));
@@ -201,7 +202,7 @@ export async function startDirector(
     access,
     dispatcher,
     sessions,
-    perCaller,
+    ownInstances,
     ingress,
   });
   const stopRetention = analytics
@@ -252,7 +253,7 @@ export async function startDirector(
       restart: (server, identity) =>
         void (identity === undefined
           ? shards.controlServer(server, 'restart')
-          : shards.identitySignIn(server, identity)),
+          : shards.identityChanged(server, identity)),
     }),
   };
   const dashboard = loadDashboard();

@@ -89,7 +89,7 @@ describe('credentials per identity: "share": "identity"', () => {
     assert.ok(tools.includes('remote__whoami'), tools.join());
     assert.match(
       await whoami(alice),
-      /needs a sign-in for identity 'alice': it is not signed in; run `mcp-director auth login remote --as alice`/,
+      /needs a sign-in for identity 'alice': it is not signed in; ask an admin to run `mcp-director auth login remote --as alice`/,
     );
   });
 
@@ -143,6 +143,9 @@ describe('credentials per identity: "share": "identity"', () => {
     });
     assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
     assert.equal(await whoami(carol), 'subject=carol@example.com');
+    // A sign-in that names no user is nobody: refused, never carried as someone else.
+    const nobody = await connect(await issuer.sign({ scope: 'mcp' }, daemon.url));
+    assert.match(await whoami(nobody), /this request has no identity/);
   });
 
   test("one identity's sign-out stops its connection; the others keep theirs", async () => {

@@ -1,12 +1,16 @@
 /**
  * Static credentials per token (README: Credentials per user): a `share: "identity"` stdio
  * server whose `env` says `${token.API_KEY}` runs one process per calling token, each with
- * that token's `secrets.API_KEY`; the shared process (which lists the tools) runs without
- * it; a token that gives no value gets a clear error; `/api/config` masks every value.
+ * that token's `secrets.API_KEY` (and `${token.REGION:-eu}` its default when the token gives
+ * none); the shared process (which lists the tools) has no user's value; a token that gives
+ * no value gets a clear error, a request without a token is refused, and the dashboard's
+ * try-out goes as the admin's token; `/api/config` masks every value.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { readFileSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { fixture, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { connectWithToken, textOf } from '../helpers/mcp.js';
 
@@ -25,29 +29,45 @@ describe('${token.X}: static credentials per token', () => {
     return client;
   };
   /** The API_KEY the calling token's process sees, or the error's message. */
-  const apiKeyOf = (client: Client, tool = 'keyed__env'): Promise<string> =>
-    client.callTool({ name: tool, arguments: { name: 'API_KEY' } }).then(
+  const envOf = (client: Client, name = 'API_KEY'): Promise<string> =>
+    client.callTool({ name: 'keyed__env', arguments: { name } }).then(
       (result) => textOf(result),
       (error: Error) => error.message,
     );
 
   before(async () => {
-    daemon = await startDaemon({
-      mcpServers: {
-        keyed: {
-          ...fixture('echo-server'),
-          share: 'identity',
-          env: { API_KEY: 'key-${token.API_KEY}', PLAIN: 'same-for-all' },
+    daemon = await startDaemon(
+      {
+        mcpServers: {
+          keyed: {
+            ...fixture('echo-server'),
+            share: 'identity',
+            env: {
+              API_KEY: 'key-${token.API_KEY}',
+              REGION: '${token.REGION:-${DEFAULT_REGION}}',
+              PLAIN: 'same-for-all',
+            },
+          },
+        },
+        profiles: {
+          alpha: { servers: ['keyed'] },
+          beta: { servers: ['keyed'] },
+          // No token is for it: anyone may use it, without an identity.
+          open: { servers: ['keyed'] },
+        },
+        tokens: {
+          admin: { token: ADMIN, admin: true },
+          alice: {
+            token: ALICE,
+            profile: 'alpha',
+            secrets: { API_KEY: 'alice-secret', REGION: 'us' },
+          },
+          bob: { token: BOB, profile: 'beta', secrets: { API_KEY: 'bob-secret' } },
+          carol: { token: CAROL, profile: 'beta' },
         },
       },
-      profiles: { alpha: { servers: ['keyed'] }, beta: { servers: ['keyed'] } },
-      tokens: {
-        admin: { token: ADMIN, admin: true },
-        alice: { token: ALICE, profile: 'alpha', secrets: { API_KEY: 'alice-secret' } },
-        bob: { token: BOB, profile: 'beta', secrets: { API_KEY: 'bob-secret' } },
-        carol: { token: CAROL, profile: 'beta' },
-      },
-    });
+      { env: { DEFAULT_REGION: 'eu' } },
+    );
   });
   after(async () => {
     await Promise.all(clients.map((client) => client.close()));
@@ -57,13 +77,44 @@ describe('${token.X}: static credentials per token', () => {
   test("each token's process gets that token's value", async () => {
     const alice = await connect(ALICE);
     const bob = await connect(BOB);
-    const keys = await Promise.all([apiKeyOf(alice), apiKeyOf(bob), apiKeyOf(alice)]);
+    const keys = await Promise.all([envOf(alice), envOf(bob), envOf(alice)]);
     assert.deepEqual(keys, ['key-alice-secret', 'key-bob-secret', 'key-alice-secret']);
     const plain = await alice.callTool({ name: 'keyed__env', arguments: { name: 'PLAIN' } });
     assert.equal(textOf(plain), 'same-for-all');
   });
 
-  test('the shared process, used without a token identity, never has a user value', async () => {
+  test('defaults fill in for a token without its own value', async () => {
+    const alice = await connect(ALICE);
+    const bob = await connect(BOB);
+    assert.deepEqual(await Promise.all([envOf(alice, 'REGION'), envOf(bob, 'REGION')]), [
+      'us',
+      'eu',
+    ]);
+  });
+
+  test("the shared process (the tool list's) has no user's value, only the defaults", async () => {
+    const servers = (await (
+      await fetch(`${daemon.base}/api/servers`, { headers: { Authorization: `Bearer ${ADMIN}` } })
+    ).json()) as { servers: Array<{ id: string; pid?: number }> };
+    const pid = servers.servers.find((server) => server.id === 'keyed')?.pid;
+    assert.ok(pid !== undefined, JSON.stringify(servers));
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    assert.ok(environ.includes('REGION=eu'), environ.join(' '));
+    assert.ok(environ.includes('PLAIN=same-for-all'));
+    assert.ok(!environ.some((entry) => entry.startsWith('API_KEY=')), environ.join(' '));
+  });
+
+  test('a request without a token is refused, never carried by the shared process', async () => {
+    const anonymous = new Client({ name: 'anonymous', version: '1.0.0' });
+    await anonymous.connect(new StreamableHTTPClientTransport(new URL(`${daemon.url}/open`)));
+    clients.push(anonymous);
+    assert.match(
+      await envOf(anonymous),
+      /acts as each caller's own account \("share": "identity"\), and this request has no identity/,
+    );
+  });
+
+  test("the dashboard's try-out goes as the admin's own token", async () => {
     const response = await fetch(`${daemon.base}/api/tools/call`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
@@ -73,15 +124,15 @@ describe('${token.X}: static credentials per token', () => {
         arguments: { name: 'API_KEY' },
       }),
     });
-    const body = (await response.json()) as { result?: unknown };
+    const body = (await response.json()) as { error?: { message: string } };
     assert.equal(response.status, 200);
-    assert.equal(textOf(body.result), '');
+    assert.match(body.error?.message ?? '', /identity 'admin' has no value for it/);
   });
 
   test('a token without the value gets an error naming the setting', async () => {
     const carol = await connect(CAROL);
     assert.match(
-      await apiKeyOf(carol),
+      await envOf(carol),
       /takes \$\{token\.API_KEY\} from the calling token, and identity 'carol' has no value for it: set tokens\.carol\.secrets\.API_KEY/,
     );
   });

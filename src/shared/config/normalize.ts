@@ -17,7 +17,7 @@ import {
 import type { ConfigProblem } from './problems.js';
 import { formatPath } from './problems.js';
 import { MIN_TOKEN_LENGTH } from './schema.js';
-import { tokenRefsOf } from './token-refs.js';
+import { hasTokenRef, tokenRefsOf } from './token-refs.js';
 import type { ConfigFile, ServerEntry } from './schema.js';
 import type {
   DirectorConfig,
@@ -201,15 +201,18 @@ function normalizeTokens(
         message: `expected a profile defined under "profiles" (${Object.keys(profiles).join(', ')}), found ${JSON.stringify(profile)}`,
       });
     }
-    const secrets: Record<string, string> = {};
-    for (const [key, value] of Object.entries(entry.secrets ?? {})) {
-      secrets[key] = expandVariables(value, context.env, (variable) =>
-        problems.push({
-          path: formatPath(['tokens', name, 'secrets', key]),
-          message: `\${${variable}} is not set in the environment; set it to the value`,
-        }),
-      );
-    }
+    // Built with fromEntries: a name like "__proto__" stays a plain own key.
+    const secrets = Object.fromEntries(
+      Object.entries(entry.secrets ?? {}).map(([key, value]) => [
+        key,
+        expandVariables(value, context.env, (variable) =>
+          problems.push({
+            path: formatPath(['tokens', name, 'secrets', key]),
+            message: `\${${variable}} is not set in the environment; set it to the value`,
+          }),
+        ),
+      ]),
+    );
     tokens.push({
       name,
       token,
@@ -233,6 +236,22 @@ function attachTokenValues(
   problems: ConfigProblem[],
 ): void {
   for (const server of servers) {
+    // Where a reference would be taken literally: reported, not passed on.
+    const elsewhere: [(string | number)[], string][] =
+      server.transport === 'http'
+        ? [[['url'], server.url]]
+        : [
+            [['command'], server.command],
+            [['cwd'], server.cwd],
+            ...server.args.map((arg, i): [(string | number)[], string] => [['args', i], arg]),
+          ];
+    for (const [where, text] of elsewhere) {
+      if (!hasTokenRef(text)) continue;
+      problems.push({
+        path: formatPath(['mcpServers', server.id, ...where]),
+        message: `\${token.…} works only in "env" (a process) or "headers" (a remote server), where each token's own instance gets its value`,
+      });
+    }
     const refs = tokenRefsOf(server);
     if (refs.size === 0) continue;
     if (server.share !== 'identity') {
@@ -248,15 +267,14 @@ function attachTokenValues(
       });
       continue;
     }
-    const values: Record<string, Record<string, string>> = {};
-    for (const token of tokens) {
-      const given = [...refs.keys()].filter((name) => Object.hasOwn(token.secrets, name));
-      if (given.length === 0) continue;
-      values[token.name] = Object.fromEntries(
-        given.map((name) => [name, token.secrets[name] as string]),
-      );
-    }
-    server.tokenValues = values;
+    // Built with fromEntries: a name like "__proto__" stays a plain own key.
+    server.tokenValues = Object.fromEntries(
+      tokens.flatMap((token) => {
+        const given = [...refs.keys()].filter((name) => Object.hasOwn(token.secrets, name));
+        if (given.length === 0) return [];
+        return [[token.name, Object.fromEntries(given.map((name) => [name, token.secrets[name]]))]];
+      }),
+    ) as Record<string, Record<string, string>>;
   }
 }
 

@@ -114,8 +114,8 @@ function callTool(deps: ActionDeps, scope: ApiScope, body: JsonObject, reply: Re
     era: 'modern',
     id: `dashboard:${nextCall++}`,
     profile,
-    // An admin's try-out: identity-shared servers answer with their own sign-in.
-    identity: '',
+    // The admin's own: a per-identity server answers as their token's sign-in.
+    identity: scope.identity,
     clientName: DASHBOARD_CLIENT,
     clientCapabilities: {},
     logLevel: undefined,

@@ -77,7 +77,7 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
     );
   // Probes need no token and learn nothing but the daemon's state.
   if (request.path === '/healthz') {
-    const { status } = health(deps, { admin: true, profile: '' });
+    const { status } = health(deps, { admin: true, profile: '', identity: null });
     return sendJson(reply, deps.states.settled ? 200 : 503, { status });
   }
   const access = deps.access.apiScope(request.headers);

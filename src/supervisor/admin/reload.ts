@@ -8,6 +8,7 @@
  */
 import { diffConfigs } from '../../shared/config/diff.js';
 import type { DirectorConfig } from '../../shared/config/types.js';
+import { ownInstancesOf, type OwnInstances } from '../relay/own-instances.js';
 import { logger } from '../../shared/log.js';
 import type { Access } from '../ingress/access.js';
 import type { ConfigStatus } from './api.js';
@@ -29,8 +30,8 @@ export interface ReloadTargets {
   access: Access;
   dispatcher: Dispatcher;
   sessions: Sessions;
-  /** Servers with `share: "session"` or `"identity"`, as the dispatcher reads them. */
-  perCaller: Set<string>;
+  /** Servers with `share: "session"` or `"identity"`, as the relay reads them. */
+  ownInstances: OwnInstances;
   /** The ingress options object the endpoints read `allowedOrigins` from. */
   ingress: { allowedOrigins: readonly string[] };
 }
@@ -92,10 +93,17 @@ export class ConfigReloader {
       t.states.add(server);
       t.shards.addServer(server);
     }
-    t.perCaller.clear();
-    for (const server of next.servers) if (server.share !== 'global') t.perCaller.add(server.id);
+    ownInstancesOf(next.servers, t.ownInstances);
 
     t.access.configure(next);
+    // A token gone from the config takes its own instances with it; its stored sign-ins
+    // stay (README: Credentials per user).
+    const tokens = new Set(next.tokens.map((token) => token.name));
+    for (const gone of previous.tokens.filter((token) => !tokens.has(token.name))) {
+      for (const server of next.servers) {
+        if (server.share === 'identity') t.shards.identityChanged(server.id, gone.name);
+      }
+    }
     t.ingress.allowedOrigins = next.allowedOrigins;
     t.sessions.idleMs = next.sessionIdleMs;
     const changed = t.views.configure(next.profiles, next.pageSize);

@@ -43,9 +43,11 @@ export type AccessDecision =
       subject?: string;
       /**
        * Whose credentials a `share: "identity"` server uses for this request: the static
-       * token's name, or the OAuth user's digest (bearer-jwts.ts); '' without a token.
+       * token's name, or the OAuth user's digest (bearer-jwts.ts). '' on a daemon without
+       * tokens (everyone may use the server's own sign-in); null for a request without an
+       * identity on a daemon that has tokens: such a server refuses it.
        */
-      identity: string;
+      identity: string | null;
     }
   | {
       ok: false;
@@ -63,6 +65,8 @@ export interface ApiScope {
   admin: boolean;
   /** The caller's profile: what `/api/tools` shows when no `?profile=` is asked. */
   profile: string;
+  /** The caller's identity: a tool the admin tries out goes as them (`Grant.identity`). */
+  identity: string | null;
 }
 
 interface KnownToken {
@@ -183,7 +187,8 @@ export class Access {
     if (!decision.ok) return decision;
     const everything =
       decision.admin === true || (decision.tokenName === undefined && this.#tokens.length === 0);
-    return { ok: true, scope: { admin: everything, profile: decision.profile } };
+    const { profile, identity } = decision;
+    return { ok: true, scope: { admin: everything, profile, identity } };
   }
 
   /** Whether any request needs a token (then /api does too). */
@@ -235,7 +240,9 @@ export class Access {
         {},
       );
     }
-    return { ok: true, profile, identity: '' };
+    // Without tokens nothing tells callers apart; with them, an anonymous caller is nobody.
+    const open = this.#tokens.length === 0 && this.#oauth === undefined;
+    return { ok: true, profile, identity: open ? '' : null };
   }
 
   /** A bearer that is no static token: an OAuth JWT's verdict, or a refusal. */

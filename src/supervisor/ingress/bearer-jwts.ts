@@ -22,8 +22,8 @@ export type JwtVerdict =
       profile: string;
       admin: boolean;
       subject: string;
-      /** Who the user is for `share: "identity"` servers ('' when the token has no `sub`). */
-      identity: string;
+      /** Who the user is for `share: "identity"` servers (null when the token has no `sub`). */
+      identity: string | null;
     }
   | { ok: false; error: 'invalid_token' | 'insufficient_scope'; description: string };
 
@@ -142,7 +142,7 @@ export class BearerJwts {
 
   #profileOf(payload: JWTPayload): JwtVerdict {
     const subject = typeof payload.sub === 'string' ? payload.sub : '';
-    const identity = subject === '' ? '' : oauthIdentity(this.#config.issuer, subject);
+    const identity = subject === '' ? null : oauthIdentity(this.#config.issuer, subject);
     const missing = this.#config.scopes.filter((scope) => !claimHolds(payload, 'scope', scope));
     if (missing.length > 0) {
       return {

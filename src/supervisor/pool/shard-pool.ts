@@ -266,10 +266,10 @@ export class ShardPool {
     return link !== undefined;
   }
 
-  /** An identity signed in or out of a server: its own instance there stops. */
-  identitySignIn(server: string, identity: string): boolean {
+  /** An identity's credentials for a server changed: its own instance there stops. */
+  identityChanged(server: string, identity: string): boolean {
     const link = this.#linkOf(server);
-    link?.send({ type: 'identity-sign-in', server, identity });
+    link?.send({ type: 'identity-changed', server, identity });
     return link !== undefined;
   }
 

@@ -6,6 +6,7 @@
  * Subscriptions and list changes are `subscriptions.ts`'s, log levels `log-levels.ts`'s,
  * tasks `task-requests.ts`'s.
  */
+import type { ReadonlyOwnInstances } from './own-instances.js';
 import type { JsonObject, JsonValue, RequestId } from '../../shared/json.js';
 import { idJson, isJsonObject } from '../../shared/json.js';
 import type { ServerNotificationMessage, WireError } from '../../shared/messages.js';
@@ -54,16 +55,22 @@ export class Dispatcher {
     views: ProfileViews,
     shards: ShardPool,
     sessions: Sessions,
-    perCaller: ReadonlySet<string>,
+    ownInstances: ReadonlyOwnInstances,
     serverInfo: JsonObject,
   ) {
     this.#views = views;
     this.#shards = shards;
     this.#sessions = sessions;
     this.#serverInfo = serverInfo;
-    this.#forwarding = new Forwarding(catalog, shards, serverInfo);
+    this.#forwarding = new Forwarding(catalog, shards, serverInfo, ownInstances);
     this.#nameWaits = new NameWaits(catalog, shards);
-    this.#subscriptions = new Subscriptions(catalog, shards, sessions, this.#forwarding, perCaller);
+    this.#subscriptions = new Subscriptions(
+      catalog,
+      shards,
+      sessions,
+      this.#forwarding,
+      ownInstances,
+    );
     this.#logLevels = new LogLevels(catalog, views, shards, sessions);
     this.#tasks = new TaskRequests(catalog, this.#forwarding);
   }
@@ -208,10 +215,15 @@ export class Dispatcher {
       if (session !== undefined) this.#notifyOwn(session, method, params);
       return;
     }
-    if (message.identity !== undefined) {
-      // From an identity's own instance: for that identity's sessions only.
+    if (message.identity !== undefined && method !== 'notifications/tasks/status') {
+      // From an identity's own instance: for that identity's sessions that see the server.
       for (const session of this.#sessions.values()) {
-        if (session.identity === message.identity) this.#notifyOwn(session, method, params);
+        if (
+          session.identity === message.identity &&
+          this.#views.viewOf(session.profile).hasServer(message.server)
+        ) {
+          this.#notifyOwn(session, method, params);
+        }
       }
       return;
     }

@@ -16,6 +16,7 @@
  * - stateless client, stateless backend: `input_required` passes through untouched and
  *   the retry is forwarded like any call (the tool name routes it to the same backend).
  */
+import type { ReadonlyOwnInstances } from './own-instances.js';
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject, omit } from '../../shared/json.js';
 import type {
@@ -25,7 +26,7 @@ import type {
   ReplyMessage,
   WireError,
 } from '../../shared/messages.js';
-import { JsonRpcCode, rpcError } from '../../shared/errors.js';
+import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../../shared/errors.js';
 import { INPUT_REQUIRED, ModernErrorCode } from '../../shared/eras.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { ShardPool } from '../pool/shard-pool.js';
@@ -45,6 +46,7 @@ const MAX_TASK_OWNERS = 10_000;
 
 export class Forwarding {
   readonly #catalog: Catalog;
+  readonly #ownInstances: ReadonlyOwnInstances;
   readonly #shards: ShardPool;
   readonly #serverInfo: JsonObject;
   /** Calls of stateless clients waiting for them to answer a legacy backend's question. */
@@ -52,7 +54,13 @@ export class Forwarding {
   /** Exposed task id → the caller whose call created it. */
   readonly #taskOwners = new Map<string, Caller>();
 
-  constructor(catalog: Catalog, shards: ShardPool, serverInfo: JsonObject) {
+  constructor(
+    catalog: Catalog,
+    shards: ShardPool,
+    serverInfo: JsonObject,
+    ownInstances: ReadonlyOwnInstances,
+  ) {
+    this.#ownInstances = ownInstances;
     this.#catalog = catalog;
     this.#shards = shards;
     this.#serverInfo = serverInfo;
@@ -78,6 +86,16 @@ export class Forwarding {
   start(leg: ClientLeg, forwarded: Forwarded, round = 0): void {
     const { caller } = leg;
     const { server, method, params, target } = forwarded;
+    if (caller.identity === null && this.#ownInstances.get(server) === 'identity') {
+      // Its instances act as their callers: without an identity there is nobody to act as.
+      const refusal = directorError(
+        DirectorErrorCode.BackendUnavailable,
+        `Server '${server}' acts as each caller's own account ("share": "identity"), and this request has no identity: send one of the daemon's tokens (or sign in to it as a user)`,
+        { server, state: 'needs-identity' },
+      );
+      leg.out.respond(errorFrame(leg.id, errorForEra(refusal, method, caller.era)));
+      return;
+    }
     const backendEra = this.#catalog.backend(server)?.era ?? 'legacy';
     if (
       caller.era === 'modern' &&
@@ -328,6 +346,6 @@ function contextOf(caller: Caller): CallContext {
     profile: caller.profile,
     client: caller.clientName,
     era: caller.era,
-    identity: caller.identity,
+    identity: caller.identity ?? '', // a caller without one never reaches such a server
   };
 }

@@ -6,6 +6,7 @@
  * own instance uncounted (an identity's sessions share theirs, so one's unsubscribe ends the
  * updates for all of them: the price of not counting per identity).
  */
+import type { ReadonlyOwnInstances } from './own-instances.js';
 import type { JsonObject, RequestId } from '../../shared/json.js';
 import type { ReplyMessage } from '../../shared/messages.js';
 import type { Catalog, ListKind } from '../catalog/catalog.js';
@@ -31,7 +32,7 @@ export class Subscriptions {
   readonly #sessions: Sessions;
   readonly #forwarding: Forwarding;
   /** Servers with `share: "session"` or `"identity"`: a caller has its own instance. */
-  readonly #perCaller: ReadonlySet<string>;
+  readonly #ownInstances: ReadonlyOwnInstances;
   /** URI → who subscribed to it; the backend is subscribed while the set is non-empty. */
   readonly #subscribers = new Map<string, Set<Subscriber>>();
   /** Open `subscriptions/listen` streams of stateless-era clients. */
@@ -42,13 +43,13 @@ export class Subscriptions {
     shards: ShardPool,
     sessions: Sessions,
     forwarding: Forwarding,
-    perCaller: ReadonlySet<string>,
+    ownInstances: ReadonlyOwnInstances,
   ) {
     this.#catalog = catalog;
     this.#shards = shards;
     this.#sessions = sessions;
     this.#forwarding = forwarding;
-    this.#perCaller = perCaller;
+    this.#ownInstances = ownInstances;
   }
 
   /** `resources/subscribe` and `resources/unsubscribe` of a session. */
@@ -66,7 +67,7 @@ export class Subscriptions {
       out.respond(errorFrame(id, this.#forwarding.notFound(session, uri)));
       return;
     }
-    if (this.#perCaller.has(server)) {
+    if (this.#ownInstances.has(server)) {
       // The caller's own instance: nothing is shared, so nothing to count.
       if (method === 'resources/subscribe') session.subscriptions.add(uri);
       else session.subscriptions.delete(uri);

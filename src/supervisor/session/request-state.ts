@@ -20,8 +20,8 @@ export interface StateClaims {
   /** The parked call's token. */
   call: string;
   profile: string;
-  /** The caller's identity (supervisor/ingress/access.ts); '' without a token. */
-  identity: string;
+  /** The caller's identity (supervisor/ingress/access.ts); '' or null without a token. */
+  identity: string | null;
   method: string;
   /** sha256 of the request params without the MRTR members and `_meta`. */
   digest: string;
@@ -42,7 +42,7 @@ export class RequestStateSealer {
   /** Verifies a state against the request it came back with. */
   unseal(
     state: string,
-    expected: { profile: string; identity: string; method: string; digest: string },
+    expected: { profile: string; identity: string | null; method: string; digest: string },
   ): Unsealed {
     const [payload, mac] = state.slice(PREFIX.length).split('.');
     if (payload === undefined || mac === undefined || !this.#macMatches(payload, mac)) {

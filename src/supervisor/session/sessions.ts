@@ -68,8 +68,11 @@ export interface Caller {
   /** The session id, or a per-request id in the stateless era. */
   readonly id: string;
   readonly profile: string;
-  /** Whose credentials `share: "identity"` servers use ('' : the server's own). */
-  readonly identity: string;
+  /**
+   * Whose credentials `share: "identity"` servers use: '' the server's own (a daemon without
+   * tokens, its own stdio, the director's calls); null none (such servers refuse the caller).
+   */
+  readonly identity: string | null;
   readonly clientName: string;
   /** What the client declared it can be asked (sampling, elicitation, roots). */
   readonly clientCapabilities: JsonObject;
@@ -95,7 +98,7 @@ export class Session implements Caller, Subscriber {
   readonly clientCapabilities: JsonObject;
   readonly profile: string;
   /** Decided at initialize; every later request must come from the same identity. */
-  readonly identity: string;
+  readonly identity: string | null;
   readonly createdAt = Date.now();
   lastSeen = Date.now();
   /** The GET stream (or stdout) for messages not tied to a request, if the client has one. */
@@ -118,7 +121,7 @@ export class Session implements Caller, Subscriber {
     clientInfo: JsonObject,
     clientCapabilities: JsonObject,
     /** Who initialized it (ingress/access.ts). */
-    who: { profile: string; identity: string },
+    who: { profile: string; identity: string | null },
     /** How the client reaches its session: for /api and /metrics. */
     readonly transport: SessionTransport = 'streamable-http',
   ) {

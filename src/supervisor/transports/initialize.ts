@@ -39,7 +39,7 @@ export interface ServerIdentity {
 export function initializeSession(
   params: JsonObject,
   identity: ServerIdentity,
-  who: { profile: string; identity: string },
+  who: { profile: string; identity: string | null },
   transport: SessionTransport,
 ): { session: Session; result: JsonObject } {
   const requested = params['protocolVersion'];

@@ -114,10 +114,10 @@ export class BackendHost {
         case 'session-ended':
           this.sessionEnded(message.session);
           return;
-        case 'identity-sign-in':
+        case 'identity-changed':
           void this.#servers
             .get(message.server)
-            ?.instances?.ended(message.identity, 'its identity signed in or out');
+            ?.instances?.ended(message.identity, 'its credentials changed');
           return;
         case 'add-server':
           this.addServer(message.server);
@@ -205,8 +205,13 @@ export class BackendHost {
   #takeCall(message: CallMessage): void {
     const hosted = this.#servers.get(message.server);
     if (this.#stopping === null && hosted !== undefined && hosted.removal === undefined) {
-      // The director's own calls (no session, no identity) go to the shared instance.
-      if (hosted.instances !== undefined && hosted.instances.ownerOf(message) !== '') {
+      // The director's own calls (no session, no identity) go to the shared instance, and
+      // so does every call while an admin holds the server stopped (it refuses them).
+      if (
+        hosted.instances !== undefined &&
+        hosted.instances.ownerOf(message) !== '' &&
+        hosted.backend.state !== 'stopped'
+      ) {
         hosted.instances.takeCall(message);
       } else {
         hosted.backend.takeCall(message);
@@ -249,6 +254,7 @@ export class BackendHost {
     const hosted = this.#servers.get(id);
     if (this.#stopping === null && hosted !== undefined && hosted.removal === undefined) {
       hosted.backend.control(action);
+      if (action !== 'start') void hosted.instances?.endIdentities();
     }
   }
 

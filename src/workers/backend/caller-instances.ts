@@ -95,6 +95,12 @@ export class CallerInstances {
     return this.ended(session, 'the client session ended');
   }
 
+  /** An admin restarted or stopped the server: identities' instances end with it. */
+  endIdentities(): Promise<void> {
+    if (this.#options.owner !== 'identity') return Promise.resolve();
+    return this.stopAll();
+  }
+
   stopAll(): Promise<void> {
     const owners = [...this.#instances.keys()];
     return Promise.all(owners.map((owner) => this.ended(owner, 'the server stopped'))).then(
@@ -109,7 +115,8 @@ export class CallerInstances {
     const filled = forIdentity(config, owner);
     if (filled.ok) return filled.config;
     const names = filled.missing.map((name) => `\${token.${name}}`).join(', ');
-    return `Server '${config.id}' takes ${names} from the calling token, and identity '${owner}' has no value for it: set tokens.${owner}.secrets.${filled.missing[0] ?? ''} in the config (OAuth users have no token secrets)`;
+    const first = filled.missing[0] ?? '';
+    return `Server '${config.id}' takes ${names} from the calling token, and identity '${owner}' has no value for it: set tokens.${owner}.secrets.${first} in the config, or give the reference a default (\${token.${first}:-…}, which OAuth users, having no secrets, always get)`;
   }
 
   #start(owner: string, config: ServerConfig): Instance {

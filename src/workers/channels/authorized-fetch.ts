@@ -25,8 +25,9 @@ export class NeedsSignIn extends Error {}
 
 /** The `auth login` command a user runs for `server`, in the words of every needs-auth error. */
 function signInHint(server: string, identity: string | undefined): string {
-  const as = identity === undefined ? '' : ` --as ${identity}`;
-  return `run \`mcp-director auth login ${server}${as}\``;
+  // Signing in is an admin's act (the API is admin-only): a user is told what to ask for.
+  if (identity === undefined) return `run \`mcp-director auth login ${server}\``;
+  return `ask an admin to run \`mcp-director auth login ${server} --as ${identity}\``;
 }
 
 export class UpstreamSignIn {

@@ -207,7 +207,12 @@ describe('config errors', () => {
     const config = {
       mcpServers: {
         shared: { url: 'http://127.0.0.1:1/mcp', headers: { 'X-Key': '${token.KEY}' } },
-        own: { command: 'x', share: 'identity', env: { KEY: '${token.KEY}' } },
+        own: {
+          command: 'x',
+          args: ['--key', '${token.KEY}'],
+          share: 'identity',
+          env: { KEY: '${token.KEY}' },
+        },
       },
       tokens: {
         a: { token: long, secrets: { KEY: '${UNSET_SECRET}' } },
@@ -218,6 +223,7 @@ describe('config errors', () => {
       ': tokens.b.secrets.bad-name: expected a name of letters, digits and _, found "bad-name"',
       ': tokens.a.secrets.KEY: ${UNSET_SECRET} is not set in the environment; set it to the value',
       ': mcpServers.shared.headers.X-Key: ${token.KEY} takes the calling token\'s value, so the server needs "share": "identity" (an instance per token); found "share": "global"',
+      ': mcpServers.own.args[1]: ${token.…} works only in "env" (a process) or "headers" (a remote server), where each token\'s own instance gets its value',
     ]);
   });
 

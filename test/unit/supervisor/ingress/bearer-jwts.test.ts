@@ -65,7 +65,7 @@ describe('BearerJwts', () => {
     // Token names follow PROFILE_NAME_PATTERN (at most 32 characters).
     assert.equal(PROFILE_NAME_PATTERN.test(identity), false);
     const anonymous = await verdictOf(jwtsFor(), await sign({ groups: ['ops'] }));
-    assert.equal(anonymous?.ok === true && anonymous.identity, '');
+    assert.equal(anonymous?.ok === true && anonymous.identity, null, 'no sub: nobody');
   });
 
   test('claims map to profiles, first rule first; the verdict is cached until expiry', async () => {
