@@ -292,6 +292,7 @@ export interface ServerStateMessage {
   /**
    * Set for the instance of a `share: "session"` server that serves this one session; its
    * state is not the server's (that is its shared catalog instance), only its pid matters.
+   * The first state after such an instance's process is gone names the pid that ended.
    */
   session?: string;
   /** Likewise for an identity's own instance of a `share: "identity"` server. */

@@ -71,12 +71,14 @@ export class ShardMessages {
         return;
       case 'server-state': {
         // A caller's own instance has a pid to clean up but no say in the server's state.
+        // Its records are per process: an owner's next instance may start before the last
+        // one's `stopped` (which then names its pid) arrives.
+        const owner =
+          message.session ?? (message.identity === undefined ? undefined : `@${message.identity}`);
         const key =
-          message.session !== undefined
-            ? `${message.server}\u0000${message.session}`
-            : message.identity !== undefined
-              ? `${message.server}\u0000@${message.identity}`
-              : message.server;
+          owner === undefined
+            ? message.server
+            : `${message.server}\u0000${owner}\u0000${message.pid}`;
         if (
           message.pid !== undefined &&
           (message.state === 'ready' || message.state === 'starting')
@@ -84,6 +86,7 @@ export class ShardMessages {
           this.#pids.set(key, { server: message.server, pid: message.pid });
         } else if (
           message.state === 'stopped' ||
+          message.state === 'restarting' ||
           message.state === 'failed' ||
           message.state === 'idle' ||
           message.state === 'needs-auth'

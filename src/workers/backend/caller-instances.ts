@@ -20,6 +20,8 @@ interface Instance {
   backend: Backend;
   /** Calls that arrived before the instance was ready, in order. */
   waiting: CallMessage[];
+  /** Its process while one runs: its end names it (the supervisor keeps a record per pid). */
+  pid: number | undefined;
 }
 
 /** Each instance is a `Backend` made with these; `owner` says whose it is. */
@@ -121,7 +123,11 @@ export class CallerInstances {
 
   #start(owner: string, config: ServerConfig): Instance {
     const { limits, recorder, stopGraceMs, instance: self, credentials } = this.#options;
-    const instance: Instance = { backend: undefined as unknown as Backend, waiting: [] };
+    const instance: Instance = {
+      backend: undefined as unknown as Backend,
+      waiting: [],
+      pid: undefined,
+    };
     instance.backend = new Backend({
       config,
       limits,
@@ -143,8 +149,11 @@ export class CallerInstances {
     switch (message.type) {
       case 'catalog':
         return;
-      case 'server-state':
-        this.#options.out({ ...message, ...addressed });
+      case 'server-state': {
+        let pid = message.pid;
+        if (pid !== undefined) instance.pid = pid;
+        else [pid, instance.pid] = [instance.pid, undefined]; // its process is gone: say which
+        this.#options.out({ ...message, ...addressed, ...(pid !== undefined && { pid }) });
         if (message.state === 'ready') {
           for (const waiting of instance.waiting.splice(0)) instance.backend.takeCall(waiting);
         } else if (message.state === 'failed') {
@@ -155,6 +164,7 @@ export class CallerInstances {
           this.#refuseWaiting(instance, message.error ?? this.#couldNotStart('it needs a sign-in'));
         }
         return;
+      }
       case 'server-notification':
         this.#options.out({ ...message, ...addressed });
         return;
