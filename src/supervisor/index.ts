@@ -6,6 +6,8 @@ import { connect } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { DirectorConfig } from '../shared/config/types.js';
 import { ownInstancesOf } from './relay/own-instances.js';
+import { ClusterNode } from './session/cluster-node.js';
+import { RequestStateSealer } from './session/request-state.js';
 import { openAnalyticsStore } from '../shared/analytics/store.js';
 import type { AnalyticsStore } from '../shared/analytics/store.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
@@ -108,9 +110,12 @@ export async function startDirector(
   const analytics: AnalyticsStore | undefined = config.analytics.enabled
     ? openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' })
     : undefined;
+  // The cluster settings are read at start only (a node does not change its name or key).
+  const clusterNode = new ClusterNode(config.cluster);
   const sessions = new Sessions({
     idleMs: config.sessionIdleMs,
     maxSessions: config.limits.maxSessions,
+    cluster: clusterNode,
   });
   if (analytics !== undefined) logSessions(analytics, sessions);
   const drain = new Drain();
@@ -118,6 +123,7 @@ export async function startDirector(
   const ownInstances = ownInstancesOf(config.servers);
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
+    sessionId: () => clusterNode.sessionId(),
     instance,
     instructions: (profile: string) => {
       const view = views.viewOf(profile);
@@ -125,14 +131,15 @@ export async function startDirector(
     },
     tasks: () => catalog.serversWith('tasks').length > 0,
   };
-  const dispatcher = new Dispatcher(
+  const dispatcher = new Dispatcher({
     catalog,
     views,
     shards,
     sessions,
     ownInstances,
-    identity.serverInfo,
-  );
+    serverInfo: identity.serverInfo,
+    sealer: new RequestStateSealer(clusterNode.stateKey(), clusterNode.node),
+  });
   sessions.onEnd((session) => dispatcher.sessionEnded(session));
   const feed = new LiveFeed(
     (on) => shards.setLiveCalls(on),
@@ -142,6 +149,7 @@ export async function startDirector(
     servers: () => states.entries(),
     sessions: () => sessions.values(),
     pendingPerShard: () => shards.pendingPerShard(),
+    node: clusterNode.node,
   });
   // No event fires before shards.start(), below.
   shards.onEvents({
@@ -226,6 +234,7 @@ export async function startDirector(
     analytics,
     metrics,
     feed,
+    drain,
   };
   const actionDeps: ActionDeps = {
     config: () => reloader.running,

@@ -146,6 +146,7 @@ export function embeddedDefaultConfig(env: NodeJS.ProcessEnv = process.env): Dir
     tokens: [],
     requireToken: false,
     oauth: null,
+    cluster: null,
     limits: { ...CONFIG_DEFAULTS.limits },
   });
 }

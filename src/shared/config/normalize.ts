@@ -20,6 +20,7 @@ import { MIN_TOKEN_LENGTH } from './schema.js';
 import { hasTokenRef, tokenRefsOf } from './token-refs.js';
 import type { ConfigFile, ServerEntry } from './schema.js';
 import type {
+  ClusterConfig,
   DirectorConfig,
   OauthIngressConfig,
   ProfileConfig,
@@ -104,6 +105,7 @@ export function normalizeConfig(
     tokens,
     requireToken: file.requireToken ?? false,
     oauth: normalizeOauth(file, profiles, problems),
+    cluster: normalizeCluster(file, context, problems),
     limits: withDefaults(defaults.limits, file.limits),
   };
   return { config, problems };
@@ -276,6 +278,52 @@ function attachTokenValues(
       }),
     ) as Record<string, Record<string, string>>;
   }
+}
+
+/** A node id: what session ids start with and balancers match on. */
+const NODE_ID = /^[a-z0-9][a-z0-9-]{0,15}$/;
+/** The cluster key signs session ids and seals requestState: long enough not to be guessed. */
+const MIN_CLUSTER_KEY_LENGTH = 32;
+
+/** The cluster settings, `${VAR}` expanded; null when the file has none. */
+function normalizeCluster(
+  file: ConfigFile,
+  context: NormalizeContext,
+  problems: ConfigProblem[],
+): ClusterConfig | null {
+  const cluster = file.cluster;
+  if (cluster === undefined) return null;
+  const expand = (value: string, key: string): string =>
+    expandVariables(value, context.env, (variable) =>
+      problems.push({
+        path: formatPath(['cluster', key]),
+        message: `\${${variable}} is not set in the environment; set it on every node`,
+      }),
+    );
+  const before = problems.length;
+  const node = expand(cluster.node, 'node');
+  const badNode = (path: string, found: string): void => {
+    problems.push({
+      path,
+      message: `expected a node id of 1 to 16 characters from a-z 0-9 - (not starting with -), found ${JSON.stringify(found)}`,
+    });
+  };
+  if (problems.length === before && !NODE_ID.test(node)) badNode('cluster.node', node);
+  const keyBefore = problems.length;
+  const key = expand(cluster.key, 'key');
+  // The key is a secret: messages give its length, never its text.
+  if (problems.length === keyBefore && key.length < MIN_CLUSTER_KEY_LENGTH) {
+    problems.push({
+      path: 'cluster.key',
+      message: `expected a key of at least ${MIN_CLUSTER_KEY_LENGTH} characters (e.g. from \`openssl rand -hex 32\`), found one of ${key.length}`,
+    });
+  }
+  const nodes: Record<string, string> = {};
+  for (const [id, url] of Object.entries(cluster.nodes ?? {})) {
+    if (!NODE_ID.test(id)) badNode(formatPath(['cluster', 'nodes', id]), id);
+    nodes[id] = url.replace(/\/+$/, '');
+  }
+  return { node, key, nodes };
 }
 
 /** The ingress OAuth settings with their defaults; null when the file has none. */

@@ -221,6 +221,27 @@ export const configFileSchema = z
         description:
           'Protect the daemon with OAuth: bearer JWTs of this issuer are accepted beside the static tokens, and a token (either kind) is then required. Serves /.well-known/oauth-protected-resource so clients can sign in.',
       }),
+    cluster: z
+      .strictObject({
+        node: nonEmptyString().meta({
+          description:
+            'This node\'s id, unique in the cluster: 1-16 of a-z 0-9 - (e.g. "${MCP_DIRECTOR_NODE}", so every node can share one file). Session ids start with it, so a balancer can keep a session on its node.',
+        }),
+        key: nonEmptyString().meta({
+          description:
+            'The key every node shares (at least 32 characters; write "${VAR}"): it signs session ids and seals requestState, so any node can check what another minted.',
+        }),
+        nodes: z.record(z.string(), httpUrl).optional().meta({
+          description:
+            'Where each node is reached by the others (its base URL, e.g. http://10.0.0.2:8765): a retry of an input-required call that lands on another node is passed to the node that holds the call.',
+          default: {},
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          'Several daemons behind one load balancer (README: Running several daemons). Absent: a single daemon.',
+      }),
     listen: z
       .strictObject({
         host: nonEmptyString().optional().meta({ default: CONFIG_DEFAULTS.listen.host }),

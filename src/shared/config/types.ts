@@ -214,5 +214,17 @@ export interface DirectorConfig {
   requireToken: boolean;
   /** Bearer JWTs of an OAuth issuer accepted too (and then required); null: off. */
   oauth: OauthIngressConfig | null;
+  /** Several daemons behind a balancer (README: Running several daemons); null: one alone. */
+  cluster: ClusterConfig | null;
   limits: Limits;
+}
+
+/** This daemon as one node of several (README: Running several daemons). */
+export interface ClusterConfig {
+  /** This node's id: 1-16 of a-z 0-9 -, starting with a letter or digit. */
+  node: string;
+  /** Shared by every node, after `${VAR}` expansion; a secret. */
+  key: string;
+  /** Every node's base URL, by id (this one's too, when given). */
+  nodes: Record<string, string>;
 }

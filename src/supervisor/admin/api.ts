@@ -26,6 +26,7 @@ import type { ServerStates } from './server-states.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { Sessions } from '../session/sessions.js';
 import { checkHostAndOrigin } from '../ingress/origin.js';
+import type { Drain } from '../ingress/shutdown.js';
 
 /** How the last reload of the config file went, for /api/health. */
 export interface ConfigStatus {
@@ -51,6 +52,8 @@ export interface ApiDeps {
   analytics: AnalyticsStore | undefined;
   metrics: Metrics;
   feed: LiveFeed;
+  /** Set once a stop began: `/readyz` turns 503 so the balancer sends nothing new. */
+  drain: Drain;
 }
 
 const NO_OAUTH =
@@ -79,6 +82,13 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
   if (request.path === '/healthz') {
     const { status } = health(deps, { admin: true, profile: '', identity: null });
     return sendJson(reply, deps.states.settled ? 200 : 503, { status });
+  }
+  // For a load balancer: whether to send this node new requests (README: Running several
+  // daemons). Not while its servers first start, nor once it drains on SIGTERM.
+  if (request.path === '/readyz') {
+    const ready = deps.states.settled && !deps.drain.draining;
+    const why = deps.drain.draining ? 'draining' : deps.states.settled ? 'ready' : 'starting';
+    return sendJson(reply, ready ? 200 : 503, { status: why });
   }
   const access = deps.access.apiScope(request.headers);
   if (!access.ok) return sendJson(reply, access.status, { error: access.message }, access.headers);
@@ -110,7 +120,7 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
       );
     default:
       return sendJson(reply, 404, {
-        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /metrics, /api/events, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats, /api/calls, /api/history?of=sessions|servers; the admin's also /api/config, /api/profiles/<name>/tools, POST /api/servers/<name>/restart|stop|start and POST /api/tools/call`,
+        error: `No such endpoint: ${request.path}. MCP clients use /mcp (or the older /sse and /messages); the API has /healthz, /readyz, /metrics, /api/events, /api/health, /api/servers, /api/tools[?profile=], /api/profiles, /api/sessions, /api/stats, /api/calls, /api/history?of=sessions|servers; the admin's also /api/config, /api/profiles/<name>/tools, POST /api/servers/<name>/restart|stop|start and POST /api/tools/call`,
       });
   }
 }

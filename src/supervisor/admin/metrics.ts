@@ -45,6 +45,8 @@ export interface MetricsSources {
   /** Each live session's era, protocol version and transport. */
   sessions: () => Iterable<{ era: string; protocolVersion: string; transport: string }>;
   pendingPerShard: () => number[];
+  /** This node's id when it is one of several: every series carries it as `node`. */
+  node: string | null;
 }
 
 interface HistogramSeries {
@@ -67,6 +69,7 @@ export class Metrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.#registry];
+    if (sources.node !== null) this.#registry.setDefaultLabels({ node: sources.node });
     collectDefaultMetrics({ register: this.#registry, prefix: 'mcp_director_' });
     // Gauges that prom-client names like counters, which Prometheus's lint rejects; the
     // same counts remain in the `…_active_handles` and `…_active_requests` gauges.

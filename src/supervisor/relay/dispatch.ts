@@ -6,13 +6,13 @@
  * Subscriptions and list changes are `subscriptions.ts`'s, log levels `log-levels.ts`'s,
  * tasks `task-requests.ts`'s.
  */
-import type { ReadonlyOwnInstances } from './own-instances.js';
+import type { RelayDeps } from './relay-deps.js';
 import type { JsonObject, JsonValue, RequestId } from '../../shared/json.js';
 import { idJson, isJsonObject } from '../../shared/json.js';
 import type { ServerNotificationMessage, WireError } from '../../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
-import type { Catalog, ListKind } from '../catalog/catalog.js';
+import type { ListKind } from '../catalog/catalog.js';
 import { LIST_METHODS } from '../catalog/catalog.js';
 import type { ProfileView, ProfileViews } from '../catalog/profile-view.js';
 import { answerMetaTool, isMetaToolName, parseCallArguments } from '../catalog/meta-tools.js';
@@ -50,19 +50,13 @@ export class Dispatcher {
   /** Marks requests waiting for a name in `caller.calls`: negative, so never a call id. */
   #nextWaitMark = -1;
 
-  constructor(
-    catalog: Catalog,
-    views: ProfileViews,
-    shards: ShardPool,
-    sessions: Sessions,
-    ownInstances: ReadonlyOwnInstances,
-    serverInfo: JsonObject,
-  ) {
+  constructor(deps: RelayDeps) {
+    const { catalog, views, shards, sessions, ownInstances, serverInfo } = deps;
     this.#views = views;
     this.#shards = shards;
     this.#sessions = sessions;
     this.#serverInfo = serverInfo;
-    this.#forwarding = new Forwarding(catalog, shards, serverInfo, ownInstances);
+    this.#forwarding = new Forwarding(deps);
     this.#nameWaits = new NameWaits(catalog, shards);
     this.#subscriptions = new Subscriptions(
       catalog,

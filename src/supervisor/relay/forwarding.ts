@@ -17,6 +17,7 @@
  *   the retry is forwarded like any call (the tool name routes it to the same backend).
  */
 import type { ReadonlyOwnInstances } from './own-instances.js';
+import type { RelayDeps } from './relay-deps.js';
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject, omit } from '../../shared/json.js';
 import type {
@@ -54,20 +55,17 @@ export class Forwarding {
   /** Exposed task id → the caller whose call created it. */
   readonly #taskOwners = new Map<string, Caller>();
 
-  constructor(
-    catalog: Catalog,
-    shards: ShardPool,
-    serverInfo: JsonObject,
-    ownInstances: ReadonlyOwnInstances,
-  ) {
-    this.#ownInstances = ownInstances;
+  constructor(deps: RelayDeps) {
+    const { catalog, shards, serverInfo } = deps;
+    this.#ownInstances = deps.ownInstances;
     this.#catalog = catalog;
     this.#shards = shards;
     this.#serverInfo = serverInfo;
-    this.#parked = new ParkedCalls(shards, serverInfo, {
-      replied: (call, message) => this.#replied(call, message),
-      release: (call, leg) => this.#release(call, leg),
-    });
+    const owner = {
+      replied: (call: Call, message: ReplyMessage) => this.#replied(call, message),
+      release: (call: Call, leg: ClientLeg) => this.#release(call, leg),
+    };
+    this.#parked = new ParkedCalls(shards, serverInfo, owner, deps.sealer);
   }
 
   /** "Resource not found" in the caller's era (docs/architecture.md#results-and-errors-by-era). */

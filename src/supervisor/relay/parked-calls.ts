@@ -17,7 +17,7 @@ import type { ShardPool } from '../pool/shard-pool.js';
 import { requestKey } from '../session/sessions.js';
 import { errorFrame, resultFrame } from '../../shared/jsonrpc.js';
 import { modernResult } from './result-shapes.js';
-import { RequestStateSealer, requestDigest } from '../session/request-state.js';
+import { requestDigest, type RequestStateSealer } from '../session/request-state.js';
 import type { Call, ClientLeg, Parked } from './call.js';
 
 /** How long a parked call waits for its stateless client to come back with answers. */
@@ -35,11 +35,17 @@ export class ParkedCalls {
   readonly #shards: ShardPool;
   readonly #serverInfo: JsonObject;
   readonly #owner: ParkedCallOwner;
-  readonly #sealer = new RequestStateSealer();
+  readonly #sealer: RequestStateSealer;
   /** Parked calls by the token their sealed `requestState` names. */
   readonly #parked = new Map<string, Call>();
 
-  constructor(shards: ShardPool, serverInfo: JsonObject, owner: ParkedCallOwner) {
+  constructor(
+    shards: ShardPool,
+    serverInfo: JsonObject,
+    owner: ParkedCallOwner,
+    sealer: RequestStateSealer,
+  ) {
+    this.#sealer = sealer;
     this.#shards = shards;
     this.#serverInfo = serverInfo;
     this.#owner = owner;

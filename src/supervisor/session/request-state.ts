@@ -4,8 +4,10 @@
  * client holds it between rounds and may alter it, so it is sealed: an HMAC-SHA256 over what it
  * names (the parked call), whom it was issued to (the profile and the caller's identity, so
  * another token of the same profile cannot take over the call), for which request (method and a
- * digest of the params) and until when. The key is random per daemon run: a parked call does
- * not outlive the daemon either.
+ * digest of the params) and until when, and which node holds the call. The key is random per
+ * daemon run for a daemon alone (a parked call does not outlive the daemon either), and the
+ * cluster's for a node of several (supervisor/session/cluster-node.ts), so a node can tell
+ * a genuine state of another node's from an altered one.
  *
  * Format: `mcpd1.<payload base64url>.<mac base64url>`. The prefix lets the director tell
  * its own state from a stateless backend's, which it passes through untouched.
@@ -27,14 +29,24 @@ export interface StateClaims {
   digest: string;
   /** Expiry, ms since the epoch. */
   expires: number;
+  /** The node holding the parked call, for a daemon that is one of several. */
+  node?: string;
 }
 
 export type Unsealed = { ok: true; claims: StateClaims } | { ok: false; reason: string };
 
 export class RequestStateSealer {
-  readonly #key = randomBytes(32);
+  readonly #key: Buffer;
+  readonly #node: string | null;
 
-  seal(claims: StateClaims): string {
+  /** `key`: `ClusterNode.stateKey()`; `node`: this node's id, null for a daemon alone. */
+  constructor(key: Buffer = randomBytes(32), node: string | null = null) {
+    this.#key = key;
+    this.#node = node;
+  }
+
+  seal(unplaced: Omit<StateClaims, 'node'>): string {
+    const claims: StateClaims = this.#node === null ? unplaced : { ...unplaced, node: this.#node };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     return `${PREFIX}${payload}.${this.#mac(payload)}`;
   }
@@ -50,6 +62,12 @@ export class RequestStateSealer {
     }
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as StateClaims;
     if (claims.expires < Date.now()) return { ok: false, reason: 'it has expired' };
+    if ((claims.node ?? null) !== this.#node) {
+      return {
+        ok: false,
+        reason: `the request it continues is held by node '${claims.node ?? '?'}', not this one (its retry must reach that node)`,
+      };
+    }
     if (claims.profile !== expected.profile) {
       return { ok: false, reason: 'it was issued to another profile' };
     }

@@ -4,7 +4,7 @@
  * makes session-scoped: the negotiated version, the GET stream, the log level, resource
  * subscriptions and the client's in-flight requests (for `notifications/cancelled`).
  */
-import { randomBytes } from 'node:crypto';
+import type { ClusterNode } from './cluster-node.js';
 import type { JsonObject, RequestId } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
 import type { ClientOutcome, WireError } from '../../shared/messages.js';
@@ -117,6 +117,8 @@ export class Session implements Caller, Subscriber {
   #nextAsk = 1;
 
   constructor(
+    /** Minted by `ClusterNode.sessionId` (it names this node when there are several). */
+    id: string,
     protocolVersion: string,
     clientInfo: JsonObject,
     clientCapabilities: JsonObject,
@@ -125,8 +127,7 @@ export class Session implements Caller, Subscriber {
     /** How the client reaches its session: for /api and /metrics. */
     readonly transport: SessionTransport = 'streamable-http',
   ) {
-    // 128 random bits, visible ASCII only (the spec's rule for session ids).
-    this.id = randomBytes(16).toString('base64url');
+    this.id = id;
     this.protocolVersion = protocolVersion;
     this.clientInfo = clientInfo;
     this.clientCapabilities = clientCapabilities;
@@ -223,6 +224,8 @@ export interface SessionLimits {
   idleMs: number;
   /** Live sessions at most; at the cap the longest-idle one that is not busy is evicted. */
   maxSessions: number;
+  /** This daemon among its peers: who minted a session id it does not know. */
+  cluster: ClusterNode;
 }
 
 /** What a client at the session cap is told to wait before it tries again. */
@@ -236,10 +239,17 @@ export class Sessions {
   readonly #onEnd: ((session: Session) => void)[] = [];
   readonly #timer: NodeJS.Timeout;
 
+  readonly #cluster: ClusterNode;
+
   constructor(limits: SessionLimits) {
+    this.#cluster = limits.cluster;
     this.#idleMs = limits.idleMs;
     this.#maxSessions = limits.maxSessions;
     this.#timer = setInterval(() => this.#evictIdle(), Math.min(60_000, limits.idleMs)).unref();
+  }
+  /** The node that owns a session id unknown here, when another node of the cluster does. */
+  ownerOf(id: string): string | undefined {
+    return this.#cluster.ownerOf(id);
   }
 
   /** Adds what runs when a session starts (after initialize). */

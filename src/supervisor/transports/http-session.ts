@@ -42,12 +42,15 @@ export function sessionOf(
   }
   const session = sessions.get(sessionId);
   if (session === undefined) {
+    const owner = sessions.ownerOf(sessionId);
     httpError(
       reply,
       404,
       rpcError(
         UNKNOWN_SESSION,
-        'Session not found: it ended or never existed; send initialize to start a new one',
+        owner === undefined
+          ? 'Session not found: it ended or never existed; send initialize to start a new one'
+          : `Session not found on this node: it is node '${owner}''s (gone, or the balancer does not keep sessions on their node); send initialize to start a new one`,
       ),
       {},
       id,

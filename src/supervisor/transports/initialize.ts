@@ -28,6 +28,8 @@ const TASK_CAPABILITIES: JsonObject = {
 
 export interface ServerIdentity {
   serverInfo: JsonObject;
+  /** A new session id (`ClusterNode.sessionId`). */
+  sessionId: () => string;
   /** This daemon's instance id, in every initialize and discover result's `_meta`. */
   instance: string;
   /** Text for `InitializeResult.instructions`, from the backends the profile sees. */
@@ -49,7 +51,14 @@ export function initializeSession(
       : (SUPPORTED_PROTOCOL_VERSIONS[0] as string);
   const clientInfo = isJsonObject(params['clientInfo']) ? params['clientInfo'] : {};
   const capabilities = isJsonObject(params['capabilities']) ? params['capabilities'] : {};
-  const session = new Session(version, clientInfo, capabilities, who, transport);
+  const session = new Session(
+    identity.sessionId(),
+    version,
+    clientInfo,
+    capabilities,
+    who,
+    transport,
+  );
   const result: JsonObject = {
     protocolVersion: version,
     capabilities: identity.tasks()

@@ -87,6 +87,7 @@ describe('defaults', () => {
       tokens: [],
       requireToken: false,
       oauth: null,
+      cluster: null,
       limits: { ...CONFIG_DEFAULTS.limits },
     });
   });

@@ -41,6 +41,7 @@ function config(servers: ServerConfig[]): DirectorConfig {
     tokens: [],
     requireToken: false,
     oauth: null,
+    cluster: null,
     limits: { ...CONFIG_DEFAULTS.limits },
   };
 }

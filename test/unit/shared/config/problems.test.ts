@@ -227,6 +227,25 @@ describe('config errors', () => {
     ]);
   });
 
+  it('cluster: node ids keep to their alphabet, the key is long enough and never echoed', () => {
+    const lines = problemLines({
+      cluster: {
+        node: 'Node_1',
+        key: 'short-cluster-key',
+        nodes: { n2: 'http://10.0.0.2:8765', 'N 3': 'http://10.0.0.3:8765' },
+      },
+    });
+    assert.deepEqual(lines, [
+      ': cluster.node: expected a node id of 1 to 16 characters from a-z 0-9 - (not starting with -), found "Node_1"',
+      ': cluster.key: expected a key of at least 32 characters (e.g. from `openssl rand -hex 32`), found one of 17',
+      ': cluster.nodes["N 3"]: expected a node id of 1 to 16 characters from a-z 0-9 - (not starting with -), found "N 3"',
+    ]);
+    assert.ok(!lines.join('\n').includes('short-cluster-key'));
+    assert.deepEqual(problemLines({ cluster: { node: '${UNSET_NODE}', key: 'k'.repeat(32) } }), [
+      ': cluster.node: ${UNSET_NODE} is not set in the environment; set it on every node',
+    ]);
+  });
+
   it('tokens: unknown profiles, short and shared tokens, unset variables; never the secret', () => {
     const long = 'x'.repeat(16);
     const config = {

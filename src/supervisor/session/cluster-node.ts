@@ -1,0 +1,70 @@
+/**
+ * This daemon as one node of several behind a load balancer (README: Running several
+ * daemons). Its session ids name it, `<node>.<random>.<mac>`, so a balancer can keep each
+ * session on its node by the id's first field (examples/haproxy.cfg, examples/nginx.conf),
+ * and a node that is handed another's session knows at once: it answers 404, and the client
+ * starts a new session (one re-initialize when a node dies). The MAC, under the key every
+ * node shares, tells a genuine id of another node from a made-up one.
+ *
+ * A single daemon (no `cluster` in the config) mints plain random ids, as before.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ClusterConfig } from '../../shared/config/types.js';
+
+/** Bytes of MAC in a session id: enough that forging one is hopeless, short on the wire. */
+const MAC_BYTES = 12;
+
+export class ClusterNode {
+  /** This node's id; null for a daemon on its own. */
+  readonly node: string | null;
+  readonly #key: Buffer | null;
+
+  constructor(cluster: ClusterConfig | null) {
+    this.node = cluster?.node ?? null;
+    this.#key = cluster === null ? null : Buffer.from(cluster.key, 'utf8');
+  }
+
+  /** A new session id: 128 random bits, visible ASCII only (the spec's rule for session ids). */
+  sessionId(): string {
+    const random = randomBytes(16).toString('base64url');
+    if (this.node === null) return random;
+    const named = `${this.node}.${random}`;
+    return `${named}.${this.#mac(named)}`;
+  }
+
+  /**
+   * The node that minted a session id this node does not know, when the id is a genuine one
+   * of another node; undefined for anything else.
+   */
+  ownerOf(sessionId: string): string | undefined {
+    if (this.node === null) return undefined;
+    const parts = sessionId.split('.');
+    if (parts.length !== 3) return undefined;
+    const [node, random, mac] = parts as [string, string, string];
+    if (node === this.node || !this.#macMatches(`${node}.${random}`, mac)) return undefined;
+    return node;
+  }
+
+  /**
+   * The key `requestState` is sealed with: derived from the cluster key, so every node can
+   * open what another sealed; random per run for a daemon on its own.
+   */
+  stateKey(): Buffer {
+    if (this.#key === null) return randomBytes(32);
+    return createHmac('sha256', this.#key).update('mcp-director requestState').digest();
+  }
+
+  #mac(text: string): string {
+    return createHmac('sha256', this.#key as Buffer)
+      .update(`session\u0000${text}`)
+      .digest()
+      .subarray(0, MAC_BYTES)
+      .toString('base64url');
+  }
+
+  #macMatches(text: string, mac: string): boolean {
+    const expected = Buffer.from(this.#mac(text));
+    const given = Buffer.from(mac);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Several daemons behind a real HAProxy (Debian's, installed by .ci/run), configured by
+ * examples/haproxy.cfg as it ships (README: Running several daemons): three nodes share a
+ * cluster key; session ids name their node and the balancer keeps each session there, so
+ * 100 SDK sessions spread over the nodes all work; `/readyz` is the health check. When a
+ * node is SIGKILLed, its sessions get 404 at once and `mcp-director connect` starts a new
+ * one on another node without its client noticing; the other nodes' sessions see nothing.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import {
+  CLI,
+  REPO_ROOT,
+  eventually,
+  fixture,
+  freePort,
+  startDaemon,
+  type Daemon,
+} from '../helpers/daemon.js';
+import { textOf } from '../helpers/mcp.js';
+
+const NODES = ['n1', 'n2', 'n3'];
+const KEY = 'cluster-key-0123456789abcdef0123456789abcdef';
+const SESSIONS = 100;
+
+describe('three nodes behind HAProxy', () => {
+  const daemons = new Map<string, Daemon>();
+  let haproxy: ChildProcess;
+  let lb = '';
+  const clients: Client[] = [];
+
+  const echo = (client: Client, text: string): Promise<string> =>
+    client.callTool({ name: 'echo__echo', arguments: { text } }).then(textOf);
+  const sessionsOn = async (node: string): Promise<Array<{ client?: { name?: string } }>> => {
+    const daemon = daemons.get(node) as Daemon;
+    const body = (await (await fetch(`${daemon.base}/api/sessions`)).json()) as {
+      sessions: Array<{ client?: { name?: string } }>;
+    };
+    return body.sessions;
+  };
+
+  before(async () => {
+    for (const node of NODES) {
+      daemons.set(
+        node,
+        await startDaemon({
+          mcpServers: { echo: fixture('echo-server') },
+          cluster: { node, key: KEY },
+        }),
+      );
+    }
+    const port = await freePort();
+    lb = `http://127.0.0.1:${port}`;
+    const env = {
+      ...process.env,
+      MCPD_LB: `127.0.0.1:${port}`,
+      ...Object.fromEntries(
+        NODES.map((node) => [`MCPD_${node.toUpperCase()}`, `127.0.0.1:${daemons.get(node)?.port}`]),
+      ),
+    };
+    haproxy = spawn('haproxy', ['-db', '-f', join(REPO_ROOT, 'examples/haproxy.cfg')], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    haproxy.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    await eventually(
+      async () => ((await fetch(`${lb}/readyz`).catch(() => undefined))?.ok ? true : undefined),
+      10_000,
+      `HAProxy to serve on ${lb}: ${stderr}`,
+    );
+  });
+  after(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    haproxy?.kill('SIGKILL');
+    await Promise.all([...daemons.values()].map((daemon) => daemon.stop()));
+  });
+
+  test('session ids name their node; 100 sessions spread over the nodes all work', async () => {
+    const opened = await Promise.all(
+      Array.from({ length: SESSIONS }, async (_, i) => {
+        const client = new Client({ name: `lb-${i}`, version: '1.0.0' });
+        const transport = new StreamableHTTPClientTransport(new URL(`${lb}/mcp`));
+        await client.connect(transport);
+        clients.push(client);
+        return { client, transport, i };
+      }),
+    );
+    const perNode = new Map<string, number>();
+    for (const { transport } of opened) {
+      const node = (transport.sessionId ?? '').split('.')[0] ?? '';
+      perNode.set(node, (perNode.get(node) ?? 0) + 1);
+      assert.match(transport.sessionId ?? '', /^n[123]\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{16}$/);
+    }
+    assert.deepEqual([...perNode.keys()].sort(), NODES, JSON.stringify([...perNode]));
+    // Every request of a session reaches its node (another node would answer 404).
+    const echoed = await Promise.all(
+      opened.map(async ({ client, i }) => [
+        await echo(client, `a${i}`),
+        await echo(client, `b${i}`),
+      ]),
+    );
+    assert.deepEqual(
+      echoed,
+      opened.map(({ i }) => [`a${i}`, `b${i}`]),
+    );
+    for (const node of NODES) {
+      const held = (await sessionsOn(node)).filter((s) => s.client?.name?.startsWith('lb-'));
+      assert.equal(held.length, perNode.get(node), `sessions held by ${node}`);
+    }
+    // Each node's metrics say which node they are, so a Prometheus over all of them can sum.
+    const metrics = await (await fetch(`${daemons.get('n2')?.base}/metrics`)).text();
+    assert.match(metrics, /^mcp_director_sessions\{.*node="n2".*\} \d+$/m);
+  });
+
+  test("a node's session id sent to another node gets 404 at once, naming the owner", async () => {
+    const client = new Client({ name: 'direct', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${daemons.get('n1')?.url}`));
+    await client.connect(transport);
+    clients.push(client);
+    const response = await fetch(`${daemons.get('n2')?.url}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        'Mcp-Session-Id': transport.sessionId ?? '',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    assert.equal(response.status, 404);
+    assert.match(await response.text(), /it is node 'n1''s/);
+    // A made-up id naming a node is just unknown.
+    const forged = await fetch(`${daemons.get('n2')?.url}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        'Mcp-Session-Id': 'n1.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAA',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    assert.equal(forged.status, 404);
+    assert.match(await forged.text(), /it ended or never existed/);
+  });
+
+  test('a SIGKILLed node costs its sessions one re-initialize, through connect; others see nothing', async () => {
+    // One `connect` per node (round-robin), each found by its client name.
+    const shims = await Promise.all(
+      NODES.map(async (_, i) => {
+        const transport = new StdioClientTransport({
+          command: process.execPath,
+          args: [CLI, 'connect', '--url', `${lb}/mcp`],
+          stderr: 'pipe',
+        });
+        const client = new Client({ name: `shim-${i}`, version: '1.0.0' });
+        await client.connect(transport);
+        clients.push(client);
+        assert.equal(await echo(client, 'before'), 'before');
+        return client;
+      }),
+    );
+    const where = new Map<string, string>(); // shim name → node
+    for (const node of NODES) {
+      for (const session of await sessionsOn(node)) {
+        const name = session.client?.name ?? '';
+        if (name.startsWith('shim-')) where.set(name, node);
+      }
+    }
+    const victim = where.get('shim-0') as string;
+    assert.ok(NODES.includes(victim), JSON.stringify([...where]));
+    const bystanders = shims.filter((_, i) => where.get(`shim-${i}`) !== victim);
+    const sessionsBefore = new Map(
+      await Promise.all(
+        NODES.filter((n) => n !== victim).map(
+          async (node) => [node, (await sessionsOn(node)).length] as const,
+        ),
+      ),
+    );
+
+    (daemons.get(victim) as Daemon).process.kill('SIGKILL');
+    await (daemons.get(victim) as Daemon).stop();
+    daemons.delete(victim);
+
+    // The shim renews its session on a live node; its client sees only the answer.
+    assert.equal(await echo(shims[0] as Client, 'after'), 'after');
+    for (const [i, client] of bystanders.entries()) {
+      assert.equal(await echo(client, `still ${i}`), `still ${i}`);
+    }
+    // The renewed session is one more on a live node; no other session was touched.
+    let total = 0;
+    for (const node of NODES.filter((n) => n !== victim)) {
+      const now = (await sessionsOn(node)).length;
+      assert.ok(now >= (sessionsBefore.get(node) ?? 0), `${node} lost sessions`);
+      total += now - (sessionsBefore.get(node) ?? 0);
+    }
+    assert.equal(total, 1, 'exactly one new session: the renewed one');
+  });
+});
