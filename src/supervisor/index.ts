@@ -7,7 +7,6 @@ import type { Readable, Writable } from 'node:stream';
 import type { DirectorConfig } from '../shared/config/types.js';
 import { ownInstancesOf } from './relay/own-instances.js';
 import { ClusterNode } from './session/cluster-node.js';
-import { RequestStateSealer } from './session/request-state.js';
 import { openAnalyticsStore } from '../shared/analytics/store.js';
 import type { AnalyticsStore } from '../shared/analytics/store.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
@@ -138,7 +137,7 @@ export async function startDirector(
     sessions,
     ownInstances,
     serverInfo: identity.serverInfo,
-    sealer: new RequestStateSealer(clusterNode.stateKey(), clusterNode.node),
+    sealer: clusterNode.sealer,
   });
   sessions.onEnd((session) => dispatcher.sessionEnded(session));
   const feed = new LiveFeed(
@@ -199,6 +198,7 @@ export async function startDirector(
     limits: config.limits,
     drain,
     replayBufferBytes: config.limits.replayBufferBytes,
+    cluster: clusterNode,
   };
   const endpoint = new McpEndpoint(dispatcher, sessions, views, ingress);
   const sseEndpoint = new SseEndpoint(dispatcher, sessions, ingress);

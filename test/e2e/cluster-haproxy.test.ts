@@ -23,17 +23,47 @@ import {
   type Daemon,
 } from '../helpers/daemon.js';
 import { textOf } from '../helpers/mcp.js';
+import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+} from '@modelcontextprotocol/client';
+import type { CallToolRequest } from '@modelcontextprotocol/client';
 
 const NODES = ['n1', 'n2', 'n3'];
 const KEY = 'cluster-key-0123456789abcdef0123456789abcdef';
 const SESSIONS = 100;
 
+/** The wire members of an `input_required` result, which the SDK's types keep hidden. */
+interface InputRequiredWire {
+  resultType?: string;
+  inputRequests?: Record<string, unknown>;
+  requestState?: string;
+}
+
 describe('three nodes behind HAProxy', () => {
   const daemons = new Map<string, Daemon>();
   let haproxy: ChildProcess;
   let lb = '';
-  const clients: Client[] = [];
+  const clients: Array<{ close(): Promise<void> }> = [];
 
+  /** An SDK v2 client speaking 2026-07-28 only, which answers elicitations with `grace`. */
+  const modernClient = async (url: string, autoFulfill: boolean): Promise<ModernClient> => {
+    const client = new ModernClient(
+      { name: 'modern-lb', version: '1.0.0' },
+      {
+        capabilities: { elicitation: {} },
+        versionNegotiation: { mode: { pin: '2026-07-28' } },
+        inputRequired: { autoFulfill },
+      },
+    );
+    client.setRequestHandler('elicitation/create', () => ({
+      action: 'accept',
+      content: { name: 'grace' },
+    }));
+    await client.connect(new ModernTransport(new URL(url)));
+    clients.push(client);
+    return client;
+  };
   const echo = (client: Client, text: string): Promise<string> =>
     client.callTool({ name: 'echo__echo', arguments: { text } }).then(textOf);
   const sessionsOn = async (node: string): Promise<Array<{ client?: { name?: string } }>> => {
@@ -45,12 +75,17 @@ describe('three nodes behind HAProxy', () => {
   };
 
   before(async () => {
+    // Every node knows where the others are, to pass them the retries they hold.
+    const ports = new Map<string, number>();
+    for (const node of NODES) ports.set(node, await freePort());
+    const nodes = Object.fromEntries(NODES.map((n) => [n, `http://127.0.0.1:${ports.get(n)}`]));
     for (const node of NODES) {
       daemons.set(
         node,
         await startDaemon({
           mcpServers: { echo: fixture('echo-server') },
-          cluster: { node, key: KEY },
+          listen: { host: '127.0.0.1', port: ports.get(node) },
+          cluster: { node, key: KEY, nodes },
         }),
       );
     }
@@ -146,6 +181,33 @@ describe('three nodes behind HAProxy', () => {
     });
     assert.equal(forged.status, 404);
     assert.match(await forged.text(), /it ended or never existed/);
+  });
+
+  test('a 2026-07-28 retry that lands on another node is passed to the node holding the call', async () => {
+    const first = await modernClient(`${daemons.get('n1')?.url}`, false);
+    const args = { message: 'Who are you?' };
+    const asked = (await first.callTool(
+      { name: 'echo__elicit', arguments: args },
+      { allowInputRequired: true },
+    )) as InputRequiredWire;
+    assert.equal(asked.resultType, 'input_required');
+    const [key] = Object.keys(asked.inputRequests ?? {});
+    const answer = { [key as string]: { action: 'accept', content: { name: 'grace' } } };
+    const retried = await (
+      await modernClient(`${daemons.get('n2')?.url}`, false)
+    ).callTool({
+      name: 'echo__elicit',
+      arguments: args,
+      inputResponses: answer,
+      requestState: asked.requestState,
+    } as CallToolRequest['params']);
+    assert.deepEqual(JSON.parse(textOf(retried)), { action: 'accept', content: { name: 'grace' } });
+    // Through the balancer, round-robin: every round trip completes, wherever it lands.
+    const viaLb = await modernClient(`${lb}/mcp`, true);
+    for (let i = 0; i < 6; i++) {
+      const done = await viaLb.callTool({ name: 'echo__elicit', arguments: { message: `${i}?` } });
+      assert.deepEqual(JSON.parse(textOf(done)), { action: 'accept', content: { name: 'grace' } });
+    }
   });
 
   test('a SIGKILLed node costs its sessions one re-initialize, through connect; others see nothing', async () => {

@@ -10,6 +10,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ClusterConfig } from '../../shared/config/types.js';
+import { RequestStateSealer } from './request-state.js';
 
 /** Bytes of MAC in a session id: enough that forging one is hopeless, short on the wire. */
 const MAC_BYTES = 12;
@@ -18,10 +19,25 @@ export class ClusterNode {
   /** This node's id; null for a daemon on its own. */
   readonly node: string | null;
   readonly #key: Buffer | null;
+  /** Every node's base URL, by id (`cluster.nodes`). */
+  readonly #urls: ReadonlyMap<string, string>;
+  /** Seals `requestState` so that every node can open it (see `stateKey`). */
+  readonly sealer: RequestStateSealer;
 
   constructor(cluster: ClusterConfig | null) {
     this.node = cluster?.node ?? null;
     this.#key = cluster === null ? null : Buffer.from(cluster.key, 'utf8');
+    this.#urls = new Map(Object.entries(cluster?.nodes ?? {}));
+    this.sealer = new RequestStateSealer(this.#stateKey(), this.node);
+  }
+
+  /**
+   * Where to pass a retry whose `requestState` another node sealed: that node's base URL,
+   * when the state is genuine and the node's address is configured.
+   */
+  ownerUrlOf(state: string): string | undefined {
+    const node = this.sealer.nodeOf(state);
+    return node === undefined ? undefined : this.#urls.get(node);
   }
 
   /** A new session id: 128 random bits, visible ASCII only (the spec's rule for session ids). */
@@ -49,7 +65,7 @@ export class ClusterNode {
    * The key `requestState` is sealed with: derived from the cluster key, so every node can
    * open what another sealed; random per run for a daemon on its own.
    */
-  stateKey(): Buffer {
+  #stateKey(): Buffer {
     if (this.#key === null) return randomBytes(32);
     return createHmac('sha256', this.#key).update('mcp-director requestState').digest();
   }

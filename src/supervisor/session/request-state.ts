@@ -80,6 +80,24 @@ export class RequestStateSealer {
     return { ok: true, claims };
   }
 
+  /**
+   * The node holding the call a genuine state of another node continues; undefined for this
+   * node's states, altered ones, and a daemon alone.
+   */
+  nodeOf(state: string): string | undefined {
+    if (this.#node === null) return undefined;
+    const [payload, mac] = state.slice(PREFIX.length).split('.');
+    if (payload === undefined || mac === undefined || !this.#macMatches(payload, mac)) {
+      return undefined;
+    }
+    const node: unknown = (
+      JSON.parse(Buffer.from(payload, 'base64url').toString()) as {
+        node?: unknown;
+      }
+    ).node;
+    return typeof node === 'string' && node !== this.#node ? node : undefined;
+  }
+
   #mac(payload: string): string {
     return createHmac('sha256', this.#key).update(payload).digest('base64url');
   }

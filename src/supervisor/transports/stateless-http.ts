@@ -36,6 +36,8 @@ import { errorFrame, notificationFrame, resultFrame } from '../../shared/jsonrpc
 import { LIST_METHODS } from '../catalog/catalog.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
 import type { Grant } from '../ingress/access.js';
+import { isDirectorState } from '../session/request-state.js';
+import { isRelayed, relayToNode } from './node-relay.js';
 import { Listener, honouredFilter } from '../session/listeners.js';
 import { LOG_LEVELS, logLevelRank, type Caller, type LogLevel } from '../session/sessions.js';
 
@@ -55,16 +57,28 @@ export interface StreamTracker {
 
 let nextCaller = 1;
 
+/** This daemon among its peers, as far as a stateless request needs it. */
+export interface RetryOwners {
+  /** This node's id; null for a daemon alone. */
+  readonly node: string | null;
+  /** The base URL of the node holding the call a `requestState` continues, if another's. */
+  ownerUrlOf(state: string): string | undefined;
+}
+
+export interface ModernOptions extends ServerIdentity {
+  cluster: RetryOwners;
+}
+
 export class ModernEndpoint {
   readonly #dispatcher: Dispatcher;
   readonly #views: ProfileViews;
-  readonly #identity: ServerIdentity;
+  readonly #identity: ModernOptions;
   readonly #streams: StreamTracker;
 
   constructor(
     dispatcher: Dispatcher,
     views: ProfileViews,
-    identity: ServerIdentity,
+    identity: ModernOptions,
     streams: StreamTracker,
   ) {
     this.#dispatcher = dispatcher;
@@ -91,6 +105,27 @@ export class ModernEndpoint {
     if (paramMismatch !== undefined) {
       reply.json(400, errorFrame(id, mismatch(paramMismatch)));
       return;
+    }
+    const state = params['requestState'];
+    if (isDirectorState(state) && !isRelayed(request)) {
+      // A retry of a call parked on another node goes to that node (node-relay.ts).
+      const baseUrl = this.#identity.cluster.ownerUrlOf(state);
+      const via = this.#identity.cluster.node;
+      if (baseUrl !== undefined && via !== null) {
+        relayToNode(request, reply, { baseUrl, via }, (why) =>
+          reply.json(
+            200,
+            errorFrame(
+              id,
+              rpcError(
+                JsonRpcCode.InvalidParams,
+                `Invalid requestState: the node holding the request it continues cannot be reached (${why}); send the request again without requestState and inputResponses`,
+              ),
+            ),
+          ),
+        );
+        return;
+      }
     }
     const meta = params['_meta'] as JsonObject;
     const clientInfo = meta[META.clientInfo];

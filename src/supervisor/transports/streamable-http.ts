@@ -29,12 +29,12 @@ import {
   requestIdOf,
 } from '../ingress/shutdown.js';
 import { logger } from '../../shared/log.js';
-import { initializeSession, type ServerIdentity } from './initialize.js';
+import { initializeSession } from './initialize.js';
 import { classify, invalidRequest, parseMessage, resultFrame } from '../../shared/jsonrpc.js';
 import { checkHostAndOrigin } from '../ingress/origin.js';
 import { canBeAsked } from '../session/client-capabilities.js';
 import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../../shared/eras.js';
-import { ModernEndpoint } from './stateless-http.js';
+import { ModernEndpoint, type ModernOptions } from './stateless-http.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
 import type { Access, Grant } from '../ingress/access.js';
 import { replyRateLimited } from '../ingress/rate-limit.js';
@@ -43,7 +43,7 @@ import { NO_SESSION, httpError, sessionOf } from './http-session.js';
 
 const log = logger('mcp');
 
-export interface EndpointOptions extends ServerIdentity {
+export interface EndpointOptions extends ModernOptions {
   listenHost: string;
   allowedOrigins: readonly string[];
   access: Access;
