@@ -22,23 +22,12 @@ import {
   startDaemon,
   type Daemon,
 } from '../helpers/daemon.js';
-import { textOf } from '../helpers/mcp.js';
-import {
-  Client as ModernClient,
-  StreamableHTTPClientTransport as ModernTransport,
-} from '@modelcontextprotocol/client';
-import type { CallToolRequest } from '@modelcontextprotocol/client';
+import { modernClient as newModernClient, textOf, type InputRequiredWire } from '../helpers/mcp.js';
+import type { Client as ModernClient, CallToolRequest } from '@modelcontextprotocol/client';
 
 const NODES = ['n1', 'n2', 'n3'];
 const KEY = 'cluster-key-0123456789abcdef0123456789abcdef';
 const SESSIONS = 100;
-
-/** The wire members of an `input_required` result, which the SDK's types keep hidden. */
-interface InputRequiredWire {
-  resultType?: string;
-  inputRequests?: Record<string, unknown>;
-  requestState?: string;
-}
 
 describe('three nodes behind HAProxy', () => {
   const daemons = new Map<string, Daemon>();
@@ -46,21 +35,8 @@ describe('three nodes behind HAProxy', () => {
   let lb = '';
   const clients: Array<{ close(): Promise<void> }> = [];
 
-  /** An SDK v2 client speaking 2026-07-28 only, which answers elicitations with `grace`. */
   const modernClient = async (url: string, autoFulfill: boolean): Promise<ModernClient> => {
-    const client = new ModernClient(
-      { name: 'modern-lb', version: '1.0.0' },
-      {
-        capabilities: { elicitation: {} },
-        versionNegotiation: { mode: { pin: '2026-07-28' } },
-        inputRequired: { autoFulfill },
-      },
-    );
-    client.setRequestHandler('elicitation/create', () => ({
-      action: 'accept',
-      content: { name: 'grace' },
-    }));
-    await client.connect(new ModernTransport(new URL(url)));
+    const client = await newModernClient(url, autoFulfill);
     clients.push(client);
     return client;
   };

@@ -21,32 +21,13 @@ import {
   ListRootsRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { eventually, fixture, startDaemon, type Daemon } from '../helpers/daemon.js';
-import { textOf } from '../helpers/mcp.js';
-
-/** The wire members of an `input_required` result, which the SDK's types keep hidden. */
-interface InputRequiredWire {
-  resultType?: string;
-  inputRequests?: Record<string, { method: string; params?: Record<string, unknown> }>;
-  requestState?: string;
-}
+import { modernClient as newModernClient, textOf, type InputRequiredWire } from '../helpers/mcp.js';
 
 const opened: Array<{ close(): Promise<void> }> = [];
 
-/** An SDK v2 client speaking 2026-07-28 only, which answers elicitations with `name`. */
+/** An SDK v2 client speaking 2026-07-28 only (closed after the tests). */
 async function modernClient(url: string, autoFulfill: boolean): Promise<ModernClient> {
-  const client = new ModernClient(
-    { name: 'modern-test', version: '1.0.0' },
-    {
-      capabilities: { elicitation: {}, sampling: {} },
-      versionNegotiation: { mode: { pin: '2026-07-28' } },
-      inputRequired: { autoFulfill },
-    },
-  );
-  client.setRequestHandler('elicitation/create', () => ({
-    action: 'accept',
-    content: { name: 'grace' },
-  }));
-  await client.connect(new ModernTransport(new URL(url)));
+  const client = await newModernClient(url, autoFulfill);
   opened.push(client);
   return client;
 }

@@ -2,6 +2,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
+  Client as ModernClient,
+  StreamableHTTPClientTransport as ModernTransport,
+} from '@modelcontextprotocol/client';
+import {
   CallToolResultSchema,
   ProgressNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -48,5 +52,33 @@ export async function connectWithToken(
       requestInit: { headers: { Authorization: `Bearer ${token}` } },
     }),
   );
+  return client;
+}
+
+/** The wire members of an `input_required` result, which the SDK's types keep hidden. */
+export interface InputRequiredWire {
+  resultType?: string;
+  inputRequests?: Record<string, { method: string; params?: Record<string, unknown> }>;
+  requestState?: string;
+}
+
+/**
+ * An SDK v2 client speaking 2026-07-28 only, which answers elicitations with `grace`;
+ * `autoFulfill`: the SDK answers input_required itself (else the test sees it).
+ */
+export async function modernClient(url: string, autoFulfill: boolean): Promise<ModernClient> {
+  const client = new ModernClient(
+    { name: 'modern-test', version: '1.0.0' },
+    {
+      capabilities: { elicitation: {}, sampling: {} },
+      versionNegotiation: { mode: { pin: '2026-07-28' } },
+      inputRequired: { autoFulfill },
+    },
+  );
+  client.setRequestHandler('elicitation/create', () => ({
+    action: 'accept',
+    content: { name: 'grace' },
+  }));
+  await client.connect(new ModernTransport(new URL(url)));
   return client;
 }
