@@ -1,6 +1,7 @@
 /**
- * Several daemons behind a real HAProxy (Debian's, installed by .ci/run), configured by
- * examples/haproxy.cfg as it ships (README: Running several daemons): three nodes share a
+ * Several daemons behind a real HAProxy and a real nginx (Debian's, installed by .ci/run),
+ * configured by examples/haproxy.cfg as it ships and examples/nginx.conf with its addresses
+ * replaced (README: Running several daemons): three nodes share a
  * cluster key; session ids name their node and the balancer keeps each session there, so
  * 100 SDK sessions spread over the nodes all work; `/readyz` is the health check. When a
  * node is SIGKILLed, its sessions get 404 at once and `mcp-director connect` starts a new
@@ -9,6 +10,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -29,10 +32,13 @@ const NODES = ['n1', 'n2', 'n3'];
 const KEY = 'cluster-key-0123456789abcdef0123456789abcdef';
 const SESSIONS = 100;
 
-describe('three nodes behind HAProxy', () => {
+describe('three nodes behind HAProxy and nginx', () => {
   const daemons = new Map<string, Daemon>();
+  const ports = new Map<string, number>();
   let haproxy: ChildProcess;
+  let nginx: ChildProcess;
   let lb = '';
+  let nginxLb = '';
   const clients: Array<{ close(): Promise<void> }> = [];
 
   const modernClient = async (url: string, autoFulfill: boolean): Promise<ModernClient> => {
@@ -50,9 +56,47 @@ describe('three nodes behind HAProxy', () => {
     return body.sessions;
   };
 
+  /** nginx with examples/nginx.conf, its addresses replaced by the nodes' (and its own). */
+  const startNginx = async (nodePorts: Map<string, number>): Promise<ChildProcess> => {
+    const prefix = mkdtempSync(join(tmpdir(), 'mcpd-nginx-'));
+    const port = await freePort();
+    nginxLb = `http://127.0.0.1:${port}`;
+    let site = readFileSync(join(REPO_ROOT, 'examples/nginx.conf'), 'utf8').replace(
+      'listen 8700;',
+      `listen 127.0.0.1:${port};`,
+    );
+    NODES.forEach((node, i) => {
+      site = site.replaceAll(`10.0.0.${i + 1}:8765`, `127.0.0.1:${nodePorts.get(node)}`);
+    });
+    writeFileSync(join(prefix, 'mcp.conf'), site);
+    const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+      .map((kind) => `${kind}_temp_path ${join(prefix, kind)};`)
+      .join(' ');
+    writeFileSync(
+      join(prefix, 'nginx.conf'),
+      `pid ${join(prefix, 'nginx.pid')}; error_log ${join(prefix, 'error.log')};\n` +
+        `events {}\nhttp { access_log off; ${temp} include ${join(prefix, 'mcp.conf')}; }\n`,
+    );
+    const child = spawn(
+      'nginx',
+      ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    await eventually(
+      async () =>
+        (await fetch(`${nginxLb}/readyz`).catch(() => undefined))?.ok ? true : undefined,
+      10_000,
+      `nginx to serve on ${nginxLb}: ${stderr}`,
+    );
+    return child;
+  };
+
   before(async () => {
     // Every node knows where the others are, to pass them the retries they hold.
-    const ports = new Map<string, number>();
     for (const node of NODES) ports.set(node, await freePort());
     const nodes = Object.fromEntries(NODES.map((n) => [n, `http://127.0.0.1:${ports.get(n)}`]));
     for (const node of NODES) {
@@ -85,10 +129,12 @@ describe('three nodes behind HAProxy', () => {
       10_000,
       `HAProxy to serve on ${lb}: ${stderr}`,
     );
+    nginx = await startNginx(ports);
   });
   after(async () => {
     await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
     haproxy?.kill('SIGKILL');
+    nginx?.kill('SIGKILL');
     await Promise.all([...daemons.values()].map((daemon) => daemon.stop()));
   });
 
@@ -127,6 +173,26 @@ describe('three nodes behind HAProxy', () => {
     // Each node's metrics say which node they are, so a Prometheus over all of them can sum.
     const metrics = await (await fetch(`${daemons.get('n2')?.base}/metrics`)).text();
     assert.match(metrics, /^mcp_director_sessions\{.*node="n2".*\} \d+$/m);
+  });
+
+  test('through nginx too: sessions stay on their node, stateless round trips complete', async () => {
+    const opened = await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const client = new Client({ name: `nginx-${i}`, version: '1.0.0' });
+        const transport = new StreamableHTTPClientTransport(new URL(`${nginxLb}/mcp`));
+        await client.connect(transport);
+        clients.push(client);
+        return { client, transport, i };
+      }),
+    );
+    const nodes = new Set(opened.map(({ transport }) => transport.sessionId?.split('.')[0]));
+    assert.deepEqual([...nodes].sort(), NODES);
+    for (const { client, i } of opened) assert.equal(await echo(client, `n${i}`), `n${i}`);
+    const modern = await modernClient(`${nginxLb}/mcp`, true);
+    for (let i = 0; i < 4; i++) {
+      const done = await modern.callTool({ name: 'echo__elicit', arguments: { message: `${i}?` } });
+      assert.deepEqual(JSON.parse(textOf(done)), { action: 'accept', content: { name: 'grace' } });
+    }
   });
 
   test("a node's session id sent to another node gets 404 at once, naming the owner", async () => {
@@ -224,6 +290,17 @@ describe('three nodes behind HAProxy', () => {
     await (daemons.get(victim) as Daemon).stop();
     daemons.delete(victim);
 
+    // nginx sends a dead node's sessions to a live node, which answers 404 (not a 502).
+    const orphaned = await fetch(`${nginxLb}/mcp`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        'Mcp-Session-Id': `${victim}.AAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAA`,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    assert.equal(orphaned.status, 404);
     // The shim renews its session on a live node; its client sees only the answer.
     assert.equal(await echo(shims[0] as Client, 'after'), 'after');
     for (const [i, client] of bystanders.entries()) {
