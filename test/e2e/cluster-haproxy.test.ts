@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
@@ -193,6 +194,34 @@ describe('three nodes behind HAProxy and nginx', () => {
       const done = await modern.callTool({ name: 'echo__elicit', arguments: { message: `${i}?` } });
       assert.deepEqual(JSON.parse(textOf(done)), { action: 'accept', content: { name: 'grace' } });
     }
+  });
+
+  test('the older HTTP+SSE transport stays on its node too, through either balancer', async () => {
+    for (const base of [lb, nginxLb]) {
+      const opened = await Promise.all(
+        Array.from({ length: 6 }, async (_, i) => {
+          const client = new Client({ name: `sse-${i}`, version: '1.0.0' });
+          await client.connect(new SSEClientTransport(new URL(`${base}/sse`)));
+          clients.push(client);
+          return client;
+        }),
+      );
+      const echoed = await Promise.all(opened.map((client, i) => echo(client, `sse ${i}`)));
+      assert.deepEqual(
+        echoed,
+        opened.map((_, i) => `sse ${i}`),
+      );
+    }
+    const held = await Promise.all(
+      NODES.map(
+        async (node) =>
+          (await sessionsOn(node)).filter((s) => s.client?.name?.startsWith('sse-')).length,
+      ),
+    );
+    assert.ok(
+      held.filter((count) => count > 0).length >= 2,
+      `SSE sessions per node: ${held.join(', ')}`,
+    );
   });
 
   test("a node's session id sent to another node gets 404 at once, naming the owner", async () => {

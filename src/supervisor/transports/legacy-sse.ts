@@ -6,7 +6,6 @@
  * message the client sends is POSTed there and answered 202, and everything the server sends
  * (responses included) goes down the stream.
  */
-import { randomBytes } from 'node:crypto';
 import { rpcError } from '../../shared/errors.js';
 import type { Limits } from '../../shared/config/types.js';
 import type { WireError } from '../../shared/messages.js';
@@ -106,7 +105,9 @@ export class SseEndpoint {
   }
 
   #open(reply: Reply, grant: Grant): void {
-    const id = randomBytes(16).toString('base64url');
+    // Like a session id, it names this node when there are several (a balancer routes the
+    // POSTs by it: examples/haproxy.cfg, examples/nginx.conf).
+    const id = this.#options.sessionId();
     const stream = reply.stream(SSE_HEADERS);
     const channel: SessionChannel = {
       send: (frame) => stream.write(sseMessage(frame)),
@@ -139,10 +140,13 @@ export class SseEndpoint {
     }
     const connection = this.#connections.get(id);
     if (connection === undefined) {
+      const owner = this.#sessions.ownerOf(id);
       return fail(
         reply,
         404,
-        'Session not found: its /sse stream is closed or never existed; open GET /sse again',
+        owner === undefined
+          ? 'Session not found: its /sse stream is closed or never existed; open GET /sse again'
+          : `Session not found on this node: its /sse stream is node '${owner}''s (gone, or the balancer does not route /messages by sessionId); open GET /sse again`,
       );
     }
     // Each request is decided on its own: a token revoked since the stream opened stops here.
