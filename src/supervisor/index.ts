@@ -343,6 +343,13 @@ export async function startDirector(
     close: (options = {}) =>
       (closing ??= (async () => {
         watcher?.close();
+        const noticeMs = options.drain === true ? (config.cluster?.drainNoticeMs ?? 0) : 0;
+        if (noticeMs > 0) {
+          // Its balancer learns from /readyz first; requests are still served meanwhile.
+          drain.notice();
+          log.info(`draining: /readyz says 503 for ${noticeMs} ms before the socket closes`);
+          await drainCalls(() => 1, noticeMs, options.skip); // the notice; a 2nd signal ends it
+        }
         // No new connections; requests on open ones get 503 SHUTTING_DOWN from here on.
         listener.close();
         drain.begin();

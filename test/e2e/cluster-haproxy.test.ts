@@ -41,6 +41,8 @@ describe('three nodes behind HAProxy and nginx', () => {
   let lb = '';
   let nginxLb = '';
   const clients: Array<{ close(): Promise<void> }> = [];
+  /** The first test's sessions through HAProxy, with their ids. */
+  const lbSessions: Array<{ client: Client; sessionId: string }> = [];
 
   const modernClient = async (url: string, autoFulfill: boolean): Promise<ModernClient> => {
     const client = await newModernClient(url, autoFulfill);
@@ -150,7 +152,8 @@ describe('three nodes behind HAProxy and nginx', () => {
       }),
     );
     const perNode = new Map<string, number>();
-    for (const { transport } of opened) {
+    for (const { client, transport } of opened) {
+      lbSessions.push({ client, sessionId: transport.sessionId ?? '' });
       const node = (transport.sessionId ?? '').split('.')[0] ?? '';
       perNode.set(node, (perNode.get(node) ?? 0) + 1);
       assert.match(transport.sessionId ?? '', /^n[123]\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{16}$/);
@@ -343,5 +346,31 @@ describe('three nodes behind HAProxy and nginx', () => {
       total += now - (sessionsBefore.get(node) ?? 0);
     }
     assert.equal(total, 1, 'exactly one new session: the renewed one');
+  });
+
+  test('SIGTERM: /readyz says 503 while the node still serves, then it closes; nothing fails', async () => {
+    const last = [...daemons.keys()].at(-1) as string;
+    const daemon = daemons.get(last) as Daemon;
+    const own = lbSessions.find((s) => s.sessionId.startsWith(`${last}.`));
+    assert.ok(own !== undefined);
+    const exited = new Promise<number | null>((resolve) => daemon.process.once('exit', resolve));
+    daemon.process.kill('SIGTERM');
+    await eventually(async () => {
+      const response = await fetch(`${daemon.base}/readyz`);
+      return response.status === 503 ? await response.json() : undefined;
+    }, 1_000).then((body) => assert.deepEqual(body, { status: 'draining' }));
+    // Still serving during the notice: its own sessions, and whatever the balancer sends.
+    assert.equal(await echo(own.client, 'during notice'), 'during notice');
+    const modern = await modernClient(`${lb}/mcp`, true);
+    const started = Date.now();
+    let calls = 0;
+    while (Date.now() - started < 3_000) {
+      const done = await modern.callTool({ name: 'echo__echo', arguments: { text: `${calls}` } });
+      assert.equal(textOf(done), `${calls}`);
+      calls++;
+    }
+    assert.equal(await exited, 0);
+    daemons.delete(last);
+    assert.ok(calls > 10, `${calls} calls through the balancer while the node left`);
   });
 });

@@ -213,8 +213,9 @@ describe('idleStopMs', () => {
     textOf(await client.callTool({ name: 'napper__echo', arguments: { text } }));
 
   test('unused for idleStopMs: the process stops, its tools stay listed, the next call starts it', async (t) => {
-    assert.equal(await echo('one'), 'one');
+    // Taken before the call: the idle time counts from when the call reached the server.
     const lastCall = Date.now();
+    assert.equal(await echo('one'), 'one');
     const [first] = pids(napperPids);
     assert.ok(first !== undefined && alive(first));
     await eventually(

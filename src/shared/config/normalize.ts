@@ -280,6 +280,8 @@ function attachTokenValues(
   }
 }
 
+/** A node gives its balancer this long to see /readyz turn 503 before it closes its socket. */
+const DRAIN_NOTICE_MS = 2000;
 /** A node id: what session ids start with and balancers match on. */
 const NODE_ID = /^[a-z0-9][a-z0-9-]{0,15}$/;
 /** The cluster key signs session ids and seals requestState: long enough not to be guessed. */
@@ -323,7 +325,7 @@ function normalizeCluster(
     if (!NODE_ID.test(id)) badNode(formatPath(['cluster', 'nodes', id]), id);
     nodes[id] = url.replace(/\/+$/, '');
   }
-  return { node, key, nodes };
+  return { node, key, nodes, drainNoticeMs: cluster.drainNoticeMs ?? DRAIN_NOTICE_MS };
 }
 
 /** The ingress OAuth settings with their defaults; null when the file has none. */

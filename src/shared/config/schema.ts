@@ -231,6 +231,11 @@ export const configFileSchema = z
           description:
             'The key every node shares (at least 32 characters; write "${VAR}"): it signs session ids and seals requestState, so any node can check what another minted.',
         }),
+        drainNoticeMs: integer(0, MAX_TIMER_MS).optional().meta({
+          description:
+            'On SIGTERM, how long /readyz answers 503 while the node still serves everything, before its socket closes: longer than the balancer needs to see it (its check interval × fall).',
+          default: 2000,
+        }),
         nodes: z.record(z.string(), httpUrl).optional().meta({
           description:
             'Where each node is reached by the others (its base URL, e.g. http://10.0.0.2:8765): a retry of an input-required call that lands on another node is passed to the node that holds the call.',

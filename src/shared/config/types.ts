@@ -227,4 +227,6 @@ export interface ClusterConfig {
   key: string;
   /** Every node's base URL, by id (this one's too, when given). */
   nodes: Record<string, string>;
+  /** On SIGTERM, how long `/readyz` says 503 while the node still serves, before it closes. */
+  drainNoticeMs: number;
 }

@@ -86,8 +86,8 @@ export function handleApi(deps: ApiDeps, request: IncomingRequest, reply: Reply)
   // For a load balancer: whether to send this node new requests (README: Running several
   // daemons). Not while its servers first start, nor once it drains on SIGTERM.
   if (request.path === '/readyz') {
-    const ready = deps.states.settled && !deps.drain.draining;
-    const why = deps.drain.draining ? 'draining' : deps.states.settled ? 'ready' : 'starting';
+    const ready = deps.states.settled && deps.drain.ready;
+    const why = !deps.drain.ready ? 'draining' : deps.states.settled ? 'ready' : 'starting';
     return sendJson(reply, ready ? 200 : 503, { status: why });
   }
   const access = deps.access.apiScope(request.headers);

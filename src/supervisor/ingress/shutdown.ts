@@ -5,6 +5,10 @@
  * then answered SHUTTING_DOWN (and cancelled upstream) before the sessions and the backends
  * are stopped. Messages that help a call in flight finish (a client's answer to a backend's
  * request, a cancellation, a resuming GET) are still taken while draining.
+ *
+ * A node of several (README: Running several daemons) first gives notice: `/readyz` turns
+ * 503 while it still serves everything, for `cluster.drainNoticeMs`, so its balancer stops
+ * sending it new requests before its socket closes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestId } from '../../shared/json.js';
@@ -16,9 +20,20 @@ import { errorFrame } from '../../shared/jsonrpc.js';
 /** Whether the daemon is draining; read by every ingress for each new request. */
 export class Drain {
   #draining = false;
+  #noticed = false;
 
   get draining(): boolean {
     return this.#draining;
+  }
+
+  /** Whether a balancer should send new requests here (`/readyz`). */
+  get ready(): boolean {
+    return !this.#noticed && !this.#draining;
+  }
+
+  /** The stop is coming: not ready any more, still serving. */
+  notice(): void {
+    this.#noticed = true;
   }
 
   begin(): void {
