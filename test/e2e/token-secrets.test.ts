@@ -11,7 +11,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { fixture, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { eventually, fixture, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectWithToken, textOf } from '../helpers/mcp.js';
 
 const ADMIN = 'admin-token-0123456789abcdef0123456789';
@@ -135,6 +136,31 @@ describe('${token.X}: static credentials per token', () => {
       await envOf(carol),
       /takes \$\{token\.API_KEY\} from the calling token, and identity 'carol' has no value for it: set tokens\.carol\.secrets\.API_KEY/,
     );
+  });
+
+  test("resource updates of a token's own process reach only that token's subscribed sessions", async () => {
+    const [alice1, alice2, bob] = await Promise.all([connect(ALICE), connect(ALICE), connect(BOB)]);
+    const updates = new Map<Client, number>([
+      [alice1, 0],
+      [alice2, 0],
+      [bob, 0],
+    ]);
+    for (const client of updates.keys()) {
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, () => {
+        updates.set(client, (updates.get(client) ?? 0) + 1);
+      });
+      await client.subscribeResource({ uri: 'echo://counter' });
+    }
+    await alice1.callTool({ name: 'keyed__bump', arguments: {} });
+    await eventually(() => (updates.get(alice2) === 1 ? true : undefined), 5_000, 'alice2 update');
+    assert.equal(updates.get(alice1), 1);
+    // One of alice's sessions leaving its subscription leaves the other's in place.
+    await alice1.unsubscribeResource({ uri: 'echo://counter' });
+    await alice2.callTool({ name: 'keyed__bump', arguments: {} });
+    await eventually(() => (updates.get(alice2) === 2 ? true : undefined), 5_000, 'alice2 again');
+    await bob.callTool({ name: 'keyed__bump', arguments: {} });
+    await eventually(() => (updates.get(bob) === 1 ? true : undefined), 5_000, 'bob update');
+    assert.deepEqual([updates.get(alice1), updates.get(alice2)], [1, 2], 'bob bumped his own');
   });
 
   test('/api/config masks the token values', async () => {

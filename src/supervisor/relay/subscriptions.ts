@@ -2,9 +2,9 @@
  * Who hears about changes: sessions and `subscriptions/listen` streams learn which of their
  * profile's lists changed, and the subscribers of a resource URI learn that it was updated.
  * Backends are shared, so subscriptions to a URI are counted: the backend is subscribed while
- * anyone is. A `share: "session"` or `"identity"` server's subscriptions go to the caller's
- * own instance uncounted (an identity's sessions share theirs, so one's unsubscribe ends the
- * updates for all of them: the price of not counting per identity).
+ * anyone is. A `share: "session"` server's subscriptions go to the session's own instance
+ * uncounted; a `share: "identity"` server's are counted per identity, whose sessions share
+ * its instance.
  */
 import type { ReadonlyOwnInstances } from './own-instances.js';
 import type { JsonObject, RequestId } from '../../shared/json.js';
@@ -35,6 +35,11 @@ export class Subscriptions {
   readonly #ownInstances: ReadonlyOwnInstances;
   /** URI → who subscribed to it; the backend is subscribed while the set is non-empty. */
   readonly #subscribers = new Map<string, Set<Subscriber>>();
+  /**
+   * Of `share: "identity"` servers, identity and URI → the sessions subscribed: an
+   * identity's sessions share its instance, which is subscribed while any of them is.
+   */
+  readonly #byIdentity = new Map<string, Set<Session>>();
   /** Open `subscriptions/listen` streams of stateless-era clients. */
   readonly #listeners = new Set<Listener>();
 
@@ -67,8 +72,12 @@ export class Subscriptions {
       out.respond(errorFrame(id, this.#forwarding.notFound(session, uri)));
       return;
     }
+    if (this.#ownInstances.get(server) === 'identity' && session.identity !== null) {
+      this.#identityRequest(session, server, uri, { id, method, out });
+      return;
+    }
     if (this.#ownInstances.has(server)) {
-      // The caller's own instance: nothing is shared, so nothing to count.
+      // The session's own instance: nothing is shared, so nothing to count.
       if (method === 'resources/subscribe') session.subscriptions.add(uri);
       else session.subscriptions.delete(uri);
       this.#forwarding.start({ caller: session, id, out }, { server, method, params, target: uri });
@@ -89,8 +98,80 @@ export class Subscriptions {
 
   /** Drops an ended session's subscriptions. */
   sessionEnded(session: Session): void {
-    for (const uri of session.subscriptions) this.#unsubscribe(session, uri);
+    for (const uri of session.subscriptions) {
+      this.#unsubscribe(session, uri);
+      const key = `${session.identity ?? ''}\u0000${uri}`;
+      const sessions = this.#byIdentity.get(key);
+      if (sessions?.delete(session) !== true || sessions.size > 0) continue;
+      this.#byIdentity.delete(key);
+      const server = this.#catalog.resourceServer(uri);
+      if (server !== undefined) {
+        const params = { uri };
+        systemCall(
+          this.#shards,
+          server,
+          'resources/unsubscribe',
+          params,
+          uri,
+          undefined,
+          session.identity ?? '',
+        );
+      }
+    }
     session.subscriptions.clear();
+  }
+
+  /**
+   * A subscription to a `share: "identity"` server: counted per identity, so the identity's
+   * instance is subscribed by its first session and unsubscribed after its last.
+   */
+  #identityRequest(
+    session: Session,
+    server: string,
+    uri: string,
+    request: {
+      id: RequestId;
+      method: 'resources/subscribe' | 'resources/unsubscribe';
+      out: Responder;
+    },
+  ): void {
+    const { id, method, out } = request;
+    const identity = session.identity ?? '';
+    const key = `${identity}\u0000${uri}`;
+    const sessions = this.#byIdentity.get(key) ?? new Set<Session>();
+    this.#byIdentity.set(key, sessions);
+    const answer = (reply: ReplyMessage): void =>
+      out.respond(reply.ok ? resultFrame(id, '{}') : errorFrame(id, reply.error));
+    const ok: ReplyMessage = { type: 'reply', callId: 0, ok: true, result: '{}' };
+    if (method === 'resources/subscribe') {
+      session.subscriptions.add(uri);
+      const first = sessions.size === 0;
+      sessions.add(session);
+      if (!first) return answer(ok);
+      systemCall(
+        this.#shards,
+        server,
+        method,
+        { uri },
+        uri,
+        (reply) => {
+          if (!reply.ok) {
+            session.subscriptions.delete(uri);
+            sessions.delete(session);
+            if (sessions.size === 0 && this.#byIdentity.get(key) === sessions)
+              this.#byIdentity.delete(key);
+          }
+          answer(reply);
+        },
+        identity,
+      );
+      return;
+    }
+    session.subscriptions.delete(uri);
+    const last = sessions.delete(session) && sessions.size === 0;
+    if (sessions.size === 0) this.#byIdentity.delete(key);
+    if (!last) return answer(ok);
+    systemCall(this.#shards, server, method, { uri }, uri, answer, identity);
   }
 
   /** A stateless-era client opened a listen stream (its acknowledgment is already sent). */

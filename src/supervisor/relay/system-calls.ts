@@ -24,6 +24,8 @@ export function systemCall(
   params: JsonObject,
   target: string,
   reply: (message: ReplyMessage) => void = () => undefined,
+  /** For an identity's own instance of a `share: "identity"` server; '' the shared one. */
+  identity = '',
 ): void {
   const handlers: CallHandlers = {
     reply,
@@ -34,5 +36,6 @@ export function systemCall(
         error: rpcError(JsonRpcCode.InternalError, `no client to send ${requestMethod} to`),
       }),
   };
-  shards.route({ server, method, params, target, context: SYSTEM_CONTEXT }, handlers);
+  const context = identity === '' ? SYSTEM_CONTEXT : { ...SYSTEM_CONTEXT, identity };
+  shards.route({ server, method, params, target, context }, handlers);
 }
