@@ -19,6 +19,8 @@ const ADMIN = 'admin-token-0123456789abcdef0123456789';
 const ALICE = 'alice-token-0123456789abcdef0123456789';
 const BOB = 'bob-token-0123456789abcdef012345678901';
 const CAROL = 'carol-token-0123456789abcdef012345678';
+const DAVE = 'dave-token-0123456789abcdef0123456789';
+const ERIN = 'erin-token-0123456789abcdef0123456789';
 
 describe('${token.X}: static credentials per token', () => {
   let daemon: Daemon;
@@ -65,7 +67,11 @@ describe('${token.X}: static credentials per token', () => {
           },
           bob: { token: BOB, profile: 'beta', secrets: { API_KEY: 'bob-secret' } },
           carol: { token: CAROL, profile: 'beta' },
+          dave: { token: DAVE, profile: 'beta', secrets: { API_KEY: 'dave-secret' } },
+          erin: { token: ERIN, profile: 'beta', secrets: { API_KEY: 'erin-secret' } },
         },
+        // alice, bob and dave: the third is the last a token may start.
+        limits: { maxOwnInstancesPerServer: 3 },
       },
       { env: { DEFAULT_REGION: 'eu' } },
     );
@@ -161,6 +167,15 @@ describe('${token.X}: static credentials per token', () => {
     await bob.callTool({ name: 'keyed__bump', arguments: {} });
     await eventually(() => (updates.get(bob) === 1 ? true : undefined), 5_000, 'bob update');
     assert.deepEqual([updates.get(alice1), updates.get(alice2)], [1, 2], 'bob bumped his own');
+  });
+
+  test('past limits.maxOwnInstancesPerServer, a new token is refused until one ends', async () => {
+    const dave = await connect(DAVE);
+    assert.equal(await envOf(dave), 'key-dave-secret');
+    const erin = await connect(ERIN);
+    assert.match(await envOf(erin), /runs 3 instances of its own, the most it may/);
+    // The tokens that have one keep using it.
+    assert.equal(await envOf(dave), 'key-dave-secret');
   });
 
   test('/api/config masks the token values', async () => {

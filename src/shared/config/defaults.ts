@@ -35,6 +35,7 @@ export const CONFIG_DEFAULTS = deepFreeze({
     maxStderrBytes: 64 * 1024,
     maxConcurrentCallsPerServer: 256,
     maxQueuedCallsPerServer: 1024,
+    maxOwnInstancesPerServer: 256,
     replayBufferBytes: 1024 * 1024,
     streamQueueBytes: 8 * 1024 * 1024,
     shutdownDrainMs: 10_000,

@@ -357,6 +357,11 @@ export const configFileSchema = z
           description: 'Calls waiting for one backend; more get an overload error at once.',
           default: CONFIG_DEFAULTS.limits.maxQueuedCallsPerServer,
         }),
+        maxOwnInstancesPerServer: integer(1).optional().meta({
+          description:
+            'Instances of their own one "share": "session" or "identity" server runs at once (one per session or identity); a new caller past it is refused until one ends.',
+          default: CONFIG_DEFAULTS.limits.maxOwnInstancesPerServer,
+        }),
         replayBufferBytes: integer(0, 2 ** 30)
           .optional()
           .meta({

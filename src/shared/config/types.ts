@@ -138,6 +138,11 @@ export interface Limits {
   maxConcurrentCallsPerServer: number;
   /** Calls waiting for one backend instance; more get an overload error. */
   maxQueuedCallsPerServer: number;
+  /**
+   * Instances of their own one `share: "session"` or `"identity"` server runs at once (one
+   * per session or identity); a caller past it is refused until one ends.
+   */
+  maxOwnInstancesPerServer: number;
   /** SSE events kept per stream for `Last-Event-ID` replay (bytes). */
   replayBufferBytes: number;
   /** Bytes queued for a client that does not read its stream before it is cut off. */

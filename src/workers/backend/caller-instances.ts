@@ -47,6 +47,14 @@ export class CallerInstances {
     const owner = this.ownerOf(message);
     let instance = this.#instances.get(owner);
     if (instance === undefined) {
+      const { maxOwnInstancesPerServer } = this.#options.limits;
+      if (this.#instances.size >= maxOwnInstancesPerServer) {
+        // Each instance may be a process: callers cannot start them without bound.
+        return this.#refuse(
+          message,
+          `Server '${this.#options.config.id}' runs ${this.#instances.size} instances of its own, the most it may ("limits.maxOwnInstancesPerServer"); try again when one has ended`,
+        );
+      }
       const config = this.#configOf(owner);
       if (typeof config === 'string') return this.#refuse(message, config);
       instance = this.#start(owner, config);
