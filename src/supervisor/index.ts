@@ -20,6 +20,7 @@ import { loadDashboard } from './admin/dashboard.js';
 import { watchConfigFile } from './admin/config-watcher.js';
 import { ConfigReloader } from './admin/reload.js';
 import { Access } from './ingress/access.js';
+import { SharedBuckets } from './ingress/shared-buckets.js';
 import { Catalog } from './catalog/catalog.js';
 import { ProfileViews } from './catalog/profile-view.js';
 import { Dispatcher } from './relay/dispatch.js';
@@ -104,12 +105,16 @@ export async function startDirector(
   reapPreviousDaemons(config.dataDir);
   const processes = new ProcessRecords(config.dataDir);
   const disarmCrashCleanup = armCrashCleanup(processes);
-  const access = new Access(config);
+  // The cluster settings are read at start only (a node does not change its name, key or Redis).
+  const sharedBuckets =
+    config.cluster?.redis == null
+      ? undefined
+      : new SharedBuckets(config.cluster.redis, config.cluster.key);
+  const access = new Access(config, sharedBuckets);
   const instance = newInstanceId();
   const analytics: AnalyticsStore | undefined = config.analytics.enabled
     ? openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' })
     : undefined;
-  // The cluster settings are read at start only (a node does not change its name or key).
   const clusterNode = new ClusterNode(config.cluster);
   const sessions = new Sessions({
     idleMs: config.sessionIdleMs,
@@ -331,7 +336,7 @@ export async function startDirector(
         identity,
         maxJsonDepth: config.limits.maxJsonDepth,
         drain,
-        admit: (method) => access.admit({ profile }, method),
+        admit: (method, then) => access.admit({ profile }, method, then),
       }),
     reloadConfig: (reason) => {
       if (watcher === undefined) log.info(`${reason}: there is no config file to reload`);
@@ -373,6 +378,7 @@ export async function startDirector(
         processes.close();
         stopRetention();
         await analytics?.close();
+        sharedBuckets?.close();
       })()),
   };
 }

@@ -6,6 +6,7 @@
  * 100 SDK sessions spread over the nodes all work; `/readyz` is the health check. When a
  * node is SIGKILLed, its sessions get 404 at once and `mcp-director connect` starts a new
  * one on another node without its client noticing; the other nodes' sessions see nothing.
+ * With a real redis-server beside them, a token's rate limit is counted for all three.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,18 +27,30 @@ import {
   startDaemon,
   type Daemon,
 } from '../helpers/daemon.js';
-import { modernClient as newModernClient, textOf, type InputRequiredWire } from '../helpers/mcp.js';
+import {
+  connectWithToken,
+  modernClient as newModernClient,
+  textOf,
+  type InputRequiredWire,
+} from '../helpers/mcp.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
 import type { Client as ModernClient, CallToolRequest } from '@modelcontextprotocol/client';
 
 const NODES = ['n1', 'n2', 'n3'];
 const KEY = 'cluster-key-0123456789abcdef0123456789abcdef';
 const SESSIONS = 100;
+const METERED = 'metered-token-0123456789abcdef';
+const ADMIN = 'admin-token-0123456789abcdef01';
+const asAdmin = { headers: { Authorization: `Bearer ${ADMIN}` } };
+/** The metered token's limit: a burst of 6, then one request a second, for the whole fleet. */
+const METERED_LIMIT = { perSecond: 1, burst: 6 };
 
 describe('three nodes behind HAProxy and nginx', () => {
   const daemons = new Map<string, Daemon>();
   const ports = new Map<string, number>();
   let haproxy: ChildProcess;
   let nginx: ChildProcess;
+  let redis: RedisServer;
   let lb = '';
   let nginxLb = '';
   const clients: Array<{ close(): Promise<void> }> = [];
@@ -53,7 +66,7 @@ describe('three nodes behind HAProxy and nginx', () => {
     client.callTool({ name: 'echo__echo', arguments: { text } }).then(textOf);
   const sessionsOn = async (node: string): Promise<Array<{ client?: { name?: string } }>> => {
     const daemon = daemons.get(node) as Daemon;
-    const body = (await (await fetch(`${daemon.base}/api/sessions`)).json()) as {
+    const body = (await (await fetch(`${daemon.base}/api/sessions`, asAdmin)).json()) as {
       sessions: Array<{ client?: { name?: string } }>;
     };
     return body.sessions;
@@ -102,13 +115,20 @@ describe('three nodes behind HAProxy and nginx', () => {
     // Every node knows where the others are, to pass them the retries they hold.
     for (const node of NODES) ports.set(node, await freePort());
     const nodes = Object.fromEntries(NODES.map((n) => [n, `http://127.0.0.1:${ports.get(n)}`]));
+    redis = await startRedis();
     for (const node of NODES) {
       daemons.set(
         node,
         await startDaemon({
           mcpServers: { echo: fixture('echo-server') },
           listen: { host: '127.0.0.1', port: ports.get(node) },
-          cluster: { node, key: KEY, nodes },
+          cluster: { node, key: KEY, nodes, redis: redis.url },
+          profiles: { metered: {}, ops: {} },
+          tokens: {
+            metered: { token: METERED, profile: 'metered', rateLimit: METERED_LIMIT },
+            // Its own profile: a token of the default profile would close it to the others.
+            admin: { token: ADMIN, admin: true, profile: 'ops' },
+          },
         }),
       );
     }
@@ -139,6 +159,7 @@ describe('three nodes behind HAProxy and nginx', () => {
     haproxy?.kill('SIGKILL');
     nginx?.kill('SIGKILL');
     await Promise.all([...daemons.values()].map((daemon) => daemon.stop()));
+    await redis?.stop();
   });
 
   test('session ids name their node; 100 sessions spread over the nodes all work', async () => {
@@ -175,7 +196,7 @@ describe('three nodes behind HAProxy and nginx', () => {
       assert.equal(held.length, perNode.get(node), `sessions held by ${node}`);
     }
     // Each node's metrics say which node they are, so a Prometheus over all of them can sum.
-    const metrics = await (await fetch(`${daemons.get('n2')?.base}/metrics`)).text();
+    const metrics = await (await fetch(`${daemons.get('n2')?.base}/metrics`, asAdmin)).text();
     assert.match(metrics, /^mcp_director_sessions\{.*node="n2".*\} \d+$/m);
   });
 
@@ -281,6 +302,42 @@ describe('three nodes behind HAProxy and nginx', () => {
     for (let i = 0; i < 6; i++) {
       const done = await viaLb.callTool({ name: 'echo__elicit', arguments: { message: `${i}?` } });
       assert.deepEqual(JSON.parse(textOf(done)), { action: 'accept', content: { name: 'grace' } });
+    }
+  });
+
+  test("a token's rate limit holds across the nodes: they count it in one Redis", async () => {
+    // Sessions of the one token through the balancer, until every node holds one.
+    const onNode = new Map<string, Client>();
+    for (let i = 0; i < 12 && onNode.size < NODES.length; i++) {
+      const client = await connectWithToken({ base: lb }, METERED, { name: `metered-${i}` });
+      clients.push(client);
+      const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId ?? '';
+      const node = sessionId.split('.')[0] ?? '';
+      if (!onNode.has(node)) onNode.set(node, client);
+    }
+    assert.deepEqual([...onNode.keys()].sort(), NODES);
+    // Ten calls on each node at once: alone, each node would pass its own burst of 6 (18).
+    const started = Date.now();
+    const outcomes = await Promise.allSettled(
+      [...onNode.values()].flatMap((client) =>
+        Array.from({ length: 10 }, (_, i) => echo(client, `m${i}`)),
+      ),
+    );
+    const elapsedS = (Date.now() - started) / 1000;
+    const passed = outcomes.filter((o) => o.status === 'fulfilled').length;
+    const refused = outcomes.flatMap((o) =>
+      o.status === 'rejected' ? [o.reason as { code: number; message: string }] : [],
+    );
+    // The burst, plus what refills while the calls run, and not one more.
+    const most = METERED_LIMIT.burst + Math.floor(elapsedS * METERED_LIMIT.perSecond);
+    assert.ok(
+      passed >= METERED_LIMIT.burst && passed <= most,
+      `${passed} calls passed in ${elapsedS} s; expected ${METERED_LIMIT.burst}..${most}`,
+    );
+    assert.equal(refused.length, 30 - passed);
+    for (const { code, message } of refused) {
+      assert.equal(code, 429, message);
+      assert.match(message, /"RATE_LIMITED".*"token":"metered"/);
     }
   });
 

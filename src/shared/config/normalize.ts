@@ -325,7 +325,24 @@ function normalizeCluster(
     if (!NODE_ID.test(id)) badNode(formatPath(['cluster', 'nodes', id]), id);
     nodes[id] = url.replace(/\/+$/, '');
   }
-  return { node, key, nodes, drainNoticeMs: cluster.drainNoticeMs ?? DRAIN_NOTICE_MS };
+  const redis = cluster.redis === undefined ? null : expand(cluster.redis, 'redis');
+  if (redis !== null && !isRedisUrl(redis)) {
+    // The URL may hold a password: the message shows its scheme only.
+    problems.push({
+      path: 'cluster.redis',
+      message: `expected a redis:// or rediss:// URL, found one starting ${JSON.stringify(redis.split(':')[0])}`,
+    });
+  }
+  return { node, key, nodes, drainNoticeMs: cluster.drainNoticeMs ?? DRAIN_NOTICE_MS, redis };
+}
+
+function isRedisUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** The ingress OAuth settings with their defaults; null when the file has none. */

@@ -236,6 +236,10 @@ export const configFileSchema = z
             'On SIGTERM, how long /readyz answers 503 while the node still serves everything, before its socket closes: longer than the balancer needs to see it (its check interval × fall).',
           default: 2000,
         }),
+        redis: nonEmptyString().optional().meta({
+          description:
+            'A Redis (or Valkey) every node reaches, as redis://[user:password@]host:port[/db] or rediss://… ("${VAR}" expands): the per-token and per-profile rate limits are then counted for the fleet. Absent: each node counts its own.',
+        }),
         nodes: z.record(z.string(), httpUrl).optional().meta({
           description:
             'Where each node is reached by the others (its base URL, e.g. http://10.0.0.2:8765): a retry of an input-required call that lands on another node is passed to the node that holds the call.',

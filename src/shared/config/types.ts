@@ -234,4 +234,6 @@ export interface ClusterConfig {
   nodes: Record<string, string>;
   /** On SIGTERM, how long `/readyz` says 503 while the node still serves, before it closes. */
   drainNoticeMs: number;
+  /** The Redis the fleet's rate limits are counted in, `${VAR}` expanded; null: per node. */
+  redis: string | null;
 }

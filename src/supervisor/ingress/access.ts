@@ -28,7 +28,8 @@ import { DEFAULT_PROFILE } from '../../shared/config/defaults.js';
 import type { DirectorConfig, OauthIngressConfig } from '../../shared/config/types.js';
 import { BearerJwts, looksLikeJwt } from './bearer-jwts.js';
 import { ProtectedResource, localBaseUrl, type Challenge } from './protected-resource.js';
-import { RateLimits, type RateIdentity, type RateRefusal } from './rate-limit.js';
+import { RateLimits, type Admitted, type RateIdentity } from './rate-limit.js';
+import type { SharedBuckets } from './shared-buckets.js';
 
 /** A request let in: who it is for the rest of its way. */
 export type Grant = Extract<AccessDecision, { ok: true }>;
@@ -102,8 +103,9 @@ export class Access {
   #port = 0;
   readonly #limits: RateLimits;
 
-  constructor(config: AccessConfig) {
-    this.#limits = new RateLimits(config);
+  /** `shared`: the rate-limit buckets of a fleet, in Redis (`cluster.redis`). */
+  constructor(config: AccessConfig, shared?: SharedBuckets) {
+    this.#limits = new RateLimits(config, Date.now(), shared);
     this.configure(config);
   }
 
@@ -168,9 +170,12 @@ export class Access {
     return this.#oauth?.resource.metadata(path, this.#profiles);
   }
 
-  /** Counts one JSON-RPC request of `identity`; a refusal when a rate limit is spent. */
-  admit(identity: RateIdentity, method: string): RateRefusal | undefined {
-    return this.#limits.admit(identity, method);
+  /**
+   * Counts one JSON-RPC request of `identity`: `then` gets a refusal when a rate limit is
+   * spent, undefined when admitted (at once unless the fleet's limits are in Redis).
+   */
+  admit(identity: RateIdentity, method: string, then: Admitted): void {
+    this.#limits.decide(identity, method, then);
   }
 
   /**

@@ -8,6 +8,13 @@
  * timer per bucket. A request must find a whole token in every bucket that applies; it takes
  * from all of them or from none (a request the profile refuses does not cost the token).
  *
+ * On a node of several with `cluster.redis`, the buckets live in Redis and every node takes
+ * from the same ones (shared-buckets.ts); the node's own buckets decide only while Redis
+ * cannot. A request a limit applies to is then decided after one Redis round trip, so
+ * `decide` answers through a callback: at once when no limit applies or no Redis is
+ * configured, after Redis answered otherwise. Meanwhile the connection's later messages go
+ * on; JSON-RPC promises no order between requests.
+ *
  * What counts: every JSON-RPC request a client sends except the handshakes (`initialize`,
  * `server/discover`) and `ping`. Those never reach a backend and cost the daemon next to
  * nothing, and a throttled client must still be able to check that the daemon is alive
@@ -20,6 +27,10 @@ import type { RequestId } from '../../shared/json.js';
 import type { WireError } from '../../shared/messages.js';
 import type { Reply } from './uws.js';
 import { errorFrame } from '../../shared/jsonrpc.js';
+import { logger } from '../../shared/log.js';
+import type { SharedBucket, SharedBuckets } from './shared-buckets.js';
+
+const log = logger('rate-limit');
 
 /** Requests that do not count toward a rate limit (see the module comment). */
 const UNCOUNTED = new Set(['initialize', 'server/discover', 'ping']);
@@ -78,14 +89,20 @@ export interface RateRefusal {
   retryAfterMs: number;
 }
 
+/** How a request's admission is answered: undefined when admitted. */
+export type Admitted = (refusal: RateRefusal | undefined) => void;
+
 export class RateLimits {
   #byToken = new Map<string, TokenBucket>();
   #byProfile = new Map<string, TokenBucket>();
+  readonly #shared: SharedBuckets | undefined;
 
   constructor(
     config: { tokens: readonly TokenConfig[]; profiles: Readonly<Record<string, ProfileConfig>> },
     now = Date.now(),
+    shared?: SharedBuckets,
   ) {
+    this.#shared = shared;
     this.configure(config, now);
   }
 
@@ -110,7 +127,50 @@ export class RateLimits {
     );
   }
 
-  /** Counts one request; a refusal when a limit that applies has no token left. */
+  /**
+   * Counts one request against the buckets every node shares, when there are; `then` gets
+   * the refusal, or undefined when admitted (see the module comment for when).
+   */
+  decide(identity: RateIdentity, method: string, then: Admitted): void {
+    const shared = this.#shared;
+    if (shared === undefined || !countsTowardRateLimit(method)) {
+      then(this.admit(identity, method));
+      return;
+    }
+    const buckets: SharedBucket[] = [];
+    const refusals: Array<Omit<RateRefusal, 'retryAfterMs'>> = [];
+    const tokenName = identity.tokenName;
+    const token = tokenName === undefined ? undefined : this.#byToken.get(tokenName);
+    if (tokenName !== undefined && token !== undefined) {
+      buckets.push({ key: `token:${tokenName}`, limit: token.limit });
+      refusals.push({ kind: 'token', name: tokenName, limit: token.limit });
+    }
+    const profile = this.#byProfile.get(identity.profile);
+    if (profile !== undefined) {
+      buckets.push({ key: `profile:${identity.profile}`, limit: profile.limit });
+      refusals.push({ kind: 'profile', name: identity.profile, limit: profile.limit });
+    }
+    if (buckets.length === 0) {
+      then(undefined);
+      return;
+    }
+    void shared.take(buckets).then((verdict) => {
+      let refusal: RateRefusal | undefined;
+      if (verdict === undefined) refusal = this.admit(identity, method);
+      else if (!verdict.admitted) {
+        const which = refusals[verdict.index];
+        // Redis answers with an index into the request's own list; anything else is a bug.
+        if (which !== undefined) refusal = { ...which, retryAfterMs: verdict.waitMs };
+      }
+      try {
+        then(refusal);
+      } catch (error) {
+        log.error(`answering an admitted request failed: ${(error as Error).stack ?? error}`);
+      }
+    });
+  }
+
+  /** Counts one request in this node's buckets; a refusal when a limit that applies has no token left. */
   admit(identity: RateIdentity, method: string, at?: number): RateRefusal | undefined {
     if (!countsTowardRateLimit(method)) return undefined;
     const token =

@@ -84,14 +84,13 @@ export class Batches {
   ): void {
     switch (message.kind) {
       case 'request': {
-        const limited = this.#options.access.admit(caller, message.method);
-        if (limited !== undefined) {
-          collect(errorFrame(message.id, rateLimitedError(limited)));
-          return;
-        }
-        this.#dispatcher.request(session, message.id, message.method, message.params, {
-          respond: collect,
-          notify: (frame) => session.sendFrame(frame),
+        this.#options.access.admit(caller, message.method, (limited) => {
+          if (limited !== undefined) collect(errorFrame(message.id, rateLimitedError(limited)));
+          else
+            this.#dispatcher.request(session, message.id, message.method, message.params, {
+              respond: collect,
+              notify: (frame) => session.sendFrame(frame),
+            });
         });
         return;
       }

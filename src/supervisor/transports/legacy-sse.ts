@@ -173,14 +173,17 @@ export class SseEndpoint {
       for (const item of body) this.#message(connection, classify(item), access);
       return;
     }
-    // A single request over its rate limit is refused on the POST itself (429), at once.
+    // A single request over its rate limit is refused on the POST itself (429).
     const message = classify(body);
-    const limited =
-      message.kind === 'request' ? this.#options.access.admit(access, message.method) : undefined;
-    if (message.kind === 'request' && limited !== undefined)
-      return replyRateLimited(reply, message.id, limited);
-    reply.send(202, {});
-    this.#message(connection, message, undefined);
+    if (message.kind !== 'request') {
+      reply.send(202, {});
+      return this.#message(connection, message, undefined);
+    }
+    this.#options.access.admit(access, message.method, (limited) => {
+      if (limited !== undefined) return replyRateLimited(reply, message.id, limited);
+      reply.send(202, {});
+      this.#message(connection, message, undefined);
+    });
   }
 
   /** `caller`: count a request against the rate limits here (batch items), else counted. */
@@ -225,13 +228,15 @@ export class SseEndpoint {
           return;
         }
         session.lastSeen = Date.now();
-        const limited = caller && this.#options.access.admit(caller, message.method);
-        if (limited !== undefined) {
-          channel.send(errorFrame(message.id, rateLimitedError(limited)));
-          return;
-        }
         const responder: Responder = { respond: channel.send, notify: channel.send };
-        this.#dispatcher.request(session, message.id, message.method, message.params, responder);
+        const dispatch = (): void =>
+          this.#dispatcher.request(session, message.id, message.method, message.params, responder);
+        if (caller === undefined) return dispatch();
+        this.#options.access.admit(caller, message.method, (limited) => {
+          if (limited !== undefined)
+            channel.send(errorFrame(message.id, rateLimitedError(limited)));
+          else dispatch();
+        });
       }
     }
   }

@@ -21,7 +21,7 @@ import { logger } from '../../shared/log.js';
 
 const log = logger('stdio');
 import { type Drain, shuttingDown } from '../ingress/shutdown.js';
-import { rateLimitedError, type RateRefusal } from '../ingress/rate-limit.js';
+import { rateLimitedError, type Admitted } from '../ingress/rate-limit.js';
 
 /** What single-client mode serves with: the daemon's own parts. */
 export interface StdioClientDeps {
@@ -31,7 +31,7 @@ export interface StdioClientDeps {
   maxJsonDepth: number;
   drain: Drain;
   /** Counts a request against the profile's rate limit (there is no token on stdio). */
-  admit?: (method: string) => RateRefusal | undefined;
+  admit?: (method: string, then: Admitted) => void;
 }
 
 /** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
@@ -42,7 +42,7 @@ export function serveStdioClient(
   deps: StdioClientDeps,
 ): Promise<void> {
   const { dispatcher, sessions, identity, maxJsonDepth, drain } = deps;
-  const admit = deps.admit ?? (() => undefined);
+  const admit = deps.admit ?? ((_method: string, then: Admitted) => then(undefined));
   let session: Session | undefined;
   let closed = false;
   const write = (frame: string): void => {
@@ -115,14 +115,14 @@ export function serveStdioClient(
         } else if (session === undefined) {
           write(errorFrame(message.id, invalidRequest('send initialize first')));
         } else {
-          const limited = admit(message.method);
-          if (limited !== undefined) {
-            write(errorFrame(message.id, rateLimitedError(limited)));
-            return;
-          }
-          dispatcher.request(session, message.id, message.method, message.params, {
-            respond: write,
-            notify: write,
+          const admitted = session;
+          admit(message.method, (limited) => {
+            if (limited !== undefined) write(errorFrame(message.id, rateLimitedError(limited)));
+            else
+              dispatcher.request(admitted, message.id, message.method, message.params, {
+                respond: write,
+                notify: write,
+              });
           });
         }
     }

@@ -30,7 +30,13 @@ import {
 } from '../ingress/shutdown.js';
 import { logger } from '../../shared/log.js';
 import { initializeSession } from './initialize.js';
-import { classify, invalidRequest, parseMessage, resultFrame } from '../../shared/jsonrpc.js';
+import {
+  classify,
+  invalidRequest,
+  parseMessage,
+  resultFrame,
+  type IncomingMessage,
+} from '../../shared/jsonrpc.js';
 import { checkHostAndOrigin } from '../ingress/origin.js';
 import { canBeAsked } from '../session/client-capabilities.js';
 import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../../shared/eras.js';
@@ -162,10 +168,21 @@ export class McpEndpoint {
     if (message.kind === 'invalid') {
       return httpError(reply, 400, invalidRequest(message.reason), {}, message.id);
     }
-    if (message.kind === 'request') {
-      const limited = this.#options.access.admit(grant, message.method);
-      if (limited !== undefined) return replyRateLimited(reply, message.id, limited);
-    }
+    if (message.kind !== 'request') return this.#route(request, reply, message, accept, grant);
+    this.#options.access.admit(grant, message.method, (limited) => {
+      if (limited !== undefined) replyRateLimited(reply, message.id, limited);
+      else this.#route(request, reply, message, accept, grant);
+    });
+  }
+
+  /** A single message, admitted by the rate limits: to its era's handler or its session. */
+  #route(
+    request: IncomingRequest,
+    reply: Reply,
+    message: Exclude<IncomingMessage, { kind: 'invalid' }>,
+    accept: Accept,
+    grant: Grant,
+  ): void {
     const sessionId = request.headers['mcp-session-id'];
     const modernHeader = MODERN_PROTOCOL_VERSIONS.includes(
       request.headers['mcp-protocol-version'] ?? '',

@@ -244,6 +244,16 @@ describe('config errors', () => {
     assert.deepEqual(problemLines({ cluster: { node: '${UNSET_NODE}', key: 'k'.repeat(32) } }), [
       ': cluster.node: ${UNSET_NODE} is not set in the environment; set it on every node',
     ]);
+    // A Redis URL may carry a password: a wrong one is named by its scheme only.
+    const redis = problemLines({
+      cluster: { node: 'n1', key: 'k'.repeat(32), redis: 'http://user:hunter2@cache:6379' },
+    });
+    assert.deepEqual(redis, [
+      ': cluster.redis: expected a redis:// or rediss:// URL, found one starting "http"',
+    ]);
+    const good = { node: 'n1', key: 'k'.repeat(32), redis: 'rediss://:${PW}@cache:6379/2' };
+    const parsed = parseConfigText(JSON.stringify({ cluster: good }), FILE, { ...ENV, PW: 'pw' });
+    assert.equal(parsed.cluster?.redis, 'rediss://:pw@cache:6379/2');
   });
 
   it('tokens: unknown profiles, short and shared tokens, unset variables; never the secret', () => {
