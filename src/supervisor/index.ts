@@ -20,7 +20,9 @@ import { loadDashboard } from './admin/dashboard.js';
 import { watchConfigFile } from './admin/config-watcher.js';
 import { ConfigReloader } from './admin/reload.js';
 import { Access } from './ingress/access.js';
-import { SharedBuckets } from './ingress/shared-buckets.js';
+import { FleetRedis } from './fleet/redis.js';
+import { NodeRegistry } from './fleet/node-registry.js';
+import { SharedBuckets } from './fleet/shared-buckets.js';
 import { Catalog } from './catalog/catalog.js';
 import { ProfileViews } from './catalog/profile-view.js';
 import { Dispatcher } from './relay/dispatch.js';
@@ -106,16 +108,18 @@ export async function startDirector(
   const processes = new ProcessRecords(config.dataDir);
   const disarmCrashCleanup = armCrashCleanup(processes);
   // The cluster settings are read at start only (a node does not change its name, key or Redis).
-  const sharedBuckets =
-    config.cluster?.redis == null
+  const cluster = config.cluster;
+  const fleet = cluster?.redis == null ? undefined : new FleetRedis(cluster.redis, cluster.key);
+  const registry =
+    fleet === undefined || cluster === null
       ? undefined
-      : new SharedBuckets(config.cluster.redis, config.cluster.key);
-  const access = new Access(config, sharedBuckets);
+      : new NodeRegistry(fleet, cluster.node, cluster.url ?? cluster.nodes[cluster.node] ?? null);
+  const access = new Access(config, fleet && new SharedBuckets(fleet));
   const instance = newInstanceId();
   const analytics: AnalyticsStore | undefined = config.analytics.enabled
     ? openAnalyticsStore(`${config.dataDir}/analytics`, { writerId: 'supervisor' })
     : undefined;
-  const clusterNode = new ClusterNode(config.cluster);
+  const clusterNode = new ClusterNode(cluster, registry);
   const sessions = new Sessions({
     idleMs: config.sessionIdleMs,
     maxSessions: config.limits.maxSessions,
@@ -225,6 +229,14 @@ export async function startDirector(
       })
     : () => {};
   const apiDeps: ApiDeps = {
+    cluster: () =>
+      clusterNode.node === null
+        ? null
+        : {
+            node: clusterNode.node,
+            nodes: clusterNode.knownNodes(),
+            redis: fleet === undefined ? null : fleet.answering ? 'answering' : 'not answering',
+          },
     config: () => reloader.running,
     configStatus: () => reloader.status,
     views,
@@ -378,7 +390,8 @@ export async function startDirector(
         processes.close();
         stopRetention();
         await analytics?.close();
-        sharedBuckets?.close();
+        await registry?.leave();
+        fleet?.close();
       })()),
   };
 }

@@ -6,7 +6,8 @@
  * 100 SDK sessions spread over the nodes all work; `/readyz` is the health check. When a
  * node is SIGKILLed, its sessions get 404 at once and `mcp-director connect` starts a new
  * one on another node without its client noticing; the other nodes' sessions see nothing.
- * With a real redis-server beside them, a token's rate limit is counted for all three.
+ * With a real redis-server beside them, a token's rate limit is counted for all three, and
+ * the nodes find each other there.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,6 +45,14 @@ const ADMIN = 'admin-token-0123456789abcdef01';
 const asAdmin = { headers: { Authorization: `Bearer ${ADMIN}` } };
 /** The metered token's limit: a burst of 6, then one request a second, for the whole fleet. */
 const METERED_LIMIT = { perSecond: 1, burst: 6 };
+const TOKENS = {
+  profiles: { metered: {}, ops: {} },
+  tokens: {
+    metered: { token: METERED, profile: 'metered', rateLimit: METERED_LIMIT },
+    // Its own profile: a token of the default profile would close it to the others.
+    admin: { token: ADMIN, admin: true, profile: 'ops' },
+  },
+};
 
 describe('three nodes behind HAProxy and nginx', () => {
   const daemons = new Map<string, Daemon>();
@@ -122,13 +131,15 @@ describe('three nodes behind HAProxy and nginx', () => {
         await startDaemon({
           mcpServers: { echo: fixture('echo-server') },
           listen: { host: '127.0.0.1', port: ports.get(node) },
-          cluster: { node, key: KEY, nodes, redis: redis.url },
-          profiles: { metered: {}, ops: {} },
-          tokens: {
-            metered: { token: METERED, profile: 'metered', rateLimit: METERED_LIMIT },
-            // Its own profile: a token of the default profile would close it to the others.
-            admin: { token: ADMIN, admin: true, profile: 'ops' },
+          // n2 is told no other node's address: it finds them in Redis, where each announces its own.
+          cluster: {
+            node,
+            key: KEY,
+            url: nodes[node],
+            redis: redis.url,
+            ...(node === 'n2' ? {} : { nodes }),
           },
+          ...TOKENS,
         }),
       );
     }
@@ -341,6 +352,29 @@ describe('three nodes behind HAProxy and nginx', () => {
     }
   });
 
+  /** The nodes a node's /api/health lists, once they are `expected`. */
+  const fleetOf = (node: string, expected: string[], timeoutMs: number): Promise<unknown> =>
+    eventually(
+      async () => {
+        const response = await fetch(`${daemons.get(node)?.base}/api/health`, asAdmin);
+        const { cluster } = (await response.json()) as {
+          cluster: { node: string; nodes: Record<string, string>; redis: string };
+        };
+        return Object.keys(cluster.nodes).sort().join() === expected.join() ? cluster : undefined;
+      },
+      timeoutMs,
+      `${node} to list the nodes ${expected.join()}`,
+    );
+
+  test('the nodes find each other in Redis: n2 knows the others without cluster.nodes', async () => {
+    const cluster = await fleetOf('n2', NODES, 5000);
+    assert.deepEqual(cluster, {
+      node: 'n2',
+      nodes: Object.fromEntries(NODES.map((n) => [n, `http://127.0.0.1:${ports.get(n)}`])),
+      redis: 'answering',
+    });
+  });
+
   test('a SIGKILLed node costs its sessions one re-initialize, through connect; others see nothing', async () => {
     // One `connect` per node (round-robin), each found by its client name.
     const shims = await Promise.all(
@@ -429,5 +463,20 @@ describe('three nodes behind HAProxy and nginx', () => {
     assert.equal(await exited, 0);
     daemons.delete(last);
     assert.ok(calls > 10, `${calls} calls through the balancer while the node left`);
+  });
+
+  test('a new node finds the live ones alone; the stopped and the killed have left the registry', async () => {
+    // The stopped node removed itself; the killed one went after 3 missed heartbeats of 2 s.
+    const port = await freePort();
+    daemons.set(
+      'n4',
+      await startDaemon({
+        mcpServers: { echo: fixture('echo-server') },
+        listen: { host: '127.0.0.1', port },
+        cluster: { node: 'n4', key: KEY, url: `http://127.0.0.1:${port}`, redis: redis.url },
+        ...TOKENS,
+      }),
+    );
+    await fleetOf('n4', [...daemons.keys()].sort(), 10_000);
   });
 });

@@ -68,13 +68,13 @@ describe('rate limits in Redis, and without it', () => {
     redis = await startRedis(redisPort);
     // ioredis retries with a growing pause (at most 2 s): the node finds Redis by itself.
     await eventually(
-      () => (/shared rate limits in Redis at/.test(first.stderr()) ? true : undefined),
+      () => (/the fleet's state is in Redis at/.test(first.stderr()) ? true : undefined),
       10_000,
       'the node to reconnect to Redis',
     );
     const second = await start('n2');
     await eventually(
-      () => (/shared rate limits in Redis at/.test(second.stderr()) ? true : undefined),
+      () => (/the fleet's state is in Redis at/.test(second.stderr()) ? true : undefined),
       5000,
       'the second node to connect to Redis',
     );

@@ -275,6 +275,7 @@ const LAYERS: ReadonlyArray<ReadonlyArray<readonly string[]>> = [
     ['supervisor/relay'],
     ['supervisor/session'],
     ['supervisor/catalog', 'supervisor/pool', 'supervisor/ingress'],
+    ['supervisor/fleet'],
   ],
   [['workers/shard.ts'], ['workers/backend'], ['workers/channels']],
 ];

@@ -333,7 +333,21 @@ function normalizeCluster(
       message: `expected a redis:// or rediss:// URL, found one starting ${JSON.stringify(redis.split(':')[0])}`,
     });
   }
-  return { node, key, nodes, drainNoticeMs: cluster.drainNoticeMs ?? DRAIN_NOTICE_MS, redis };
+  const url = cluster.url === undefined ? null : expand(cluster.url, 'url').replace(/\/+$/, '');
+  if (url !== null && !/^https?:\/\/[^\s/]+/.test(url)) {
+    problems.push({
+      path: 'cluster.url',
+      message: `expected an http:// or https:// base URL once expanded, found ${JSON.stringify(url)}`,
+    });
+  }
+  return {
+    node,
+    key,
+    nodes,
+    drainNoticeMs: cluster.drainNoticeMs ?? DRAIN_NOTICE_MS,
+    url,
+    redis,
+  };
 }
 
 function isRedisUrl(text: string): boolean {

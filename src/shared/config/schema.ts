@@ -236,9 +236,13 @@ export const configFileSchema = z
             'On SIGTERM, how long /readyz answers 503 while the node still serves everything, before its socket closes: longer than the balancer needs to see it (its check interval × fall).',
           default: 2000,
         }),
+        url: httpUrl.optional().meta({
+          description:
+            'This node\'s base URL as the other nodes reach it (e.g. "http://${MCP_DIRECTOR_NODE_ADDRESS}:8765"). With "redis", the node announces it there and the others find it without "nodes".',
+        }),
         redis: nonEmptyString().optional().meta({
           description:
-            'A Redis (or Valkey) every node reaches, as redis://[user:password@]host:port[/db] or rediss://… ("${VAR}" expands): the per-token and per-profile rate limits are then counted for the fleet. Absent: each node counts its own.',
+            'A Redis (or Valkey) every node reaches, as redis://[user:password@]host:port[/db] or rediss://… ("${VAR}" expands): the per-token and per-profile rate limits are then counted for the fleet, and the nodes find each other there (see "url"). Absent: each node counts its own, and "nodes" lists them.',
         }),
         nodes: z.record(z.string(), httpUrl).optional().meta({
           description:

@@ -234,6 +234,8 @@ export interface ClusterConfig {
   nodes: Record<string, string>;
   /** On SIGTERM, how long `/readyz` says 503 while the node still serves, before it closes. */
   drainNoticeMs: number;
-  /** The Redis the fleet's rate limits are counted in, `${VAR}` expanded; null: per node. */
+  /** This node's base URL as the others reach it, `${VAR}` expanded; null when not given. */
+  url: string | null;
+  /** The Redis of the fleet's rate limits and node registry, `${VAR}` expanded; null: none. */
   redis: string | null;
 }

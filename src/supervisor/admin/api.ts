@@ -54,6 +54,16 @@ export interface ApiDeps {
   feed: LiveFeed;
   /** Set once a stop began: `/readyz` turns 503 so the balancer sends nothing new. */
   drain: Drain;
+  /** This node in its fleet, for the admin's /api/health; null for a daemon on its own. */
+  cluster: () => ClusterHealth | null;
+}
+
+/** What /api/health says of the fleet: this node, the nodes it knows, whether Redis answers. */
+export interface ClusterHealth {
+  node: string;
+  nodes: Record<string, string>;
+  /** Null without `cluster.redis`. */
+  redis: 'answering' | 'not answering' | null;
 }
 
 const NO_OAUTH =
@@ -199,6 +209,7 @@ function health(deps: ApiDeps, scope: ApiScope): { status: string; [key: string]
     sessions: deps.sessions.size,
     servers,
     config: deps.configStatus(),
+    cluster: deps.cluster(),
   };
 }
 

@@ -29,7 +29,7 @@ import type { DirectorConfig, OauthIngressConfig } from '../../shared/config/typ
 import { BearerJwts, looksLikeJwt } from './bearer-jwts.js';
 import { ProtectedResource, localBaseUrl, type Challenge } from './protected-resource.js';
 import { RateLimits, type Admitted, type RateIdentity } from './rate-limit.js';
-import type { SharedBuckets } from './shared-buckets.js';
+import type { SharedBuckets } from '../fleet/shared-buckets.js';
 
 /** A request let in: who it is for the rest of its way. */
 export type Grant = Extract<AccessDecision, { ok: true }>;

@@ -9,7 +9,7 @@
  * from all of them or from none (a request the profile refuses does not cost the token).
  *
  * On a node of several with `cluster.redis`, the buckets live in Redis and every node takes
- * from the same ones (shared-buckets.ts); the node's own buckets decide only while Redis
+ * from the same ones (fleet/shared-buckets.ts); the node's own buckets decide only while Redis
  * cannot. A request a limit applies to is then decided after one Redis round trip, so
  * `decide` answers through a callback: at once when no limit applies or no Redis is
  * configured, after Redis answered otherwise. Meanwhile the connection's later messages go
@@ -28,7 +28,7 @@ import type { WireError } from '../../shared/messages.js';
 import type { Reply } from './uws.js';
 import { errorFrame } from '../../shared/jsonrpc.js';
 import { logger } from '../../shared/log.js';
-import type { SharedBucket, SharedBuckets } from './shared-buckets.js';
+import type { SharedBucket, SharedBuckets } from '../fleet/shared-buckets.js';
 
 const log = logger('rate-limit');
 

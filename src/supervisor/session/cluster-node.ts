@@ -12,6 +12,12 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ClusterConfig } from '../../shared/config/types.js';
 import { RequestStateSealer } from './request-state.js';
 
+/** Where other nodes are: the registry of the nodes that announced themselves. */
+export interface NodeDirectory {
+  urlOf(node: string): string | undefined;
+  nodes(): ReadonlyMap<string, string>;
+}
+
 /** Bytes of MAC in a session id: enough that forging one is hopeless, short on the wire. */
 const MAC_BYTES = 12;
 
@@ -24,7 +30,11 @@ export class ClusterNode {
   /** Seals `requestState` so that every node can open it (see `stateKey`). */
   readonly sealer: RequestStateSealer;
 
-  constructor(cluster: ClusterConfig | null) {
+  /** The nodes that announced themselves in Redis (fleet/node-registry.ts), when there is one. */
+  readonly #registry: NodeDirectory | undefined;
+
+  constructor(cluster: ClusterConfig | null, registry?: NodeDirectory) {
+    this.#registry = registry;
     this.node = cluster?.node ?? null;
     this.#key = cluster === null ? null : Buffer.from(cluster.key, 'utf8');
     this.#urls = new Map(Object.entries(cluster?.nodes ?? {}));
@@ -33,11 +43,18 @@ export class ClusterNode {
 
   /**
    * Where to pass a retry whose `requestState` another node sealed: that node's base URL,
-   * when the state is genuine and the node's address is configured.
+   * when the state is genuine and the node's address is known (`cluster.nodes` first, then
+   * the nodes that announced themselves in Redis).
    */
   ownerUrlOf(state: string): string | undefined {
     const node = this.sealer.nodeOf(state);
-    return node === undefined ? undefined : this.#urls.get(node);
+    if (node === undefined) return undefined;
+    return this.#urls.get(node) ?? this.#registry?.urlOf(node);
+  }
+
+  /** Every node whose address this one knows, by id (for /api/health). */
+  knownNodes(): Record<string, string> {
+    return Object.fromEntries([...(this.#registry?.nodes() ?? []), ...this.#urls]);
   }
 
   /** A new session id: 128 random bits, visible ASCII only (the spec's rule for session ids). */

@@ -7,20 +7,13 @@
  * Kong's `redis` policy): exact, at one Redis round trip for the requests a limit applies to,
  * and nothing for the rest.
  *
- * When Redis cannot answer (down, unreachable, slower than `TIMEOUT_MS`), the request is
- * decided by the node's own buckets instead: the fleet then admits up to its node count
- * times the limit, and serves everyone, rather than refusing every request while Redis is
- * away. The first failure of an outage is logged, and so is the recovery.
+ * When Redis cannot answer (redis.ts), the request is decided by the node's own
+ * buckets instead: the fleet then admits up to its node count times the limit, and serves
+ * everyone, rather than refusing every request while Redis is away.
  */
-import { createHmac } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { RateLimit } from '../../shared/config/types.js';
-import { logger } from '../../shared/log.js';
-
-const log = logger('redis');
-
-/** How long a request may wait for Redis before its node decides alone. */
-const TIMEOUT_MS = 250;
+import type { FleetRedis } from './redis.js';
 
 /**
  * KEYS: the buckets a request takes from, in order. ARGV: each bucket's perSecond and burst.
@@ -71,34 +64,11 @@ type TakeCommand = (
 ) => Promise<[number, number]>;
 
 export class SharedBuckets {
-  readonly #redis: Redis;
-  readonly #prefix: string;
-  /** Whether the last request Redis was asked about got an answer. */
-  #answering = true;
+  readonly #fleet: FleetRedis;
 
-  /**
-   * `clusterKey` names this fleet's keys: fleets with different keys can share one Redis
-   * without sharing buckets, and the key itself never reaches Redis.
-   */
-  constructor(url: string, clusterKey: string) {
-    const fleet = createHmac('sha256', clusterKey)
-      .update('mcp-director redis')
-      .digest('hex')
-      .slice(0, 12);
-    this.#prefix = `mcp-director:${fleet}:`;
-    this.#redis = new Redis(url, {
-      // A request never queues behind a reconnect: it fails at once and its node decides.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: TIMEOUT_MS,
-      connectTimeout: 2000,
-      // Commands of one turn go out in one write.
-      enableAutoPipelining: true,
-    });
-    this.#redis.defineCommand('mcpDirectorTake', { lua: TAKE_SCRIPT });
-    this.#redis.on('ready', () => log.info(`shared rate limits in Redis at ${redacted(url)}`));
-    // ioredis reconnects by itself; without a listener an 'error' event would end the daemon.
-    this.#redis.on('error', (error: Error) => this.#failed(error));
+  constructor(fleet: FleetRedis) {
+    this.#fleet = fleet;
+    fleet.client.defineCommand('mcpDirectorTake', { lua: TAKE_SCRIPT });
   }
 
   /**
@@ -106,40 +76,17 @@ export class SharedBuckets {
    * (the caller then decides with its own buckets).
    */
   async take(buckets: readonly SharedBucket[]): Promise<SharedVerdict | undefined> {
-    const take = (this.#redis as unknown as { mcpDirectorTake: TakeCommand }).mcpDirectorTake;
-    const keys = buckets.map((b) => this.#prefix + b.key);
+    const redis = this.#fleet.client;
+    const take = (redis as Redis & { mcpDirectorTake: TakeCommand }).mcpDirectorTake;
+    const keys = buckets.map((b) => `${this.#fleet.prefix}rate:${b.key}`);
     const args = buckets.flatMap((b) => [b.limit.perSecond, b.limit.burst]);
     try {
-      const [index, waitMs] = await take.call(this.#redis, keys.length, ...keys, ...args);
-      if (!this.#answering) log.info('Redis answers again: rate limits are shared again');
-      this.#answering = true;
+      const [index, waitMs] = await take.call(redis, keys.length, ...keys, ...args);
+      this.#fleet.answered();
       return index === 0 ? { admitted: true } : { admitted: false, index: index - 1, waitMs };
     } catch (error) {
-      this.#failed(error as Error);
+      this.#fleet.failed(error as Error);
       return undefined;
     }
-  }
-
-  #failed(error: Error): void {
-    if (!this.#answering) return;
-    this.#answering = false;
-    log.warn(
-      `Redis does not answer (${error.message}): each node applies the rate limits on its own until it does`,
-    );
-  }
-
-  close(): void {
-    this.#redis.disconnect();
-  }
-}
-
-/** The URL without its password, for the log. */
-function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'the configured URL';
   }
 }
