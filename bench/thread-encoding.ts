@@ -54,6 +54,8 @@ function callMessage(callId: number): CallMessage {
       client: 'claude-code',
       era: 'legacy',
       identity: '',
+      project: '',
+      projectName: '',
     },
     clientCapabilities: { sampling: {}, elicitation: {}, roots: {} },
   };

@@ -5,6 +5,7 @@
  * lives in `connect/bridge.ts`; this file reads the options, wires stdio and exits 0 when
  * stdin ends (or on SIGTERM/SIGINT), after ending the session.
  */
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { CommandModule } from './command-line.js';
 import { Bridge } from './connect/bridge.js';
@@ -16,6 +17,7 @@ interface ConnectArgs {
   url: string;
   profile: string | undefined;
   token: string | undefined;
+  project: string | undefined;
 }
 
 const CLAUDE_DESKTOP_SNIPPET = `Claude Desktop (claude_desktop_config.json):
@@ -55,6 +57,12 @@ export const connectCommand: CommandModule<object, ConnectArgs> = {
         describe:
           'Bearer token for the daemon (default: $MCP_DIRECTOR_TOKEN, which is better: other users can see --token in ps)',
       })
+      .option('project', {
+        type: 'string',
+        defaultDescription: 'the folder connect runs in, if the daemon allows it',
+        describe:
+          'The project folder this client works in: "share": "project" servers run there (README: Projects)',
+      })
       .epilog(CLAUDE_DESKTOP_SNIPPET),
   handler: async (argv) => {
     let endpoint: string;
@@ -68,6 +76,11 @@ export const connectCommand: CommandModule<object, ConnectArgs> = {
     const bridge = new Bridge({
       endpoint,
       token,
+      // Resolved here: the daemon has another working directory.
+      project:
+        argv.project === undefined
+          ? { dir: process.cwd(), explicit: false }
+          : { dir: path.resolve(argv.project), explicit: true },
       write: (line) => void process.stdout.write(`${line}\n`),
       warn: (line) => void process.stderr.write(`mcp-director connect: ${line}\n`),
     });

@@ -68,13 +68,24 @@ export const serversCommand: CommandModule<object, ServersArgs> = {
     if (argv.json) return printJson(body);
     printTable(
       ['SERVER', 'STATE', 'TRANSPORT', 'TOOLS', 'RESTARTS', 'DETAIL'],
-      body.servers.map((s) => [
-        s.id,
-        s.state ?? '?',
-        s.transport,
-        String(s.counts?.tools ?? '-'),
-        String(s.restarts ?? 0),
-        s.error ?? s.command ?? s.url ?? '',
+      body.servers.flatMap((s) => [
+        [
+          s.id,
+          s.state ?? '?',
+          s.transport,
+          String(s.counts?.tools ?? '-'),
+          String(s.restarts ?? 0),
+          s.error ?? s.command ?? s.url ?? '',
+        ],
+        // A per-project server's instances, one line each (README: Projects).
+        ...(s.projects ?? []).map((p) => [
+          `  ${s.id} @ project`,
+          p.state,
+          '',
+          '',
+          '',
+          `${p.dir}${p.pid === undefined ? '' : ` (pid ${p.pid})`}`,
+        ]),
       ]),
     );
   },
@@ -129,6 +140,8 @@ interface ServerRow {
   command?: string;
   url?: string;
   counts?: { tools: number };
+  /** A per-project server's instances (admin only). */
+  projects?: Array<{ dir: string; state: string; pid?: number }>;
 }
 
 /** The daemon does not answer at all (as opposed to answering with an error). */

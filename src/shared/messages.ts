@@ -16,7 +16,7 @@ import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
-export const THREAD_PROTOCOL_VERSION = 11;
+export const THREAD_PROTOCOL_VERSION = 12;
 
 /** Requests the supervisor forwards to a backend (everything else it answers itself). */
 export type ForwardedMethod =
@@ -52,6 +52,13 @@ export interface CallContext {
    * name or OAuth user (supervisor/ingress/access.ts); '' : the server's shared instance.
    */
   identity: string;
+  /**
+   * Which project's instance of a `share: "project"` server carries the call: the folder the
+   * caller works in (absolute, real; supervisor/session/projects.ts); '' : none.
+   */
+  project: string;
+  /** That project's `${projectName}`; '' with no project. */
+  projectName: string;
 }
 
 /** The input of each shard's long-lived task (piscina `run()` argument). */
@@ -297,11 +304,15 @@ export interface ServerStateMessage {
   session?: string;
   /** Likewise for an identity's own instance of a `share: "identity"` server. */
   identity?: string;
+  /** Likewise for a project's own instance of a `share: "project"` server (its folder). */
+  project?: string;
 }
 
 /** Whether a state is a caller's own instance's, not the server's (see `session`). */
 export function isCallersInstance(message: ServerStateMessage): boolean {
-  return message.session !== undefined || message.identity !== undefined;
+  return (
+    message.session !== undefined || message.identity !== undefined || message.project !== undefined
+  );
 }
 
 /**
@@ -354,6 +365,8 @@ export interface ServerNotificationMessage {
   session?: string;
   /** From an identity's own instance: for that identity's sessions only. */
   identity?: string;
+  /** From a project's own instance: for the sessions working in that project only. */
+  project?: string;
 }
 
 /**

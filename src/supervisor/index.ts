@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { DirectorConfig } from '../shared/config/types.js';
 import { ownInstancesOf } from './relay/own-instances.js';
 import { ClusterNode } from './session/cluster-node.js';
+import { Projects } from './session/projects.js';
 import { openAnalyticsStore } from '../shared/analytics/store.js';
 import type { AnalyticsStore } from '../shared/analytics/store.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
@@ -129,6 +130,7 @@ export async function startDirector(
   const drain = new Drain();
   const shards = new ShardPool(config, processes);
   const ownInstances = ownInstancesOf(config.servers);
+  const projects = new Projects(config);
   const identity = {
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
     sessionId: () => clusterNode.sessionId(),
@@ -147,6 +149,7 @@ export async function startDirector(
     ownInstances,
     serverInfo: identity.serverInfo,
     sealer: clusterNode.sealer,
+    projects,
   });
   sessions.onEnd((session) => dispatcher.sessionEnded(session));
   const feed = new LiveFeed(
@@ -208,6 +211,7 @@ export async function startDirector(
     drain,
     replayBufferBytes: config.limits.replayBufferBytes,
     cluster: clusterNode,
+    projects,
   };
   const endpoint = new McpEndpoint(dispatcher, sessions, views, ingress);
   const sseEndpoint = new SseEndpoint(dispatcher, sessions, ingress);
@@ -221,6 +225,7 @@ export async function startDirector(
     sessions,
     ownInstances,
     ingress,
+    projects,
   });
   const stopRetention = analytics
     ? keepRetention(analytics, {

@@ -10,6 +10,8 @@
  * with its `server-state` (stopped); after a `stop`, a `server-state` (stopped) per backend
  * and finally `stopped`, after which the port is closed and the task resolves.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { BackendHost } from './backend/backend-host.js';
 import { CallRecorder } from './backend/call-recorder.js';
 import type { CallTracer } from './backend/call-telemetry.js';
@@ -51,6 +53,7 @@ export default async function runShard(input: ShardTaskInput): Promise<void> {
     recorder,
     credentials: CredentialStore.open(input.dataDir),
     stop: () => stop(),
+    emptyProjectDir: emptyProjectDir(input.dataDir),
   });
 
   // The calls' counts for /metrics, once a second when there were any (off the hot path).
@@ -146,4 +149,11 @@ function openStore(input: ShardTaskInput, log: Logger): AnalyticsStore | null {
     );
     return null;
   }
+}
+
+/** `<dataDir>/projects/none`, created if missing (backend-host.ts, `emptyProjectDir`). */
+function emptyProjectDir(dataDir: string): string {
+  const dir = join(dataDir, 'projects', 'none');
+  mkdirSync(dir, { recursive: true });
+  return dir;
 }

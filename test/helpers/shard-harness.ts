@@ -36,6 +36,8 @@ export const TEST_CONTEXT: CallContext = {
   client: 'shard-test',
   era: 'legacy',
   identity: '',
+  project: '',
+  projectName: '',
 };
 
 /** A stdio backend running one of the compiled fixtures with the current node. */

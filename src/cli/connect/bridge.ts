@@ -36,6 +36,11 @@ export interface BridgeOptions {
   endpoint: string;
   /** Sent as `Authorization: Bearer <token>`; never printed. */
   token: string | undefined;
+  /**
+   * The folder the client works in, sent as `X-Project-Dir` (README: Projects); not
+   * `explicit`: the folder connect runs in, a hint the daemon may leave unused.
+   */
+  project?: { dir: string; explicit: boolean };
   /** Writes one line to the client (stdout). */
   write(line: string): void;
   /** Writes one line for the person reading the client's logs (stderr). */
@@ -281,6 +286,12 @@ export class Bridge {
     const headers: Record<string, string> = { Accept: 'application/json, text/event-stream' };
     if (this.#options.token !== undefined)
       headers['Authorization'] = `Bearer ${this.#options.token}`;
+    const project = this.#options.project;
+    if (project !== undefined) {
+      // Percent-encoded: a header carries ASCII only, and a folder's name need not be.
+      headers['X-Project-Dir'] = encodeURIComponent(project.dir);
+      if (!project.explicit) headers['X-Project-Source'] = 'cwd';
+    }
     if (message?.modernVersion !== undefined) {
       return { ...headers, ...this.#modern.for(message), ...extra };
     }

@@ -148,6 +148,8 @@ export function embeddedDefaultConfig(env: NodeJS.ProcessEnv = process.env): Dir
     requireToken: false,
     oauth: null,
     cluster: null,
+    projectRoots: [homeDir(env)],
+    projects: [],
     limits: { ...CONFIG_DEFAULTS.limits },
   });
 }

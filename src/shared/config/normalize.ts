@@ -18,12 +18,14 @@ import type { ConfigProblem } from './problems.js';
 import { formatPath } from './problems.js';
 import { MIN_TOKEN_LENGTH } from './schema.js';
 import { hasTokenRef, tokenRefsOf } from './token-refs.js';
+import { PROJECT_VARIABLES, hasProjectRef, projectRefsOf } from './project-refs.js';
 import type { ConfigFile, ServerEntry } from './schema.js';
 import type {
   ClusterConfig,
   DirectorConfig,
   OauthIngressConfig,
   ProfileConfig,
+  ProjectConfig,
   ServerConfig,
   TokenConfig,
   UpstreamAuthConfig,
@@ -62,6 +64,7 @@ export function normalizeConfig(
   const profiles = normalizeProfiles(file, defined, servers, problems);
   const tokens = normalizeTokens(file, profiles, context, problems);
   attachTokenValues(servers, tokens, problems);
+  checkProjectRefs(servers, problems);
   if (file.requireToken === true && tokens.length === 0 && file.oauth === undefined) {
     problems.push({
       path: 'requireToken',
@@ -106,6 +109,7 @@ export function normalizeConfig(
     requireToken: file.requireToken ?? false,
     oauth: normalizeOauth(file, profiles, problems),
     cluster: normalizeCluster(file, context, problems),
+    ...normalizeProjects(file, context, problems),
     limits: withDefaults(defaults.limits, file.limits),
   };
   return { config, problems };
@@ -444,11 +448,15 @@ function normalizeServer(
 ): ServerConfig {
   const at = (...rest: (string | number)[]): string => formatPath(['mcpServers', id, ...rest]);
   const expand = (text: string, where: string): string =>
-    expandVariables(text, context.env, (name) =>
-      problems.push({
-        path: where,
-        message: `\${${name}} is not set in the environment; set it or give a default: \${${name}:-default}`,
-      }),
+    expandVariables(
+      text,
+      context.env,
+      (name) =>
+        problems.push({
+          path: where,
+          message: `\${${name}} is not set in the environment; set it or give a default: \${${name}:-default}`,
+        }),
+      PROJECT_VARIABLES,
     );
   if (entry.prefix === undefined && id.includes('__')) {
     problems.push({
@@ -463,7 +471,10 @@ function normalizeServer(
     timeoutMs: entry.timeoutMs ?? CONFIG_DEFAULTS.server.timeoutMs,
     share: entry.share ?? CONFIG_DEFAULTS.server.share,
     start: entry.start ?? CONFIG_DEFAULTS.server.start,
-    idleStopMs: entry.idleStopMs ?? CONFIG_DEFAULTS.server.idleStopMs,
+    // A project's instance that nobody uses any more stops (README: Projects).
+    idleStopMs:
+      entry.idleStopMs ??
+      (entry.share === 'project' ? PROJECT_IDLE_STOP_MS : CONFIG_DEFAULTS.server.idleStopMs),
     ...(entry.recordPayloads === true && { recordPayloads: true as const }),
     initializeTimeoutMs: entry.initializeTimeoutMs ?? CONFIG_DEFAULTS.server.initializeTimeoutMs,
   };
@@ -509,13 +520,74 @@ function normalizeServer(
     command,
     args: (entry.args ?? []).map((arg, index) => expand(arg, at('args', index))),
     env,
-    cwd:
-      entry.cwd === undefined
-        ? context.baseDir
-        : resolvePath(expand(entry.cwd, at('cwd')), context.baseDir, context.env),
+    cwd: cwdOf(entry.cwd === undefined ? undefined : expand(entry.cwd, at('cwd')), context),
   };
 }
 
+/** A server's folder: relative to the config's; one naming the project is resolved per project. */
+function cwdOf(cwd: string | undefined, context: NormalizeContext): string {
+  if (cwd === undefined) return context.baseDir;
+  return hasProjectRef(cwd) ? cwd : resolvePath(cwd, context.baseDir, context.env);
+}
+
+/** How long a project's instance may go without a call before it stops, unless `idleStopMs` says. */
+const PROJECT_IDLE_STOP_MS = 10 * 60_000;
+
+/**
+ * `${projectDir}` and `${projectName}` are a session's (project-refs.ts): only a `share:
+ * "project"` server has one instance per project to fill them into, and only a process has
+ * a command, args, env and cwd to take them.
+ */
+function checkProjectRefs(servers: readonly ServerConfig[], problems: ConfigProblem[]): void {
+  for (const server of servers) {
+    for (const [where, text] of projectRefsOf(server)) {
+      const path = formatPath(['mcpServers', server.id, ...where]);
+      const name =
+        /projectName/.test(text) && !/projectDir/.test(text) ? 'projectName' : 'projectDir';
+      if (server.transport === 'http') {
+        problems.push({
+          path,
+          message: `\${${name}} works only in a process's "command", "args", "env" or "cwd" (a "share": "project" stdio server)`,
+        });
+      } else if (server.share !== 'project') {
+        problems.push({
+          path,
+          message: `\${${name}} is the folder of the project a session works in, so the server needs "share": "project" (an instance per project); found "share": "${server.share}"`,
+        });
+      }
+    }
+  }
+}
+
+/** Where projects may be, and the projects the file names. */
+function normalizeProjects(
+  file: ConfigFile,
+  context: NormalizeContext,
+  problems: ConfigProblem[],
+): { projectRoots: string[]; projects: ProjectConfig[] } {
+  const folder = (value: string, at: (string | number)[]): string =>
+    resolvePath(
+      expandVariables(value, context.env, (name) =>
+        problems.push({
+          path: formatPath(at),
+          message: `\${${name}} is not set in the environment; set it to a folder`,
+        }),
+      ),
+      context.baseDir,
+      context.env,
+    );
+  const projectRoots =
+    file.projectRoots === undefined
+      ? [homeDir(context.env)]
+      : file.projectRoots.map((root, i) => folder(root, ['projectRoots', i]));
+  const projects = Object.entries(file.projects ?? {}).map(([name, entry]) => ({
+    name,
+    dir: folder(entry.dir, ['projects', name, 'dir']),
+  }));
+  return { projectRoots, projects };
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set();
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
@@ -527,9 +599,12 @@ export function expandVariables(
   text: string,
   env: NodeJS.ProcessEnv,
   onUnset: (name: string) => void,
+  /** Names left as written (a session's, filled in later: project-refs.ts). */
+  keep: ReadonlySet<string> = NO_NAMES,
 ): string {
   const reported = new Set<string>();
-  return text.replace(VARIABLE, (_match, name: string, fallback: string | undefined) => {
+  return text.replace(VARIABLE, (match, name: string, fallback: string | undefined) => {
+    if (keep.has(name)) return match;
     const value = env[name];
     if (fallback !== undefined) return value === undefined || value === '' ? fallback : value;
     if (value === undefined && !reported.has(name)) {

@@ -255,6 +255,30 @@ export const configFileSchema = z
         description:
           'Several daemons behind one load balancer (README: Running several daemons). Absent: a single daemon.',
       }),
+    projectRoots: z
+      .array(nonEmptyString())
+      .optional()
+      .meta({
+        description:
+          'The folders a session\'s project must be inside ("~/" and ${VAR} work), so a client cannot start "share": "project" servers in arbitrary places. Default: the home folder.',
+        default: ['~'],
+      }),
+    projects: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+          error: 'a project name of 1-64 of A-Z a-z 0-9 . _ - (not starting with . _ -)',
+        }),
+        z.strictObject({
+          dir: nonEmptyString().meta({
+            description: 'The project\'s folder ("~/" and paths relative to this file work).',
+          }),
+        }),
+      )
+      .optional()
+      .meta({
+        description:
+          "Projects by name: a session working in the folder gets this name as ${projectName} (else the folder's own name). README: Projects.",
+      }),
     listen: z
       .strictObject({
         host: nonEmptyString().optional().meta({ default: CONFIG_DEFAULTS.listen.host }),

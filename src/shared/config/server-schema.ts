@@ -113,11 +113,13 @@ export const serverSchema = z
       default: CONFIG_DEFAULTS.server.timeoutMs,
     }),
     share: z
-      .enum(['global', 'session', 'identity'], { error: '"global", "session" or "identity"' })
+      .enum(['global', 'session', 'identity', 'project'], {
+        error: '"global", "session", "identity" or "project"',
+      })
       .optional()
       .meta({
         description:
-          "global: one process for every client; session: one process per client session, started on its first call and stopped when the session ends; identity: one process (or remote connection, with its own sign-in) per caller's token or OAuth user, so one user's credentials never carry another's call.",
+          "global: one process for every client; session: one process per client session, started on its first call and stopped when the session ends; identity: one process (or remote connection, with its own sign-in) per caller's token or OAuth user, so one user's credentials never carry another's call; project: one process per project folder a session works in, shared by that project's sessions, with ${projectDir} and ${projectName} expanded in command, args, env and cwd (README: Projects).",
         default: CONFIG_DEFAULTS.server.share,
       }),
     start: z.enum(['eager', 'lazy'], { error: '"eager" or "lazy"' }).optional().meta({
@@ -127,7 +129,7 @@ export const serverSchema = z
     }),
     idleStopMs: integer(1, MAX_TIMER_MS).optional().meta({
       description:
-        'Stop the server after this many milliseconds without a call; the next call starts it again (its tools stay listed). Default: never.',
+        'Stop the server after this many milliseconds without a call; the next call starts it again (its tools stay listed). Default: never; for a "share": "project" server, 600000 (each project\'s instance).',
     }),
     recordPayloads: z.boolean().optional().meta({
       description:

@@ -23,8 +23,10 @@ interface ServerCommon {
    * 'identity': each caller identity (its static token, or its OAuth user) gets its own,
    * with its own sign-in to a remote server (README: Credentials per user); callers
    * without one use the shared instance.
+   * 'project': each project folder a session works in gets its own, shared by that
+   * project's sessions, with `${projectDir}`/`${projectName}` filled in (README: Projects).
    */
-  share: 'global' | 'session' | 'identity';
+  share: 'global' | 'session' | 'identity' | 'project';
   /** 'eager': started with the daemon. 'lazy': started when first needed (a list or a call). */
   start: 'eager' | 'lazy';
   /** Stopped after this long without a call (its catalog is kept); 0: never. */
@@ -221,7 +223,18 @@ export interface DirectorConfig {
   oauth: OauthIngressConfig | null;
   /** Several daemons behind a balancer (README: Running several daemons); null: one alone. */
   cluster: ClusterConfig | null;
+  /** The folders a session's project must be inside (absolute); default the home folder. */
+  projectRoots: string[];
+  /** Projects named in the config: a folder and the name `${projectName}` gives it. */
+  projects: ProjectConfig[];
   limits: Limits;
+}
+
+/** A project named in the config (README: Projects). */
+export interface ProjectConfig {
+  name: string;
+  /** Absolute. */
+  dir: string;
 }
 
 /** This daemon as one node of several (README: Running several daemons). */

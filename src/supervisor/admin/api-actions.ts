@@ -116,6 +116,7 @@ function callTool(deps: ActionDeps, scope: ApiScope, body: JsonObject, reply: Re
     profile,
     // The admin's own: a per-identity server answers as their token's sign-in.
     identity: scope.identity,
+    project: null,
     clientName: DASHBOARD_CLIENT,
     clientCapabilities: {},
     logLevel: undefined,

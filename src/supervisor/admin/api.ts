@@ -228,6 +228,9 @@ function servers(deps: ApiDeps, scope: ApiScope): object {
           (server.transport === 'stdio' ? { command: server.command } : { url: server.url })),
         ...(scope.admin && { shard: deps.shards.shardOf(server.id) }),
         ...(scope.admin ? status : status && { state: status.state, restarts: status.restarts }),
+        // Which folders have an instance: the admin's business only.
+        ...(scope.admin &&
+          server.share === 'project' && { projects: deps.shards.projectInstances(server.id) }),
         serverInfo: catalog?.serverInfo,
         protocolVersion: catalog?.protocolVersion,
         era: catalog?.era,
@@ -311,6 +314,12 @@ function sessions(deps: ApiDeps, scope: ApiScope): object {
       era: s.era,
       transport: s.transport,
       profile: s.profile,
+      // Its folder is the admin's business; its project's name may be shown to its profile.
+      ...(s.project !== null && {
+        project: scope.admin
+          ? { name: s.project.name, dir: s.project.dir }
+          : { name: s.project.name },
+      }),
       createdAt: s.createdAt,
       lastSeen: s.lastSeen,
       stream: s.channel !== undefined && !s.channel.closed,

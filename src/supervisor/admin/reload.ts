@@ -6,6 +6,7 @@
  * count, the data folder) are logged and kept as they are. An edit that does not load is
  * reported (log and `/api/health`) and changes nothing.
  */
+import type { Projects } from '../session/projects.js';
 import { diffConfigs } from '../../shared/config/diff.js';
 import type { DirectorConfig } from '../../shared/config/types.js';
 import { ownInstancesOf, type OwnInstances } from '../relay/own-instances.js';
@@ -34,6 +35,8 @@ export interface ReloadTargets {
   ownInstances: OwnInstances;
   /** The ingress options object the endpoints read `allowedOrigins` from. */
   ingress: { allowedOrigins: readonly string[] };
+  /** Where projects may be, and their names. */
+  projects: Projects;
 }
 
 export class ConfigReloader {
@@ -96,6 +99,7 @@ export class ConfigReloader {
     ownInstancesOf(next.servers, t.ownInstances);
 
     t.access.configure(next);
+    t.projects.configure(next);
     // A token gone from the config takes its own instances with it; its stored sign-ins
     // stay (README: Credentials per user).
     const tokens = new Set(next.tokens.map((token) => token.name));

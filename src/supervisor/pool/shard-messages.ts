@@ -6,6 +6,7 @@
  *
  * `route` is on the hot path: each shard's link calls it directly for every reply.
  */
+import type { ProjectInstances } from './project-instances.js';
 import type {
   ClientOutcome,
   SupervisorMessage,
@@ -32,6 +33,8 @@ export interface ShardMessagesContext {
   pids: ProcessRecords;
   removals: ServerRemovals;
   events: ShardEvents;
+  /** The states of projects' own instances, for /api. */
+  projects: ProjectInstances;
   /** Holds a call in the start gate again, for what is left of its time. */
   hold: (callId: number, pending: Pending) => void;
 }
@@ -43,6 +46,7 @@ export class ShardMessages {
   readonly #pids: ProcessRecords;
   readonly #removals: ServerRemovals;
   readonly #events: ShardEvents;
+  readonly #projects: ProjectInstances;
   readonly #hold: (callId: number, pending: Pending) => void;
 
   constructor(context: ShardMessagesContext) {
@@ -52,6 +56,7 @@ export class ShardMessages {
     this.#pids = context.pids;
     this.#removals = context.removals;
     this.#events = context.events;
+    this.#projects = context.projects;
     this.#hold = context.hold;
   }
 
@@ -74,7 +79,9 @@ export class ShardMessages {
         // Its records are per process: an owner's next instance may start before the last
         // one's `stopped` (which then names its pid) arrives.
         const owner =
-          message.session ?? (message.identity === undefined ? undefined : `@${message.identity}`);
+          message.session ??
+          (message.identity === undefined ? undefined : `@${message.identity}`) ??
+          (message.project === undefined ? undefined : `/${message.project}`);
         const key =
           owner === undefined
             ? message.server
@@ -93,7 +100,10 @@ export class ShardMessages {
         ) {
           this.#pids.delete(key);
         }
-        if (isCallersInstance(message)) return;
+        if (isCallersInstance(message)) {
+          this.#projects.record(message);
+          return;
+        }
         // A removed server's last words: its `stopped` ends the removal; anything after is
         // stale (the removal timed out), unless the id was added back.
         const removing = this.#removals.has(message.server);

@@ -13,6 +13,7 @@
  * server list always describe the current config, so a shard restarted after a crash
  * starts exactly the servers it owns now.
  */
+import { ProjectInstances, type ProjectInstance } from './project-instances.js';
 import type { Worker } from 'node:worker_threads';
 import type {
   BackendState,
@@ -54,6 +55,7 @@ export class ShardPool {
    * Process group of each running stdio backend, to kill orphans if a shard dies; recorded
    * in the data folder so that even a daemon that dies leaves none (process-records.ts).
    */
+  readonly #projects = new ProjectInstances();
   readonly #pids: ProcessRecords;
   /** Calls to servers that are not ready yet wait here (`start-gate.ts`). */
   readonly #gate: StartGate;
@@ -105,6 +107,7 @@ export class ShardPool {
       pids: processes,
       removals: this.#removals,
       events,
+      projects: this.#projects,
       hold: (callId, pending) => this.#hold(callId, pending),
     });
     this.#lifecycle = new ShardLifecycle({
@@ -147,6 +150,11 @@ export class ShardPool {
 
   shardOf(server: string): number | undefined {
     return this.#shardOf.get(server);
+  }
+
+  /** The projects' own instances of a `share: "project"` server (README: Projects). */
+  projectInstances(server: string): ProjectInstance[] {
+    return this.#projects.of(server);
   }
 
   /**
@@ -360,6 +368,7 @@ export class ShardPool {
     if (index === undefined) return this.#removals.done(id);
     this.#shardOf.delete(id);
     this.#gate.forget(id);
+    this.#projects.removed(id);
     const shard = this.#shards[index];
     if (shard !== undefined) shard.servers = shard.servers.filter((s) => s.id !== id);
     return this.#removals.remove(id, index, graceMs);

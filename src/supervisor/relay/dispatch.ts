@@ -147,7 +147,8 @@ export class Dispatcher {
       const reason = params['reason'];
       this.cancelRequest(session, requestId, typeof reason === 'string' ? reason : undefined);
     }
-    // notifications/initialized and roots/list_changed need nothing from a router yet.
+    if (method === 'notifications/roots/list_changed') this.#forwarding.rootsChanged(session);
+    // notifications/initialized needs nothing from a router.
   }
 
   /** Cancels a session's request upstream (the backend hears it); false if none is in flight. */
@@ -209,13 +210,13 @@ export class Dispatcher {
       if (session !== undefined) this.#notifyOwn(session, method, params);
       return;
     }
-    if (message.identity !== undefined && method !== 'notifications/tasks/status') {
-      // From an identity's own instance: for that identity's sessions that see the server.
+    const { identity, project } = message;
+    if ((identity ?? project) !== undefined && method !== 'notifications/tasks/status') {
+      // From an identity's or a project's own instance: for its sessions that see the server.
       for (const session of this.#sessions.values()) {
-        if (
-          session.identity === message.identity &&
-          this.#views.viewOf(session.profile).hasServer(message.server)
-        ) {
+        const owns =
+          identity !== undefined ? session.identity === identity : session.project?.dir === project;
+        if (owns && this.#views.viewOf(session.profile).hasServer(message.server)) {
           this.#notifyOwn(session, method, params);
         }
       }

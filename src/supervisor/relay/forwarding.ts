@@ -38,6 +38,7 @@ import { errorForEra, legacyResult, modernResult } from './result-shapes.js';
 import { isDirectorState } from '../session/request-state.js';
 import { carriesTaskIds, exposeTaskIds } from './tasks.js';
 import { ParkedCalls } from './parked-calls.js';
+import { ProjectLookup } from './project-lookup.js';
 import type { Call, ClientLeg, Forwarded } from './call.js';
 
 /** Rounds of `input_required` a legacy client is walked through before we give up. */
@@ -54,6 +55,8 @@ export class Forwarding {
   readonly #parked: ParkedCalls;
   /** Exposed task id → the caller whose call created it. */
   readonly #taskOwners = new Map<string, Caller>();
+  /** The projects of callers of per-project servers (project-lookup.ts). */
+  readonly #projectLookup: ProjectLookup;
 
   constructor(deps: RelayDeps) {
     const { catalog, shards, serverInfo } = deps;
@@ -66,6 +69,17 @@ export class Forwarding {
       release: (call: Call, leg: ClientLeg) => this.#release(call, leg),
     };
     this.#parked = new ParkedCalls(shards, serverInfo, owner, deps.sealer);
+    this.#projectLookup = new ProjectLookup(deps.projects);
+  }
+
+  /**
+   * The session's client says its roots changed: a project taken from them is dropped (the
+   * next call asks again), and the client hears that its tools may be other ones now.
+   */
+  rootsChanged(session: Session): void {
+    const had = session.projectFromRoots;
+    this.#projectLookup.rootsChanged(session);
+    if (had) session.notify('notifications/tools/list_changed');
   }
 
   /** "Resource not found" in the caller's era (docs/architecture.md#results-and-errors-by-era). */
@@ -84,7 +98,18 @@ export class Forwarding {
   start(leg: ClientLeg, forwarded: Forwarded, round = 0): void {
     const { caller } = leg;
     const { server, method, params, target } = forwarded;
-    if (caller.identity === null && this.#ownInstances.get(server) === 'identity') {
+    const sharing = this.#ownInstances.get(server);
+    if (sharing === 'project' && caller.project === null) {
+      this.#projectLookup.resolve(leg, (outcome) => {
+        if (outcome.ok) this.start(leg, forwarded, round);
+        else {
+          const refusal = errorForEra(needsProject(server, outcome.why), method, caller.era);
+          leg.out.respond(errorFrame(leg.id, refusal));
+        }
+      });
+      return;
+    }
+    if (caller.identity === null && sharing === 'identity') {
       // Its instances act as their callers: without an identity there is nobody to act as.
       const refusal = directorError(
         DirectorErrorCode.BackendUnavailable,
@@ -345,5 +370,16 @@ function contextOf(caller: Caller): CallContext {
     client: caller.clientName,
     era: caller.era,
     identity: caller.identity ?? '', // a caller without one never reaches such a server
+    project: caller.project?.dir ?? '',
+    projectName: caller.project?.name ?? '',
   };
+}
+
+/** A call of a per-project server whose caller names no project: how to name one. */
+function needsProject(server: string, why: string | undefined): WireError {
+  return directorError(
+    DirectorErrorCode.BackendUnavailable,
+    `Server '${server}' runs one instance per project ("share": "project"), and this request has no project${why === undefined ? '' : ` (${why})`}: start \`mcp-director connect --project DIR\`, send the X-Project-Dir header (or ?project=DIR on the URL), or declare the project folder as an MCP root`,
+    { server, state: 'needs-project' },
+  );
 }

@@ -5,6 +5,7 @@ import type { ProfileViews } from '../catalog/profile-view.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { RequestStateSealer } from '../session/request-state.js';
 import type { Sessions } from '../session/sessions.js';
+import type { Projects } from '../session/projects.js';
 import type { ReadonlyOwnInstances } from './own-instances.js';
 
 export interface RelayDeps {
@@ -17,4 +18,6 @@ export interface RelayDeps {
   serverInfo: JsonObject;
   /** Seals and opens the `requestState` of parked calls (session/request-state.ts). */
   sealer: RequestStateSealer;
+  /** Which folders may be projects (session/projects.ts), for a client's roots. */
+  projects: Projects;
 }

@@ -14,6 +14,8 @@ const SYSTEM_CONTEXT = {
   client: 'mcp-director',
   era: 'legacy',
   identity: '',
+  project: '',
+  projectName: '',
 } as const;
 
 /** A call of the director's own, with no client behind it to ask anything. */

@@ -4,6 +4,7 @@
  * makes session-scoped: the negotiated version, the GET stream, the log level, resource
  * subscriptions and the client's in-flight requests (for `notifications/cancelled`).
  */
+import type { Project } from './projects.js';
 import type { ClusterNode } from './cluster-node.js';
 import type { JsonObject, RequestId } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
@@ -73,6 +74,10 @@ export interface Caller {
    * tokens, its own stdio, the director's calls); null none (such servers refuse the caller).
    */
   readonly identity: string | null;
+  /** The project its calls of `share: "project"` servers go to (projects.ts); null: none. */
+  readonly project: Project | null;
+  /** Why the folder it named (or its roots) gave no project, for the needs-project error. */
+  readonly projectRefused?: string | undefined;
   readonly clientName: string;
   /** What the client declared it can be asked (sampling, elicitation, roots). */
   readonly clientCapabilities: JsonObject;
@@ -99,6 +104,12 @@ export class Session implements Caller, Subscriber {
   readonly profile: string;
   /** Decided at initialize; every later request must come from the same identity. */
   readonly identity: string | null;
+  /** From initialize (a header, or `connect`'s folder), or from the client's roots. */
+  project: Project | null = null;
+  /** Why the client's folder or roots gave no project: the needs-project error says it. */
+  projectRefused: string | undefined;
+  /** Its project came from its roots, so `notifications/roots/list_changed` asks again. */
+  projectFromRoots = false;
   readonly createdAt = Date.now();
   lastSeen = Date.now();
   /** The GET stream (or stdout) for messages not tied to a request, if the client has one. */

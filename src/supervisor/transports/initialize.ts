@@ -2,6 +2,7 @@
  * The `initialize` handshake of the session revisions, shared by the HTTP endpoint and the
  * stdio mode: version negotiation, the session, and the router's own capabilities.
  */
+import type { Project } from '../session/projects.js';
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
 import { instanceMeta } from '../../shared/instance.js';
@@ -43,6 +44,8 @@ export function initializeSession(
   identity: ServerIdentity,
   who: { profile: string; identity: string | null },
   transport: SessionTransport,
+  /** Where the client works (session/projects.ts), or why the folder it named is none. */
+  place: { project: Project | null; refused?: string | undefined } = { project: null },
 ): { session: Session; result: JsonObject } {
   const requested = params['protocolVersion'];
   const version =
@@ -59,6 +62,8 @@ export function initializeSession(
     who,
     transport,
   );
+  session.project = place.project;
+  session.projectRefused = place.refused;
   const result: JsonObject = {
     protocolVersion: version,
     capabilities: identity.tasks()

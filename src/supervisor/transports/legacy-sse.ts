@@ -6,6 +6,7 @@
  * message the client sends is POSTed there and answered 202, and everything the server sends
  * (responses included) goes down the stream.
  */
+import { placeOf, type Place, type Projects } from '../session/projects.js';
 import { rpcError } from '../../shared/errors.js';
 import type { Limits } from '../../shared/config/types.js';
 import type { WireError } from '../../shared/messages.js';
@@ -49,6 +50,8 @@ interface SseConnection {
   session: Session | undefined;
   /** Decided when the stream opened; every POST must be decided the same way. */
   grant: Grant;
+  /** The project the stream's GET named (session/projects.ts), for its sessions. */
+  place: Place & { ok: true };
 }
 
 export interface SseEndpointOptions extends ServerIdentity {
@@ -57,6 +60,7 @@ export interface SseEndpointOptions extends ServerIdentity {
   access: Access;
   limits: Readonly<Limits>;
   drain: Drain;
+  projects: Projects;
 }
 
 export class SseEndpoint {
@@ -95,7 +99,9 @@ export class SseEndpoint {
       if (this.#options.drain.draining) return refuseWhileDraining(reply, null);
       // On this transport a stream becomes a session: no stream without room for one.
       if (!this.#sessions.makeRoom()) return atCapacity(reply);
-      return this.#open(reply, access);
+      const place = placeOf(this.#options.projects, request.headers, request.query);
+      if (!place.ok) return fail(reply, 403, `Forbidden: ${place.reason}`);
+      return this.#open(reply, access, place);
     }
     if (isMessages && request.method === 'POST') return this.#post(request, reply);
     const allowed = isMessages ? 'POST' : 'GET';
@@ -104,7 +110,7 @@ export class SseEndpoint {
     });
   }
 
-  #open(reply: Reply, grant: Grant): void {
+  #open(reply: Reply, grant: Grant, place: Place & { ok: true }): void {
     // Like a session id, it names this node when there are several (a balancer routes the
     // POSTs by it: examples/haproxy.cfg, examples/nginx.conf).
     const id = this.#options.sessionId();
@@ -119,7 +125,7 @@ export class SseEndpoint {
         return !stream.closed;
       },
     };
-    const connection: SseConnection = { stream, channel, session: undefined, grant };
+    const connection: SseConnection = { stream, channel, session: undefined, grant, place };
     this.#connections.set(id, connection);
     stream.write(`event: endpoint\ndata: ${MESSAGES_PATH}?sessionId=${id}\n\n`);
     // On this transport the stream is the session: when it closes, the session ends.
@@ -216,7 +222,13 @@ export class SseEndpoint {
             channel.send(errorFrame(message.id, tooManySessions()));
             return;
           }
-          const started = initializeSession(message.params, this.#options, connection.grant, 'sse');
+          const started = initializeSession(
+            message.params,
+            this.#options,
+            connection.grant,
+            'sse',
+            connection.place,
+          );
           started.session.channel = channel;
           connection.session = started.session;
           this.#sessions.add(started.session);

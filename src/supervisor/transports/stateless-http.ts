@@ -11,6 +11,7 @@
  * missing client capability (-32021); 404 with -32601 for methods this era does not have
  * (`initialize`, `ping`, `logging/setLevel`, `resources/(un)subscribe`, unknown ones).
  */
+import { placeOf, type Projects } from '../session/projects.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import {
   META,
@@ -67,6 +68,8 @@ export interface RetryOwners {
 
 export interface ModernOptions extends ServerIdentity {
   cluster: RetryOwners;
+  /** Which folders may be projects (README: Projects). */
+  projects: Projects;
 }
 
 export class ModernEndpoint {
@@ -127,6 +130,15 @@ export class ModernEndpoint {
         return;
       }
     }
+    // Each request names its own project (header or URL), as it names everything else.
+    const place = placeOf(this.#identity.projects, request.headers, request.query);
+    if (!place.ok) {
+      reply.json(
+        403,
+        errorFrame(id, rpcError(JsonRpcCode.InvalidRequest, `Forbidden: ${place.reason}`)),
+      );
+      return;
+    }
     const meta = params['_meta'] as JsonObject;
     const clientInfo = meta[META.clientInfo];
     const logLevel = meta[META.logLevel];
@@ -135,6 +147,8 @@ export class ModernEndpoint {
       id: `modern:${nextCaller++}`,
       profile,
       identity,
+      project: place.project,
+      projectRefused: place.refused,
       clientName:
         isJsonObject(clientInfo) && typeof clientInfo['name'] === 'string'
           ? clientInfo['name']

@@ -12,6 +12,7 @@
  * missing or unknown session id (`http-session.ts`), 202 for notifications and responses, 403
  * for a foreign Host/Origin.
  */
+import { placeOf } from '../session/projects.js';
 import type { JsonObject, RequestId } from '../../shared/json.js';
 import type { Limits } from '../../shared/config/types.js';
 import { isJsonObject } from '../../shared/json.js';
@@ -209,7 +210,7 @@ export class McpEndpoint {
       return;
     }
     if (message.kind === 'request' && message.method === 'initialize') {
-      return this.#initialize(message.id, message.params, reply, accept, grant);
+      return this.#initialize(request, message.id, message.params, reply, accept, grant);
     }
     const session = sessionOf(
       this.#sessions,
@@ -264,7 +265,18 @@ export class McpEndpoint {
     if (typeof id === 'string' || typeof id === 'number') session.streams?.cancel(id);
   }
 
-  #initialize(id: RequestId, params: JsonObject, reply: Reply, accept: Accept, grant: Grant): void {
+  #initialize(
+    request: IncomingRequest,
+    id: RequestId,
+    params: JsonObject,
+    reply: Reply,
+    accept: Accept,
+    grant: Grant,
+  ): void {
+    // The project the session works in, named on the request (session/projects.ts).
+    const place = placeOf(this.#options.projects, request.headers, request.query);
+    if (!place.ok)
+      return httpError(reply, 403, rpcError(NO_SESSION, `Forbidden: ${place.reason}`), {}, id);
     if (!this.#sessions.makeRoom()) {
       return httpError(
         reply,
@@ -277,7 +289,13 @@ export class McpEndpoint {
         id,
       );
     }
-    const { session, result } = initializeSession(params, this.#options, grant, 'streamable-http');
+    const { session, result } = initializeSession(
+      params,
+      this.#options,
+      grant,
+      'streamable-http',
+      place,
+    );
     this.#sessions.add(session);
     const frame = resultFrame(id, JSON.stringify(result));
     const headers = { 'Mcp-Session-Id': session.id };

@@ -14,6 +14,8 @@ import type { CredentialStore } from '../../shared/credentials/credential-store.
 import type { Sink } from './wires.js';
 import { CallerInstances } from './caller-instances.js';
 import { withoutTokenRefs } from '../../shared/config/token-refs.js';
+import { forProject } from '../../shared/config/project-refs.js';
+import { tmpdir } from 'node:os';
 import type { CallRecorder } from './call-recorder.js';
 import type { Limits, ServerConfig } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorCodeOf, directorError } from '../../shared/errors.js';
@@ -46,6 +48,11 @@ export interface BackendHostOptions {
   stop: () => void;
   /** Grace period of each stop step of every backend; tests shorten it. */
   stopGraceMs?: number;
+  /**
+   * An empty folder, where a `share: "project"` server's shared instance (which only lists
+   * its tools) runs when its `${projectDir}` has no default (shared/config/project-refs.ts).
+   */
+  emptyProjectDir?: string;
 }
 
 /** One configured server of the shard: its shared instance and its per-session ones. */
@@ -73,6 +80,7 @@ export class BackendHost {
   readonly #servers = new Map<string, Hosted>();
   #stopping: Promise<void> | null = null;
 
+  readonly #emptyProjectDir: string;
   constructor(options: BackendHostOptions) {
     this.#shard = options.shard;
     this.#out = options.out;
@@ -82,6 +90,7 @@ export class BackendHost {
     this.#limits = options.limits;
     this.#stopGraceMs = options.stopGraceMs;
     this.#instance = options.instance;
+    this.#emptyProjectDir = options.emptyProjectDir ?? tmpdir();
     for (const config of options.servers) {
       if (this.#servers.has(config.id)) {
         // Config keys are unique, so this is a supervisor bug; one process per id still holds.
@@ -294,6 +303,14 @@ export class BackendHost {
     return this.#stopping;
   }
 
+  /** The config of a server's shared instance (token-refs.ts, project-refs.ts). */
+  #sharedConfig(config: ServerConfig): ServerConfig {
+    const shared = withoutTokenRefs(config);
+    return config.share === 'project'
+      ? forProject(shared, { emptyDir: this.#emptyProjectDir })
+      : shared;
+  }
+
   #host(config: ServerConfig): Hosted {
     const grace = this.#stopGraceMs === undefined ? {} : { stopGraceMs: this.#stopGraceMs };
     // The sink is only called once the instances run, after `hosted` is assigned.
@@ -309,8 +326,8 @@ export class BackendHost {
     };
     const hosted: Hosted = {
       id: config.id,
-      // Never a user's `${token.X}` values in the shared instance (token-refs.ts).
-      backend: new Backend({ ...common, config: withoutTokenRefs(config) }),
+      // Never a user's `${token.X}` values, nor a project, in the shared instance.
+      backend: new Backend({ ...common, config: this.#sharedConfig(config) }),
       instances:
         config.share === 'global'
           ? undefined

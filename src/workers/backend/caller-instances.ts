@@ -4,7 +4,10 @@
  *   and stopped when the session ends;
  * - `share: "identity"`: each caller identity (its token, or its OAuth user) gets its own,
  *   which signs in to a remote server as that identity (README: Credentials per user), so
- *   one user's credentials never carry another's call.
+ *   one user's credentials never carry another's call;
+ * - `share: "project"`: each project folder a session works in gets its own, with
+ *   `${projectDir}` and `${projectName}` filled in (README: Projects), shared by every session
+ *   in that project and stopped after `idleStopMs` without a call.
  * Calls made while an instance starts wait for it. The server's shared instance (owned by
  * the host) still supplies the catalog, so an instance only carries its owner's calls, and
  * its notifications are addressed to its owner alone.
@@ -15,6 +18,7 @@ import type { CallMessage, ClientResponseMessage, WorkerMessage } from '../../sh
 import { failedReply } from '../../shared/messages.js';
 import type { ServerConfig } from '../../shared/config/types.js';
 import { forIdentity } from '../../shared/config/token-refs.js';
+import { forProject } from '../../shared/config/project-refs.js';
 
 interface Instance {
   backend: Backend;
@@ -26,12 +30,12 @@ interface Instance {
 
 /** Each instance is a `Backend` made with these; `owner` says whose it is. */
 export interface CallerInstancesOptions extends BackendOptions {
-  owner: 'session' | 'identity';
+  owner: 'session' | 'identity' | 'project';
 }
 
 export class CallerInstances {
   readonly #options: CallerInstancesOptions;
-  /** By owner: the session id, or the identity. */
+  /** By owner: the session id, the identity, or the project's folder. */
   readonly #instances = new Map<string, Instance>();
 
   constructor(options: CallerInstancesOptions) {
@@ -40,7 +44,15 @@ export class CallerInstances {
 
   /** Whose instance a call goes to; '' : nobody's (the director's own calls, no token). */
   ownerOf(message: CallMessage): string {
-    return this.#options.owner === 'session' ? message.context.session : message.context.identity;
+    const { context } = message;
+    switch (this.#options.owner) {
+      case 'session':
+        return context.session;
+      case 'identity':
+        return context.identity;
+      case 'project':
+        return context.project;
+    }
   }
 
   takeCall(message: CallMessage): void {
@@ -55,7 +67,7 @@ export class CallerInstances {
           `Server '${this.#options.config.id}' runs ${this.#instances.size} instances of its own, the most it may ("limits.maxOwnInstancesPerServer"); try again when one has ended`,
         );
       }
-      const config = this.#configOf(owner);
+      const config = this.#configOf(owner, message);
       if (typeof config === 'string') return this.#refuse(message, config);
       instance = this.#start(owner, config);
     }
@@ -118,10 +130,15 @@ export class CallerInstances {
     );
   }
 
-  /** The owner's config: an identity's with its token's values in; or why it has none. */
-  #configOf(owner: string): ServerConfig | string {
+  /**
+   * The owner's config: a project's with its folder in, an identity's with its token's values
+   * in; or why it has none.
+   */
+  #configOf(owner: string, message: CallMessage): ServerConfig | string {
     const { config } = this.#options;
     if (this.#options.owner === 'session') return config;
+    if (this.#options.owner === 'project')
+      return forProject(config, { dir: owner, name: message.context.projectName });
     const filled = forIdentity(config, owner);
     if (filled.ok) return filled.config;
     const names = filled.missing.map((name) => `\${token.${name}}`).join(', ');
@@ -153,7 +170,7 @@ export class CallerInstances {
 
   /** What an instance says, addressed to its owner; its catalog is the shared one's. */
   #fromInstance(owner: string, instance: Instance, message: WorkerMessage): void {
-    const addressed = this.#options.owner === 'session' ? { session: owner } : { identity: owner };
+    const addressed = { [this.#options.owner]: owner };
     switch (message.type) {
       case 'catalog':
         return;
@@ -190,7 +207,7 @@ export class CallerInstances {
   }
 
   #couldNotStart(why: string): string {
-    const whose = this.#options.owner === 'session' ? 'this session' : 'this identity';
+    const whose = `this ${this.#options.owner}`;
     return `Server '${this.#options.config.id}' could not start an instance for ${whose}: ${why}`;
   }
 

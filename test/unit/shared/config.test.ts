@@ -88,6 +88,8 @@ describe('defaults', () => {
       requireToken: false,
       oauth: null,
       cluster: null,
+      projectRoots: ['/home/u'],
+      projects: [],
       limits: { ...CONFIG_DEFAULTS.limits },
     });
   });

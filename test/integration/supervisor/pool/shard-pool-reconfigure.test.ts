@@ -31,6 +31,8 @@ const context = {
   client: 'test',
   era: 'legacy',
   identity: '',
+  project: '',
+  projectName: '',
 } as const;
 
 function poolConfig(servers: ServerConfig[], workers: number): DirectorConfig {

@@ -22,6 +22,8 @@ const context = {
   client: 'test',
   era: 'legacy',
   identity: '',
+  project: '',
+  projectName: '',
 } as const;
 
 function config(servers: ServerConfig[]): DirectorConfig {
@@ -42,6 +44,8 @@ function config(servers: ServerConfig[]): DirectorConfig {
     requireToken: false,
     oauth: null,
     cluster: null,
+    projectRoots: [],
+    projects: [],
     limits: { ...CONFIG_DEFAULTS.limits },
   };
 }

@@ -74,7 +74,7 @@ describe('config errors', () => {
     ]);
     assert.deepEqual(problemLines('[]'), [': expected an object, found an array']);
     assert.deepEqual(problemLines({ mcpServers: { a: { command: 'x', share: 'per-user' } } }), [
-      ': mcpServers.a.share: expected "global", "session" or "identity", found "per-user"',
+      ': mcpServers.a.share: expected "global", "session", "identity" or "project", found "per-user"',
     ]);
   });
 
@@ -225,6 +225,22 @@ describe('config errors', () => {
       ': mcpServers.shared.headers.X-Key: ${token.KEY} takes the calling token\'s value, so the server needs "share": "identity" (an instance per token); found "share": "global"',
       ': mcpServers.own.args[1]: ${token.…} works only in "env" (a process) or "headers" (a remote server), where each token\'s own instance gets its value',
     ]);
+  });
+
+  it('${projectDir} and ${projectName}: only a "share": "project" process takes them', () => {
+    assert.deepEqual(
+      problemLines({
+        mcpServers: {
+          shared: { command: 'git-server', args: ['--repo', '${projectDir}'] },
+          remote: { url: 'https://mcp.example.com/${projectName}', share: 'project' },
+          fine: { command: 'x', args: ['${projectDir}'], cwd: '${projectDir}', share: 'project' },
+        },
+      }),
+      [
+        ': mcpServers.shared.args[1]: ${projectDir} is the folder of the project a session works in, so the server needs "share": "project" (an instance per project); found "share": "global"',
+        ': mcpServers.remote.url: ${projectName} works only in a process\'s "command", "args", "env" or "cwd" (a "share": "project" stdio server)',
+      ],
+    );
   });
 
   it('cluster: node ids keep to their alphabet, the key is long enough and never echoed', () => {
