@@ -4,7 +4,8 @@
  * `${projectDir}` and whose label is `${projectName}`, so its `where` and `whoami` tools
  * say which project's process answers.
  * - `mcp-director connect --project DIR` and HTTP clients sending `X-Project-Dir` each reach
- *   their own folder's process; sessions of one project share one process;
+ *   their own folder's process; sessions of one project share one process; a project the
+ *   config names gives its clients its profile;
  * - a client that declares MCP roots is asked for them, and its first root picks the
  *   project; when its roots change it hears tools/list_changed and moves;
  * - a folder outside `projectRoots` is refused with a clear error (403 on initialize; the
@@ -58,7 +59,9 @@ describe('projects: one instance per project folder', () => {
         echo: fixture('echo-server'),
       },
       projectRoots: [root],
-      projects: { 'the-alpha': { dir: alpha } },
+      // alpha is named, and its clients that choose no profile get one that sees proj only.
+      profiles: { 'alpha-only': { servers: ['proj'] } },
+      projects: { 'the-alpha': { dir: alpha, profile: 'alpha-only' } },
     });
   });
   after(async () => {
@@ -66,8 +69,11 @@ describe('projects: one instance per project folder', () => {
     await daemon.stop();
   });
 
-  const viaConnect = async (args: string[], cwd?: string): Promise<Client> => {
-    const client = new Client({ name: 'projects-connect', version: '1.0.0' });
+  const viaConnect = async (
+    args: string[],
+    cwd?: string,
+    client = new Client({ name: 'projects-connect', version: '1.0.0' }),
+  ): Promise<Client> => {
     await client.connect(
       new StdioClientTransport({
         command: process.execPath,
@@ -120,10 +126,11 @@ describe('projects: one instance per project folder', () => {
     const label = async (c: Client): Promise<string> =>
       textOf(await c.callTool({ name: 'proj__whoami', arguments: {} }));
     assert.deepEqual([await label(alphaHttp), await label(betaShim)], ['the-alpha', 'beta']);
-    // A server that is not per project is one process for everyone.
-    const echo = async (c: Client): Promise<string> =>
-      textOf(await c.callTool({ name: 'echo__echo', arguments: { text: 'x' } }));
-    assert.deepEqual([await echo(alphaShim), await echo(betaShim)], ['x', 'x']);
+    // The config gives alpha a profile: its clients see its servers only; beta's see all.
+    const names = async (c: Client): Promise<string[]> =>
+      (await c.listTools()).tools.map((t) => t.name.split('__')[0] ?? '');
+    assert.deepEqual([...new Set(await names(alphaShim))], ['proj']);
+    assert.deepEqual([...new Set(await names(betaShim))].sort(), ['echo', 'proj']);
 
     // The admin sees each project's instance and where its sessions work: API and CLI.
     const api = (await (await fetch(`${daemon.base}/api/servers`)).json()) as {
@@ -139,13 +146,13 @@ describe('projects: one instance per project folder', () => {
     );
     assert.equal(api.servers.find((s) => s.id === 'echo')?.projects, undefined);
     const listed = (await (await fetch(`${daemon.base}/api/sessions`)).json()) as {
-      sessions: Array<{ project?: { name: string; dir: string } }>;
+      sessions: Array<{ profile: string; project?: { name: string; dir: string } }>;
     };
-    assert.deepEqual(listed.sessions.map((s) => s.project?.name ?? '-').sort(), [
-      'beta',
-      'the-alpha',
-      'the-alpha',
-      'the-alpha',
+    assert.deepEqual(listed.sessions.map((s) => `${s.project?.name ?? '-'} ${s.profile}`).sort(), [
+      'beta default',
+      'the-alpha alpha-only',
+      'the-alpha alpha-only',
+      'the-alpha alpha-only',
     ]);
     const table = spawnSync(process.execPath, [CLI, 'servers', '--url', daemon.base], {
       encoding: 'utf8',
@@ -183,6 +190,25 @@ describe('projects: one instance per project folder', () => {
     await eventually(() => (listChanged > 0 ? true : undefined), 5000, 'tools/list_changed');
     assert.equal((await where(client)).cwd, alpha);
     assert.equal(asked, 2);
+  });
+
+  test("the folder connect runs in comes after the client's roots", async () => {
+    const withRoots = (roots: string[]): Client => {
+      const client = new Client(
+        { name: 'projects-roots-connect', version: '1.0.0' },
+        { capabilities: { roots: {} } },
+      );
+      client.setRequestHandler(ListRootsRequestSchema, () => ({
+        roots: roots.map((dir) => ({ uri: pathToFileURL(dir).href })),
+      }));
+      return client;
+    };
+    // An allowed root wins over the folder connect runs in.
+    const rooted = await viaConnect([], beta, withRoots([alpha]));
+    assert.equal((await where(rooted)).cwd, alpha);
+    // No allowed root: the folder connect runs in is the project after all.
+    const fallback = await viaConnect([], beta, withRoots([outside]));
+    assert.equal((await where(fallback)).cwd, beta);
   });
 
   test('a folder outside projectRoots is refused with a clear error; without a project, calls say how to name one', async () => {
@@ -281,11 +307,18 @@ describe('projects: one instance per project folder', () => {
       IDLE_STOP_MS + 5000,
       `alpha's process ${before.pid} to stop when idle`,
     );
-    const api = (await (await fetch(`${daemon.base}/api/servers`)).json()) as {
-      servers: Array<{ id: string; projects?: Array<{ dir: string; state: string }> }>;
-    };
-    const idle = api.servers.find((s) => s.id === 'proj')?.projects?.find((p) => p.dir === alpha);
-    assert.equal(idle?.state, 'idle');
+    // Its worker says so a moment after the process is gone: then it is no longer listed.
+    await eventually(
+      async () => {
+        const api = (await (await fetch(`${daemon.base}/api/servers`)).json()) as {
+          servers: Array<{ id: string; projects?: Array<{ dir: string }> }>;
+        };
+        const listed = api.servers.find((s) => s.id === 'proj')?.projects?.map((p) => p.dir);
+        return listed !== undefined && !listed.includes(alpha) ? true : undefined;
+      },
+      5000,
+      'the ended instance to leave /api/servers',
+    );
     const again = await where(client);
     assert.equal(again.cwd, alpha);
     assert.notEqual(again.pid, before.pid);

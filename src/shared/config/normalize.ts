@@ -109,7 +109,7 @@ export function normalizeConfig(
     requireToken: file.requireToken ?? false,
     oauth: normalizeOauth(file, profiles, problems),
     cluster: normalizeCluster(file, context, problems),
-    ...normalizeProjects(file, context, problems),
+    ...normalizeProjects(file, profiles, context, problems),
     limits: withDefaults(defaults.limits, file.limits),
   };
   return { config, problems };
@@ -524,10 +524,17 @@ function normalizeServer(
   };
 }
 
-/** A server's folder: relative to the config's; one naming the project is resolved per project. */
+/**
+ * A server's folder: relative to the config's. One naming the project keeps its reference,
+ * which each project fills in (project-refs.ts); `~/` and a relative start are resolved here.
+ */
 function cwdOf(cwd: string | undefined, context: NormalizeContext): string {
   if (cwd === undefined) return context.baseDir;
-  return hasProjectRef(cwd) ? cwd : resolvePath(cwd, context.baseDir, context.env);
+  if (!hasProjectRef(cwd) || /^\$\{projectDir\b/.test(cwd)) {
+    return hasProjectRef(cwd) ? cwd : resolvePath(cwd, context.baseDir, context.env);
+  }
+  if (cwd === '~' || cwd.startsWith('~/')) return path.join(homeDir(context.env), cwd.slice(1));
+  return path.isAbsolute(cwd) ? cwd : path.join(context.baseDir, cwd);
 }
 
 /** How long a project's instance may go without a call before it stops, unless `idleStopMs` says. */
@@ -562,6 +569,7 @@ function checkProjectRefs(servers: readonly ServerConfig[], problems: ConfigProb
 /** Where projects may be, and the projects the file names. */
 function normalizeProjects(
   file: ConfigFile,
+  profiles: Record<string, ProfileConfig>,
   context: NormalizeContext,
   problems: ConfigProblem[],
 ): { projectRoots: string[]; projects: ProjectConfig[] } {
@@ -576,14 +584,22 @@ function normalizeProjects(
       context.baseDir,
       context.env,
     );
+  // The home folder by default, unless it is `/` (a service account's): then none, until set.
+  const home = homeDir(context.env);
   const projectRoots =
     file.projectRoots === undefined
-      ? [homeDir(context.env)]
+      ? [home].filter((dir) => path.resolve(dir) !== path.parse(path.resolve(dir)).root)
       : file.projectRoots.map((root, i) => folder(root, ['projectRoots', i]));
-  const projects = Object.entries(file.projects ?? {}).map(([name, entry]) => ({
-    name,
-    dir: folder(entry.dir, ['projects', name, 'dir']),
-  }));
+  const projects = Object.entries(file.projects ?? {}).map(([name, entry]) => {
+    const profile = entry.profile ?? null;
+    if (profile !== null && !Object.hasOwn(profiles, profile)) {
+      problems.push({
+        path: formatPath(['projects', name, 'profile']),
+        message: `expected a profile defined under "profiles" (${Object.keys(profiles).join(', ')}), found ${JSON.stringify(profile)}`,
+      });
+    }
+    return { name, dir: folder(entry.dir, ['projects', name, 'dir']), profile };
+  });
   return { projectRoots, projects };
 }
 

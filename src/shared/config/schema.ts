@@ -272,6 +272,10 @@ export const configFileSchema = z
           dir: nonEmptyString().meta({
             description: 'The project\'s folder ("~/" and paths relative to this file work).',
           }),
+          profile: nonEmptyString().optional().meta({
+            description:
+              'The profile of a client that names this folder (X-Project-Dir, ?project=, connect) and no profile of its own (no token, plain /mcp).',
+          }),
         }),
       )
       .optional()

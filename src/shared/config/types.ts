@@ -235,6 +235,8 @@ export interface ProjectConfig {
   name: string;
   /** Absolute. */
   dir: string;
+  /** The profile of a client that names the folder and chose none itself; null: default. */
+  profile: string | null;
 }
 
 /** This daemon as one node of several (README: Running several daemons). */

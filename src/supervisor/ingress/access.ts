@@ -205,7 +205,19 @@ export class Access {
   decide(
     headers: Readonly<Record<string, string | undefined>>,
     pathProfile: string | undefined,
+    /**
+     * The profile the config gives the project the request names (README: Projects): taken
+     * as if the path named it, when the request names no profile itself (no path, no token).
+     */
+    projectProfile?: string,
   ): AccessDecision {
+    if (
+      pathProfile === undefined &&
+      projectProfile !== undefined &&
+      presentedToken(headers) === undefined
+    ) {
+      pathProfile = projectProfile;
+    }
     if (pathProfile !== undefined && !this.#profiles.has(pathProfile)) {
       return this.#refuse(
         404,

@@ -1,8 +1,8 @@
 /**
  * What the projects' own instances of each `share: "project"` server are doing (README:
  * Projects), as their workers report it, for the admin's `/api/servers` and `mcp-director
- * servers`. An instance that stopped idle stays listed (its next call starts it again); one
- * that ended (its server stopped or was removed) goes.
+ * servers`. An instance that ended goes: stopped when idle (its project's next call starts a
+ * new one), or with its server.
  */
 import type { BackendState, ServerStateMessage } from '../../shared/messages.js';
 
@@ -23,7 +23,7 @@ export class ProjectInstances {
     const dir = message.project;
     if (dir === undefined) return;
     let instances = this.#byServer.get(message.server);
-    if (message.state === 'stopped') {
+    if (message.state === 'stopped' || message.state === 'idle') {
       instances?.delete(dir);
       if (instances?.size === 0) this.#byServer.delete(message.server);
       return;

@@ -12,6 +12,7 @@
  * pending on it is answered WORKER_EXITED, its backends' process groups are killed (they are
  * not tied to the thread), and the shard is started again with the servers it owns now.
  */
+import type { ProjectInstances } from './project-instances.js';
 import { MessageChannel } from 'node:worker_threads';
 import type { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -40,6 +41,8 @@ export interface ShardLifecycleContext {
   gate: StartGate;
   events: ShardEvents;
   removals: ServerRemovals;
+  /** The projects' own instances: a dead shard's are gone with it. */
+  projects: ProjectInstances;
   /** Where what a running shard says goes. */
   messages: ShardMessages;
   stopping: () => boolean;
@@ -54,6 +57,7 @@ export class ShardLifecycle {
   readonly #pids: ProcessRecords;
   readonly #gate: StartGate;
   readonly #events: ShardEvents;
+  readonly #projects: ProjectInstances;
   readonly #removals: ServerRemovals;
   readonly #messages: ShardMessages;
   readonly #stopping: () => boolean;
@@ -71,6 +75,7 @@ export class ShardLifecycle {
     this.#pids = context.pids;
     this.#gate = context.gate;
     this.#events = context.events;
+    this.#projects = context.projects;
     this.#removals = context.removals;
     this.#messages = context.messages;
     this.#stopping = context.stopping;
@@ -170,6 +175,7 @@ export class ShardLifecycle {
     killOrphans(this.#pids, (server) => serverIds.includes(server));
     this.#removals.shardDied(shard.index);
     for (const server of serverIds) {
+      this.#projects.removed(server);
       const error = `worker thread died: ${reason}`;
       this.#gate.changed(server, 'restarting', error);
       this.#events.serverState({

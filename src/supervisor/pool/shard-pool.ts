@@ -118,6 +118,7 @@ export class ShardPool {
       gate: this.#gate,
       events,
       removals: this.#removals,
+      projects: this.#projects,
       messages,
       stopping,
       liveCalls: () => this.#live.calls,

@@ -1,11 +1,13 @@
 /**
  * The project of a call to a `share: "project"` server (README: Projects). A caller that
- * named its folder has it (session/projects.ts). A session that did not, whose client
- * declared `roots`, is asked `roots/list` once, on the stream of the call that needs it (as
- * a backend's question would be), and the first root that is an allowed folder becomes its
- * project; `notifications/roots/list_changed` makes the next such call ask again. Calls that
- * arrive while the answer is awaited wait for the same answer. Anyone else gets an error
- * that says how to name a project.
+ * named its folder has it (session/projects.ts), checked again against the config in force
+ * (a reload may have narrowed `projectRoots`). A session that did not, whose client declared
+ * `roots`, is asked `roots/list` on the stream of the call that needs it (as a backend's
+ * question would be); the first root that is an allowed folder becomes its project, else the
+ * folder `connect` runs in, if allowed. Calls that arrive while the answer is awaited wait
+ * for the same answer. A client is asked once until it says its roots changed; one that did
+ * not answer in time is asked again by its next call. Anyone else gets an error that says how
+ * to name a project.
  */
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
@@ -16,6 +18,8 @@ import type { ClientLeg } from './call.js';
 
 /** How long a client may take to answer `roots/list` before the call is refused. */
 const ROOTS_TIMEOUT_MS = 10_000;
+/** Roots looked at, at most: each is a folder to check on disk. */
+const MAX_ROOTS = 32;
 
 /** The caller's project, or why it has none (words for the refusal). */
 export type ProjectOutcome = { ok: true } | { ok: false; why: string | undefined };
@@ -24,8 +28,10 @@ export class ProjectLookup {
   readonly #projects: Projects;
   /** Sessions whose client is being asked for its roots, with the calls waiting for them. */
   readonly #asking = new WeakMap<Session, Array<(outcome: ProjectOutcome) => void>>();
-  /** Sessions already asked (until their roots change): not asked again per call. */
-  readonly #asked = new WeakSet<Session>();
+  /** Sessions whose client answered (until their roots change): not asked again per call. */
+  readonly #answered = new WeakSet<Session>();
+  /** Roots changes per session: an answer to an older question is not kept. */
+  readonly #changes = new WeakMap<Session, number>();
 
   constructor(projects: Projects) {
     this.#projects = projects;
@@ -34,10 +40,13 @@ export class ProjectLookup {
   /** Calls `then` once the leg's caller has a project, or with why it has none. */
   resolve(leg: ClientLeg, then: (outcome: ProjectOutcome) => void): void {
     const { caller } = leg;
-    if (caller.project !== null) return then({ ok: true });
+    if (caller.project !== null) {
+      const still = this.#projects.decide(caller.project.dir);
+      return then(still.ok ? { ok: true } : { ok: false, why: still.reason });
+    }
     if (!(caller instanceof Session) || caller.clientCapabilities['roots'] === undefined)
       return then({ ok: false, why: caller.projectRefused });
-    if (this.#asked.has(caller)) return then({ ok: false, why: caller.projectRefused });
+    if (this.#answered.has(caller)) return then({ ok: false, why: caller.projectRefused });
     const waiting = this.#asking.get(caller);
     if (waiting !== undefined) {
       waiting.push(then);
@@ -49,7 +58,8 @@ export class ProjectLookup {
 
   /** The session's client says its roots changed: its next call asks again. */
   rootsChanged(session: Session): void {
-    this.#asked.delete(session);
+    this.#changes.set(session, (this.#changes.get(session) ?? 0) + 1);
+    this.#answered.delete(session);
     if (session.projectFromRoots) {
       session.project = null;
       session.projectFromRoots = false;
@@ -57,45 +67,53 @@ export class ProjectLookup {
   }
 
   #ask(session: Session, send: (frame: string) => void): void {
+    const asked = this.#changes.get(session) ?? 0;
     let settled = false;
-    const settle = (decision: ProjectDecision | { ok: false; reason: string }): void => {
+    const settle = (decision: ProjectDecision, answered: boolean): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      this.#asked.add(session);
       const waiting = this.#asking.get(session) ?? [];
       this.#asking.delete(session);
-      if (decision.ok) {
+      // Roots that changed meanwhile make this answer stale: the next call asks again.
+      const current = (this.#changes.get(session) ?? 0) === asked;
+      if (answered && current) this.#answered.add(session);
+      const fallback = session.projectFallback;
+      if (decision.ok && current) {
         session.project = decision.project;
         session.projectFromRoots = true;
         session.projectRefused = undefined;
-      } else {
+      } else if (!decision.ok && fallback !== null && this.#projects.decide(fallback.dir).ok) {
+        session.project = fallback;
+      } else if (!decision.ok) {
         session.projectRefused = decision.reason;
       }
-      const outcome: ProjectOutcome = decision.ok
-        ? { ok: true }
-        : { ok: false, why: decision.reason };
+      const outcome: ProjectOutcome =
+        session.project !== null ? { ok: true } : { ok: false, why: session.projectRefused };
       for (const then of waiting) then(outcome);
     };
-    const id = session.ask('roots/list', {}, send, (answer) => settle(this.#fromRoots(answer)));
+    const id = session.ask('roots/list', {}, send, (answer) =>
+      settle(this.#fromRoots(answer), true),
+    );
     const timer = setTimeout(() => {
       session.forget(id);
-      settle({
-        ok: false,
-        reason: `the client did not answer roots/list within ${ROOTS_TIMEOUT_MS / 1000} s`,
-      });
+      const reason = `the client did not answer roots/list within ${ROOTS_TIMEOUT_MS / 1000} s`;
+      settle({ ok: false, reason }, false);
     }, ROOTS_TIMEOUT_MS);
     timer.unref();
   }
 
   /** The first root that is an allowed folder; else why none is. */
   #fromRoots(answer: ClientOutcome): ProjectDecision {
-    if (!answer.ok) return { ok: false, reason: `roots/list failed: ${answer.error.message}` };
+    if (!answer.ok) {
+      const said = String(answer.error.message).slice(0, 200);
+      return { ok: false, reason: `roots/list failed: ${said}` };
+    }
     const roots = (answer.result as JsonObject)['roots'];
     if (!Array.isArray(roots) || roots.length === 0)
       return { ok: false, reason: 'the client lists no roots' };
     let first: ProjectDecision | undefined;
-    for (const root of roots) {
+    for (const root of roots.slice(0, MAX_ROOTS)) {
       const decision = this.#projects.decideRoot(isJsonObject(root) ? root['uri'] : undefined);
       if (decision.ok) return decision;
       first ??= decision;

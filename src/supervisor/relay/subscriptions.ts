@@ -17,7 +17,7 @@ import type { Listener } from '../session/listeners.js';
 import { errorFrame, resultFrame } from '../../shared/jsonrpc.js';
 import type { Forwarding } from './forwarding.js';
 import type { Responder } from './call.js';
-import { systemCall } from './system-calls.js';
+import { systemCall, type InstanceOwner } from './system-calls.js';
 
 const LIST_CHANGED: Record<ListKind, string> = {
   tools: 'notifications/tools/list_changed',
@@ -31,15 +31,16 @@ export class Subscriptions {
   readonly #shards: ShardPool;
   readonly #sessions: Sessions;
   readonly #forwarding: Forwarding;
-  /** Servers with `share: "session"` or `"identity"`: a caller has its own instance. */
+  /** Servers with `share: "session"`, `"identity"` or `"project"`: a caller has its own instance. */
   readonly #ownInstances: ReadonlyOwnInstances;
   /** URI → who subscribed to it; the backend is subscribed while the set is non-empty. */
   readonly #subscribers = new Map<string, Set<Subscriber>>();
   /**
-   * Of `share: "identity"` servers, identity and URI → the sessions subscribed: an
-   * identity's sessions share its instance, which is subscribed while any of them is.
+   * Of `share: "identity"` and `"project"` servers, owner and URI → the sessions subscribed:
+   * an identity's (or a project's) sessions share its instance, which is subscribed while
+   * any of them is.
    */
-  readonly #byIdentity = new Map<string, Set<Session>>();
+  readonly #byOwner = new Map<string, Set<Session>>();
   /** Open `subscriptions/listen` streams of stateless-era clients. */
   readonly #listeners = new Set<Listener>();
 
@@ -72,8 +73,9 @@ export class Subscriptions {
       out.respond(errorFrame(id, this.#forwarding.notFound(session, uri)));
       return;
     }
-    if (this.#ownInstances.get(server) === 'identity' && session.identity !== null) {
-      this.#identityRequest(session, server, uri, { id, method, out });
+    const owner = this.#ownerOf(session, server);
+    if (owner !== undefined) {
+      this.#ownerRequest(session, server, uri, owner, { id, method, out });
       return;
     }
     if (this.#ownInstances.has(server)) {
@@ -100,35 +102,41 @@ export class Subscriptions {
   sessionEnded(session: Session): void {
     for (const uri of session.subscriptions) {
       this.#unsubscribe(session, uri);
-      const key = `${session.identity ?? ''}\u0000${uri}`;
-      const sessions = this.#byIdentity.get(key);
-      if (sessions?.delete(session) !== true || sessions.size > 0) continue;
-      this.#byIdentity.delete(key);
       const server = this.#catalog.resourceServer(uri);
-      if (server !== undefined) {
-        const params = { uri };
-        systemCall(
-          this.#shards,
-          server,
-          'resources/unsubscribe',
-          params,
-          uri,
-          undefined,
-          session.identity ?? '',
-        );
-      }
+      const owner = server === undefined ? undefined : this.#ownerOf(session, server);
+      if (server === undefined || owner === undefined) continue;
+      const key = `${owner.key}\u0000${uri}`;
+      const sessions = this.#byOwner.get(key);
+      if (sessions?.delete(session) !== true || sessions.size > 0) continue;
+      this.#byOwner.delete(key);
+      systemCall(this.#shards, server, 'resources/unsubscribe', { uri }, uri, undefined, owner);
     }
     session.subscriptions.clear();
   }
 
   /**
-   * A subscription to a `share: "identity"` server: counted per identity, so the identity's
-   * instance is subscribed by its first session and unsubscribed after its last.
+   * Whose shared own instance of `server` a session's subscriptions go to, counted: its
+   * identity's (`share: "identity"`) or its project's (`share: "project"`); undefined for
+   * any other server, or a session with neither.
    */
-  #identityRequest(
+  #ownerOf(session: Session, server: string): (InstanceOwner & { key: string }) | undefined {
+    const sharing = this.#ownInstances.get(server);
+    if (sharing === 'identity' && session.identity !== null)
+      return { key: `identity\u0000${session.identity}`, identity: session.identity };
+    if (sharing === 'project' && session.project !== null)
+      return { key: `project\u0000${session.project.dir}`, project: session.project };
+    return undefined;
+  }
+
+  /**
+   * A subscription to an identity's or a project's instance: counted per owner, so the
+   * instance is subscribed by its owner's first session and unsubscribed after its last.
+   */
+  #ownerRequest(
     session: Session,
     server: string,
     uri: string,
+    owner: InstanceOwner & { key: string },
     request: {
       id: RequestId;
       method: 'resources/subscribe' | 'resources/unsubscribe';
@@ -136,10 +144,9 @@ export class Subscriptions {
     },
   ): void {
     const { id, method, out } = request;
-    const identity = session.identity ?? '';
-    const key = `${identity}\u0000${uri}`;
-    const sessions = this.#byIdentity.get(key) ?? new Set<Session>();
-    this.#byIdentity.set(key, sessions);
+    const key = `${owner.key}\u0000${uri}`;
+    const sessions = this.#byOwner.get(key) ?? new Set<Session>();
+    this.#byOwner.set(key, sessions);
     const answer = (reply: ReplyMessage): void =>
       out.respond(reply.ok ? resultFrame(id, '{}') : errorFrame(id, reply.error));
     const ok: ReplyMessage = { type: 'reply', callId: 0, ok: true, result: '{}' };
@@ -158,20 +165,20 @@ export class Subscriptions {
           if (!reply.ok) {
             session.subscriptions.delete(uri);
             sessions.delete(session);
-            if (sessions.size === 0 && this.#byIdentity.get(key) === sessions)
-              this.#byIdentity.delete(key);
+            if (sessions.size === 0 && this.#byOwner.get(key) === sessions)
+              this.#byOwner.delete(key);
           }
           answer(reply);
         },
-        identity,
+        owner,
       );
       return;
     }
     session.subscriptions.delete(uri);
     const last = sessions.delete(session) && sessions.size === 0;
-    if (sessions.size === 0) this.#byIdentity.delete(key);
+    if (sessions.size === 0) this.#byOwner.delete(key);
     if (!last) return answer(ok);
-    systemCall(this.#shards, server, method, { uri }, uri, answer, identity);
+    systemCall(this.#shards, server, method, { uri }, uri, answer, owner);
   }
 
   /** A stateless-era client opened a listen stream (its acknowledgment is already sent). */

@@ -7,6 +7,13 @@ import type { ForwardedMethod, ReplyMessage } from '../../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { CallHandlers } from '../pool/pending.js';
+import type { Project } from '../session/projects.js';
+
+/** Whose own instance a call of the director's goes to (own-instances.ts). */
+export interface InstanceOwner {
+  identity?: string;
+  project?: Project;
+}
 
 const SYSTEM_CONTEXT = {
   session: '',
@@ -26,8 +33,8 @@ export function systemCall(
   params: JsonObject,
   target: string,
   reply: (message: ReplyMessage) => void = () => undefined,
-  /** For an identity's own instance of a `share: "identity"` server; '' the shared one. */
-  identity = '',
+  /** For an identity's or a project's own instance; none: the server's shared one. */
+  owner: InstanceOwner = {},
 ): void {
   const handlers: CallHandlers = {
     reply,
@@ -38,6 +45,15 @@ export function systemCall(
         error: rpcError(JsonRpcCode.InternalError, `no client to send ${requestMethod} to`),
       }),
   };
-  const context = identity === '' ? SYSTEM_CONTEXT : { ...SYSTEM_CONTEXT, identity };
+  const { identity, project } = owner;
+  const context =
+    identity === undefined && project === undefined
+      ? SYSTEM_CONTEXT
+      : {
+          ...SYSTEM_CONTEXT,
+          identity: identity ?? '',
+          project: project?.dir ?? '',
+          projectName: project?.name ?? '',
+        };
   shards.route({ server, method, params, target, context }, handlers);
 }

@@ -7,9 +7,12 @@
  * of its client's MCP roots (`roots/list`) that is allowed, when it declared roots.
  *
  * A folder is hostile input that will become a server's working directory: it must be
- * absolute, exist, be a directory, and lie inside one of `projectRoots` once every link in
- * it is resolved (so a link inside a root cannot point out of it). The real path is the
- * project's identity: two spellings of one folder are one project, one instance.
+ * absolute and lie inside one of `projectRoots` as written, before the file system is
+ * touched (so no client learns what exists elsewhere, nor waits on a slow mount); then it
+ * must exist, be a directory, and still lie inside a root once every link in it is resolved
+ * (so a link inside a root cannot point out of it). A root itself is no project, nor is a
+ * folder that holds the data folder (its stored sign-ins) or lies in it. The real path is
+ * the project's identity: two spellings of one folder are one project, one instance.
  */
 import { realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -21,10 +24,21 @@ export type { Project } from '../../shared/config/project-refs.js';
 
 /** Longer than any real path; a longer one is refused before the file system sees it. */
 const MAX_DIR_LENGTH = 4096;
-/** Resolved folders remembered, so a stateless client's every request costs no stat. */
+/** Allowed folders remembered, so a stateless client's every request costs no stat. */
 const MAX_REMEMBERED = 512;
+/** How long an allowed folder is taken as such before it is checked again. */
+const REMEMBER_MS = 10_000;
 
-export type ProjectDecision = { ok: true; project: Project } | { ok: false; reason: string };
+/** What the config says of projects. */
+export interface ProjectsConfig {
+  projectRoots: readonly string[];
+  projects: readonly ProjectConfig[];
+  /** Never a project, nor inside one: it holds the stored sign-ins. */
+  dataDir: string;
+}
+
+export type ProjectDecision =
+  { ok: true; project: Project; profile?: string | undefined } | { ok: false; reason: string };
 
 /** Where a request says its project is: `explicit` (a header or URL), `cwd` (a hint). */
 export interface ProjectHint {
@@ -33,39 +47,49 @@ export interface ProjectHint {
 }
 
 export class Projects {
+  /** The roots as configured (absolute) and as real paths: a folder is checked against both. */
+  #written: string[] = [];
   #roots: string[] = [];
   #rootsText = '';
+  #dataDirs: string[] = [];
   /** Named projects by real folder. */
-  #names = new Map<string, string>();
-  /** Decisions by the folder as given. */
-  #remembered = new Map<string, ProjectDecision>();
+  #named = new Map<string, ProjectConfig>();
+  /** Allowed folders as given, with when they were checked. */
+  #remembered = new Map<string, { decision: ProjectDecision; at: number }>();
 
-  constructor(config: { projectRoots: readonly string[]; projects: readonly ProjectConfig[] }) {
+  constructor(config: ProjectsConfig) {
     this.configure(config);
   }
 
   /** Applies a (re)loaded config; remembered decisions are made again. */
-  configure(config: { projectRoots: readonly string[]; projects: readonly ProjectConfig[] }): void {
+  configure(config: ProjectsConfig): void {
+    this.#written = config.projectRoots.map((root) => path.resolve(root));
     // A root that does not exist holds no project; one that is a link counts as its target.
     this.#roots = config.projectRoots.flatMap((root) => realOrNone(root) ?? []);
     this.#rootsText = config.projectRoots.join(', ') || 'none';
-    this.#names = new Map(
+    this.#dataDirs = [path.resolve(config.dataDir), realOrNone(config.dataDir) ?? []].flat();
+    this.#named = new Map(
       config.projects.flatMap((p) => {
         const real = realOrNone(p.dir);
-        return real === undefined ? [] : [[real, p.name] as [string, string]];
+        return real === undefined ? [] : [[real, p] as [string, ProjectConfig]];
       }),
     );
     this.#remembered.clear();
   }
 
   /** The project of a folder a client named, or why it cannot be one. */
-  decide(dir: unknown): ProjectDecision {
+  decide(dir: unknown, now = Date.now()): ProjectDecision {
     if (typeof dir !== 'string') return { ok: false, reason: 'the project folder is no string' };
     const known = this.#remembered.get(dir);
-    if (known !== undefined) return known;
+    if (known !== undefined && now - known.at < REMEMBER_MS) return known.decision;
     const decision = this.#decide(dir);
+    // Only what is allowed is remembered: a folder made after a refusal works at once.
+    if (!decision.ok) {
+      this.#remembered.delete(dir);
+      return decision;
+    }
     if (this.#remembered.size >= MAX_REMEMBERED) this.#remembered.clear();
-    this.#remembered.set(dir, decision);
+    this.#remembered.set(dir, { decision, at: now });
     return decision;
   }
 
@@ -86,19 +110,34 @@ export class Projects {
     const shown = JSON.stringify(dir.length > 200 ? `${dir.slice(0, 200)}…` : dir);
     if (dir.length === 0 || dir.length > MAX_DIR_LENGTH || dir.includes('\u0000'))
       return { ok: false, reason: `project folder ${shown} is no usable path` };
-    if (!path.isAbsolute(dir))
+    // `//host/share` is absolute too, and names another machine.
+    if (!path.isAbsolute(dir) || /^[\\/]{2}/.test(dir))
       return { ok: false, reason: `project folder ${shown} is not absolute` };
-    const real = realOrNone(dir);
+    const outside = {
+      ok: false as const,
+      reason: `project folder ${shown} is outside the folders projects may be in ("projectRoots": ${this.#rootsText})`,
+    };
+    // As written first: nothing outside the roots reaches the file system.
+    const written = path.resolve(dir);
+    if (![...this.#written, ...this.#roots].some((root) => isWithin(written, root))) return outside;
+    const real = realOrNone(written);
     if (real === undefined) return { ok: false, reason: `project folder ${shown} does not exist` };
     if (!isDirectory(real))
       return { ok: false, reason: `project folder ${shown} is not a directory` };
-    if (!this.#roots.some((root) => isInside(real, root))) {
+    if (!this.#roots.some((root) => isWithin(real, root))) return outside;
+    if (
+      this.#dataDirs.some((data) => data === real || isWithin(data, real) || isWithin(real, data))
+    )
       return {
         ok: false,
-        reason: `project folder ${shown} is outside the folders projects may be in ("projectRoots": ${this.#rootsText})`,
+        reason: `project folder ${shown} holds or is in the daemon's data folder`,
       };
-    }
-    return { ok: true, project: { dir: real, name: this.#names.get(real) ?? nameOf(real) } };
+    const named = this.#named.get(real);
+    return {
+      ok: true,
+      project: { dir: real, name: named?.name ?? nameOf(real) },
+      profile: named?.profile ?? undefined,
+    };
   }
 }
 
@@ -128,7 +167,15 @@ function decoded(value: string): string {
 
 /** Where a request works: its project, or none (and why its hint was none), or a refusal. */
 export type Place =
-  | { ok: true; project: Project | null; refused?: string | undefined }
+  | {
+      ok: true;
+      project: Project | null;
+      refused?: string | undefined;
+      /** The profile the config gives the project (`projects.<name>.profile`), if any. */
+      profile?: string | undefined;
+      /** Where the folder came from: named by the client, or the folder `connect` runs in. */
+      hint?: ProjectHint['source'];
+    }
   | { ok: false; reason: string };
 
 /**
@@ -143,9 +190,12 @@ export function placeOf(
   const hint = projectHintOf(headers, query);
   if (hint === undefined) return { ok: true, project: null };
   const decision = projects.decide(hint.dir);
-  if (decision.ok) return { ok: true, project: decision.project };
-  if (hint.source === 'cwd')
-    return { ok: true, project: null, refused: `the folder connect runs in: ${decision.reason}` };
+  if (decision.ok)
+    return { ok: true, project: decision.project, profile: decision.profile, hint: hint.source };
+  if (hint.source === 'cwd') {
+    const refused = `the folder connect runs in: ${decision.reason}`;
+    return { ok: true, project: null, refused, hint: hint.source };
+  }
   return { ok: false, reason: decision.reason };
 }
 
@@ -165,10 +215,11 @@ function isDirectory(dir: string): boolean {
   }
 }
 
-function isInside(dir: string, root: string): boolean {
+/** Whether `dir` lies strictly inside `root` (the root itself does not count). */
+function isWithin(dir: string, root: string): boolean {
   const relative = path.relative(root, dir);
   const up = relative === '..' || relative.startsWith(`..${path.sep}`);
-  return !up && !path.isAbsolute(relative);
+  return relative !== '' && !up && !path.isAbsolute(relative);
 }
 
 /** A folder's own name; `/` is named `/`. */

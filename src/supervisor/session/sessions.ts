@@ -110,6 +110,11 @@ export class Session implements Caller, Subscriber {
   projectRefused: string | undefined;
   /** Its project came from its roots, so `notifications/roots/list_changed` asks again. */
   projectFromRoots = false;
+  /**
+   * The folder `connect` runs in, for a client that declared roots: its roots come first,
+   * and this is its project only when none of them is one.
+   */
+  projectFallback: Project | null = null;
   readonly createdAt = Date.now();
   lastSeen = Date.now();
   /** The GET stream (or stdout) for messages not tied to a request, if the client has one. */

@@ -45,7 +45,9 @@ export function initializeSession(
   who: { profile: string; identity: string | null },
   transport: SessionTransport,
   /** Where the client works (session/projects.ts), or why the folder it named is none. */
-  place: { project: Project | null; refused?: string | undefined } = { project: null },
+  place: { project: Project | null; refused?: string | undefined; hint?: 'explicit' | 'cwd' } = {
+    project: null,
+  },
 ): { session: Session; result: JsonObject } {
   const requested = params['protocolVersion'];
   const version =
@@ -62,8 +64,13 @@ export function initializeSession(
     who,
     transport,
   );
-  session.project = place.project;
-  session.projectRefused = place.refused;
+  // The folder `connect` runs in comes after the client's roots (README: Projects).
+  if (place.hint === 'cwd' && capabilities['roots'] !== undefined) {
+    session.projectFallback = place.project;
+  } else {
+    session.project = place.project;
+    session.projectRefused = place.refused;
+  }
   const result: JsonObject = {
     protocolVersion: version,
     capabilities: identity.tasks()

@@ -94,12 +94,16 @@ export class SseEndpoint {
     if (refused !== undefined) return fail(reply, 403, `Forbidden: ${refused}`);
     const isMessages = request.path === MESSAGES_PATH;
     if (!isMessages && request.method === 'GET') {
-      const access = this.#options.access.decide(request.headers, request.segment);
+      const place = placeOf(this.#options.projects, request.headers, request.query);
+      const access = this.#options.access.decide(
+        request.headers,
+        request.segment,
+        place.ok ? place.profile : undefined,
+      );
       if (!access.ok) return refuse(reply, access);
       if (this.#options.drain.draining) return refuseWhileDraining(reply, null);
       // On this transport a stream becomes a session: no stream without room for one.
       if (!this.#sessions.makeRoom()) return atCapacity(reply);
-      const place = placeOf(this.#options.projects, request.headers, request.query);
       if (!place.ok) return fail(reply, 403, `Forbidden: ${place.reason}`);
       return this.#open(reply, access, place);
     }

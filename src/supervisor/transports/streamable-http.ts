@@ -105,7 +105,13 @@ export class McpEndpoint {
     );
     if (refused !== undefined)
       return httpError(reply, 403, rpcError(NO_SESSION, `Forbidden: ${refused}`));
-    const access = this.#options.access.decide(request.headers, request.segment);
+    // A project the config gives a profile decides the profile of a request that names none.
+    const place = placeOf(this.#options.projects, request.headers, request.query);
+    const access = this.#options.access.decide(
+      request.headers,
+      request.segment,
+      place.ok ? place.profile : undefined,
+    );
     if (!access.ok) {
       return httpError(reply, access.status, rpcError(NO_SESSION, access.message), access.headers);
     }

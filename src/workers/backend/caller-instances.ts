@@ -183,6 +183,10 @@ export class CallerInstances {
           for (const waiting of instance.waiting.splice(0)) instance.backend.takeCall(waiting);
         } else if (message.state === 'failed') {
           this.#refuseWaiting(instance, this.#couldNotStart(message.error ?? 'it failed to start'));
+        } else if (message.state === 'idle') {
+          // Stopped for want of calls: it ends, and frees its place under the limit (its
+          // owner's next call starts a new one), so idle owners cannot hold every place.
+          if (this.#instances.get(owner) === instance) this.#instances.delete(owner);
         } else if (message.state === 'needs-auth') {
           // Its error names the `auth login` to run; the next call, after it, starts afresh.
           if (this.#instances.get(owner) === instance) this.#instances.delete(owner);

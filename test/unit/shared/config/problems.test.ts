@@ -241,6 +241,9 @@ describe('config errors', () => {
         ': mcpServers.remote.url: ${projectName} works only in a process\'s "command", "args", "env" or "cwd" (a "share": "project" stdio server)',
       ],
     );
+    assert.deepEqual(problemLines({ projects: { site: { dir: '/srv/site', profile: 'nope' } } }), [
+      ': projects.site.profile: expected a profile defined under "profiles" (default), found "nope"',
+    ]);
   });
 
   it('cluster: node ids keep to their alphabet, the key is long enough and never echoed', () => {
