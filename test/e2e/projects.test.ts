@@ -28,7 +28,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { CLI, alive, eventually, fixture, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { textOf } from '../helpers/mcp.js';
-import { modernRequest, rawPost, type RawAnswer } from '../helpers/raw-mcp.js';
+import { initializeBody, modernRequest, rawPost, type RawAnswer } from '../helpers/raw-mcp.js';
 
 /** How long a project's process may idle before it stops, in this test. */
 const IDLE_STOP_MS = 1500;
@@ -213,28 +213,12 @@ describe('projects: one instance per project folder', () => {
 
   test('a folder outside projectRoots is refused with a clear error; without a project, calls say how to name one', async () => {
     // Named explicitly over HTTP: the initialize itself is refused.
-    const response = await fetch(daemon.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'x-project-dir': encodeURIComponent(outside),
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-06-18',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      }),
+    const response = await rawPost(daemon.url, initializeBody(), {
+      'x-project-dir': encodeURIComponent(outside),
     });
     assert.equal(response.status, 403);
-    const body = (await response.json()) as { error: { message: string } };
     assert.match(
-      body.error.message,
+      response.message?.error?.message ?? '',
       /^Forbidden: project folder ".*elsewhere" is outside the folders projects may be in \("projectRoots": .*code\)$/,
     );
     for (const [dir, why] of [
