@@ -15,7 +15,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -46,23 +46,25 @@ describe('projects: one instance per project folder', () => {
   const outside = join(scratch, 'elsewhere');
   let daemon: Daemon;
   const clients: Client[] = [];
+  const config = {
+    listen: { port: 0 },
+    mcpServers: {
+      proj: fixture('echo-server', ['--label', '${projectName}'], {
+        share: 'project',
+        cwd: '${projectDir}',
+        idleStopMs: IDLE_STOP_MS,
+      }),
+      echo: fixture('echo-server'),
+    },
+    projectRoots: [root],
+    // alpha is named, and its clients that choose no profile get one that sees proj only.
+    profiles: { 'alpha-only': { servers: ['proj'] } },
+    projects: { 'the-alpha': { dir: alpha, profile: 'alpha-only' } },
+  };
 
   before(async () => {
     for (const dir of [alpha, beta, outside]) mkdirSync(dir, { recursive: true });
-    daemon = await startDaemon({
-      mcpServers: {
-        proj: fixture('echo-server', ['--label', '${projectName}'], {
-          share: 'project',
-          cwd: '${projectDir}',
-          idleStopMs: IDLE_STOP_MS,
-        }),
-        echo: fixture('echo-server'),
-      },
-      projectRoots: [root],
-      // alpha is named, and its clients that choose no profile get one that sees proj only.
-      profiles: { 'alpha-only': { servers: ['proj'] } },
-      projects: { 'the-alpha': { dir: alpha, profile: 'alpha-only' } },
-    });
+    daemon = await startDaemon(config);
   });
   after(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
@@ -306,5 +308,61 @@ describe('projects: one instance per project folder', () => {
     const again = await where(client);
     assert.equal(again.cwd, alpha);
     assert.notEqual(again.pid, before.pid);
+  });
+
+  test('a call cancelled while its client is asked for roots is never forwarded', async () => {
+    const gamma = join(root, 'gamma');
+    mkdirSync(gamma);
+    const client = new Client(
+      { name: 'projects-cancel', version: '1.0.0' },
+      { capabilities: { roots: {} } },
+    );
+    let answerRoots: () => void = () => undefined;
+    const asked = new Promise<void>((resolveAsked) => {
+      client.setRequestHandler(ListRootsRequestSchema, async () => {
+        resolveAsked();
+        await new Promise<void>((resolve) => (answerRoots = resolve));
+        return { roots: [{ uri: pathToFileURL(gamma).href }] };
+      });
+    });
+    await viaHttp(undefined, client);
+    const abort = new AbortController();
+    const call = client
+      .callTool({ name: 'proj__where', arguments: {} }, undefined, { signal: abort.signal })
+      .then(
+        () => 'answered',
+        (e: Error) => e.message,
+      );
+    await asked;
+    abort.abort('changed my mind');
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the cancellation arrives first
+    answerRoots();
+    assert.match(await call, /changed my mind|abort/i);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const api = (await (await fetch(`${daemon.base}/api/servers`)).json()) as {
+      servers: Array<{ id: string; projects?: Array<{ dir: string }> }>;
+    };
+    const dirs = api.servers.find((s) => s.id === 'proj')?.projects?.map((p) => p.dir) ?? [];
+    assert.ok(!dirs.includes(gamma), `no instance was started for the cancelled call: ${dirs}`);
+    // Its project is known now: the next call goes there.
+    assert.equal((await where(client)).cwd, gamma);
+  });
+
+  test('a reload that narrows projectRoots refuses the next call of a session whose folder left them', async () => {
+    const client = await viaHttp(beta);
+    assert.equal((await where(client)).cwd, beta);
+    const configPath = join(daemon.dir, 'config.json');
+    const next = { ...config, projectRoots: [join(scratch, 'elsewhere')] };
+    writeFileSync(`${configPath}.tmp`, JSON.stringify(next, null, 2));
+    renameSync(`${configPath}.tmp`, configPath);
+    await eventually(
+      () => (daemon.stderr().includes('config reloaded') ? true : undefined),
+      10_000,
+      'the reload',
+    );
+    assert.match(
+      await refusal(client),
+      /has no project \(project folder ".*beta" is outside the folders projects may be in/,
+    );
   });
 });

@@ -96,19 +96,31 @@ export class Forwarding {
    * `input_required` rounds a legacy client was walked through so far.
    */
   start(leg: ClientLeg, forwarded: Forwarded, round = 0): void {
+    if (this.#ownInstances.get(forwarded.server) !== 'project')
+      return this.#forward(leg, forwarded, round);
+    // A per-project server: the caller's project first (project-lookup.ts), which may take a
+    // question to the client; meanwhile the request is marked in flight, so that the client
+    // can cancel it (the answer then goes nowhere).
+    const { caller } = leg;
+    const key = requestKey(leg.id);
+    const asking = caller.project === null;
+    if (asking) caller.calls.set(key, WAITING_FOR_PROJECT);
+    this.#projectLookup.resolve(leg, (outcome) => {
+      if (asking) {
+        if (caller.calls.get(key) !== WAITING_FOR_PROJECT) return; // cancelled meanwhile
+        caller.calls.delete(key);
+      }
+      if (outcome.ok) return this.#forward(leg, forwarded, round);
+      const refusal = needsProject(forwarded.server, outcome.why);
+      leg.out.respond(errorFrame(leg.id, errorForEra(refusal, forwarded.method, caller.era)));
+    });
+  }
+
+  /** `start`, once the call's owner is known. */
+  #forward(leg: ClientLeg, forwarded: Forwarded, round: number): void {
     const { caller } = leg;
     const { server, method, params, target } = forwarded;
     const sharing = this.#ownInstances.get(server);
-    if (sharing === 'project' && caller.project === null) {
-      this.#projectLookup.resolve(leg, (outcome) => {
-        if (outcome.ok) this.start(leg, forwarded, round);
-        else {
-          const refusal = errorForEra(needsProject(server, outcome.why), method, caller.era);
-          leg.out.respond(errorFrame(leg.id, refusal));
-        }
-      });
-      return;
-    }
     if (caller.identity === null && sharing === 'identity') {
       // Its instances act as their callers: without an identity there is nobody to act as.
       const refusal = directorError(
@@ -374,6 +386,9 @@ function contextOf(caller: Caller): CallContext {
     projectName: caller.project?.name ?? '',
   };
 }
+
+/** The call id a request has while its project is being asked for (no call exists yet). */
+const WAITING_FOR_PROJECT = -1;
 
 /** A call of a per-project server whose caller names no project: how to name one. */
 function needsProject(server: string, why: string | undefined): WireError {
