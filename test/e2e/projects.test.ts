@@ -15,7 +15,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +26,15 @@ import {
   ListRootsRequestSchema,
   ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { CLI, alive, eventually, fixture, startDaemon, type Daemon } from '../helpers/daemon.js';
+import {
+  CLI,
+  alive,
+  eventually,
+  fixture,
+  rewriteConfig,
+  startDaemon,
+  type Daemon,
+} from '../helpers/daemon.js';
 import { textOf } from '../helpers/mcp.js';
 import { initializeBody, modernRequest, rawPost, type RawAnswer } from '../helpers/raw-mcp.js';
 
@@ -351,15 +359,7 @@ describe('projects: one instance per project folder', () => {
   test('a reload that narrows projectRoots refuses the next call of a session whose folder left them', async () => {
     const client = await viaHttp(beta);
     assert.equal((await where(client)).cwd, beta);
-    const configPath = join(daemon.dir, 'config.json');
-    const next = { ...config, projectRoots: [join(scratch, 'elsewhere')] };
-    writeFileSync(`${configPath}.tmp`, JSON.stringify(next, null, 2));
-    renameSync(`${configPath}.tmp`, configPath);
-    await eventually(
-      () => (daemon.stderr().includes('config reloaded') ? true : undefined),
-      10_000,
-      'the reload',
-    );
+    await rewriteConfig(daemon, { ...config, projectRoots: [join(scratch, 'elsewhere')] });
     assert.match(
       await refusal(client),
       /has no project \(project folder ".*beta" is outside the folders projects may be in/,

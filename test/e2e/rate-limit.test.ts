@@ -9,7 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -17,7 +17,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CLI, eventually, fixture, startDaemon } from '../helpers/daemon.js';
+import { CLI, fixture, rewriteConfig, startDaemon } from '../helpers/daemon.js';
 import type { Daemon } from '../helpers/daemon.js';
 import { connectWithToken, textOf } from '../helpers/mcp.js';
 
@@ -247,7 +247,6 @@ describe('rate limits per token and per profile', () => {
     const client = await connect(daemon, RELOAD);
     clients.push(client);
     for (let i = 0; i < 5; i++) assert.equal(await echo(client, `free ${i}`), `free ${i}`);
-    const configPath = join(daemon.dir, 'config.json');
     const next = {
       ...config,
       tokens: {
@@ -255,13 +254,7 @@ describe('rate limits per token and per profile', () => {
         reload: { token: RELOAD, rateLimit: { perSecond: 0.5, burst: 1 } },
       },
     };
-    writeFileSync(`${configPath}.tmp`, JSON.stringify(next, null, 2));
-    renameSync(`${configPath}.tmp`, configPath);
-    await eventually(
-      () => (daemon.stderr().includes('config reloaded') ? true : undefined),
-      10_000,
-      'the reload',
-    );
+    await rewriteConfig(daemon, next);
     assert.equal(await echo(client, 'one'), 'one');
     const error = await echo(client, 'two').then(
       () => assert.fail('the new limit did not apply'),

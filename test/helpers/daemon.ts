@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,6 +141,22 @@ export async function eventually<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * Replaces the daemon's config file at once (write, then rename, as an editor saving it
+ * would) and waits until the daemon says it reloaded it.
+ */
+export async function rewriteConfig(
+  daemon: Daemon,
+  config: Record<string, unknown>,
+): Promise<void> {
+  const reloads = (): number => daemon.stderr().split('config reloaded').length;
+  const before = reloads();
+  const configPath = join(daemon.dir, 'config.json');
+  writeFileSync(`${configPath}.tmp`, JSON.stringify(config, null, 2));
+  renameSync(`${configPath}.tmp`, configPath);
+  await eventually(() => (reloads() > before ? true : undefined), 10_000, 'the reload');
 }
 
 /**
