@@ -25,15 +25,7 @@ import {
   tempDir,
 } from '../../../helpers/shard-harness.js';
 
-const context = {
-  session: '',
-  profile: 'default',
-  client: 'test',
-  era: 'legacy',
-  identity: '',
-  project: '',
-  projectName: '',
-} as const;
+const context = { ...TEST_CONTEXT, session: '', client: 'test' };
 
 function poolConfig(servers: ServerConfig[], workers: number): DirectorConfig {
   // Cast: settings the shards never read (profiles, tokens, …) are left out.

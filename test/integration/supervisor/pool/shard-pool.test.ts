@@ -15,16 +15,9 @@ import type { DirectorConfig, ServerConfig } from '../../../../src/shared/config
 import type { ReplyMessage, ServerStateMessage } from '../../../../src/shared/messages.js';
 import type { JsonObject } from '../../../../src/shared/json.js';
 import { REPO_ROOT, alive, eventually } from '../../../helpers/daemon.js';
+import { TEST_CONTEXT } from '../../../helpers/shard-harness.js';
 
-const context = {
-  session: 's',
-  profile: 'default',
-  client: 'test',
-  era: 'legacy',
-  identity: '',
-  project: '',
-  projectName: '',
-} as const;
+const context = { ...TEST_CONTEXT, session: 's', client: 'test' };
 
 function config(servers: ServerConfig[]): DirectorConfig {
   return {
