@@ -150,6 +150,8 @@ export function projectHintOf(
   query: string,
 ): ProjectHint | undefined {
   const header = headers['x-project-dir'];
+  // Every request asks: most name no project, and cost no parsing then.
+  if (header === undefined && !query.includes('project=')) return undefined;
   // The header is percent-encoded (a header carries ASCII only); the query is decoded already.
   const dir = header === undefined ? new URLSearchParams(query).get('project') : decoded(header);
   if (dir === null) return undefined;
