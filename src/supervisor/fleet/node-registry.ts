@@ -16,6 +16,8 @@ import type { FleetRedis } from './redis.js';
 const log = logger('fleet');
 
 const HEARTBEAT_MS = 2000;
+/** Nodes read from Redis at most: what anyone able to write there adds stays bounded. */
+const MAX_NODES = 256;
 const MISSED_HEARTBEATS = 3;
 /** A node id, as the config accepts one. */
 const NODE_ID = /^[a-z0-9][a-z0-9-]{0,15}$/;
@@ -105,7 +107,7 @@ export class NodeRegistry {
   #learn(live: unknown): void {
     if (!Array.isArray(live)) return;
     const known = new Map<string, string>();
-    for (let i = 0; i + 1 < live.length; i += 2) {
+    for (let i = 0; i + 1 < live.length && known.size < MAX_NODES; i += 2) {
       const [id, url] = [live[i], live[i + 1]];
       if (typeof id !== 'string' || typeof url !== 'string' || !NODE_ID.test(id)) continue;
       if (!isBaseUrl(url)) continue;

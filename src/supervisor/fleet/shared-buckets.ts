@@ -81,7 +81,19 @@ export class SharedBuckets {
     const keys = buckets.map((b) => `${this.#fleet.prefix}rate:${b.key}`);
     const args = buckets.flatMap((b) => [b.limit.perSecond, b.limit.burst]);
     try {
-      const [index, waitMs] = await take.call(redis, keys.length, ...keys, ...args);
+      const answer: unknown = await take.call(redis, keys.length, ...keys, ...args);
+      // Checked like any backend's answer: anything but the script's own shape decides nothing.
+      const [index, waitMs] = Array.isArray(answer) ? (answer as unknown[]) : [];
+      if (
+        typeof index !== 'number' ||
+        typeof waitMs !== 'number' ||
+        !Number.isInteger(index) ||
+        index < 0 ||
+        index > buckets.length ||
+        !(waitMs >= 0)
+      ) {
+        throw new Error('the rate-limit script answered in an unknown shape');
+      }
       this.#fleet.answered();
       return index === 0 ? { admitted: true } : { admitted: false, index: index - 1, waitMs };
     } catch (error) {
