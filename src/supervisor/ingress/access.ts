@@ -28,7 +28,7 @@ import { DEFAULT_PROFILE } from '../../shared/config/defaults.js';
 import type { DirectorConfig, OauthIngressConfig } from '../../shared/config/types.js';
 import { BearerJwts, looksLikeJwt } from './bearer-jwts.js';
 import { ProtectedResource, localBaseUrl, type Challenge } from './protected-resource.js';
-import { RateLimits, type Admitted, type RateIdentity } from './rate-limit.js';
+import { RateLimits, type Admitted, type Decision, type RateIdentity } from './rate-limit.js';
 import type { SharedBuckets } from '../fleet/shared-buckets.js';
 
 /** A request let in: who it is for the rest of its way. */
@@ -171,11 +171,12 @@ export class Access {
   }
 
   /**
-   * Counts one JSON-RPC request of `identity`: `then` gets a refusal when a rate limit is
-   * spent, undefined when admitted (at once unless the fleet's limits are in Redis).
+   * Counts one JSON-RPC request of `identity`: a refusal when a rate limit is spent,
+   * undefined when admitted; DEFERRED while the fleet's limits are asked in Redis, and then
+   * `later` gets the verdict.
    */
-  admit(identity: RateIdentity, method: string, then: Admitted): void {
-    this.#limits.decide(identity, method, then);
+  admit(identity: RateIdentity, method: string, later: Admitted): Decision {
+    return this.#limits.decide(identity, method, later);
   }
 
   /**

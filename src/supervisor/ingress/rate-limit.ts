@@ -10,10 +10,11 @@
  *
  * On a node of several with `cluster.redis`, the buckets live in Redis and every node takes
  * from the same ones (fleet/shared-buckets.ts); the node's own buckets decide only while Redis
- * cannot. A request a limit applies to is then decided after one Redis round trip, so
- * `decide` answers through a callback: at once when no limit applies or no Redis is
- * configured, after Redis answered otherwise. Meanwhile the connection's later messages go
- * on; JSON-RPC promises no order between requests.
+ * cannot. A request a limit applies to is then decided after one Redis round trip: `decide`
+ * returns the verdict when it has it at once (no limit applies, or no Redis is configured)
+ * and DEFERRED otherwise, and then its callback gets the verdict once Redis answered.
+ * Meanwhile the connection's later messages go on; JSON-RPC promises no order between
+ * requests.
  *
  * What counts: every JSON-RPC request a client sends except the handshakes (`initialize`,
  * `server/discover`) and `ping`. Those never reach a backend and cost the daemon next to
@@ -92,6 +93,16 @@ export interface RateRefusal {
 /** How a request's admission is answered: undefined when admitted. */
 export type Admitted = (refusal: RateRefusal | undefined) => void;
 
+/** What `decide` returns while Redis is asked: the verdict goes to its `later` callback. */
+export const DEFERRED = Symbol('deferred');
+
+/**
+ * A verdict decided at once (a refusal, or undefined when admitted), or DEFERRED. The caller
+ * acts on a verdict itself, so the rate limits are consulted, not passed through, on the
+ * call's path (docs/architecture.md#call-path).
+ */
+export type Decision = RateRefusal | undefined | typeof DEFERRED;
+
 export class RateLimits {
   #byToken = new Map<string, TokenBucket>();
   #byProfile = new Map<string, TokenBucket>();
@@ -128,14 +139,13 @@ export class RateLimits {
   }
 
   /**
-   * Counts one request against the buckets every node shares, when there are; `then` gets
-   * the refusal, or undefined when admitted (see the module comment for when).
+   * Counts one request: against this node's buckets, answered at once; or against the
+   * buckets every node shares, when there are, answered to `later` (see the module comment).
    */
-  decide(identity: RateIdentity, method: string, then: Admitted): void {
+  decide(identity: RateIdentity, method: string, later: Admitted): Decision {
     const shared = this.#shared;
     if (shared === undefined || !countsTowardRateLimit(method)) {
-      then(this.admit(identity, method));
-      return;
+      return this.admit(identity, method);
     }
     const buckets: SharedBucket[] = [];
     const refusals: Array<Omit<RateRefusal, 'retryAfterMs'>> = [];
@@ -150,10 +160,7 @@ export class RateLimits {
       buckets.push({ key: `profile:${identity.profile}`, limit: profile.limit });
       refusals.push({ kind: 'profile', name: identity.profile, limit: profile.limit });
     }
-    if (buckets.length === 0) {
-      then(undefined);
-      return;
-    }
+    if (buckets.length === 0) return undefined;
     void shared.take(buckets).then((verdict) => {
       let refusal: RateRefusal | undefined;
       if (verdict === undefined) refusal = this.admit(identity, method);
@@ -163,11 +170,12 @@ export class RateLimits {
         if (which !== undefined) refusal = { ...which, retryAfterMs: verdict.waitMs };
       }
       try {
-        then(refusal);
+        later(refusal);
       } catch (error) {
         log.error(`answering an admitted request failed: ${(error as Error).stack ?? error}`);
       }
     });
+    return DEFERRED;
   }
 
   /** Counts one request in this node's buckets; a refusal when a limit that applies has no token left. */

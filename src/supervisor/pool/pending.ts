@@ -22,6 +22,10 @@ import type { ServerConfig } from '../../shared/config/types.js';
 import type { JsonObject } from '../../shared/json.js';
 import type { Link } from '../../shared/link.js';
 import { failedReply } from '../../shared/messages.js';
+import { DirectorErrorCode, directorError } from '../../shared/errors.js';
+import { logger } from '../../shared/log.js';
+
+const log = logger('shards');
 
 /** What the caller of `ShardPool.route()` is told; exactly one reply per call unless cancelled. */
 export interface CallHandlers {
@@ -56,6 +60,13 @@ export interface ShardEvents {
   calls(calls: readonly LiveCall[]): void;
 }
 
+/** What `ShardPool.admit` answers: the call's id, and the link to post it on now, if any. */
+export interface Admitted {
+  callId: number;
+  message: CallMessage;
+  link: Link<SupervisorMessage> | undefined;
+}
+
 /** A call forwarded to a shard (or held for its server) and not yet answered. */
 export interface Pending {
   shard: number;
@@ -78,6 +89,24 @@ export interface Shard {
   restarts: number;
 }
 
+/**
+ * Why a call cannot be routed now: the daemon is shutting down, its server is not configured,
+ * or the server's worker is restarting.
+ */
+export function unroutable(server: string, configured: boolean, stopping: boolean): WireError {
+  if (stopping)
+    return directorError(DirectorErrorCode.ShuttingDown, 'MCP Director is shutting down');
+  return configured
+    ? directorError(
+        DirectorErrorCode.BackendUnavailable,
+        `Server '${server}' is not available: its worker is restarting`,
+        { server },
+      )
+    : directorError(DirectorErrorCode.BackendUnavailable, `Server '${server}' is not configured`, {
+        server,
+      });
+}
+
 /** Fails the call if it is still pending; whether it was. */
 export function failPendingCall(
   pending: Map<number, Pending>,
@@ -89,4 +118,27 @@ export function failPendingCall(
   pending.delete(callId);
   call.handlers.reply(failedReply(callId, error));
   return true;
+}
+
+/**
+ * Answers every pending call with `error` and cancels it upstream, so each backend hears the
+ * cancellation; returns how many there were.
+ */
+export function failAllPending(
+  pending: Map<number, Pending>,
+  shards: readonly Shard[],
+  error: WireError,
+): number {
+  const calls = [...pending];
+  pending.clear();
+  for (const [callId, call] of calls) {
+    shards[call.shard]?.link?.send({ type: 'cancel', callId, reason: error.message });
+    try {
+      call.handlers.reply(failedReply(callId, error));
+    } catch (thrown) {
+      // One client's failure must not keep the others from their answer.
+      log.error(`answering call ${callId} failed: ${(thrown as Error).stack ?? String(thrown)}`);
+    }
+  }
+  return calls.length;
 }

@@ -24,7 +24,6 @@ import type {
 } from '../../shared/messages.js';
 import type { DirectorConfig, ServerConfig } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
-import { logger } from '../../shared/log.js';
 import { ProcessRecords, killOrphans } from './process-records.js';
 import { assignShards, shardFor } from './rendezvous.js';
 import { REMOVE_GRACE_MS, ServerRemovals } from './server-removal.js';
@@ -32,7 +31,10 @@ import { ShardLifecycle } from './shard-lifecycle.js';
 import { ShardMessages } from './shard-messages.js';
 import { StartGate } from './start-gate.js';
 import {
+  failAllPending,
   failPendingCall,
+  unroutable,
+  type Admitted,
   type CallHandlers,
   type ForwardRequest,
   type Pending,
@@ -41,13 +43,11 @@ import {
 } from './pending.js';
 import { failedReply } from '../../shared/messages.js';
 
-const log = logger('shards');
-
 export class ShardPool {
   readonly #shards: Shard[];
   /** Server id → shard, for the servers configured now. */
   readonly #shardOf: Map<string, number>;
-  /** Per-call timeout of each server, looked up on the hot path. */
+  /** Calls routed (or held) and not yet answered, by call id. */
   readonly #pending = new Map<number, Pending>();
   /** Servers being removed (`server-removal.ts`). */
   readonly #removals: ServerRemovals;
@@ -195,19 +195,23 @@ export class ShardPool {
    * starts; returns its call id (for `cancel`).
    */
   route(request: ForwardRequest, handlers: CallHandlers): number {
+    const admitted = this.admit(request, handlers);
+    admitted.link?.send(admitted.message);
+    return admitted.callId;
+  }
+
+  /**
+   * `route` without the send: mints the call's id and registers its handlers, and returns
+   * the link to post `message` on now. No link: the pool holds the call until its server is
+   * ready (and posts it then), or refused it (its reply has gone to `handlers`). The relay's
+   * hot path posts the call itself, so the pool is consulted, not passed through
+   * (docs/architecture.md#call-path).
+   */
+  admit(request: ForwardRequest, handlers: CallHandlers): Admitted {
     const { server, method } = request;
     const callId = this.#nextCallId++;
     const index = this.#shardOf.get(server);
     const link = index === undefined ? undefined : this.#shards[index]?.link;
-    // A server that is starting (or idle, or its worker restarting) is waited for; an idle
-    // one takes a log level without being started (it applies it when it next starts).
-    const open =
-      this.#gate.open(server) ||
-      (method === 'logging/setLevel' && this.#gate.state(server) === 'idle' && link !== undefined);
-    if (index === undefined || (link === undefined && open) || this.#stopping) {
-      handlers.reply(failedReply(callId, this.#unroutable(server, index)));
-      return callId;
-    }
     const message: CallMessage = {
       type: 'call',
       callId,
@@ -219,30 +223,20 @@ export class ShardPool {
       clientCapabilities: request.clientCapabilities ?? {},
     };
     if (request.logLevel !== undefined) message.logLevel = request.logLevel;
+    // A server that is starting (or idle, or its worker restarting) is waited for; an idle
+    // one takes a log level without being started (it applies it when it next starts).
+    const open =
+      this.#gate.open(server) ||
+      (method === 'logging/setLevel' && this.#gate.state(server) === 'idle' && link !== undefined);
+    if (index === undefined || (link === undefined && open) || this.#stopping) {
+      handlers.reply(failedReply(callId, unroutable(server, index !== undefined, this.#stopping)));
+      return { callId, message, link: undefined };
+    }
     const pending: Pending = { shard: index, server, handlers, message, held: false, deadline: 0 };
     this.#pending.set(callId, pending);
-    if (open && link !== undefined) link.send(message);
-    else this.#hold(callId, pending);
-    return callId;
-  }
-
-  /** Why a call cannot be routed now: shutting down, unknown server, or its worker restarting. */
-  #unroutable(server: string, index: number | undefined): WireError {
-    if (this.#stopping)
-      return directorError(DirectorErrorCode.ShuttingDown, 'MCP Director is shutting down');
-    return index === undefined
-      ? directorError(
-          DirectorErrorCode.BackendUnavailable,
-          `Server '${server}' is not configured`,
-          {
-            server,
-          },
-        )
-      : directorError(
-          DirectorErrorCode.BackendUnavailable,
-          `Server '${server}' is not available: its worker is restarting`,
-          { server },
-        );
+    if (open && link !== undefined) return { callId, message, link };
+    this.#hold(callId, pending);
+    return { callId, message, link: undefined };
   }
 
   /** Holds a call until its server is ready, within `limits.startWaitMs` of its first hold. */
@@ -317,18 +311,7 @@ export class ShardPool {
    * upstream, so each backend hears the cancellation; returns how many there were.
    */
   failInFlight(error: WireError): number {
-    const calls = [...this.#pending];
-    this.#pending.clear();
-    for (const [callId, pending] of calls) {
-      this.#shards[pending.shard]?.link?.send({ type: 'cancel', callId, reason: error.message });
-      try {
-        pending.handlers.reply(failedReply(callId, error));
-      } catch (thrown) {
-        // One client's failure must not keep the others from their answer.
-        log.error(`answering call ${callId} failed: ${(thrown as Error).stack ?? String(thrown)}`);
-      }
-    }
-    return calls.length;
+    return failAllPending(this.#pending, this.#shards, error);
   }
 
   /** A client session ended: every shard stops that session's own backend instances. */

@@ -4,10 +4,10 @@
  * reads, prompts, completions and subscriptions are mapped to (server, backend name) and
  * forwarded to the owning shard (`forwarding.ts` carries each forwarded call to its end).
  * Subscriptions and list changes are `subscriptions.ts`'s, log levels `log-levels.ts`'s,
- * tasks `task-requests.ts`'s.
+ * tasks `task-requests.ts`'s, backends' own notifications `server-notifications.ts`'s.
  */
 import type { RelayDeps } from './relay-deps.js';
-import type { JsonObject, JsonValue, RequestId } from '../../shared/json.js';
+import type { JsonObject, RequestId } from '../../shared/json.js';
 import { idJson, isJsonObject } from '../../shared/json.js';
 import type { ServerNotificationMessage, WireError } from '../../shared/messages.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
@@ -17,7 +17,7 @@ import { LIST_METHODS } from '../catalog/catalog.js';
 import type { ProfileView, ProfileViews } from '../catalog/profile-view.js';
 import { answerMetaTool, isMetaToolName, parseCallArguments } from '../catalog/meta-tools.js';
 import type { ShardPool } from '../pool/shard-pool.js';
-import type { Caller, Session, Sessions } from '../session/sessions.js';
+import type { Caller, Session } from '../session/sessions.js';
 import { requestKey } from '../session/sessions.js';
 import { errorFrame, resultFrame } from '../../shared/jsonrpc.js';
 import type { Listener } from '../session/listeners.js';
@@ -30,13 +30,13 @@ import { canCallToolsAsTasks } from '../session/client-capabilities.js';
 import { Subscriptions } from './subscriptions.js';
 import { LogLevels } from './log-levels.js';
 import { TaskRequests } from './task-requests.js';
+import { ServerNotifications } from './server-notifications.js';
 
 const log = logger('dispatch');
 
 export class Dispatcher {
   readonly #views: ProfileViews;
   readonly #shards: ShardPool;
-  readonly #sessions: Sessions;
   readonly #forwarding: Forwarding;
   /** Misses of names that a server still starting may bring (`name-waits.ts`). */
   readonly #nameWaits: NameWaits;
@@ -47,6 +47,8 @@ export class Dispatcher {
   readonly #logLevels: LogLevels;
   /** tasks/get, tasks/result, tasks/cancel, tasks/list and task status (`task-requests.ts`). */
   readonly #tasks: TaskRequests;
+  /** Where backends' notifications go (`server-notifications.ts`). */
+  readonly #serverNotifications: ServerNotifications;
   /** Marks requests waiting for a name in `caller.calls`: negative, so never a call id. */
   #nextWaitMark = -1;
 
@@ -54,7 +56,6 @@ export class Dispatcher {
     const { catalog, views, shards, sessions, ownInstances, serverInfo } = deps;
     this.#views = views;
     this.#shards = shards;
-    this.#sessions = sessions;
     this.#serverInfo = serverInfo;
     this.#forwarding = new Forwarding(deps);
     this.#nameWaits = new NameWaits(catalog, shards);
@@ -67,6 +68,13 @@ export class Dispatcher {
     );
     this.#logLevels = new LogLevels(catalog, views, shards, sessions);
     this.#tasks = new TaskRequests(catalog, this.#forwarding);
+    this.#serverNotifications = new ServerNotifications({
+      sessions,
+      views,
+      logLevels: this.#logLevels,
+      tasks: this.#tasks,
+      subscriptions: this.#subscriptions,
+    });
   }
 
   request(caller: Caller, id: RequestId, method: string, params: JsonObject, out: Responder): void {
@@ -202,50 +210,9 @@ export class Dispatcher {
     this.#subscriptions.listsChanged(changes);
   }
 
+  /** A backend's notification other than a call's own (`server-notifications.ts`). */
   serverNotification(message: ServerNotificationMessage): void {
-    const { method, params } = message;
-    if (message.session !== undefined) {
-      // From a session's own instance: nobody else's business.
-      const session = this.#sessions.get(message.session);
-      if (session !== undefined) this.#notifyOwn(session, method, params);
-      return;
-    }
-    const { identity, project } = message;
-    if ((identity ?? project) !== undefined && method !== 'notifications/tasks/status') {
-      // From an identity's or a project's own instance: for its sessions that see the server.
-      for (const session of this.#sessions.values()) {
-        const owns =
-          identity !== undefined ? session.identity === identity : session.project?.dir === project;
-        if (owns && this.#views.viewOf(session.profile).hasServer(message.server)) {
-          this.#notifyOwn(session, method, params);
-        }
-      }
-      return;
-    }
-    if (method === 'notifications/message') {
-      // Stateless-era clients get logs only on the stream of the request that asked.
-      this.#logLevels.deliver(message.server, method, params, stringOf(params['level']));
-    } else if (method === 'notifications/tasks/status') {
-      this.#tasks.statusChanged(message.server, method, params);
-    } else if (method === 'notifications/resources/updated') {
-      this.#subscriptions.resourceUpdated(stringOf(params['uri']), method, params);
-    } else {
-      log.debug(
-        `dropped ${method} from server '${message.server}': not forwarded by a shared backend`,
-      );
-    }
-  }
-
-  /** A notification of a caller's own instance, to one session that owns it. */
-  #notifyOwn(session: Session, method: string, params: JsonObject): void {
-    if (method === 'notifications/message' && !session.wantsLog(stringOf(params['level']))) return;
-    if (
-      method === 'notifications/resources/updated' &&
-      !session.subscriptions.has(stringOf(params['uri']))
-    ) {
-      return;
-    }
-    session.notify(method, params);
+    this.#serverNotifications.deliver(message);
   }
 
   #forwardNamed(
@@ -395,11 +362,6 @@ export class Dispatcher {
       { server, method: 'completion/complete', params, target: String(uri) },
     );
   }
-}
-
-/** A backend's field as a string; a backend is as untrusted as a client, so no `String()`. */
-function stringOf(value: JsonValue | undefined): string {
-  return typeof value === 'string' ? value : '';
 }
 
 /** What a name outside the caller's view gets, whether it exists elsewhere or not at all. */

@@ -8,7 +8,7 @@
  * - legacy client, stateless backend: the backend answers `input_required`; each of its
  *   `inputRequests` is sent to the client as a real request, and the call is sent again
  *   with the answers (`inputResponses`) and the backend's `requestState`, up to
- *   MAX_ROUNDS times.
+ *   MAX_ROUNDS times (`input-requests.ts`).
  * - stateless client, legacy backend: the backend's request cannot reach a client that
  *   takes no requests, so the call is parked (`parked-calls.ts`): the client gets
  *   `input_required` with the question and a sealed `requestState`, and its retry resumes
@@ -19,7 +19,7 @@
 import type { ReadonlyOwnInstances } from './own-instances.js';
 import type { RelayDeps } from './relay-deps.js';
 import type { JsonObject } from '../../shared/json.js';
-import { isJsonObject, omit } from '../../shared/json.js';
+import { isJsonObject } from '../../shared/json.js';
 import type {
   CallContext,
   ClientOutcome,
@@ -38,11 +38,10 @@ import { errorForEra, legacyResult, modernResult } from './result-shapes.js';
 import { isDirectorState } from '../session/request-state.js';
 import { carriesTaskIds, exposeTaskIds } from './tasks.js';
 import { ParkedCalls } from './parked-calls.js';
+import { fulfilInputRequests } from './input-requests.js';
 import { ProjectLookup } from './project-lookup.js';
 import type { Call, ClientLeg, Forwarded } from './call.js';
 
-/** Rounds of `input_required` a legacy client is walked through before we give up. */
-const MAX_ROUNDS = 8;
 /** Task owners remembered (for status notifications); the oldest are forgotten first. */
 const MAX_TASK_OWNERS = 10_000;
 
@@ -143,7 +142,9 @@ export class Forwarding {
     const call: Call = { callId: 0, server, method, params, target, backendEra, leg, round };
     const key = requestKey(leg.id);
     let replied = false;
-    call.callId = this.#shards.route(
+    // The pool registers the call and says where it goes; posting it here keeps the pool off
+    // the call's path (docs/architecture.md#call-path).
+    const admitted = this.#shards.admit(
       {
         ...forwarded,
         context: contextOf(caller),
@@ -162,9 +163,11 @@ export class Forwarding {
           this.#clientRequest(call, requestMethod, requestParams, answer),
       },
     );
+    call.callId = admitted.callId;
     caller.forwarded++;
-    // The reply may come synchronously (backend unavailable), before route() returns.
+    // The reply may come synchronously (backend unavailable), before admit() returns.
     if (!replied) caller.calls.set(key, call.callId);
+    admitted.link?.send(admitted.message);
   }
 
   /**
@@ -238,8 +241,11 @@ export class Forwarding {
       return;
     }
     const result = JSON.parse(message.result) as JsonObject;
-    if (result['resultType'] === INPUT_REQUIRED) this.#fulfil(call, leg, result);
-    else out.respond(resultFrame(id, legacyResult(result)));
+    if (result['resultType'] === INPUT_REQUIRED) {
+      fulfilInputRequests(call, leg, result, (forwarded, round) =>
+        this.start({ caller: leg.caller, id: leg.id, out: leg.out }, forwarded, round),
+      );
+    } else out.respond(resultFrame(id, legacyResult(result)));
   }
 
   /** The reply with the backend's task ids exposed; a new task remembers its owner. */
@@ -311,67 +317,6 @@ export class Forwarding {
       return;
     }
     this.#parked.park(call, method, params, answer);
-  }
-
-  // ───────────────────── stateless backend asks (input_required) ─────────────────────
-
-  /**
-   * Walks a legacy client through a stateless backend's `input_required`: each input
-   * request becomes a real request to the client, then the call is sent again with the
-   * answers and the backend's `requestState`.
-   */
-  #fulfil(call: Call, leg: ClientLeg, result: JsonObject): void {
-    const session = leg.caller as Session;
-    const fail = (error: WireError): void => leg.out.respond(errorFrame(leg.id, error));
-    if (call.round + 1 >= MAX_ROUNDS) {
-      return fail(
-        rpcError(
-          JsonRpcCode.InternalError,
-          `Server '${call.server}' still asked for input after ${MAX_ROUNDS} rounds; gave up`,
-        ),
-      );
-    }
-    const requests = isJsonObject(result['inputRequests']) ? result['inputRequests'] : {};
-    const entries = Object.entries(requests).filter(
-      (entry): entry is [string, JsonObject] =>
-        isJsonObject(entry[1]) && typeof entry[1]['method'] === 'string',
-    );
-    const responses: JsonObject = {};
-    let waiting = entries.length;
-    let failed = false;
-    const retry = (): void => {
-      const params = omit(call.params, ['inputResponses', 'requestState']);
-      const next: JsonObject = { ...params, inputResponses: responses };
-      if (typeof result['requestState'] === 'string') next['requestState'] = result['requestState'];
-      this.start(
-        { caller: session, id: leg.id, out: leg.out },
-        { server: call.server, method: call.method, params: next, target: call.target },
-        call.round + 1,
-      );
-    };
-    if (waiting === 0) return retry();
-    for (const [key, request] of entries) {
-      const method = request['method'] as string;
-      const params = isJsonObject(request['params']) ? request['params'] : {};
-      const missing = missingCapability(session.clientCapabilities, method, params);
-      if (missing !== undefined) {
-        return fail(
-          rpcError(
-            JsonRpcCode.InternalError,
-            `Server '${call.server}' asked for ${method}, but the client did not declare the ${missing} capability`,
-          ),
-        );
-      }
-      session.ask(method, params, leg.out.notify, (outcome) => {
-        if (failed) return;
-        if (!outcome.ok) {
-          failed = true;
-          return fail(outcome.error);
-        }
-        responses[key] = outcome.result;
-        if (--waiting === 0) retry();
-      });
-    }
   }
 }
 

@@ -10,7 +10,12 @@ import { classify, errorFrame, invalidRequest } from '../../shared/jsonrpc.js';
 import type { IncomingMessage } from '../../shared/jsonrpc.js';
 import type { IncomingRequest, Reply } from '../ingress/uws.js';
 import type { Access, Grant } from '../ingress/access.js';
-import { rateLimitedError, type RateIdentity } from '../ingress/rate-limit.js';
+import {
+  DEFERRED,
+  rateLimitedError,
+  type Admitted,
+  type RateIdentity,
+} from '../ingress/rate-limit.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import type { Session, Sessions } from '../session/sessions.js';
 import { httpError, sessionOf } from './http-session.js';
@@ -84,14 +89,16 @@ export class Batches {
   ): void {
     switch (message.kind) {
       case 'request': {
-        this.#options.access.admit(caller, message.method, (limited) => {
+        const admitted: Admitted = (limited) => {
           if (limited !== undefined) collect(errorFrame(message.id, rateLimitedError(limited)));
           else
             this.#dispatcher.request(session, message.id, message.method, message.params, {
               respond: collect,
               notify: (frame) => session.sendFrame(frame),
             });
-        });
+        };
+        const decision = this.#options.access.admit(caller, message.method, admitted);
+        if (decision !== DEFERRED) admitted(decision);
         return;
       }
       case 'notification':

@@ -11,7 +11,13 @@ import { rpcError } from '../../shared/errors.js';
 import type { Limits } from '../../shared/config/types.js';
 import type { WireError } from '../../shared/messages.js';
 import type { Access, Grant } from '../ingress/access.js';
-import { rateLimitedError, replyRateLimited, type RateIdentity } from '../ingress/rate-limit.js';
+import {
+  DEFERRED,
+  rateLimitedError,
+  replyRateLimited,
+  type Admitted,
+  type RateIdentity,
+} from '../ingress/rate-limit.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import type { Responder } from '../relay/call.js';
 import type { EventStream, IncomingRequest, Reply } from '../ingress/uws.js';
@@ -189,11 +195,13 @@ export class SseEndpoint {
       reply.send(202, {});
       return this.#message(connection, message, undefined);
     }
-    this.#options.access.admit(access, message.method, (limited) => {
+    const admitted: Admitted = (limited) => {
       if (limited !== undefined) return replyRateLimited(reply, message.id, limited);
       reply.send(202, {});
       this.#message(connection, message, undefined);
-    });
+    };
+    const decision = this.#options.access.admit(access, message.method, admitted);
+    if (decision !== DEFERRED) admitted(decision);
   }
 
   /** `caller`: count a request against the rate limits here (batch items), else counted. */
@@ -248,11 +256,13 @@ export class SseEndpoint {
         const dispatch = (): void =>
           this.#dispatcher.request(session, message.id, message.method, message.params, responder);
         if (caller === undefined) return dispatch();
-        this.#options.access.admit(caller, message.method, (limited) => {
+        const admitted: Admitted = (limited) => {
           if (limited !== undefined)
             channel.send(errorFrame(message.id, rateLimitedError(limited)));
           else dispatch();
-        });
+        };
+        const decision = this.#options.access.admit(caller, message.method, admitted);
+        if (decision !== DEFERRED) admitted(decision);
       }
     }
   }

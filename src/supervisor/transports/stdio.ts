@@ -21,7 +21,7 @@ import { logger } from '../../shared/log.js';
 
 const log = logger('stdio');
 import { type Drain, shuttingDown } from '../ingress/shutdown.js';
-import { rateLimitedError, type Admitted } from '../ingress/rate-limit.js';
+import { DEFERRED, rateLimitedError, type Admitted, type Decision } from '../ingress/rate-limit.js';
 
 /** What single-client mode serves with: the daemon's own parts. */
 export interface StdioClientDeps {
@@ -31,7 +31,7 @@ export interface StdioClientDeps {
   maxJsonDepth: number;
   drain: Drain;
   /** Counts a request against the profile's rate limit (there is no token on stdio). */
-  admit?: (method: string, then: Admitted) => void;
+  admit?: (method: string, later: Admitted) => Decision;
 }
 
 /** Serves one client on `input`/`output`; resolves when the input ends (the client left). */
@@ -42,7 +42,7 @@ export function serveStdioClient(
   deps: StdioClientDeps,
 ): Promise<void> {
   const { dispatcher, sessions, identity, maxJsonDepth, drain } = deps;
-  const admit = deps.admit ?? ((_method: string, then: Admitted) => then(undefined));
+  const admit = deps.admit ?? ((): Decision => undefined);
   let session: Session | undefined;
   let closed = false;
   const write = (frame: string): void => {
@@ -116,14 +116,16 @@ export function serveStdioClient(
           write(errorFrame(message.id, invalidRequest('send initialize first')));
         } else {
           const admitted = session;
-          admit(message.method, (limited) => {
+          const go: Admitted = (limited) => {
             if (limited !== undefined) write(errorFrame(message.id, rateLimitedError(limited)));
             else
               dispatcher.request(admitted, message.id, message.method, message.params, {
                 respond: write,
                 notify: write,
               });
-          });
+          };
+          const decision = admit(message.method, go);
+          if (decision !== DEFERRED) go(decision);
         }
     }
   };

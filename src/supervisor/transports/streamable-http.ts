@@ -44,7 +44,7 @@ import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../../shared/eras.js';
 import { ModernEndpoint, type ModernOptions } from './stateless-http.js';
 import type { ProfileViews } from '../catalog/profile-view.js';
 import type { Access, Grant } from '../ingress/access.js';
-import { replyRateLimited } from '../ingress/rate-limit.js';
+import { DEFERRED, replyRateLimited, type Admitted } from '../ingress/rate-limit.js';
 import { Batches } from './batch.js';
 import { NO_SESSION, httpError, sessionOf } from './http-session.js';
 
@@ -176,10 +176,12 @@ export class McpEndpoint {
       return httpError(reply, 400, invalidRequest(message.reason), {}, message.id);
     }
     if (message.kind !== 'request') return this.#route(request, reply, message, accept, grant);
-    this.#options.access.admit(grant, message.method, (limited) => {
+    const admitted: Admitted = (limited) => {
       if (limited !== undefined) replyRateLimited(reply, message.id, limited);
       else this.#route(request, reply, message, accept, grant);
-    });
+    };
+    const decision = this.#options.access.admit(grant, message.method, admitted);
+    if (decision !== DEFERRED) admitted(decision);
   }
 
   /** A single message, admitted by the rate limits: to its era's handler or its session. */

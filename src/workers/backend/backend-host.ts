@@ -223,7 +223,10 @@ export class BackendHost {
       ) {
         hosted.instances.takeCall(message);
       } else {
-        hosted.backend.takeCall(message);
+        // `takeCall`, with the peer's forward made here: the backend is consulted (ready, room
+        // at its gate) and returns, so the path to the child's stdin stays short
+        // (docs/architecture.md#call-path).
+        hosted.backend.admit(message)?.forward(message);
       }
       return;
     }

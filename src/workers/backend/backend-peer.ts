@@ -20,11 +20,12 @@
  * through untouched.
  */
 import { payload, type CallFacts, type CallRecorder } from './call-recorder.js';
+import { answerCall, type Answering } from './call-answer.js';
 import { withEnvelope } from './client-info.js';
 import { ClientRequests } from './client-requests.js';
 import { OwnRequests, RequestFailed } from './own-requests.js';
 import type { Era } from '../../shared/eras.js';
-import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../../shared/errors.js';
+import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../shared/json.js';
 import type { Logger } from '../../shared/log.js';
 import type {
@@ -56,6 +57,8 @@ export interface PeerOptions {
   recordPayloads: boolean;
   out: Sink;
   recorder: CallRecorder;
+  /** The server's `timeoutMs`: a call's own `timeoutMs`, when it has one, comes first. */
+  timeoutMs: number;
   events: PeerEvents;
   log: Logger;
 }
@@ -88,6 +91,7 @@ export class BackendPeer {
   readonly #recordPayloads: boolean;
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
+  readonly #timeoutMs: number;
   readonly #events: PeerEvents;
   readonly #log: Logger;
   #wire: PeerWire | null = null;
@@ -98,6 +102,8 @@ export class BackendPeer {
   readonly #callIds = new Map<number, number>();
   readonly #own = new OwnRequests(this);
   readonly #clientRequests: ClientRequests;
+  /** What answering a call needs (`call-answer.ts`). */
+  readonly #answering: Answering;
 
   constructor(options: PeerOptions) {
     this.#server = options.server;
@@ -105,8 +111,15 @@ export class BackendPeer {
     this.#recordPayloads = options.recordPayloads;
     this.#out = options.out;
     this.#recorder = options.recorder;
+    this.#timeoutMs = options.timeoutMs;
     this.#events = options.events;
     this.#log = options.log;
+    this.#answering = {
+      server: options.server,
+      out: options.out,
+      recorder: options.recorder,
+      recordPayloads: options.recordPayloads,
+    };
     this.#clientRequests = new ClientRequests(options, { send: (json) => this.#wire?.send(json) });
   }
 
@@ -127,11 +140,17 @@ export class BackendPeer {
 
   // ───────────────────────────── forwarded calls ─────────────────────────────
 
+  /** A call's timeout: its own when the message carries one (not 0), else the server's. */
+  timeoutOf(message: CallMessage): number {
+    return message.timeoutMs || this.#timeoutMs;
+  }
+
   /**
    * Sends one call. `waitedMs`: how long it already waited in the backend's queue; its
    * timeout counts from its arrival, so it gets only what is left (errors name the whole).
    */
-  forward(message: CallMessage, timeoutMs: number, waitedMs = 0): void {
+  forward(message: CallMessage, waitedMs = 0): void {
+    const timeoutMs = this.timeoutOf(message);
     const startedAt = process.hrtime.bigint();
     const id = this.#nextId++;
     let params = message.params;
@@ -222,53 +241,10 @@ export class BackendPeer {
 
   #complete(call: PendingCall, response: JsonObject): void {
     this.#forget(call);
-    const { error, result } = response;
-    if ((error !== undefined && error !== null) || result === undefined) {
-      const wire = this.#wireError(call, error);
-      this.#out(failedReply(call.callId, wire));
-      if (this.#recorder.enabled) {
-        this.#recorder.record(call, {
-          status: 'error',
-          error: wire,
-          bytesOut: JSON.stringify(wire).length,
-        });
-      }
-      return;
+    const succeeded = answerCall(call, response, this.#answering);
+    if (succeeded && call.method !== 'tools/call') {
+      this.#events.onCallSucceeded(call.method, call.params);
     }
-    const text = JSON.stringify(result);
-    this.#out({ type: 'reply', callId: call.callId, ok: true, result: text });
-    if (call.method !== 'tools/call') this.#events.onCallSucceeded(call.method, call.params);
-    if (isJsonObject(result) && result.isError === true) {
-      this.#recorder.record(call, {
-        status: 'error',
-        bytesOut: text.length,
-        errorText: toolErrorText(result),
-        ...(this.#recordPayloads && { response: text }),
-      });
-    } else {
-      this.#recorder.record(call, {
-        status: 'ok',
-        bytesOut: text.length,
-        ...(this.#recordPayloads && { response: text }),
-      });
-    }
-  }
-
-  /** Backend errors pass through untouched; only a malformed one is replaced. */
-  #wireError(call: PendingCall, error: JsonValue | undefined): WireError {
-    if (
-      isJsonObject(error) &&
-      typeof error.code === 'number' &&
-      typeof error.message === 'string'
-    ) {
-      return error as unknown as WireError;
-    }
-    const what = error === undefined ? 'neither a result nor an error' : 'a malformed error';
-    return rpcError(
-      JsonRpcCode.InternalError,
-      `Server '${this.#server}' answered ${call.method} '${call.target}' with ${what}`,
-      { server: this.#server, ...(error === undefined ? {} : { error }) },
-    );
   }
 
   #forget(call: PendingCall): void {
@@ -415,15 +391,4 @@ export class BackendPeer {
   clientResponse(message: ClientResponseMessage): boolean {
     return this.#clientRequests.answer(message);
   }
-}
-
-/** The text a tool gave with `isError: true`: its first text content, else ''. */
-function toolErrorText(result: JsonObject): string {
-  const content = result.content;
-  if (!Array.isArray(content)) return '';
-  for (const item of content) {
-    if (isJsonObject(item) && item.type === 'text' && typeof item.text === 'string')
-      return item.text;
-  }
-  return '';
 }

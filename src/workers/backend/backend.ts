@@ -50,7 +50,6 @@ export interface BackendOptions {
 
 export class Backend implements ChannelHandler {
   readonly id: string;
-  readonly #config: ServerConfig;
   readonly #limits: Limits;
   readonly #out: Sink;
   readonly #recorder: CallRecorder;
@@ -65,7 +64,6 @@ export class Backend implements ChannelHandler {
 
   constructor(options: BackendOptions) {
     const { config, limits } = options;
-    this.#config = config;
     this.#limits = limits;
     this.id = config.id;
     this.#out = options.out;
@@ -77,6 +75,7 @@ export class Backend implements ChannelHandler {
       recordPayloads: config.recordPayloads === true,
       out: this.#out,
       recorder: this.#recorder,
+      timeoutMs: config.timeoutMs,
       log: this.#log,
       events: {
         onNotification: (method, params) => this.#onNotification(method, params),
@@ -145,10 +144,21 @@ export class Backend implements ChannelHandler {
 
   /** Forwards a call to the peer, queues it at the gate, or refuses it (not ready). */
   takeCall(message: CallMessage): void {
+    this.admit(message)?.forward(message);
+  }
+
+  /**
+   * Whether a call may go to the backend now: the peer to forward it on when the backend is
+   * ready and its gate has room. Otherwise the call is dealt with here and nothing is
+   * returned: answered locally, refused (not ready), or queued at the gate, which forwards
+   * it when a place frees. The host forwards what is admitted itself, so the backend is
+   * consulted, not passed through (docs/architecture.md#call-path).
+   */
+  admit(message: CallMessage): BackendPeer | undefined {
     this.#idleStop?.touch();
     const state = this.#lifecycle.state;
     if (state === 'ready' && this.#peer.era === 'modern' && this.#answerLocally(message)) {
-      return;
+      return undefined;
     }
     if (state !== 'ready') {
       if (state === 'idle') {
@@ -156,7 +166,7 @@ export class Backend implements ChannelHandler {
         if (message.method === 'logging/setLevel') {
           this.#remembered.note(message.method, message.params);
           this.#out({ type: 'reply', callId: message.callId, ok: true, result: '{}' });
-          return;
+          return undefined;
         }
         // Refused as `starting`: the supervisor holds the call until the server is ready.
         this.wake();
@@ -175,11 +185,11 @@ export class Backend implements ChannelHandler {
           { server: this.id, state: now },
         ),
       );
-      return;
+      return undefined;
     }
-    const timeoutMs = message.timeoutMs || this.#config.timeoutMs; // absent or 0: the server's
-    if (this.#gate.open) this.#peer.forward(message, timeoutMs);
-    else this.#gate.wait(message, timeoutMs);
+    if (this.#gate.open) return this.#peer;
+    this.#gate.wait(message, this.#peer.timeoutOf(message));
+    return undefined;
   }
 
   /** Passes the client's answer on; false if this backend did not ask. */

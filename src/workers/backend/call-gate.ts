@@ -8,8 +8,8 @@
  * A queued call keeps its deadline (its timeout counts from its arrival, not from when it
  * left the queue) and can be cancelled; either way it never reaches the backend.
  *
- * Hot path: with an empty queue and a free place (`open`) the backend forwards the call to
- * its peer itself, with no allocation, and the gate is not on the call's path
+ * Hot path: with an empty queue and a free place (`open`) the call goes to the peer with no
+ * allocation here, and the gate is not on the call's path
  * (docs/architecture.md#the-call-path). The queue is a Map by call id: insertion-ordered,
  * so the oldest is its first entry, and a cancelled or expired call leaves it in O(1).
  */
@@ -24,7 +24,7 @@ export interface GateTarget {
   /** Calls forwarded and not yet settled. */
   readonly inFlight: number;
   /** `waitedMs`: time spent queued, taken off the call's timeout. */
-  forward(message: CallMessage, timeoutMs: number, waitedMs?: number): void;
+  forward(message: CallMessage, waitedMs?: number): void;
 }
 
 export interface CallGateOptions {
@@ -95,7 +95,7 @@ export class CallGate {
       this.#queue.delete(next.message.callId);
       clearTimeout(next.timer);
       // A call whose deadline passed this very tick times out in the peer, worded the same.
-      this.#target.forward(next.message, next.timeoutMs, Date.now() - next.ts);
+      this.#target.forward(next.message, Date.now() - next.ts);
     }
   }
 
