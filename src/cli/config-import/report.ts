@@ -3,7 +3,7 @@
  * each dropped key or translated variable indented under its server, then warnings and a
  * summary. Values are never echoed whole (env values and URLs may hold tokens).
  */
-import { expandVariables } from '../../shared/config/normalize.js';
+import { expandVariables } from '../../shared/config/expand.js';
 import { formatPath } from '../../shared/config/problems.js';
 import type { JsonObject, JsonValue } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';

@@ -1,5 +1,5 @@
 /**
- * Rewrites a client's variable syntax into the director's `${VAR}` (normalize.ts expands it
+ * Rewrites a client's variable syntax into the director's `${VAR}` (expand.ts expands it
  * from the daemon's environment). What only the client can resolve (VS Code prompts for
  * `${input:…}`, editors know their workspace) becomes an environment variable or stays as
  * written, and each such case is reported so the user knows what to set or replace.

@@ -26,7 +26,7 @@ const envName = z.string().regex(/^[^=\0]+$/, {
   error: 'an environment variable name (non-empty, without "=")',
 });
 
-/** Checked again after `${VAR}` expansion (normalize.ts), when it must parse as a URL. */
+/** Checked again after `${VAR}` expansion (normalize-servers.ts), when it must parse as a URL. */
 const httpUrl = z.string().regex(/^(https?:\/\/|\$\{)/, {
   error: 'an http:// or https:// URL',
 });

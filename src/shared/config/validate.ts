@@ -6,9 +6,10 @@
 import { z } from 'zod';
 
 import { isJsonObject } from '../json.js';
+import { PROFILE_NAME_PATTERN, profileSchema, tokenSchema } from './access-schema.js';
 import type { ConfigProblem } from './problems.js';
 import { closestKey, describeKind, describeValue, formatPath } from './problems.js';
-import { PROFILE_NAME_PATTERN, configFileSchema, profileSchema, tokenSchema } from './schema.js';
+import { configFileSchema } from './schema.js';
 import type { ConfigFile } from './schema.js';
 import { SERVER_ID_PATTERN, serverSchema } from './server-schema.js';
 

@@ -17,7 +17,7 @@ import {
 } from '../../../src/shared/config/defaults.js';
 import { loadConfig, parseConfigText } from '../../../src/shared/config/load.js';
 import { defaultWorkers, unrestrictedProfile } from '../../../src/shared/config/defaults.js';
-import { expandVariables } from '../../../src/shared/config/normalize.js';
+import { expandVariables } from '../../../src/shared/config/expand.js';
 import { configJsonSchema } from '../../../src/shared/config/schema.js';
 import type { ServerConfig, StdioServerConfig } from '../../../src/shared/config/types.js';
 

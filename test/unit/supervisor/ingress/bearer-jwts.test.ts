@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UnsecuredJWT } from 'jose';
 import { BearerJwts, oauthIdentity } from '../../../../src/supervisor/ingress/bearer-jwts.js';
-import { PROFILE_NAME_PATTERN } from '../../../../src/shared/config/schema.js';
+import { PROFILE_NAME_PATTERN } from '../../../../src/shared/config/access-schema.js';
 import { ProtectedResource } from '../../../../src/supervisor/ingress/protected-resource.js';
 import type { OauthIngressConfig } from '../../../../src/shared/config/types.js';
 import {
