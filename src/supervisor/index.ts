@@ -2,7 +2,6 @@
  * Starts MCP Director's supervisor: the uWS ingress, sessions, the merged catalog and the
  * shard workers, wired together. The supervisor never touches a backend itself.
  */
-import { connect } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { DirectorConfig } from '../shared/config/types.js';
 import { ownInstancesOf } from './relay/own-instances.js';
@@ -14,12 +13,9 @@ import { JsonRpcCode, rpcError } from '../shared/errors.js';
 import { logger } from '../shared/log.js';
 import { newInstanceId } from '../shared/instance.js';
 import { DIRECTOR_VERSION as VERSION } from '../shared/version.js';
-import { handleApi, type ApiDeps } from './admin/api.js';
-import { handleApiAction, isApiAction, type ActionDeps } from './admin/api-actions.js';
-import { handleAdminView, isAdminView, type AdminViewDeps } from './admin/admin-views.js';
-import { loadDashboard } from './admin/dashboard.js';
 import { watchConfigFile } from './admin/config-watcher.js';
 import { ConfigReloader } from './admin/reload.js';
+import { adminRoutes } from './admin/admin-routes.js';
 import { Access } from './ingress/access.js';
 import { FleetRedis } from './fleet/redis.js';
 import { NodeRegistry } from './fleet/node-registry.js';
@@ -28,6 +24,7 @@ import { Catalog } from './catalog/catalog.js';
 import { ProfileViews } from './catalog/profile-view.js';
 import { Dispatcher } from './relay/dispatch.js';
 import { listen, loadNativeUws } from './ingress/uws.js';
+import { refuseIfPortServed } from './ingress/port-check.js';
 import { errorFrame } from '../shared/jsonrpc.js';
 import { McpEndpoint } from './transports/streamable-http.js';
 import { ServerStates } from './admin/server-states.js';
@@ -40,11 +37,7 @@ import { MESSAGES_PATH, SSE_PATH, SseEndpoint } from './transports/legacy-sse.js
 import { ShardPool } from './pool/shard-pool.js';
 import { ProcessRecords, armCrashCleanup, reapPreviousDaemons } from './pool/process-records.js';
 import { prepareDataDir } from './admin/data-dir.js';
-import { CALLBACK_PATH, handleSignInRoute, isSignInRoute } from './admin/sign-in-api.js';
-import type { SignInApiDeps } from './admin/sign-in-api.js';
-import { SignIns } from './admin/sign-ins.js';
 import { localBaseUrl } from './ingress/protected-resource.js';
-import { CredentialStore } from '../shared/credentials/credential-store.js';
 import { serveStdioClient } from './transports/stdio.js';
 import { Drain, drainCalls, shuttingDown } from './ingress/shutdown.js';
 
@@ -233,20 +226,15 @@ export async function startDirector(
         maxSizeMB: config.analytics.maxSizeMB,
       })
     : () => {};
-  const apiDeps: ApiDeps = {
-    cluster: () =>
-      clusterNode.node === null
-        ? null
-        : {
-            node: clusterNode.node,
-            nodes: clusterNode.knownNodes(),
-            redis: fleet === undefined ? null : fleet.answering ? 'answering' : 'not answering',
-          },
-    config: () => reloader.running,
-    configStatus: () => reloader.status,
+  /** The port the daemon listens on (the sign-in callback names it); known once bound. */
+  let boundPort = config.listen.port;
+  const fallback = adminRoutes({
+    config,
+    reloader,
+    clusterNode,
+    fleet,
     views,
     access,
-    version: VERSION,
     uws,
     startedAt,
     states,
@@ -257,37 +245,9 @@ export async function startDirector(
     metrics,
     feed,
     drain,
-  };
-  const actionDeps: ActionDeps = {
-    config: () => reloader.running,
-    access,
-    shards,
-    states,
-    views,
     dispatcher,
-  };
-  const viewDeps: AdminViewDeps = {
-    config: () => reloader.running,
-    configStatus: () => reloader.status,
-    access,
-    views,
-  };
-  /** The port the daemon listens on (the sign-in callback names it); known once bound. */
-  let boundPort = config.listen.port;
-  const signInDeps: SignInApiDeps = {
-    config: () => reloader.running,
-    access,
-    signIns: new SignIns({
-      store: CredentialStore.open(config.dataDir),
-      servers: () => reloader.running.servers.filter((s) => s.transport === 'http'),
-      callbackUrl: () => `${localBaseUrl(config.listen.host, boundPort)}${CALLBACK_PATH}`,
-      restart: (server, identity) =>
-        void (identity === undefined
-          ? shards.controlServer(server, 'restart')
-          : shards.identityChanged(server, identity)),
-    }),
-  };
-  const dashboard = loadDashboard();
+    boundPort: () => boundPort,
+  });
 
   const listener = await listen(build, {
     host: config.listen.host,
@@ -300,15 +260,7 @@ export async function startDirector(
         [SSE_PATH.slice(1), { handler: sseEndpoint, takesSegment: true }],
         [MESSAGES_PATH.slice(1), { handler: sseEndpoint, takesSegment: false }],
       ]),
-      fallback: {
-        handle: (request, reply) => {
-          if (dashboard.serves(request)) dashboard.handle(request, reply);
-          else if (isSignInRoute(request.path)) handleSignInRoute(signInDeps, request, reply);
-          else if (isApiAction(request.path)) handleApiAction(actionDeps, request, reply);
-          else if (isAdminView(request.path)) handleAdminView(viewDeps, request, reply);
-          else handleApi(apiDeps, request, reply);
-        },
-      },
+      fallback,
     },
     prepare: (request) => access.prepare(request.headers),
     tooLarge: (bytes, limit) =>
@@ -399,31 +351,6 @@ export async function startDirector(
         fleet?.close();
       })()),
   };
-}
-
-/**
- * uWS listens with SO_REUSEPORT, so a second daemon on a served port would start fine and
- * silently take half the traffic. Refuse instead when something already answers there.
- */
-function refuseIfPortServed(host: string, port: number): Promise<void> {
-  const probeHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: probeHost, port });
-    socket.setTimeout(1000);
-    socket.once('connect', () => {
-      socket.destroy();
-      reject(
-        new Error(
-          `Port ${port} on ${host} is already served by another process (another MCP Director?). Stop it, or choose another port with --port or "listen.port" in the config.`,
-        ),
-      );
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('error', () => resolve());
-  });
 }
 
 function plural(count: number, noun: string): string {

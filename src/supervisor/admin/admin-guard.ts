@@ -7,7 +7,8 @@ import type { DirectorConfig } from '../../shared/config/types.js';
 import { isJsonObject, type JsonObject } from '../../shared/json.js';
 import { type Access, type ApiScope } from '../ingress/access.js';
 import { checkHostAndOrigin } from '../ingress/origin.js';
-import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { IncomingRequest } from '../ingress/http-message.js';
+import type { Reply } from '../ingress/uws.js';
 import { sendJson } from './json-reply.js';
 
 export interface GuardDeps {

@@ -10,7 +10,8 @@ import { BadCursor, MAX_PAGE } from '../../shared/analytics/recent-calls.js';
 import { MAX_HISTORY } from '../../shared/analytics/lifecycle.js';
 import type { CallRecord, CallStatus } from '../../shared/analytics/types.js';
 import type { ApiScope } from '../ingress/access.js';
-import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { IncomingRequest } from '../ingress/http-message.js';
+import type { Reply } from '../ingress/uws.js';
 import { sendJson } from './json-reply.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

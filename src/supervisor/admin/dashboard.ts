@@ -21,7 +21,8 @@ import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { logger } from '../../shared/log.js';
-import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { IncomingRequest } from '../ingress/http-message.js';
+import type { Reply } from '../ingress/uws.js';
 
 const log = logger('dashboard');
 

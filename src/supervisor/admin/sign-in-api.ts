@@ -14,7 +14,8 @@
  * none. Its `state` is what proves it belongs to a sign-in an admin started (sign-ins.ts).
  */
 import { checkHostAndOrigin } from '../ingress/origin.js';
-import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { IncomingRequest } from '../ingress/http-message.js';
+import type { Reply } from '../ingress/uws.js';
 import { actionBody, adminScope, sendJson, type GuardDeps } from './admin-guard.js';
 import { SignInError, type SignIns } from './sign-ins.js';
 import { logger } from '../../shared/log.js';

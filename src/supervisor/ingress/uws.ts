@@ -1,7 +1,8 @@
 /**
  * The only module that touches uWebSockets.js. It turns uWS's stack-allocated request and
- * its response object into plain values (`IncomingRequest`, `Reply`, `EventStream`), so
- * the rest of the supervisor never meets uWS's rules, which are enforced here:
+ * its response object into plain values (`IncomingRequest` of http-message.ts, `Reply`,
+ * `EventStream`), so the rest of the supervisor never meets uWS's rules, which are enforced
+ * here:
  * - the request is only valid during the handler's synchronous part: copy everything first;
  * - every response that is not answered synchronously needs `onAborted`;
  * - `onData` chunks are neutered after the callback: copy them;
@@ -11,6 +12,7 @@
 import { createRequire } from 'node:module';
 import type * as Uws from '@trufflesuite/uws-js-unofficial';
 import { logger } from '../../shared/log.js';
+import { statusLine, type IncomingRequest } from './http-message.js';
 
 const log = logger('ingress');
 
@@ -61,20 +63,6 @@ function firstLine(error: unknown): string {
   return String(error instanceof Error ? error.message : error).split('\n')[0] ?? '';
 }
 
-/** A request copied out of uWS: plain data, valid after the handler returns. */
-export interface IncomingRequest {
-  /** Upper case: GET, POST, DELETE … */
-  method: string;
-  path: string;
-  query: string;
-  /** Header names in lower case. */
-  headers: Record<string, string>;
-  /** The body (empty for GET); only read for methods that carry one. */
-  body: Buffer;
-  /** The second path segment under a mount that takes one (`/mcp/<segment>`), if any. */
-  segment?: string;
-}
-
 export interface RequestHandler {
   handle(request: IncomingRequest, reply: Reply): void;
 }
@@ -103,27 +91,6 @@ function routeOf(routes: Routes, request: IncomingRequest): RequestHandler {
   if (!mount.takesSegment) return routes.fallback;
   if (segment !== '') request.segment = segment;
   return mount.handler;
-}
-
-const statusText: Record<number, string> = {
-  200: '200 OK',
-  202: '202 Accepted',
-  204: '204 No Content',
-  400: '400 Bad Request',
-  401: '401 Unauthorized',
-  403: '403 Forbidden',
-  404: '404 Not Found',
-  405: '405 Method Not Allowed',
-  406: '406 Not Acceptable',
-  409: '409 Conflict',
-  413: '413 Payload Too Large',
-  415: '415 Unsupported Media Type',
-  500: '500 Internal Server Error',
-  503: '503 Service Unavailable',
-};
-
-function statusLine(status: number): string {
-  return statusText[status] ?? `${status} Status`;
 }
 
 /** One response. Every method is safe to call after the client went away (it does nothing). */

@@ -8,7 +8,8 @@
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { classify, errorFrame, invalidRequest } from '../../shared/jsonrpc.js';
 import type { IncomingMessage } from '../../shared/jsonrpc.js';
-import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { IncomingRequest } from '../ingress/http-message.js';
+import type { Reply } from '../ingress/uws.js';
 import type { Access, Grant } from '../ingress/access.js';
 import {
   DEFERRED,

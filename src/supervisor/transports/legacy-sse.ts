@@ -20,7 +20,8 @@ import {
 } from '../ingress/rate-limit.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import type { Responder } from '../relay/call.js';
-import type { EventStream, IncomingRequest, Reply } from '../ingress/uws.js';
+import type { IncomingRequest } from '../ingress/http-message.js';
+import type { EventStream, Reply } from '../ingress/uws.js';
 import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from '../ingress/sse.js';
 import { initializeSession } from './initialize.js';
 import type { ServerIdentity } from './initialize.js';

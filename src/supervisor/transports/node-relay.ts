@@ -7,7 +7,8 @@
  *
  * A relayed request carries `X-Mcp-Director-Via`, and is never relayed again.
  */
-import type { IncomingRequest, Reply } from '../ingress/uws.js';
+import type { IncomingRequest } from '../ingress/http-message.js';
+import type { Reply } from '../ingress/uws.js';
 import { logger } from '../../shared/log.js';
 
 const log = logger('cluster');

@@ -30,7 +30,8 @@ import {
 import type { WireError } from '../../shared/messages.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import type { Responder } from '../relay/call.js';
-import type { EventStream, IncomingRequest, Reply } from '../ingress/uws.js';
+import type { IncomingRequest } from '../ingress/http-message.js';
+import type { EventStream, Reply } from '../ingress/uws.js';
 import { SSE_HEADERS, sseMessage } from '../ingress/sse.js';
 import { DIRECTOR_CAPABILITIES, type ServerIdentity } from './initialize.js';
 import { errorFrame, notificationFrame, resultFrame } from '../../shared/jsonrpc.js';

@@ -8,28 +8,27 @@
  * (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http;
  * status codes: docs/architecture.md#status-codes): POST carries messages and is answered as
  * JSON or as an SSE stream (2025-03-26 batches: `batch.ts`), GET opens the session's stream for
- * messages not tied to a request, DELETE ends the session. HTTP status rules: 400 and 404 for a
- * missing or unknown session id (`http-session.ts`), 202 for notifications and responses, 403
- * for a foreign Host/Origin.
+ * messages not tied to a request (`get-streams.ts`), DELETE ends the session. HTTP status
+ * rules: 400 and 404 for a missing or unknown session id (`http-session.ts`), 202 for
+ * notifications and responses, 403 for a foreign Host/Origin.
  */
 import { placeOf } from '../session/projects.js';
 import type { JsonObject, RequestId } from '../../shared/json.js';
 import type { Limits } from '../../shared/config/types.js';
 import { isJsonObject } from '../../shared/json.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
-import type { EventStream, IncomingRequest, Reply } from '../ingress/uws.js';
+import type { IncomingRequest } from '../ingress/http-message.js';
+import type { EventStream, Reply } from '../ingress/uws.js';
 import { SSE_HEADERS, SSE_KEEPALIVE, sseMessage } from '../ingress/sse.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import { SESSIONS_RETRY_AFTER_S, type Session, type Sessions } from '../session/sessions.js';
 import { SessionStreams } from './session-streams.js';
-import { type Replayed, parseEventId } from './resumable-stream.js';
 import {
   type Drain,
   carriesRequest,
   refuseWhileDraining,
   requestIdOf,
 } from '../ingress/shutdown.js';
-import { logger } from '../../shared/log.js';
 import { initializeSession } from './initialize.js';
 import {
   classify,
@@ -47,8 +46,8 @@ import type { Access, Grant } from '../ingress/access.js';
 import { DEFERRED, replyRateLimited, type Admitted } from '../ingress/rate-limit.js';
 import { Batches } from './batch.js';
 import { NO_SESSION, httpError, sessionOf } from './http-session.js';
-
-const log = logger('mcp');
+import { type Accept, parseAccept } from './accept.js';
+import { GetStreams } from './get-streams.js';
 
 export interface EndpointOptions extends ModernOptions {
   listenHost: string;
@@ -69,6 +68,7 @@ export class McpEndpoint {
   readonly #streams = new Set<EventStream>();
   readonly #modern: ModernEndpoint;
   readonly #batches: Batches;
+  readonly #gets: GetStreams;
 
   constructor(
     dispatcher: Dispatcher,
@@ -86,6 +86,9 @@ export class McpEndpoint {
         stream.onClose(() => this.#streams.delete(stream));
       },
     });
+    this.#gets = new GetStreams(sessions, options, this.#streams, (session) =>
+      this.#streamsOf(session),
+    );
     // Idle SSE streams are cut by proxies and OS timers unless something flows.
     this.#keepAlive = setInterval(() => {
       for (const stream of this.#streams) stream.write(SSE_KEEPALIVE);
@@ -119,7 +122,7 @@ export class McpEndpoint {
       case 'POST':
         return this.#post(request, reply, access);
       case 'GET':
-        return this.#get(request, reply, access);
+        return this.#gets.handle(request, reply, access);
       case 'DELETE':
         return this.#delete(request, reply, access);
       default:
@@ -314,110 +317,12 @@ export class McpEndpoint {
     }
   }
 
-  #get(request: IncomingRequest, reply: Reply, grant: Grant): void {
-    if (!parseAccept(request.headers['accept']).sse) {
-      return httpError(
-        reply,
-        406,
-        rpcError(NO_SESSION, 'Not Acceptable: the GET stream needs Accept: text/event-stream'),
-      );
-    }
-    const session = sessionOf(this.#sessions, request, reply, null, grant);
-    if (session === undefined) return;
-    const lastEventId = request.headers['last-event-id'];
-    if (lastEventId !== undefined) return this.#resume(reply, session, lastEventId);
-    if (this.#options.drain.draining) return refuseWhileDraining(reply, null);
-    const streams = this.#streamsOf(session);
-    if (streams.standingConnected) {
-      return httpError(
-        reply,
-        409,
-        rpcError(
-          NO_SESSION,
-          'Conflict: this session already has an open GET stream; only one is allowed (send Last-Event-ID to resume it instead)',
-        ),
-      );
-    }
-    streams.attachStanding(
-      this.#track(session, reply.stream(this.#sseHeaders(session))),
-      undefined,
-    );
-  }
-
-  /**
-   * GET with `Last-Event-ID`: the stream that id names continues on this connection, after
-   * the events it replays (https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#resumability-and-redelivery).
-   * A POST stream with nothing more to send (answered, cancelled, or given up) gets 204.
-   */
-  #resume(reply: Reply, session: Session, lastEventId: string): void {
-    const position = parseEventId(lastEventId);
-    if (position === undefined) {
-      return httpError(
-        reply,
-        400,
-        rpcError(
-          NO_SESSION,
-          `Bad Request: Last-Event-ID '${lastEventId.slice(0, 64)}' is not an event id of this server; open the GET stream without it`,
-        ),
-      );
-    }
-    const streams = this.#streamsOf(session);
-    const isStanding = position.stream === 'g';
-    if (!isStanding && !streams.hasPost(position.stream)) {
-      reply.send(204, {});
-      return;
-    }
-    const connection = this.#track(session, reply.stream(this.#sseHeaders(session)));
-    // The buffer is bounded: what it no longer holds is gone. Said in the log and, in band,
-    // on the stream itself (an event without an id, so it is never replayed).
-    const onGap = ({ missed, replayed }: Replayed): void => {
-      const message = `${missed} event(s) of this stream after ${lastEventId} were dropped from its replay buffer ("limits.replayBufferBytes") before the client came back; the ${replayed} kept follow`;
-      log.warn(`session ${session.id.slice(0, 8)}…: ${message}`);
-      connection.write(
-        sseMessage(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            method: 'notifications/message',
-            params: { level: 'warning', logger: 'mcp-director', data: message },
-          }),
-        ),
-      );
-    };
-    if (isStanding) streams.attachStanding(connection, position.seq, onGap);
-    else streams.attachPost(position.stream, connection, position.seq, onGap);
-  }
-
-  #sseHeaders(session: Session): Record<string, string> {
-    return { ...SSE_HEADERS, 'Mcp-Session-Id': session.id };
-  }
-
-  /** Keeps a GET connection alive with comments until it closes; its end counts as activity. */
-  #track(session: Session, stream: EventStream): EventStream {
-    this.#streams.add(stream);
-    stream.onClose(() => {
-      this.#streams.delete(stream);
-      session.lastSeen = Date.now();
-    });
-    return stream;
-  }
-
   #delete(request: IncomingRequest, reply: Reply, grant: Grant): void {
     const session = sessionOf(this.#sessions, request, reply, null, grant);
     if (session === undefined) return;
     this.#sessions.end(session.id);
     reply.send(200, {});
   }
-}
-
-interface Accept {
-  json: boolean;
-  sse: boolean;
-}
-
-/** Which of the two media types the Accept header names (a wildcard names neither). */
-function parseAccept(header: string | undefined): Accept {
-  const value = (header ?? '').toLowerCase();
-  return { json: value.includes('application/json'), sse: value.includes('text/event-stream') };
 }
 
 /** Forwarded requests during which a backend may send the client a request of its own. */
