@@ -144,6 +144,12 @@ describe('mcp-director bench', () => {
     assertConsistent(result);
     // 200 calls/s for 1 s: the schedule, not the server, sets the rate.
     assert.ok(result.ok >= 150 && result.ok <= 250, `${result.ok} calls at 200/s for 1 s`);
+
+    // Over HTTP too: the load thread must wait for the schedule, which starts with nothing in flight.
+    const overHttp = parse(await bench([ECHO_HTTP, ...SHORT, ...ECHO, '--rate', '200', '--json']));
+    const http = overHttp.results[0]!;
+    assertConsistent(http);
+    assert.ok(http.ok >= 150 && http.ok <= 250, `${http.ok} calls over HTTP at 200/s for 1 s`);
   });
 
   test('tools/list and the mixed workload, with the first listed tool', async () => {

@@ -107,8 +107,11 @@ export class LoadRun {
     if (!this.sending && this.inFlight === 0) this.#onSettled?.();
   }
 
+  /** Resolves once sending has stopped and nothing is in flight (an open loop starts idle). */
   settled(): Promise<void> {
-    return this.inFlight === 0 ? Promise.resolve() : new Promise((r) => (this.#onSettled = r));
+    return !this.sending && this.inFlight === 0
+      ? Promise.resolve()
+      : new Promise((r) => (this.#onSettled = r));
   }
 }
 
