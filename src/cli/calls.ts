@@ -6,7 +6,7 @@
 import type { CommandModule } from './command-line.js';
 import { daemonOptions, daemonUrl, fail, type DaemonArgs } from './inspect.js';
 import { eventParser } from '../shared/event-stream.js';
-import type { LiveCall } from '../shared/messages.js';
+import type { LiveCall } from '../shared/analytics/finished-calls.js';
 
 interface CallsArgs extends DaemonArgs {
   follow: boolean;

@@ -5,8 +5,7 @@
  */
 import type { CommandModule } from './command-line.js';
 import { loadConfigFile, reloadConfigText } from '../shared/config/load.js';
-import { logger, setLogLevel } from '../shared/log.js';
-import type { LogLevelName } from '../shared/messages.js';
+import { logger, setLogLevel, type LogLevelName } from '../shared/log.js';
 import { startDirector } from '../supervisor/index.js';
 
 const log = logger('serve');

@@ -7,7 +7,13 @@
  *   `data.director` names the code.
  * Callers branch on `code`, never on `instanceof`.
  */
-import type { WireError } from './messages.js';
+
+/** A JSON-RPC error object as it appears on the wire (backend errors pass through as-is). */
+export interface WireError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
 
 export const JsonRpcCode = {
   ParseError: -32700,

@@ -5,8 +5,7 @@
 import type { JsonObject, RequestId } from './json.js';
 import { ExactNumber, idJson, isJsonObject } from './json.js';
 import { nestsDeeperThan, numericIdTexts } from './json-text.js';
-import type { WireError } from './messages.js';
-import { JsonRpcCode, rpcError } from './errors.js';
+import { JsonRpcCode, rpcError, type WireError } from './errors.js';
 
 export function resultFrame(id: RequestId, resultJson: string): string {
   return `{"jsonrpc":"2.0","id":${idJson(id)},"result":${resultJson}}`;

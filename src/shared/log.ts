@@ -2,7 +2,7 @@
  * Leveled logger to stderr: stdout belongs to MCP when the process speaks stdio.
  * One line per event, `time level [scope] message`; secrets never reach it.
  */
-import type { LogLevelName } from './messages.js';
+export type LogLevelName = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 const rank: Record<LogLevelName, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 

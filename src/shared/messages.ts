@@ -14,6 +14,14 @@ import type { Limits, OtlpConfig, ServerConfig } from './config/types.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
+import type { WireError } from './errors.js';
+import type { LogLevelName } from './log.js';
+import type { BackendCatalog, CacheHint } from './backend-catalog.js';
+import type { CallStatsRow, LiveCall } from './analytics/finished-calls.js';
+
+// Defined by their domains (errors, catalog, analytics); named here too, as the messages carry them.
+export type { CacheHint, CallStatsRow, LiveCall, WireError };
+export { assertNever } from './exhaustive.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
 export const THREAD_PROTOCOL_VERSION = 12;
@@ -31,13 +39,6 @@ export type ForwardedMethod =
 
 /** The 2025-11-25 experimental tasks utility: routed by the (namespaced) task id. */
 export type TaskMethod = 'tasks/get' | 'tasks/result' | 'tasks/cancel' | 'tasks/list';
-
-/** A JSON-RPC error object as it appears on the wire (backend errors pass through as-is). */
-export interface WireError {
-  code: number;
-  message: string;
-  data?: unknown;
-}
 
 /** Who caused a call: recorded in analytics, never sent to the backend. */
 export interface CallContext {
@@ -85,8 +86,6 @@ export interface ShardTaskInput {
   /** What one backend may cost (message size, stderr kept, calls in flight and queued). */
   limits: Limits;
 }
-
-export type LogLevelName = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 // ───────────────────────────── supervisor → worker ─────────────────────────────
 
@@ -315,31 +314,6 @@ export function isCallersInstance(message: ServerStateMessage): boolean {
   );
 }
 
-/**
- * A stateless-era server's caching hints for one list
- * (https://modelcontextprotocol.io/specification/draft/server/utilities/caching).
- */
-export interface CacheHint {
-  ttlMs: number;
-  cacheScope: 'public' | 'private';
-}
-
-/** Everything a backend offers, as the backend listed it (all pages, fields untouched). */
-export interface BackendCatalog {
-  /** The era the director speaks with this backend (probed at each start). */
-  era: Era;
-  protocolVersion: string;
-  serverInfo: JsonObject;
-  capabilities: JsonObject;
-  instructions?: string;
-  tools: JsonObject[];
-  prompts: JsonObject[];
-  resources: JsonObject[];
-  resourceTemplates: JsonObject[];
-  /** The hints of each list a stateless-era backend gave (absent: no hint, or legacy). */
-  cacheHints: Partial<Record<'tools' | 'prompts' | 'resources' | 'resourceTemplates', CacheHint>>;
-}
-
 /** A backend's full catalog, sent after it starts and after each list_changed. */
 export interface CatalogMessage {
   type: 'catalog';
@@ -386,51 +360,12 @@ export interface ClientRequestMessage {
 }
 
 /**
- * Upper bounds (seconds) of the call-latency buckets the shards count into and `/metrics`
- * shows; the last bucket (+Inf) is implied. From 1 ms (a local echo) to 60 s (a default
- * call timeout).
- */
-export const CALL_LATENCY_BUCKETS_S = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
-] as const;
-
-/** The calls of one (server, method, tool, outcome) since the last `call-stats`. */
-export interface CallStatsRow {
-  server: string;
-  method: string;
-  /** The backend's tool or prompt name; '' for other methods (their targets are unbounded). */
-  tool: string;
-  outcome: 'ok' | 'error' | 'timeout' | 'cancelled';
-  count: number;
-  /** Calls per latency bucket (not cumulative); one more entry than the bounds, for +Inf. */
-  buckets: number[];
-  sumSeconds: number;
-}
-
-/**
  * Counts of the calls the shard finished, about once a second when there were any: what
  * `/metrics` adds up, so the supervisor counts nothing per call itself.
  */
 export interface CallStatsMessage {
   type: 'call-stats';
   rows: CallStatsRow[];
-}
-
-/** One finished call, as the live feed shows it. */
-export interface LiveCall {
-  /** When it reached the shard, ms since the epoch. */
-  ts: number;
-  server: string;
-  method: string;
-  /** Tool or prompt name (the backend's), or resource URI. */
-  target: string;
-  status: 'ok' | 'error' | 'timeout' | 'cancelled';
-  errorCode: number | null;
-  /** What the caller was told (shortened), when the call failed. */
-  error?: string;
-  latencyUs: number;
-  profile: string;
-  client: string;
 }
 
 /** The calls finished since the last `calls`, while `live-calls` is on (a few times a second). */
@@ -455,8 +390,3 @@ export type WorkerMessage =
   | CallStatsMessage
   | CallsMessage
   | StoppedMessage;
-
-/** Exhaustiveness check for switches over the unions above. */
-export function assertNever(value: never): never {
-  throw new Error(`unexpected message: ${JSON.stringify(value)}`);
-}

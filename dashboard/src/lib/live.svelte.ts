@@ -7,7 +7,7 @@
 import { SvelteMap } from 'svelte/reactivity';
 import { readEvents } from './api.ts';
 
-/** A finished call as `/api/events` sends it (src/shared/messages.ts `LiveCall`). */
+/** A finished call as `/api/events` sends it (src/shared/analytics/finished-calls.ts `LiveCall`). */
 export interface LiveCall {
   ts: number;
   server: string;

@@ -14,8 +14,6 @@ import { randomBytes } from 'node:crypto';
 import { open, type RootDatabase } from 'lmdb';
 import { logger } from '../log.js';
 import {
-  bucketOf,
-  encode,
   FORMAT_VERSION,
   keyBound,
   recordsOf,
@@ -37,25 +35,20 @@ import {
   type ServerEventRecord,
   type SessionRecord,
 } from './lifecycle.js';
-import { LEVEL_MS, LEVELS, RollupWriter, type RollupKey, type StoredRollup } from './rollup.js';
+import { LEVEL_MS, LEVELS, type RollupKey, type StoredRollup } from './rollup.js';
 import { levelRange, sumRollups, type StatsQuery } from './rollup-query.js';
 import type { StatsReport } from './stats.js';
 import type { CallRecord } from './types.js';
+import { WriteBuffer, type AnalyticsCounters } from './write-buffer.js';
 
 export type { StatsQuery } from './rollup-query.js';
 export type { RecentPage, RecentQuery } from './recent-calls.js';
 export type { HistoryQuery, ServerEventRecord, SessionRecord } from './lifecycle.js';
+export type { AnalyticsCounters } from './write-buffer.js';
 
 export interface AnalyticsStoreOptions {
   /** Names this writer, e.g. 'shard-0' or 'supervisor'; makes keys unique across threads. */
   writerId: string;
-}
-
-export interface AnalyticsCounters {
-  /** Records handed to LMDB by this handle. */
-  recorded: number;
-  /** Records lost: rejected by LMDB, unencodable, or recorded after close. */
-  failed: number;
 }
 
 export interface AnalyticsStore {
@@ -94,17 +87,6 @@ export interface AnalyticsStore {
   close(): Promise<void>;
 }
 
-/**
- * Records wait this long and are written together. One LMDB put per call cost the shard
- * ~15-20% of its CPU per forwarded call (bench/README.md); one put per flush and bucket
- * makes analytics nearly free. A crash loses at most this much of the record.
- */
-const FLUSH_MS = 50;
-/**
- * Rollups in progress are written this often: a query sees calls at most this late. Each
- * write rewrites the writer's current minute (and once a minute its current hour).
- */
-const ROLLUP_FLUSH_MS = 1000;
 /** Entries (flushes of one second) removed per round of pruning to a size. */
 const SIZE_STEP = 2_000;
 /** Entries removed per prune transaction: keeps each write transaction short. */
@@ -139,16 +121,6 @@ export function openAnalyticsStore(path: string, options: AnalyticsStoreOptions)
   return new LmdbAnalyticsStore(db, rollups, lifecycle, writerTag(options.writerId));
 }
 
-/** The figures the rollups add up must be numbers: one bad record must not spoil a period. */
-function isRecordable(r: CallRecord): boolean {
-  return (
-    Number.isFinite(r.ts) &&
-    Number.isFinite(r.latencyUs) &&
-    Number.isFinite(r.bytesIn) &&
-    Number.isFinite(r.bytesOut)
-  );
-}
-
 /**
  * A restarted shard reuses its writerId and the clock may step back, so a per-open nonce
  * keeps keys unique (a collision would silently overwrite a record) without coordination.
@@ -159,14 +131,9 @@ function writerTag(writerId: string): string {
 
 class LmdbAnalyticsStore implements AnalyticsStore {
   private seq = 0;
-  private recorded = 0;
-  private failed = 0;
-  private failureLogged = false;
-  private pending: CallRecord[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private rollupTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
-  private readonly rollup: RollupWriter;
+  /** Records and rollups on their way to LMDB, and the failures (`write-buffer.ts`). */
+  private readonly writes: WriteBuffer;
 
   constructor(
     private readonly db: RootDatabase<StoredBatch, BatchKey>,
@@ -174,35 +141,24 @@ class LmdbAnalyticsStore implements AnalyticsStore {
     private readonly lifecycle: RootDatabase<unknown[], LifecycleKey>,
     private readonly writer: string,
   ) {
-    this.rollup = new RollupWriter(writer);
+    this.writes = new WriteBuffer({
+      writer,
+      putRecords: (bucket, records) =>
+        this.db.put([bucket, this.writer, this.seq++], [FORMAT_VERSION, ...records]),
+      putRollup: (key, value) => this.rollups.put(key, value),
+      closing: () => this.closing !== null,
+    });
     log.debug(`opened analytics store as ${writer}`);
   }
 
   record(r: CallRecord): void {
-    if (this.closing !== null) {
-      this.fail(1, 'record after close');
-      return;
-    }
-    if (!isRecordable(r)) {
-      this.fail(1, 'a record with a figure that is not a finite number');
-      return;
-    }
-    this.pending.push(r);
-    this.rollup.add(r);
-    if (this.timer === null) {
-      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
-      this.timer.unref();
-    }
-    if (this.rollupTimer === null) {
-      this.rollupTimer = setTimeout(() => this.flushRollups(false), ROLLUP_FLUSH_MS);
-      this.rollupTimer.unref();
-    }
+    this.writes.record(r);
   }
 
   async flushed(): Promise<void> {
     if (this.closing !== null) return this.closing;
-    this.flush();
-    this.flushRollups(true);
+    this.writes.flush();
+    this.writes.flushRollups(true);
     try {
       await Promise.all([this.db.flushed, this.rollups.flushed, this.lifecycle.flushed]);
     } catch {
@@ -243,11 +199,11 @@ class LmdbAnalyticsStore implements AnalyticsStore {
 
   /** One lifecycle put, never awaited; a failure is counted and logged once. */
   private putLifecycle(key: LifecycleKey, value: unknown[]): void {
-    if (this.closing !== null) return this.fail(0, 'lifecycle record after close');
+    if (this.closing !== null) return this.writes.fail(0, 'lifecycle record after close');
     try {
-      this.lifecycle.put(key, value).then(undefined, (err: unknown) => this.fail(0, err));
+      this.lifecycle.put(key, value).then(undefined, (err: unknown) => this.writes.fail(0, err));
     } catch (err) {
-      this.fail(0, err);
+      this.writes.fail(0, err);
     }
   }
 
@@ -363,13 +319,13 @@ class LmdbAnalyticsStore implements AnalyticsStore {
   }
 
   counters(): AnalyticsCounters {
-    return { recorded: this.recorded, failed: this.failed };
+    return this.writes.counters();
   }
 
   close(): Promise<void> {
     if (this.closing === null) {
-      this.flush();
-      this.flushRollups(true);
+      this.writes.flush();
+      this.writes.flushRollups(true);
     }
     this.closing ??= (async () => {
       try {
@@ -384,68 +340,5 @@ class LmdbAnalyticsStore implements AnalyticsStore {
       await Promise.all([this.db.close(), this.rollups.close(), this.lifecycle.close()]);
     })();
     return this.closing;
-  }
-
-  /** Writes the rollup periods changed since the last write (`all`: hours in progress too). */
-  private flushRollups(all: boolean): void {
-    if (this.rollupTimer !== null) clearTimeout(this.rollupTimer);
-    this.rollupTimer = null;
-    for (const { key, value } of this.rollup.take(Date.now(), all)) {
-      let commit: Promise<boolean>;
-      try {
-        commit = this.rollups.put(key, value);
-      } catch (err) {
-        this.fail(0, err);
-        continue;
-      }
-      commit.then(undefined, (err: unknown) => this.fail(0, err));
-    }
-    // A period in progress that got no write (an hour between minutes) is written later.
-    if (this.rollup.pending() && this.closing === null) {
-      this.rollupTimer = setTimeout(() => this.flushRollups(false), ROLLUP_FLUSH_MS);
-      this.rollupTimer.unref();
-    }
-  }
-
-  /** Writes what is pending: one entry per bucket of `ts`, all puts in one commit. */
-  private flush(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    if (this.pending.length === 0) return;
-    const buckets = new Map<number, StoredRecord[]>();
-    for (const r of this.pending) {
-      const bucket = bucketOf(r.ts);
-      let records = buckets.get(bucket);
-      if (records === undefined) buckets.set(bucket, (records = []));
-      records.push(encode(r));
-    }
-    this.pending = [];
-    for (const [bucket, records] of buckets) {
-      if (this.put(bucket, records)) continue;
-      // One unencodable record must not lose its neighbours: write them one by one.
-      for (const record of records) this.put(bucket, [record]);
-    }
-  }
-
-  /** One put; false if the value could not even be encoded (nothing was written). */
-  private put(bucket: number, records: StoredRecord[]): boolean {
-    let commit: Promise<boolean>;
-    try {
-      commit = this.db.put([bucket, this.writer, this.seq++], [FORMAT_VERSION, ...records]);
-    } catch (err) {
-      if (records.length === 1) this.fail(1, err);
-      return false;
-    }
-    this.recorded += records.length;
-    commit.then(undefined, (err: unknown) => this.fail(records.length, err));
-    return true;
-  }
-
-  private fail(count: number, err: unknown): void {
-    this.failed += count;
-    if (this.failureLogged) return;
-    this.failureLogged = true;
-    const message = err instanceof Error ? err.message : String(err);
-    log.error(`analytics write failed (${message}); further failures are counted, not logged`);
   }
 }

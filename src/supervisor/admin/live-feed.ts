@@ -5,11 +5,8 @@
  * what its token may see on `/api`: an admin everything, a profile's token that profile's
  * calls and servers.
  */
-import {
-  isCallersInstance,
-  type LiveCall,
-  type ServerStateMessage,
-} from '../../shared/messages.js';
+import type { LiveCall } from '../../shared/analytics/finished-calls.js';
+import { isCallersInstance, type ServerStateMessage } from '../../shared/messages.js';
 import type { ApiScope } from '../ingress/access.js';
 
 export interface FeedWatcher {

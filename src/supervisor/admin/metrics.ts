@@ -18,9 +18,9 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import {
   CALL_LATENCY_BUCKETS_S,
-  type BackendState,
   type CallStatsRow,
-} from '../../shared/messages.js';
+} from '../../shared/analytics/finished-calls.js';
+import type { BackendState } from '../../shared/messages.js';
 
 const STATES: readonly BackendState[] = [
   'starting',

@@ -8,7 +8,7 @@
  * and templates by matching. On a clash the first server in config order keeps the
  * name, and the clash is reported (`collisions`), never silently resolved.
  */
-import type { BackendCatalog, CacheHint } from '../../shared/messages.js';
+import type { BackendCatalog, CacheHint } from '../../shared/backend-catalog.js';
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
 import { logger } from '../../shared/log.js';

@@ -1,8 +1,8 @@
 /**
  * One backend's processes, one after another (docs/architecture.md#processes-and-failure):
- * spawning each child (or connecting to the remote server), the start sequence, exits,
- * restarts with backoff, the idle stop, the stop, and every state change sent as
- * `server-state`. `Backend` owns the traffic and asks this for the state.
+ * when each starts (`BackendProcess`, `backend-process.ts`, spawns it and runs the start
+ * sequence), exits, restarts with backoff, the idle stop, the stop, and every state change sent
+ * as `server-state`. `Backend` owns the traffic and asks this for the state.
  *
  * States (every change, and every new pid, is sent as `server-state`):
  *   starting ─▶ ready ─exit─▶ restarting ─▶ ready …
@@ -14,24 +14,12 @@
  * A lazy server (`"start": "lazy"`) begins `idle`. An idle server has no process; the
  * catalog it sent while it ran stays listed (the supervisor keeps it), so a call to one of
  * its tools starts it again.
- * A start is: spawn, find the server's era (`handshake.ts`; a remote server's verdict is
- * cached until its connection fails), re-apply what a session-era server was told before
- * (`remembered-state.ts`), list everything it declared (`catalog-keeper.ts`), send `catalog`,
- * then `ready`; a stateless server then gets its listen stream (`listen-stream.ts`).
  */
-import {
-  httpChannel,
-  isSessionHttp,
-  loadSessionHttp,
-  sessionHttpMissing,
-  stdioChannel,
-  type Channel,
-} from './backend-channels.js';
-import { RequestFailed, type BackendPeer, type InFlight } from './backend-peer.js';
+import type { BackendPeer, InFlight } from './backend-peer.js';
+import { BackendProcess, type ProcessOptions } from './backend-process.js';
 import type { Sink } from './wires.js';
 import type { CallGate } from './call-gate.js';
-import { LIST_KINDS } from './catalog-fetch.js';
-import { CatalogKeeper } from './catalog-keeper.js';
+import type { CatalogKeeper } from './catalog-keeper.js';
 import {
   exitCause,
   exitSummary,
@@ -39,67 +27,34 @@ import {
   queuedCallError,
   withStderr,
 } from './exit-reason.js';
-import { Handshake, IsThisDaemon } from './handshake.js';
-import { IdleStop } from './idle-stop.js';
-import { ListenStream } from './listen-stream.js';
-import type { RememberedState } from './remembered-state.js';
+import type { IdleStop } from './idle-stop.js';
+import type { ListenStream } from './listen-stream.js';
 import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.js';
-import { ModernHttpChannel } from '../channels/stateless-http.js';
-import type { ChannelHandler, ChildExit } from '../channels/stdio.js';
-import type { Limits, ServerConfig } from '../../shared/config/types.js';
-import type { CredentialStore } from '../../shared/credentials/credential-store.js';
-import type { Era } from '../../shared/eras.js';
+import type { ChildExit } from '../channels/stdio.js';
+import type { ServerConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/log.js';
 import type { BackendState, ServerStateMessage, WireError } from '../../shared/messages.js';
 
-export interface LifecycleOptions {
-  config: ServerConfig;
-  limits: Limits;
-  out: Sink;
-  log: Logger;
-  /** Grace period of each stop step; tests shorten it. */
-  stopGraceMs: number | undefined;
-  /** The daemon's instance id: a backend that reports it is the daemon itself (refused). */
-  instance: string | undefined;
-  /** Gets each channel's messages and exit (the `Backend`). */
-  handler: ChannelHandler;
-  peer: BackendPeer;
+/** What the process needs (`backend-process.ts`), and the gate of the backend's calls. */
+export interface LifecycleOptions extends ProcessOptions {
   gate: CallGate;
-  remembered: RememberedState;
-  /** Stored sign-ins of remote servers. */
-  credentials: CredentialStore;
-  /** Whose sign-in a remote server uses; undefined: the server's own. */
-  identity: string | undefined;
 }
 
 export class BackendLifecycle {
   readonly #server: string;
   readonly #config: ServerConfig;
-  readonly #limits: Limits;
   readonly #out: Sink;
   readonly #log: Logger;
-  readonly #stopGraceMs: number | undefined;
-  readonly #handler: ChannelHandler;
   readonly #peer: BackendPeer;
   readonly #gate: CallGate;
-  readonly #remembered: RememberedState;
-  readonly #credentials: CredentialStore;
-  readonly #identity: string | undefined;
-  readonly #handshake: Handshake;
+  /** The current process: its channel, its start, its catalog (`backend-process.ts`). */
+  readonly #process: BackendProcess;
   readonly catalog: CatalogKeeper;
   /** Stateless servers only: where their list changes and resource updates come. */
   readonly listen: ListenStream;
   /** Null when the server has no `idleStopMs`. */
   readonly idleStop: IdleStop | null;
-  /** Set when the backend turned out to be this daemon: failed for good, never restarted. */
-  #refusal: string | null = null;
   #state: BackendState = 'starting';
-  #channel: Channel | null = null;
-  /** A remote server's era, cached until the connection fails (stdio: probed per process). */
-  #httpEra: Era | undefined;
-  #live = false;
-  /** Bumped per spawn; async work of an older spawn checks it and stands down. */
-  #generation = 0;
   #restarts = 0;
   #failures = 0;
   #everReady = false;
@@ -108,8 +63,6 @@ export class BackendLifecycle {
   #lastCause: string | undefined;
   /** The cause plus the last stderr lines (for server-state and logs). */
   #lastError: string | undefined;
-  /** Why the current start was abandoned, when the worker (not the child) ended it. */
-  #startFailure: string | null = null;
   #restartTimer: NodeJS.Timeout | null = null;
   #stopRequested = false;
   #stopping: Promise<void> | null = null;
@@ -126,54 +79,22 @@ export class BackendLifecycle {
 
   constructor(options: LifecycleOptions) {
     const { config, peer, log, out } = options;
-    const server = (this.#server = config.id);
+    this.#server = config.id;
     this.#config = config;
-    this.#limits = options.limits;
     this.#out = out;
     this.#log = log;
-    this.#stopGraceMs = options.stopGraceMs;
-    this.#handler = options.handler;
     this.#peer = peer;
     this.#gate = options.gate;
-    this.#remembered = options.remembered;
-    this.#credentials = options.credentials;
-    this.#identity = options.identity;
-    const { initializeTimeoutMs, timeoutMs } = config;
-    const { instance } = options;
-    this.#handshake = new Handshake({ server, peer, initializeTimeoutMs, instance });
-    const ready = (): boolean => this.#state === 'ready';
-    const generation = (): number => this.#generation;
-    this.catalog = new CatalogKeeper({
-      server,
-      peer,
-      out,
-      log,
-      timeoutMs,
-      ready,
-      generation,
-      live: () => this.#live,
-      statelessHttp: () => this.#channel instanceof ModernHttpChannel,
+    this.#process = new BackendProcess(options, {
+      ready: () => this.#state === 'ready',
+      stopRequested: () => this.#stopRequested,
+      announce: () => this.#announce(),
+      started: () => this.#started(),
+      stopIdle: () => this.#stopIdle(),
     });
-    this.listen = new ListenStream({
-      peer,
-      log,
-      subscriptions: this.#remembered.subscriptions,
-      capabilities: () => this.catalog.catalog.capabilities,
-      ready,
-      generation,
-      onReopened: () => {
-        this.catalog.markChanged(LIST_KINDS);
-        this.catalog.scheduleRefresh();
-      },
-    });
-    this.idleStop =
-      config.idleStopMs > 0
-        ? new IdleStop({
-            idleMs: config.idleStopMs,
-            busy: () => peer.callsInFlight > 0 || this.#remembered.subscriptions.size > 0,
-            stop: () => this.#stopIdle(),
-          })
-        : null;
+    this.catalog = this.#process.catalog;
+    this.listen = this.#process.listen;
+    this.idleStop = this.#process.idleStop;
   }
 
   get state(): BackendState {
@@ -205,99 +126,22 @@ export class BackendLifecycle {
 
   #spawn(): void {
     this.#restartTimer = null;
-    const config = this.#config;
-    if (config.transport === 'http' && sessionHttpMissing(config, this.#httpEra)) {
-      // Loaded once per worker, then the start goes on; a stop meanwhile cancels it.
-      const waiting = this.#generation;
-      void loadSessionHttp().then(() => {
-        if (waiting === this.#generation && !this.#stopRequested) this.#spawn();
-      });
-      return;
-    }
-    const generation = ++this.#generation;
-    const channel =
-      config.transport === 'http'
-        ? this.#httpChannel()
-        : stdioChannel(config, this.#limits, this.#stopGraceMs, this.#handler);
-    this.#startFailure = null;
-    this.catalog.forgetChanges(); // this start lists everything anyway
-    this.#live = true;
-    this.#use(channel);
-    this.#announce();
-    void this.#initialize(channel, generation);
+    this.#process.spawn();
   }
 
-  #httpChannel(): Channel {
-    const config = this.#config;
-    if (config.transport !== 'http') throw new Error('not a remote server');
-    return httpChannel(config, this.#httpEra, this.#limits, this.catalog, this.#handler, {
-      store: this.#credentials,
-      identity: this.#identity,
-    });
-  }
-
-  #use(channel: Channel): void {
-    this.#channel = channel;
-    this.#peer.era = 'legacy';
-    this.#peer.attach(channel);
-    channel.start();
-  }
-
-  async #initialize(started: Channel, generation: number): Promise<void> {
-    let channel = started;
-    const current = (): boolean =>
-      generation === this.#generation && this.#live && !this.#stopRequested;
-    try {
-      let catalog = isSessionHttp(channel) ? null : await this.#handshake.discover();
-      if (!current()) return;
-      if (catalog === null && channel instanceof ModernHttpChannel) {
-        // A legacy server behind the URL: the session transports take over.
-        this.#log.info('the server does not speak 2026-07-28; using the session-era transport');
-        this.#httpEra = 'legacy';
-        await loadSessionHttp();
-        if (!current()) return;
-        channel = this.#httpChannel();
-        this.#use(channel);
-      } else if (channel instanceof ModernHttpChannel) {
-        this.#httpEra = 'modern';
-      }
-      if (catalog === null) {
-        catalog = await this.#handshake.initialize();
-        if (!current()) return;
-        await this.#remembered.reapply();
-      }
-      if (!(await this.catalog.load(catalog, current))) return;
-      this.#everReady = true;
-      this.#readyAt = Date.now();
-      this.#lastCause = undefined;
-      this.#lastError = undefined;
-      this.#setState('ready');
-      this.#log.info(
-        `ready (${catalog.era === 'modern' ? catalog.protocolVersion : `legacy ${catalog.protocolVersion}`}, pid ${channel.pid ?? '-'}, ${catalog.tools.length} tools)`,
-      );
-      if (catalog.era === 'modern') this.listen.open();
-      this.catalog.refreshIfChanged();
-      this.idleStop?.arm();
-    } catch (error) {
-      if (!current()) return;
-      // An exit is reported by onChannelExit; anything else means the child is up but
-      // useless (init refused or hung), so stop it and let the exit path restart it.
-      if (error instanceof RequestFailed && error.kind === 'exited') return;
-      this.#startFailure = `failed to start: ${(error as Error).message}`;
-      // Said now: the state changes only once the process is gone, which can take a while. A
-      // refusal to aggregate itself is said once, when the state becomes final.
-      if (error instanceof IsThisDaemon) this.#refusal = error.message;
-      else this.#log.warn(`${this.#startFailure}; stopping it`);
-      void channel.stop();
-    }
+  /** The start sequence got to the end (`BackendProcess`): the backend is ready. */
+  #started(): void {
+    this.#everReady = true;
+    this.#readyAt = Date.now();
+    this.#lastCause = undefined;
+    this.#lastError = undefined;
+    this.#setState('ready');
   }
 
   /** The child has exited (or the connection is lost): what comes next. */
   exited(exit: ChildExit): void {
-    const channel = this.#channel;
-    this.#live = false;
-    this.idleStop?.disarm();
-    this.#httpEra = undefined; // a remote server is probed again at the next start
+    const channel = this.#process.channel;
+    this.#process.exited();
     this.listen.close();
     this.#failInFlight(exit);
     this.catalog.cancelRefresh();
@@ -317,10 +161,10 @@ export class BackendLifecycle {
       this.#setState('needs-auth');
       return;
     }
-    if (this.#refusal !== null) {
+    if (this.#process.refusal !== null) {
       // Restarting would find itself again: failed until the config changes.
-      this.#lastCause = this.#lastError = this.#refusal;
-      this.#log.error(this.#refusal);
+      this.#lastCause = this.#lastError = this.#process.refusal;
+      this.#log.error(this.#process.refusal);
       this.#setState('failed');
       return;
     }
@@ -332,7 +176,7 @@ export class BackendLifecycle {
       this.#spawn();
       return;
     }
-    const cause = this.#startFailure ?? exitCause(exit, this.#config);
+    const cause = this.#process.startFailure ?? exitCause(exit, this.#config);
     const reason = withStderr(cause, channel?.stderrTail ?? []);
     const readyFor =
       this.#state === 'ready' && this.#readyAt !== null ? Date.now() - this.#readyAt : null;
@@ -356,13 +200,13 @@ export class BackendLifecycle {
 
   /** Unused for `idleStopMs`: the process stops, the catalog stays, a call starts it again. */
   #stopIdle(): void {
-    if (this.#state !== 'ready' || !this.#live || this.#channel === null) return;
+    if (this.#state !== 'ready' || !this.#process.live || this.#process.channel === null) return;
     this.#log.info(
       `stopping: no call for ${this.#config.idleStopMs} ms ("idleStopMs"); its tools stay listed and the next call starts it again`,
     );
     this.#idling = true;
     this.#state = 'idle'; // announced once the process is gone; calls meanwhile wake it
-    void this.#channel.stop();
+    void this.#process.channel.stop();
   }
 
   static #onRestartDue(lifecycle: BackendLifecycle): void {
@@ -401,12 +245,12 @@ export class BackendLifecycle {
     if (this.#held) return this.resume();
     const cause = `restarted by an admin (POST /api/servers/${this.#server}/restart)`;
     if (this.#state === 'idle') return this.wake(); // also one whose idle stop is under way
-    if (this.#live && this.#channel !== null) {
+    if (this.#process.live && this.#process.channel !== null) {
       if (this.#restartAsked) return; // already on its way down
       this.#log.info(`restarting: ${cause}`);
       this.#restartAsked = true;
       this.#lastCause = this.#lastError = cause;
-      void this.#channel.stop();
+      void this.#process.channel.stop();
       return;
     }
     this.#startNow();
@@ -432,7 +276,7 @@ export class BackendLifecycle {
     if (this.#stopFinal) return;
     if (!this.#held) {
       if (this.#state === 'idle') this.wake();
-      else if (!this.#live) this.#startNow();
+      else if (!this.#process.live) this.#startNow();
       return;
     }
     this.#held = false;
@@ -475,8 +319,8 @@ export class BackendLifecycle {
     this.#restartTimer = null;
     this.catalog.cancelRefresh();
     this.listen.cancelReopen();
-    if (this.#live && this.#channel !== null) {
-      await this.#channel.stop(); // its exit sets 'stopped'
+    if (this.#process.live && this.#process.channel !== null) {
+      await this.#process.channel.stop(); // its exit sets 'stopped'
     } else {
       this.#setState('stopped');
     }
@@ -495,7 +339,7 @@ export class BackendLifecycle {
       state: this.#state,
       restarts: this.#restarts,
     };
-    const pid = this.#live ? this.#channel?.pid : undefined;
+    const pid = this.#process.live ? this.#process.channel?.pid : undefined;
     if (pid !== undefined) message.pid = pid;
     if (this.#lastError !== undefined && this.#state !== 'ready' && this.#state !== 'stopped') {
       message.error = this.#lastError;

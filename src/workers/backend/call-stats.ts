@@ -4,7 +4,10 @@
  * tool label only for tools and prompts (a resource URI is unbounded), and at most
  * `MAX_TOOLS_PER_SERVER` names per server, beyond which calls count as `(other)`.
  */
-import { CALL_LATENCY_BUCKETS_S, type CallStatsRow } from '../../shared/messages.js';
+import {
+  CALL_LATENCY_BUCKETS_S,
+  type CallStatsRow,
+} from '../../shared/analytics/finished-calls.js';
 
 export const MAX_TOOLS_PER_SERVER = 200;
 export const OTHER_TOOL = '(other)';

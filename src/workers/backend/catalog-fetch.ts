@@ -5,7 +5,7 @@
  * are kept exactly as the backend sent them; the supervisor namespaces and filters them.
  */
 import { isJsonObject, type JsonObject } from '../../shared/json.js';
-import type { BackendCatalog, CacheHint } from '../../shared/messages.js';
+import type { BackendCatalog, CacheHint } from '../../shared/backend-catalog.js';
 
 export type ListKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
 

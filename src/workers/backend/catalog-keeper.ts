@@ -17,7 +17,7 @@ import {
 import { paramHeadersOf, type ParamHeader } from '../../shared/header-values.js';
 import type { JsonObject } from '../../shared/json.js';
 import type { Logger } from '../../shared/log.js';
-import type { BackendCatalog } from '../../shared/messages.js';
+import type { BackendCatalog } from '../../shared/backend-catalog.js';
 
 /** Coalesces bursts of list_changed into one re-list (and one catalog message). */
 const LIST_CHANGED_DEBOUNCE_MS = 20;

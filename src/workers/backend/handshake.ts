@@ -17,7 +17,7 @@ import {
 import { META, MODERN_PROTOCOL_VERSION, ModernErrorCode } from '../../shared/eras.js';
 import { isJsonObject, type JsonObject } from '../../shared/json.js';
 import { isInstance } from '../../shared/instance.js';
-import type { BackendCatalog } from '../../shared/messages.js';
+import type { BackendCatalog } from '../../shared/backend-catalog.js';
 
 /**
  * How long a stdio server gets to answer the `server/discover` probe before it is taken for

@@ -5,7 +5,7 @@ import { ProfileView } from '../../../../src/supervisor/catalog/profile-view.js'
 import { unrestrictedProfile } from '../../../../src/shared/config/defaults.js';
 import type { ProfileConfig } from '../../../../src/shared/config/types.js';
 import { META_TOOLS } from '../../../../src/supervisor/catalog/meta-tools.js';
-import type { BackendCatalog } from '../../../../src/shared/messages.js';
+import type { BackendCatalog } from '../../../../src/shared/backend-catalog.js';
 import type { JsonObject } from '../../../../src/shared/json.js';
 import { exposeName } from '../../../../src/supervisor/catalog/names.js';
 
