@@ -16,12 +16,8 @@ import type { JsonObject } from './json.js';
 import type { Era } from './eras.js';
 import type { WireError } from './errors.js';
 import type { LogLevelName } from './log.js';
-import type { BackendCatalog, CacheHint } from './backend-catalog.js';
+import type { BackendCatalog } from './backend-catalog.js';
 import type { CallStatsRow, LiveCall } from './analytics/finished-calls.js';
-
-// Defined by their domains (errors, catalog, analytics); named here too, as the messages carry them.
-export type { CacheHint, CallStatsRow, LiveCall, WireError };
-export { assertNever } from './exhaustive.js';
 
 /** Bumped when a message shape changes incompatibly; checked in the task handshake. */
 export const THREAD_PROTOCOL_VERSION = 12;

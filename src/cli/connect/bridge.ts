@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsonObject, JsonValue, RequestId } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { JsonRpcCode } from '../../shared/errors.js';
 import type { ExchangeContext, Outcome } from './exchange.js';
 import { answerOf, exchange } from './exchange.js';

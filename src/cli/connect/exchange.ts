@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsonValue, RequestId } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import {
   SHIM_ERROR,
   brokenError,

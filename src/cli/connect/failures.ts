@@ -4,7 +4,7 @@
  * answer per request); a connection that broke mid-answer fails that request alone; an HTTP
  * error status becomes the JSON-RPC error the client sees for its request.
  */
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { bodyError } from './messages.js';
 
 /** The code the shim's own errors carry (the reference SDK's "connection closed" family). */

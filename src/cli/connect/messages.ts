@@ -5,7 +5,7 @@
  */
 import type { JsonObject, JsonValue, RequestId } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { JsonRpcCode } from '../../shared/errors.js';
 import { claimedVersion } from '../../shared/eras.js';
 

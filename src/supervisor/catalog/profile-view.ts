@@ -14,7 +14,7 @@ import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
 import type { CacheHint } from '../../shared/backend-catalog.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import type { Catalog, CatalogEntry, ListKind, Target } from './catalog.js';
 import { allowDenyMatcher, type Matcher } from './globs.js';

@@ -25,7 +25,7 @@
 import type { ProfileConfig, RateLimit, TokenConfig } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import type { RequestId } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import type { Reply } from './uws.js';
 import { errorFrame } from '../../shared/jsonrpc.js';
 import { logger } from '../../shared/log.js';

@@ -12,7 +12,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RequestId } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import type { Reply } from './uws.js';
 import { errorFrame } from '../../shared/jsonrpc.js';

@@ -12,12 +12,11 @@ import type {
   ForwardedMethod,
   ReplyMessage,
   ServerNotificationMessage,
-  CallStatsRow,
-  LiveCall,
   ServerStateMessage,
   SupervisorMessage,
-  WireError,
 } from '../../shared/messages.js';
+import type { CallStatsRow, LiveCall } from '../../shared/analytics/finished-calls.js';
+import type { WireError } from '../../shared/errors.js';
 import type { ServerConfig } from '../../shared/config/types.js';
 import type { JsonObject } from '../../shared/json.js';
 import type { Link } from '../../shared/link.js';

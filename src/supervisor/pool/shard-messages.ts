@@ -7,13 +7,10 @@
  * `route` is on the hot path: each shard's link calls it directly for every reply.
  */
 import type { ProjectInstances } from './project-instances.js';
-import type {
-  ClientOutcome,
-  SupervisorMessage,
-  WireError,
-  WorkerMessage,
-} from '../../shared/messages.js';
-import { assertNever, isCallersInstance } from '../../shared/messages.js';
+import type { ClientOutcome, SupervisorMessage, WorkerMessage } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
+import { isCallersInstance } from '../../shared/messages.js';
+import { assertNever } from '../../shared/exhaustive.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import type { ProcessRecords } from './process-records.js';

@@ -20,8 +20,8 @@ import type {
   CallMessage,
   ServerAction,
   SupervisorMessage,
-  WireError,
 } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import type { DirectorConfig, ServerConfig } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import { ProcessRecords, killOrphans } from './process-records.js';

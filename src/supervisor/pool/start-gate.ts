@@ -12,7 +12,8 @@
  */
 import type { ServerConfig } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorCodeOf, directorError } from '../../shared/errors.js';
-import type { BackendState, WireError } from '../../shared/messages.js';
+import type { BackendState } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 
 /** States a call waits out: the server will be ready soon, or is being started for it. */
 const WAITED_OUT: ReadonlySet<string> = new Set<BackendState>(['starting', 'restarting', 'idle']);

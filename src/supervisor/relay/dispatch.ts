@@ -9,7 +9,8 @@
 import type { RelayDeps } from './relay-deps.js';
 import type { JsonObject, RequestId } from '../../shared/json.js';
 import { idJson, isJsonObject } from '../../shared/json.js';
-import type { ServerNotificationMessage, WireError } from '../../shared/messages.js';
+import type { ServerNotificationMessage } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import type { ListKind } from '../catalog/catalog.js';

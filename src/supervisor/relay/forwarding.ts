@@ -25,8 +25,8 @@ import type {
   ClientOutcome,
   ForwardedMethod,
   ReplyMessage,
-  WireError,
 } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { DirectorErrorCode, JsonRpcCode, directorError, rpcError } from '../../shared/errors.js';
 import { INPUT_REQUIRED, ModernErrorCode } from '../../shared/eras.js';
 import type { Catalog } from '../catalog/catalog.js';

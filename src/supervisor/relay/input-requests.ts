@@ -6,7 +6,7 @@
  */
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject, omit } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { errorFrame } from '../../shared/jsonrpc.js';
 import type { Session } from '../session/sessions.js';

@@ -8,7 +8,8 @@
  * Lists do not wait: a list of a profile with lazy servers nobody started yet starts them
  * and is answered with what is known; `list_changed` follows when their catalogs arrive.
  */
-import type { BackendState, WireError } from '../../shared/messages.js';
+import type { BackendState } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { NAME_SEPARATOR } from '../catalog/names.js';
 import type { ProfileView } from '../catalog/profile-view.js';

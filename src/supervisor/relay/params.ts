@@ -6,7 +6,7 @@
  */
 import type { JsonObject, JsonValue } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 
 type Check = (params: JsonObject) => WireError | undefined;

@@ -14,7 +14,8 @@
 import { JsonRpcCode } from '../../shared/errors.js';
 import { INPUT_REQUIRED, META, type Era } from '../../shared/eras.js';
 import { isJsonObject, type JsonObject } from '../../shared/json.js';
-import type { CacheHint, WireError } from '../../shared/messages.js';
+import type { CacheHint } from '../../shared/backend-catalog.js';
+import type { WireError } from '../../shared/errors.js';
 
 /**
  * Methods whose complete results carry caching hints in 2026-07-28

@@ -6,7 +6,7 @@
  * another profile.
  */
 import type { RequestId } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { rpcError } from '../../shared/errors.js';
 import { errorFrame } from '../../shared/jsonrpc.js';
 import type { IncomingRequest } from '../ingress/http-message.js';

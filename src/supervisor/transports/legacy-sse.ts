@@ -9,7 +9,7 @@
 import { placeOf, type Place, type Projects } from '../session/projects.js';
 import { rpcError } from '../../shared/errors.js';
 import type { Limits } from '../../shared/config/types.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import type { Access, Grant } from '../ingress/access.js';
 import {
   DEFERRED,

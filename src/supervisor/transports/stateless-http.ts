@@ -27,7 +27,7 @@ import {
   decodeHeaderValue,
   paramHeaderMismatch,
 } from '../../shared/header-values.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import type { Responder } from '../relay/call.js';
 import type { IncomingRequest } from '../ingress/http-message.js';

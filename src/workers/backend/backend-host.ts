@@ -22,7 +22,6 @@ import { DirectorErrorCode, directorCodeOf, directorError } from '../../shared/e
 import { logger } from '../../shared/log.js';
 import {
   failedReply,
-  assertNever,
   type CallMessage,
   type CancelMessage,
   type ClientResponseMessage,
@@ -31,6 +30,7 @@ import {
   type SupervisorMessage,
   type WorkerMessage,
 } from '../../shared/messages.js';
+import { assertNever } from '../../shared/exhaustive.js';
 
 const log = logger('shard');
 

@@ -33,7 +33,8 @@ import { isCrashLoop, nextFailureCount, restartDelayMs } from './restart-policy.
 import type { ChildExit } from '../channels/stdio.js';
 import type { ServerConfig } from '../../shared/config/types.js';
 import type { Logger } from '../../shared/log.js';
-import type { BackendState, ServerStateMessage, WireError } from '../../shared/messages.js';
+import type { BackendState, ServerStateMessage } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 
 /** What the process needs (`backend-process.ts`), and the gate of the backend's calls. */
 export interface LifecycleOptions extends ProcessOptions {

@@ -28,12 +28,8 @@ import type { Era } from '../../shared/eras.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../shared/json.js';
 import type { Logger } from '../../shared/log.js';
-import type {
-  CallMessage,
-  ClientResponseMessage,
-  ForwardedMethod,
-  WireError,
-} from '../../shared/messages.js';
+import type { CallMessage, ClientResponseMessage, ForwardedMethod } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import type { PeerWire, Sink } from './wires.js';
 import { failedReply } from '../../shared/messages.js';
 

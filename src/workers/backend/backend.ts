@@ -29,8 +29,8 @@ import type {
   BackendState,
   CallMessage,
   ClientResponseMessage,
-  WireError,
 } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { failedReply } from '../../shared/messages.js';
 
 export interface BackendOptions {

@@ -6,7 +6,7 @@
 import type { CallFacts, CallRecorder } from './call-recorder.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { failedReply } from '../../shared/messages.js';
 import type { Sink } from './wires.js';
 

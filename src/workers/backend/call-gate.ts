@@ -16,7 +16,8 @@
 import type { CallRecorder } from './call-recorder.js';
 import type { Limits } from '../../shared/config/types.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
-import type { CallMessage, WireError, WorkerMessage } from '../../shared/messages.js';
+import type { CallMessage, WorkerMessage } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { failedReply } from '../../shared/messages.js';
 
 /** What the gate lets calls through to: the backend's JSON-RPC peer. */

@@ -7,7 +7,8 @@
 import type { AnalyticsStore } from '../../shared/analytics/store.js';
 import type { CallRecord, CallStatus } from '../../shared/analytics/types.js';
 import type { LiveCall } from '../../shared/analytics/finished-calls.js';
-import type { CallContext, CallMessage, WireError } from '../../shared/messages.js';
+import type { CallContext, CallMessage } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import type { JsonObject } from '../../shared/json.js';
 import { CallStats } from './call-stats.js';
 import type { CallSpan, CallTracer, TracedCall } from './call-telemetry.js';

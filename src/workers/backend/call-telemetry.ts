@@ -29,7 +29,7 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import type { CallStatus } from '../../shared/analytics/types.js';
 import type { OtlpConfig } from '../../shared/config/types.js';
 import type { JsonObject } from '../../shared/json.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import { DIRECTOR_VERSION as VERSION } from '../../shared/version.js';
 
 /** What the span of one forwarded call is about. */

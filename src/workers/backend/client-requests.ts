@@ -10,7 +10,8 @@
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import type { JsonObject, JsonValue } from '../../shared/json.js';
 import type { Logger } from '../../shared/log.js';
-import type { CallContext, ClientResponseMessage, WireError } from '../../shared/messages.js';
+import type { CallContext, ClientResponseMessage } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 import type { PeerWire, Sink } from './wires.js';
 
 /** What attribution needs of a forwarded call in flight. */

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import type { InFlight } from './backend-peer.js';
 import type { ChildExit } from '../channels/stdio.js';
 import { DirectorErrorCode, directorError } from '../../shared/errors.js';
-import type { WireError } from '../../shared/messages.js';
+import type { WireError } from '../../shared/errors.js';
 
 /** Short form for call errors: `code 1`, `signal SIGKILL`, `spawn error ENOENT`. */
 export function exitSummary(exit: ChildExit): string {
