@@ -49,6 +49,20 @@ async function lastCallPath(): Promise<string[]> {
   return [...new Set(files), 'src/workers/channels/stdio.ts'];
 }
 
+/** Calls the echo tool once with `client` (then closes it); the files that call crossed. */
+async function callPathOf(client: {
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+  close(): Promise<void>;
+}): Promise<string[]> {
+  try {
+    const result = await client.callTool({ name: 'echo__echo', arguments: { text: 'hop' } });
+    assert.equal(textOf(result), 'hop');
+  } finally {
+    await client.close();
+  }
+  return lastCallPath();
+}
+
 describe('the path of a tools/call', () => {
   before(async () => {
     daemon = await startDaemon(
@@ -64,26 +78,13 @@ describe('the path of a tools/call', () => {
   test('a session-era call crosses the eight files the architecture doc walks', async () => {
     const client = new Client({ name: 'call-path', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(daemon.url)));
-    try {
-      const result = await client.callTool({ name: 'echo__echo', arguments: { text: 'hop' } });
-      assert.equal(textOf(result), 'hop');
-    } finally {
-      await client.close();
-    }
-    const path = await lastCallPath();
+    const path = await callPathOf(client);
     assert.deepEqual(path, SESSION_ERA);
     assert.ok(path.length <= 8, `${path.length} files: ${path.join(' → ')}`);
   });
 
   test('a stateless-era call crosses one more: the stateless transport', async () => {
-    const client = await modernClient(daemon.url, false);
-    try {
-      const result = await client.callTool({ name: 'echo__echo', arguments: { text: 'hop' } });
-      assert.equal(textOf(result), 'hop');
-    } finally {
-      await client.close();
-    }
-    const path = await lastCallPath();
+    const path = await callPathOf(await modernClient(daemon.url, false));
     assert.deepEqual(path, [
       ...SESSION_ERA.slice(0, 2),
       'src/supervisor/transports/stateless-http.ts',

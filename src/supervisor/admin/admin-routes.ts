@@ -4,52 +4,36 @@
  * for the rest, each given what it reads of the daemon.
  */
 import type { DirectorConfig } from '../../shared/config/types.js';
-import type { AnalyticsStore } from '../../shared/analytics/store.js';
 import { CredentialStore } from '../../shared/credentials/credential-store.js';
 import { DIRECTOR_VERSION as VERSION } from '../../shared/version.js';
 import type { FleetRedis } from '../fleet/redis.js';
-import type { Access } from '../ingress/access.js';
 import { localBaseUrl } from '../ingress/protected-resource.js';
-import type { Drain } from '../ingress/shutdown.js';
 import type { RequestHandler } from '../ingress/uws.js';
-import type { Catalog } from '../catalog/catalog.js';
-import type { ProfileViews } from '../catalog/profile-view.js';
-import type { ShardPool } from '../pool/shard-pool.js';
 import type { ClusterNode } from '../session/cluster-node.js';
-import type { Sessions } from '../session/sessions.js';
 import type { Dispatcher } from '../relay/dispatch.js';
 import { handleApi, type ApiDeps } from './api.js';
 import { handleApiAction, isApiAction, type ActionDeps } from './api-actions.js';
 import { handleAdminView, isAdminView, type AdminViewDeps } from './admin-views.js';
 import { loadDashboard } from './dashboard.js';
-import type { LiveFeed } from './live-feed.js';
-import type { Metrics } from './metrics.js';
 import type { ConfigReloader } from './reload.js';
-import type { ServerStates } from './server-states.js';
 import { CALLBACK_PATH, handleSignInRoute, isSignInRoute } from './sign-in-api.js';
 import type { SignInApiDeps } from './sign-in-api.js';
 import { SignIns } from './sign-ins.js';
 
-/** What the admin routes read of the daemon, as the composition root (index.ts) built it. */
-export interface AdminRoutesDeps {
+/**
+ * What the admin routes read of the daemon, as the composition root (index.ts) built it:
+ * what the API reads (its running config and fleet health come from `reloader` and
+ * `clusterNode`), and what the actions and sign-ins need besides.
+ */
+export interface AdminRoutesDeps extends Omit<
+  ApiDeps,
+  'config' | 'configStatus' | 'cluster' | 'version'
+> {
   /** The config the daemon started with (its data folder and listen host). */
   config: DirectorConfig;
   reloader: ConfigReloader;
   clusterNode: ClusterNode;
   fleet: FleetRedis | undefined;
-  views: ProfileViews;
-  access: Access;
-  /** Which native uWebSockets.js build serves HTTP. */
-  uws: string;
-  startedAt: number;
-  states: ServerStates;
-  catalog: Catalog;
-  sessions: Sessions;
-  shards: ShardPool;
-  analytics: AnalyticsStore | undefined;
-  metrics: Metrics;
-  feed: LiveFeed;
-  drain: Drain;
   dispatcher: Dispatcher;
   /** The port the daemon listens on (the sign-in callback names it); known once bound. */
   boundPort: () => number;
@@ -57,27 +41,9 @@ export interface AdminRoutesDeps {
 
 /** The ingress's fallback: a request for no mount goes to the first admin route that takes it. */
 export function adminRoutes(deps: AdminRoutesDeps): RequestHandler {
-  const {
-    config,
-    reloader,
-    clusterNode,
-    fleet,
-    views,
-    access,
-    uws,
-    startedAt,
-    states,
-    catalog,
-    sessions,
-    shards,
-    analytics,
-    metrics,
-    feed,
-    drain,
-    dispatcher,
-    boundPort,
-  } = deps;
+  const { config, reloader, clusterNode, fleet, views, access, shards, states, boundPort } = deps;
   const apiDeps: ApiDeps = {
+    ...deps,
     cluster: () =>
       clusterNode.node === null
         ? null
@@ -88,19 +54,7 @@ export function adminRoutes(deps: AdminRoutesDeps): RequestHandler {
           },
     config: () => reloader.running,
     configStatus: () => reloader.status,
-    views,
-    access,
     version: VERSION,
-    uws,
-    startedAt,
-    states,
-    catalog,
-    sessions,
-    shards,
-    analytics,
-    metrics,
-    feed,
-    drain,
   };
   const actionDeps: ActionDeps = {
     config: () => reloader.running,
@@ -108,7 +62,7 @@ export function adminRoutes(deps: AdminRoutesDeps): RequestHandler {
     shards,
     states,
     views,
-    dispatcher,
+    dispatcher: deps.dispatcher,
   };
   const viewDeps: AdminViewDeps = {
     config: () => reloader.running,
