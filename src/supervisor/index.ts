@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { DirectorConfig } from '../shared/config/types.js';
 import { ownInstancesOf } from './relay/own-instances.js';
 import { ClusterNode } from './session/cluster-node.js';
-import { Projects } from './session/projects.js';
+import { Projects, type Project } from './session/projects.js';
 import { openAnalyticsStore } from '../shared/analytics/store.js';
 import type { AnalyticsStore } from '../shared/analytics/store.js';
 import { JsonRpcCode, rpcError } from '../shared/errors.js';
@@ -14,6 +14,7 @@ import { logger } from '../shared/log.js';
 import { newInstanceId } from '../shared/instance.js';
 import { DIRECTOR_VERSION as VERSION } from '../shared/version.js';
 import { watchConfigFile } from './admin/config-watcher.js';
+import { projectFilesOf } from '../shared/config/project-files.js';
 import { ConfigReloader } from './admin/reload.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { Access } from './ingress/access.js';
@@ -21,7 +22,7 @@ import { FleetRedis } from './fleet/redis.js';
 import { NodeRegistry } from './fleet/node-registry.js';
 import { SharedBuckets } from './fleet/shared-buckets.js';
 import { Catalog } from './catalog/catalog.js';
-import { ProfileViews } from './catalog/profile-view.js';
+import { ProfileViews } from './catalog/profile-views.js';
 import { Dispatcher } from './relay/dispatch.js';
 import { listen, loadNativeUws } from './ingress/uws.js';
 import { refuseIfPortServed } from './ingress/port-check.js';
@@ -128,8 +129,8 @@ export async function startDirector(
     serverInfo: { name: 'mcp-director', title: 'MCP Director', version: VERSION },
     sessionId: () => clusterNode.sessionId(),
     instance,
-    instructions: (profile: string) => {
-      const view = views.viewOf(profile);
+    instructions: (profile: string, project?: Project | null) => {
+      const view = views.viewOf(profile, project);
       return catalog.instructions((server) => view.hasServer(server));
     },
     tasks: () => catalog.serversWith('tasks').length > 0,
@@ -178,9 +179,9 @@ export async function startDirector(
       // A backend that said its list changed is believed even when the page text did not.
       for (const view of views.values()) {
         if (message.signalled.length === 0 || !view.hasServer(message.server)) continue;
-        const kinds = changed.get(view.name) ?? new Set();
+        const kinds = changed.get(view.key) ?? new Set();
         for (const kind of message.signalled) kinds.add(kind);
-        changed.set(view.name, kinds);
+        changed.set(view.key, kinds);
       }
       for (const c of catalog.collisions.slice(before)) {
         log.warn(
@@ -284,6 +285,8 @@ export async function startDirector(
     watchConfigFile(watched.file, {
       load: watched.load,
       initialText: watched.text,
+      relatedFiles: projectFilesOf,
+      initialConfig: config,
       onConfig: (next) => reloader.apply(next),
       onInvalid: (error) => reloader.rejected(error),
     });

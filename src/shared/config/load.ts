@@ -13,6 +13,8 @@ import { deepFreeze } from './deep-freeze.js';
 import { CONFIG_PATH_ENV, defaultConfigPath, embeddedDefaultConfig } from './defaults.js';
 import { resolvePath } from './expand.js';
 import { normalizeConfig } from './normalize.js';
+import { withProjectFiles } from './project-files.js';
+import { logger } from '../log.js';
 import type { ConfigProblem } from './problems.js';
 import { ConfigError, formatPath } from './problems.js';
 import { overrideSchemas } from './schema.js';
@@ -37,6 +39,8 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv | undefined;
   overrides?: ConfigOverrides | undefined;
 }
+
+const log = logger('config');
 
 /** Label of the problems found in `overrides`. */
 const COMMAND_LINE = '<command line>';
@@ -109,7 +113,8 @@ export function parseConfigText(
   });
   problems.push(...normalized.problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
-  return deepFreeze(normalized.config);
+  // A project's own file costs only its own servers when it is wrong (project-files.ts).
+  return deepFreeze(withProjectFiles(normalized.config, env, (message) => log.warn(message)));
 }
 
 interface ConfigLocation {

@@ -189,7 +189,7 @@ function cwdOf(cwd: string | undefined, context: NormalizeContext): string {
 }
 
 /** How long a project's instance may go without a call before it stops, unless `idleStopMs` says. */
-const PROJECT_IDLE_STOP_MS = 10 * 60_000;
+export const PROJECT_IDLE_STOP_MS = 10 * 60_000;
 
 /**
  * `${projectDir}` and `${projectName}` are a session's (project-refs.ts): only a `share:

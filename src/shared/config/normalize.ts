@@ -138,7 +138,8 @@ function normalizeProjects(
         message: `expected a profile defined under "profiles" (${Object.keys(profiles).join(', ')}), found ${JSON.stringify(profile)}`,
       });
     }
-    return { name, dir: folder(entry.dir, ['projects', name, 'dir']), profile };
+    const dir = folder(entry.dir, ['projects', name, 'dir']);
+    return { name, dir, profile, mcpJson: entry.mcpJson === true };
   });
   return { projectRoots, projects };
 }

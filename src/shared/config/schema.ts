@@ -163,6 +163,11 @@ export const configFileSchema = z
             description:
               'The profile of a client that names this folder (X-Project-Dir, ?project=, connect) and no profile of its own (no token, plain /mcp).',
           }),
+          mcpJson: z.boolean().optional().meta({
+            description:
+              "Add the servers of the folder's own .mcp.json (Claude Code's project file) for this project only; re-read when it changes. It runs the commands the file names, so allow it only for folders you trust.",
+            default: false,
+          }),
         }),
       )
       .optional()

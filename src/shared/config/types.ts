@@ -5,8 +5,13 @@
 
 /** What every backend has, whatever its transport. */
 interface ServerCommon {
-  /** The key under `mcpServers`; `[A-Za-z0-9_-]`, at most 32 characters. */
+  /**
+   * The key under `mcpServers`; `[A-Za-z0-9_-]`, at most 32 characters. A server of a
+   * project's own `.mcp.json` is `<name>@<project>` (no config key has an `@`).
+   */
   id: string;
+  /** Set on a server read from a project's own `.mcp.json`: only that project sees it. */
+  projectFile?: ProjectFileOwner;
   /** Exposed names are `<prefix>__<name>`; '' exposes the backend's names unchanged. */
   prefix: string;
   /** Per-call timeout toward this backend. */
@@ -230,6 +235,16 @@ export interface DirectorConfig {
   limits: Limits;
 }
 
+/** The project whose `.mcp.json` a server came from (README: Projects). */
+export interface ProjectFileOwner {
+  /** The project's name in the config. */
+  project: string;
+  /** Its folder, every link resolved: a session's project is matched by this. */
+  dir: string;
+  /** The file, for messages. */
+  file: string;
+}
+
 /** A project named in the config (README: Projects). */
 export interface ProjectConfig {
   name: string;
@@ -237,6 +252,8 @@ export interface ProjectConfig {
   dir: string;
   /** The profile of a client that names the folder and chose none itself; null: default. */
   profile: string | null;
+  /** Whether the servers of the folder's own `.mcp.json` are added for this project. */
+  mcpJson: boolean;
 }
 
 /** This daemon as one node of several (README: Running several daemons). */

@@ -12,7 +12,7 @@
 import type { DirectorConfig, ServerConfig } from '../../shared/config/types.js';
 import { ownMember, type JsonObject } from '../../shared/json.js';
 import { META_TOOLS } from '../catalog/meta-tools.js';
-import type { ProfileViews } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import type { IncomingRequest } from '../ingress/http-message.js';
 import type { Reply } from '../ingress/uws.js';
 import { adminScope, sendJson, type GuardDeps } from './admin-guard.js';

@@ -16,7 +16,7 @@
  */
 import { isJsonObject, ownMember, type JsonObject } from '../../shared/json.js';
 import type { ServerAction } from '../../shared/messages.js';
-import type { ProfileViews } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import type { ApiScope } from '../ingress/access.js';
 import type { IncomingRequest } from '../ingress/http-message.js';
 import type { Reply } from '../ingress/uws.js';

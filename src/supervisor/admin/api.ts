@@ -17,7 +17,7 @@ import { sendJson } from './json-reply.js';
 import type { DirectorConfig } from '../../shared/config/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { type Access, type ApiScope } from '../ingress/access.js';
-import type { ProfileViews } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import type { IncomingRequest } from '../ingress/http-message.js';
 import type { Reply } from '../ingress/uws.js';
 import type { LiveFeed } from './live-feed.js';

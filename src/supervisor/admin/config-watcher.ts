@@ -21,6 +21,10 @@
  * while `onConfig` is still applying one (it may return a promise) are checked after it.
  * A missing file is not an error (it is mid-save or about to be recreated): nothing happens
  * until it is back. No callback throws out of the watcher.
+ *
+ * A config may read other files as it loads: the projects' own `.mcp.json`
+ * (config/project-files.ts). Those are polled too, and their texts count as part of the
+ * config's: a change to one loads the config again, with the same text.
  */
 import { type FSWatcher, type Stats, readFileSync, unwatchFile, watch, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -51,6 +55,10 @@ export interface ConfigWatcherOptions {
    * text when the watch starts (the daemon loaded it a moment before).
    */
   initialText?: string;
+  /** The other files a config reads as it loads (watched and compared with its text). */
+  relatedFiles?: (config: DirectorConfig) => readonly string[];
+  /** The config in force, whose related files are watched from the start. */
+  initialConfig?: DirectorConfig;
 }
 
 export interface ConfigWatcher {
@@ -69,8 +77,10 @@ class Watcher implements ConfigWatcher {
   readonly #name: string;
   readonly #options: ConfigWatcherOptions;
   readonly #debounceMs: number;
-  /** The text of the config in force. */
+  /** The text of the config in force, followed by its related files' (`#relatedText`). */
   #applied: string | undefined;
+  /** The files the config in force read as it loaded, polled for changes. */
+  #related: readonly string[] = [];
   /** The last text (or read error) reported invalid: reported once, not at every event. */
   #rejected: string | undefined;
   #timer: NodeJS.Timeout | null = null;
@@ -96,7 +106,13 @@ class Watcher implements ConfigWatcher {
     this.#name = path.basename(file);
     this.#options = options;
     this.#debounceMs = options.debounceMs ?? 150;
-    this.#applied = options.initialText ?? readIfExists(file);
+    this.#watchRelated(
+      options.initialConfig === undefined
+        ? []
+        : (options.relatedFiles?.(options.initialConfig) ?? []),
+    );
+    const initial = options.initialText ?? readIfExists(file);
+    this.#applied = initial === undefined ? undefined : initial + this.#relatedText();
     this.#watchFolder();
     watchFile(file, { persistent: false, interval: options.pollMs ?? 1000 }, this.#onPoll);
     // The poll's first stat, taken in the background, is its baseline: a change made between
@@ -119,6 +135,25 @@ class Watcher implements ConfigWatcher {
     this.#folderWatch?.close();
     this.#folderWatch = null;
     unwatchFile(this.#file, this.#onPoll);
+    this.#watchRelated([]);
+  }
+
+  /** Polls `files` instead of the related files polled so far. */
+  #watchRelated(files: readonly string[]): void {
+    const interval = this.#options.pollMs ?? 1000;
+    for (const file of this.#related) if (!files.includes(file)) unwatchFile(file, this.#onPoll);
+    for (const file of files) {
+      if (!this.#related.includes(file))
+        watchFile(file, { persistent: false, interval }, this.#onPoll);
+    }
+    this.#related = files;
+  }
+
+  /** The related files' texts, each after its name (a missing one counts as such). */
+  #relatedText(): string {
+    return this.#related
+      .map((file) => `\u0000${file}\u0000${readIfExists(file) ?? '\u0001missing'}`)
+      .join('');
   }
 
   #watchFolder(): void {
@@ -186,19 +221,22 @@ class Watcher implements ConfigWatcher {
     }
     if (this.#closed) return;
     this.#watchFolder(); // the file is there, so its folder is too (it may be new)
-    if (text === this.#applied) {
+    const key = text + this.#relatedText();
+    if (key === this.#applied) {
       this.#rejected = undefined; // back to the running config: a bad edit is news again
       return;
     }
-    if (text === this.#rejected) return;
+    if (key === this.#rejected) return;
     let config: DirectorConfig;
     try {
       config = this.#options.load(text);
     } catch (error) {
-      this.#invalid(text, error instanceof Error ? error : new Error(String(error)));
+      this.#invalid(key, error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    this.#applied = text;
+    // The new config may read other files: watch those, and count their texts from now.
+    this.#watchRelated(this.#options.relatedFiles?.(config) ?? []);
+    this.#applied = text + this.#relatedText();
     this.#rejected = undefined;
     try {
       await this.#options.onConfig(config, text);

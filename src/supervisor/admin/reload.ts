@@ -15,7 +15,7 @@ import type { Access } from '../ingress/access.js';
 import type { ConfigStatus } from './api.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Dispatcher } from '../relay/dispatch.js';
-import type { ProfileViews } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import type { ServerStates } from './server-states.js';
 import type { Sessions } from '../session/sessions.js';
 import type { ShardPool } from '../pool/shard-pool.js';

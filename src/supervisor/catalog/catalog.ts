@@ -7,6 +7,11 @@
  * appear inside content, links and notifications), so resources are routed by a URI map
  * and templates by matching. On a clash the first server in config order keeps the
  * name, and the clash is reported (`collisions`), never silently resolved.
+ *
+ * A server of a project's own `.mcp.json` (config/project-files.ts) is named among the
+ * config's servers and its own project's only: two projects' files may both have a
+ * `github`, each seen by its own project's sessions (`ProfileViews.viewOf`); a name a
+ * config server has already is kept by the config's.
  */
 import type { BackendCatalog, CacheHint } from '../../shared/backend-catalog.js';
 import type { JsonObject } from '../../shared/json.js';
@@ -60,6 +65,8 @@ export interface CatalogEntry {
 export interface ServerNaming {
   id: string;
   prefix: string;
+  /** Set for a server of a project's own file: the project's real folder. */
+  projectFile?: { dir: string } | undefined;
 }
 
 export class Catalog {
@@ -128,6 +135,11 @@ export class Catalog {
       if (text) parts.push(`## ${id}${prefix ? ` (tools prefixed ${prefix}__)` : ''}\n${text}`);
     }
     return parts.length === 0 ? undefined : parts.join('\n\n');
+  }
+
+  /** The servers of the project at `dir` (from its own `.mcp.json`), in config order. */
+  projectServers(dir: string): string[] {
+    return this.#servers.filter((s) => s.projectFile?.dir === dir).map((s) => s.id);
   }
 
   prefixOf(server: string): string | undefined {
@@ -218,16 +230,33 @@ export class Catalog {
       resourceTemplates: [],
     };
     const collisions: Collision[] = [];
+    // Per project with a file of its own: its names, over a copy of the config servers'.
+    const projectNames = new Map<string, { tools: Map<string, Target>; prompts: typeof prompts }>();
+    const namesOf = (
+      dir: string | undefined,
+    ): { tools: Map<string, Target>; prompts: Map<string, Target> } => {
+      if (dir === undefined) return { tools, prompts };
+      let names = projectNames.get(dir);
+      if (names === undefined)
+        projectNames.set(dir, (names = { tools: new Map(tools), prompts: new Map(prompts) }));
+      return names;
+    };
+    // The config's servers first, so that they keep their names whatever the order.
+    const ordered = [
+      ...this.#servers.filter((s) => s.projectFile === undefined),
+      ...this.#servers.filter((s) => s.projectFile !== undefined),
+    ];
 
-    for (const { id: server, prefix } of this.#servers) {
+    for (const { id: server, prefix, projectFile } of ordered) {
       const catalog = this.#backends.get(server);
       if (catalog === undefined) continue;
+      const names = namesOf(projectFile?.dir);
       for (const tool of catalog.tools) {
-        const entry = renamed(tool, prefix, tools, server, 'tool', collisions);
+        const entry = renamed(tool, prefix, names.tools, server, 'tool', collisions);
         if (entry !== undefined) items.tools.push(entry);
       }
       for (const prompt of catalog.prompts) {
-        const entry = renamed(prompt, prefix, prompts, server, 'prompt', collisions);
+        const entry = renamed(prompt, prefix, names.prompts, server, 'prompt', collisions);
         if (entry !== undefined) items.prompts.push(entry);
       }
       for (const resource of catalog.resources) {

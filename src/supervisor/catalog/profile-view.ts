@@ -8,7 +8,6 @@
  * A view is rebuilt whenever the catalog changes and reports which of its lists changed, so
  * only the clients of that profile hear `list_changed`.
  */
-import { unrestrictedProfile } from '../../shared/config/defaults.js';
 import type { ProfileConfig } from '../../shared/config/types.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import type { JsonObject } from '../../shared/json.js';
@@ -25,7 +24,7 @@ const log = logger('profiles');
 /** Versions are unique across views, so a cache keyed by version never mixes two views. */
 let nextVersion = 1;
 
-const KINDS: readonly ListKind[] = ['tools', 'prompts', 'resources', 'resourceTemplates'];
+export const KINDS: readonly ListKind[] = ['tools', 'prompts', 'resources', 'resourceTemplates'];
 
 /** What a view needs to know about servers beyond the catalog (their state). */
 export type ServerStateOf = (server: string) => string;
@@ -49,8 +48,21 @@ export class ProfileView implements MetaView {
   /** Rename clashes already logged, so a rebuild does not repeat them. */
   readonly #reported = new Set<string>();
 
-  constructor(config: ProfileConfig, catalog: Catalog, pageSize: number, stateOf: ServerStateOf) {
+  /**
+   * What its changes are reported under (`ProfileViews`): the profile's name, or for a
+   * project's view the profile's name and the project's folder.
+   */
+  readonly key: string;
+
+  constructor(
+    config: ProfileConfig,
+    catalog: Catalog,
+    pageSize: number,
+    stateOf: ServerStateOf,
+    key = config.name,
+  ) {
     this.config = config;
+    this.key = key;
     this.#catalog = catalog;
     this.#pageSize = pageSize;
     this.#stateOf = stateOf;
@@ -268,77 +280,6 @@ function encodeCursor(pageIndex: number): string {
 function decodeCursor(cursor: string): number | undefined {
   const match = /^mcpd:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
   return match ? Number(match[1]) : undefined;
-}
-
-/** Every profile's view, kept in step with the catalog and the config. */
-export class ProfileViews {
-  readonly #catalog: Catalog;
-  readonly #stateOf: ServerStateOf;
-  #views = new Map<string, ProfileView>();
-  readonly #none: ProfileView;
-
-  constructor(
-    catalog: Catalog,
-    profiles: Readonly<Record<string, ProfileConfig>>,
-    pageSize: number,
-    stateOf: ServerStateOf,
-  ) {
-    this.#catalog = catalog;
-    this.#stateOf = stateOf;
-    const nothing = { ...unrestrictedProfile('(removed)', []), restricted: true };
-    this.#none = new ProfileView(nothing, catalog, pageSize, stateOf);
-    this.configure(profiles, pageSize);
-  }
-
-  get(profile: string): ProfileView | undefined {
-    return this.#views.get(profile);
-  }
-
-  /**
-   * The profile's view; a profile removed by a reload while its clients still had requests
-   * on the way sees nothing (their next request is refused at the door).
-   */
-  viewOf(profile: string): ProfileView {
-    return this.#views.get(profile) ?? this.#none;
-  }
-
-  values(): IterableIterator<ProfileView> {
-    return this.#views.values();
-  }
-
-  /** After a catalog change: each profile's list kinds that changed (empty ones left out). */
-  rebuild(): Map<string, Set<ListKind>> {
-    const changed = new Map<string, Set<ListKind>>();
-    for (const view of this.#views.values()) {
-      const kinds = view.rebuild();
-      if (kinds.size > 0) changed.set(view.name, kinds);
-    }
-    return changed;
-  }
-
-  /**
-   * A (re)loaded config: views are rebuilt from it; the result says which lists changed
-   * for each profile that existed before (a new profile has no clients yet).
-   */
-  configure(
-    profiles: Readonly<Record<string, ProfileConfig>>,
-    pageSize: number,
-  ): Map<string, Set<ListKind>> {
-    const changed = new Map<string, Set<ListKind>>();
-    const views = new Map<string, ProfileView>();
-    for (const config of Object.values(profiles)) {
-      const view = new ProfileView(config, this.#catalog, pageSize, this.#stateOf);
-      views.set(config.name, view);
-      const before = this.#views.get(config.name);
-      if (before === undefined) continue;
-      const kinds = new Set(KINDS.filter((kind) => before.pageText(kind) !== view.pageText(kind)));
-      const toolsOf = (v: ProfileView): string => JSON.stringify(v.tools());
-      if (before.meta !== view.meta || toolsOf(before) !== toolsOf(view)) kinds.add('tools');
-      if (kinds.size > 0) changed.set(config.name, kinds);
-    }
-    this.#views = views;
-    return changed;
-  }
 }
 
 /** A tool that can only be called as a task (2025-11-25 `execution.taskSupport: "required"`). */

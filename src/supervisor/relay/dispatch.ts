@@ -15,7 +15,8 @@ import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import type { ListKind } from '../catalog/catalog.js';
 import { LIST_METHODS } from '../catalog/catalog.js';
-import type { ProfileView, ProfileViews } from '../catalog/profile-view.js';
+import type { ProfileView } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import { answerMetaTool, isMetaToolName, parseCallArguments } from '../catalog/meta-tools.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { Caller, Session } from '../session/sessions.js';
@@ -66,6 +67,7 @@ export class Dispatcher {
       sessions,
       this.#forwarding,
       ownInstances,
+      views,
     );
     this.#logLevels = new LogLevels(catalog, views, shards, sessions);
     this.#tasks = new TaskRequests(catalog, this.#forwarding);
@@ -102,7 +104,7 @@ export class Dispatcher {
 
   #route(caller: Caller, id: RequestId, method: string, params: JsonObject, out: Responder): void {
     // Every lookup goes through the caller's profile: what it does not see does not exist.
-    const view = this.#views.viewOf(caller.profile);
+    const view = this.#views.viewOf(caller.profile, caller.project);
     const kind = LIST_METHODS.get(method);
     if (kind !== undefined) {
       this.#nameWaits.wakeFor(view);
@@ -239,7 +241,7 @@ export class Dispatcher {
         const again = (outcome: WaitOutcome): void => {
           if (caller.calls.get(key) !== mark) return; // nobody waits for the answer any more
           caller.calls.delete(key);
-          const now = this.#views.viewOf(caller.profile);
+          const now = this.#views.viewOf(caller.profile, caller.project);
           this.#forwardNamed(leg, now, method, params, outcome ?? null);
         };
         if (this.#nameWaits.wait(view, name, noun, again)) return;

@@ -8,7 +8,7 @@ import type { JsonObject, RequestId } from '../../shared/json.js';
 import { JsonRpcCode, rpcError } from '../../shared/errors.js';
 import { logger } from '../../shared/log.js';
 import type { Catalog } from '../catalog/catalog.js';
-import type { ProfileViews } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { Session, Sessions } from '../session/sessions.js';
 import { LOG_LEVELS, logLevelRank } from '../session/sessions.js';
@@ -56,7 +56,7 @@ export class LogLevels {
   /** A shared backend's log message: to every session that sees the server and wants it. */
   deliver(server: string, method: string, params: JsonObject, level: string): void {
     for (const session of this.#sessions.values()) {
-      const sees = this.#views.viewOf(session.profile).hasServer(server);
+      const sees = this.#views.viewOf(session.profile, session.project).hasServer(server);
       if (sees && session.wantsLog(level)) session.notify(method, params);
     }
   }

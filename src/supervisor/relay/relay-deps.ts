@@ -1,7 +1,7 @@
 /** What the relay (dispatch.ts, forwarding.ts) is built from, in supervisor/index.ts. */
 import type { JsonObject } from '../../shared/json.js';
 import type { Catalog } from '../catalog/catalog.js';
-import type { ProfileViews } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { RequestStateSealer } from '../session/request-state.js';
 import type { Sessions } from '../session/sessions.js';

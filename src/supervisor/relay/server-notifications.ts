@@ -7,7 +7,7 @@
 import type { JsonObject, JsonValue } from '../../shared/json.js';
 import type { ServerNotificationMessage } from '../../shared/messages.js';
 import { logger } from '../../shared/log.js';
-import type { ProfileViews } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import type { Session, Sessions } from '../session/sessions.js';
 import type { LogLevels } from './log-levels.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -44,7 +44,10 @@ export class ServerNotifications {
       for (const session of this.#deps.sessions.values()) {
         const owns =
           identity !== undefined ? session.identity === identity : session.project?.dir === project;
-        if (owns && this.#deps.views.viewOf(session.profile).hasServer(message.server)) {
+        if (
+          owns &&
+          this.#deps.views.viewOf(session.profile, session.project).hasServer(message.server)
+        ) {
           this.#notifyOwn(session, method, params);
         }
       }

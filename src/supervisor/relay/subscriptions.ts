@@ -11,6 +11,7 @@ import type { JsonObject, RequestId } from '../../shared/json.js';
 import type { ReplyMessage } from '../../shared/messages.js';
 import type { Catalog, ListKind } from '../catalog/catalog.js';
 import type { ProfileView } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import type { ShardPool } from '../pool/shard-pool.js';
 import type { Session, Sessions, Subscriber } from '../session/sessions.js';
 import type { Listener } from '../session/listeners.js';
@@ -44,13 +45,18 @@ export class Subscriptions {
   /** Open `subscriptions/listen` streams of stateless-era clients. */
   readonly #listeners = new Set<Listener>();
 
+  /** Which view each session sees, so it hears of its own lists' changes only. */
+  readonly #views: ProfileViews;
+
   constructor(
     catalog: Catalog,
     shards: ShardPool,
     sessions: Sessions,
     forwarding: Forwarding,
     ownInstances: ReadonlyOwnInstances,
+    views: ProfileViews,
   ) {
+    this.#views = views;
     this.#catalog = catalog;
     this.#shards = shards;
     this.#sessions = sessions;
@@ -201,7 +207,8 @@ export class Subscriptions {
   listsChanged(changes: ReadonlyMap<string, Set<ListKind>>): void {
     if (changes.size === 0) return;
     for (const session of this.#sessions.values()) {
-      const kinds = changes.get(session.profile);
+      // Under its view's key: a project's own servers change only that project's lists.
+      const kinds = changes.get(this.#views.viewOf(session.profile, session.project).key);
       if (kinds === undefined) continue;
       for (const method of new Set([...kinds].map((kind) => LIST_CHANGED[kind])))
         session.notify(method);

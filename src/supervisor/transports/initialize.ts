@@ -34,7 +34,7 @@ export interface ServerIdentity {
   /** This daemon's instance id, in every initialize and discover result's `_meta`. */
   instance: string;
   /** Text for `InitializeResult.instructions`, from the backends the profile sees. */
-  instructions: (profile: string) => string | undefined;
+  instructions: (profile: string, project?: Project | null) => string | undefined;
   /** Whether any backend offers 2025-11-25 tasks (then the director routes them). */
   tasks: () => boolean;
 }
@@ -79,7 +79,7 @@ export function initializeSession(
     serverInfo: identity.serverInfo,
     _meta: instanceMeta(identity.instance),
   };
-  const instructions = identity.instructions(who.profile);
+  const instructions = identity.instructions(who.profile, session.project);
   if (instructions !== undefined) result['instructions'] = instructions;
   return { session, result };
 }

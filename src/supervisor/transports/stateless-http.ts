@@ -36,7 +36,8 @@ import { SSE_HEADERS, sseMessage } from '../ingress/sse.js';
 import { DIRECTOR_CAPABILITIES, type ServerIdentity } from './initialize.js';
 import { errorFrame, notificationFrame, resultFrame } from '../../shared/jsonrpc.js';
 import { LIST_METHODS } from '../catalog/catalog.js';
-import type { ProfileViews } from '../catalog/profile-view.js';
+import type { ProfileView } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import type { Grant } from '../ingress/access.js';
 import { isDirectorState } from '../session/request-state.js';
 import { isRelayed, relayToNode } from './node-relay.js';
@@ -105,7 +106,17 @@ export class ModernEndpoint {
       reply.json(400, errorFrame(id, invalid));
       return;
     }
-    const paramMismatch = this.#checkParamHeaders(request.headers, method, params, profile);
+    // Each request names its own project (header or URL), as it names everything else.
+    const place = placeOf(this.#identity.projects, request.headers, request.query);
+    if (!place.ok) {
+      reply.json(
+        403,
+        errorFrame(id, rpcError(JsonRpcCode.InvalidRequest, `Forbidden: ${place.reason}`)),
+      );
+      return;
+    }
+    const view = this.#views.viewOf(profile, place.project);
+    const paramMismatch = checkParamHeaders(request.headers, method, params, view);
     if (paramMismatch !== undefined) {
       reply.json(400, errorFrame(id, mismatch(paramMismatch)));
       return;
@@ -130,15 +141,6 @@ export class ModernEndpoint {
         );
         return;
       }
-    }
-    // Each request names its own project (header or URL), as it names everything else.
-    const place = placeOf(this.#identity.projects, request.headers, request.query);
-    if (!place.ok) {
-      reply.json(
-        403,
-        errorFrame(id, rpcError(JsonRpcCode.InvalidRequest, `Forbidden: ${place.reason}`)),
-      );
-      return;
     }
     const meta = params['_meta'] as JsonObject;
     const clientInfo = meta[META.clientInfo];
@@ -186,22 +188,6 @@ export class ModernEndpoint {
     const out = streamed ? this.#streamResponder(reply, caller) : jsonResponder(reply);
     reply.onAbort(() => this.#dispatcher.abandoned(caller));
     this.#dispatcher.request(caller, id, method, params, out);
-  }
-
-  /** The `Mcp-Param-*` headers a tool's `x-mcp-header` parameters require. */
-  #checkParamHeaders(
-    headers: Record<string, string>,
-    method: string,
-    params: JsonObject,
-    profile: string,
-  ): string | undefined {
-    const name = params['name'];
-    // A name that is not a string is refused by the dispatcher, naming the field.
-    if (method !== 'tools/call' || typeof name !== 'string') return undefined;
-    const expected = this.#views.viewOf(profile).tool(name)?.paramHeaders;
-    if (expected === undefined) return undefined;
-    const args = isJsonObject(params['arguments']) ? params['arguments'] : {};
-    return paramHeaderMismatch(expected, args, headers);
   }
 
   #discover(profile: string): JsonObject {
@@ -366,4 +352,20 @@ function checkEnvelope(
 
 function mismatch(detail: string): WireError {
   return rpcError(ModernErrorCode.HeaderMismatch, `Header mismatch: ${detail}`);
+}
+
+/** The `Mcp-Param-*` headers a tool's `x-mcp-header` parameters require. */
+function checkParamHeaders(
+  headers: Record<string, string>,
+  method: string,
+  params: JsonObject,
+  view: ProfileView,
+): string | undefined {
+  const name = params['name'];
+  // A name that is not a string is refused by the dispatcher, naming the field.
+  if (method !== 'tools/call' || typeof name !== 'string') return undefined;
+  const expected = view.tool(name)?.paramHeaders;
+  if (expected === undefined) return undefined;
+  const args = isJsonObject(params['arguments']) ? params['arguments'] : {};
+  return paramHeaderMismatch(expected, args, headers);
 }

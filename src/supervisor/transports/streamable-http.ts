@@ -41,7 +41,7 @@ import { checkHostAndOrigin } from '../ingress/origin.js';
 import { canBeAsked } from '../session/client-capabilities.js';
 import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../../shared/eras.js';
 import { ModernEndpoint, type ModernOptions } from './stateless-http.js';
-import type { ProfileViews } from '../catalog/profile-view.js';
+import type { ProfileViews } from '../catalog/profile-views.js';
 import type { Access, Grant } from '../ingress/access.js';
 import { DEFERRED, replyRateLimited, type Admitted } from '../ingress/rate-limit.js';
 import { Batches } from './batch.js';

@@ -23,7 +23,7 @@ symlinkSync(site, join(root, 'site-link'));
 
 const projects = new Projects({
   projectRoots: [root],
-  projects: [{ name: 'the-site', dir: site, profile: 'web' }],
+  projects: [{ name: 'the-site', dir: site, profile: 'web', mcpJson: false }],
   dataDir: data,
 });
 

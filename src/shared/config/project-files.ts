@@ -1,0 +1,167 @@
+/**
+ * A project's own `.mcp.json` (README: Projects), the file Claude Code and others keep at a
+ * project's root: for each project of the config with `"mcpJson": true`, the servers of its
+ * file join the config as servers that only sessions working in that project see
+ * (`ServerConfig.projectFile`). Each is `<name>@<project>` inside the daemon and keeps its
+ * own name as its tool prefix (`github__create_issue`, as the file's author expects);
+ * `${projectDir}` and `${projectName}` are the project's, `${VAR}` the daemon's environment.
+ * Unless the entry says otherwise, a server starts when the project first needs it and
+ * stops after ten idle minutes, like a project's own instance. An entry that runs
+ * `mcp-director connect` is the director itself (the README tells Claude Code users to put
+ * it in this very file): it is left out rather than started as its own backend.
+ *
+ * The file is the project's, not the operator's: whatever is wrong with it costs its own
+ * servers (each problem is logged with the file's name), never the config. It is read with
+ * the config, and again whenever it changes (the daemon watches it as it watches the config).
+ */
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { isJsonObject } from '../json.js';
+import { readJsonc } from '../jsonc.js';
+import { forProject } from './project-refs.js';
+import { normalizeServer, PROJECT_IDLE_STOP_MS } from './normalize-servers.js';
+import type { ConfigProblem } from './problems.js';
+import { formatPath, formatProblem } from './problems.js';
+import { SERVER_ID_PATTERN } from './server-schema.js';
+import type { DirectorConfig, ProjectConfig, ServerConfig } from './types.js';
+import { validateConfigFile } from './validate.js';
+
+/** The file's name in the project's folder. */
+export const PROJECT_FILE = '.mcp.json';
+/** Larger than any real one; a larger file is refused unread. */
+const MAX_BYTES = 1024 * 1024;
+
+/** The files the config reads: one per project that allows it. */
+export function projectFilesOf(config: Pick<DirectorConfig, 'projects'>): string[] {
+  return config.projects.filter((p) => p.mcpJson).map((p) => path.join(p.dir, PROJECT_FILE));
+}
+
+/** `config` with the servers of its projects' own files added; `warn` hears each problem. */
+export function withProjectFiles(
+  config: DirectorConfig,
+  env: NodeJS.ProcessEnv,
+  warn: (message: string) => void,
+): DirectorConfig {
+  const added = config.projects.flatMap((project) =>
+    project.mcpJson ? serversOfProjectFile(project, env, warn) : [],
+  );
+  return added.length === 0 ? config : { ...config, servers: [...config.servers, ...added] };
+}
+
+/** The servers of one project's file: none when it has no file, and those that are sound. */
+export function serversOfProjectFile(
+  project: ProjectConfig,
+  env: NodeJS.ProcessEnv,
+  warn: (message: string) => void,
+): ServerConfig[] {
+  const file = path.join(project.dir, PROJECT_FILE);
+  const text = readProjectFile(file, warn);
+  if (text === undefined) return [];
+  // The project's identity is its real folder, as a session's project is (session/projects.ts).
+  let dir: string;
+  try {
+    dir = realpathSync(project.dir);
+  } catch {
+    return [];
+  }
+  const { value, errors } = readJsonc(text);
+  const first = errors[0];
+  if (first !== undefined) {
+    warn(`${file}:${first.line}:${first.column}: ${first.code}; none of its servers is added`);
+    return [];
+  }
+  if (!isJsonObject(value) || !isJsonObject(value['mcpServers'])) {
+    warn(`${file}: expected {"mcpServers": {…}}; none of its servers is added`);
+    return [];
+  }
+  const servers: ServerConfig[] = [];
+  for (const [name, entry] of Object.entries(value['mcpServers'])) {
+    if (isDirectorItself(entry)) continue;
+    const problems: ConfigProblem[] = [];
+    const server = projectServer(name, entry, { project, dir, file, env }, problems);
+    if (server !== undefined && problems.length === 0) servers.push(server);
+    else {
+      for (const problem of problems) warn(`${formatProblem(file, problem)}; not added`);
+    }
+  }
+  return servers;
+}
+
+/** The file's text; undefined when there is none (said only when it is there but unusable). */
+function readProjectFile(file: string, warn: (message: string) => void): string | undefined {
+  try {
+    const stats = statSync(file);
+    if (!stats.isFile()) {
+      warn(`${file} is not a file; it is not read`);
+      return undefined;
+    }
+    if (stats.size > MAX_BYTES) {
+      warn(`${file} is ${stats.size} bytes, more than ${MAX_BYTES}; it is not read`);
+      return undefined;
+    }
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') warn(`${file}: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+interface FileContext {
+  project: ProjectConfig;
+  /** The project's real folder. */
+  dir: string;
+  file: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** One entry as a server of its project, checked as a config file's entry is. */
+function projectServer(
+  name: string,
+  entry: unknown,
+  context: FileContext,
+  problems: ConfigProblem[],
+): ServerConfig | undefined {
+  const at = formatPath(['mcpServers', name]);
+  if (!SERVER_ID_PATTERN.test(name) || name.includes('__')) {
+    problems.push({
+      path: at,
+      message: 'a server name of 1-32 of A-Z a-z 0-9 _ - without "__" (it becomes the tool prefix)',
+    });
+    return undefined;
+  }
+  const checked = validateConfigFile({ mcpServers: { [name]: entry } });
+  problems.push(...checked.problems);
+  const valid = checked.value?.mcpServers?.[name];
+  if (valid === undefined || problems.length > 0) return undefined;
+  if (valid.share === 'project') {
+    problems.push({
+      path: `${at}.share`,
+      message: 'a project file\'s server is its project\'s already; leave "share" out',
+    });
+    return undefined;
+  }
+  const { project, dir, file, env } = context;
+  const server = normalizeServer(
+    name,
+    {
+      ...valid,
+      start: valid.start ?? 'lazy',
+      idleStopMs: valid.idleStopMs ?? PROJECT_IDLE_STOP_MS,
+    },
+    { source: file, baseDir: dir, env },
+    problems,
+  );
+  return {
+    ...forProject(server, { dir, name: project.name }),
+    id: `${name}@${project.name}`,
+    projectFile: { project: project.name, dir, file },
+  };
+}
+
+/** `mcp-director connect`, the way a client starts the director (README: Projects). */
+function isDirectorItself(entry: unknown): boolean {
+  if (!isJsonObject(entry) || typeof entry['command'] !== 'string') return false;
+  const args = Array.isArray(entry['args']) ? entry['args'] : [];
+  return path.basename(entry['command']) === 'mcp-director' && args[0] === 'connect';
+}

@@ -1,0 +1,143 @@
+/**
+ * A project's own `.mcp.json` (README: Projects), driven as users would: three scratch
+ * projects named in the config, two allowing their file (`"mcpJson": true`) and one not, each
+ * with a `.mcp.json` that defines a server `notes` (the echo fixture, labelled with its
+ * `${projectName}`), and SDK clients over HTTP that name their folder in `X-Project-Dir`.
+ * - each allowed project's sessions see its `notes__*` tools, and their calls reach that
+ *   project's own process; a session elsewhere, or in the project that does not allow its
+ *   file, sees none of them;
+ * - editing a file adds its new server for that project only: its sessions hear
+ *   tools/list_changed, the other project's list stays as it was;
+ * - a broken entry costs only itself, and the daemon's log names the file and the problem;
+ * - a name a config server has already stays the config server's.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { eventually, fixture, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { textOf } from '../helpers/mcp.js';
+
+describe("projects: a project's own .mcp.json", () => {
+  const root = join(realpathSync(mkdtempSync(join(tmpdir(), 'mcpd-project-files-'))), 'code');
+  const dirs = { alpha: join(root, 'alpha'), beta: join(root, 'beta'), gamma: join(root, 'gamma') };
+  const clients: Client[] = [];
+  let daemon: Daemon;
+
+  /** A `.mcp.json` as Claude Code writes one: echo fixtures named by key. */
+  const writeProjectFile = (dir: string, servers: Record<string, unknown>): void =>
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: servers }, null, 2));
+  const notes = (): Record<string, unknown> =>
+    fixture('echo-server', ['--label', '${projectName}']);
+
+  before(async () => {
+    for (const dir of Object.values(dirs)) {
+      mkdirSync(dir, { recursive: true });
+      writeProjectFile(dir, { notes: notes() });
+    }
+    daemon = await startDaemon({
+      mcpServers: { echo: fixture('echo-server', ['--label', 'shared']) },
+      projectRoots: [root],
+      projects: {
+        alpha: { dir: dirs.alpha, mcpJson: true },
+        beta: { dir: dirs.beta, mcpJson: true },
+        gamma: { dir: dirs.gamma },
+      },
+    });
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await daemon.stop();
+  });
+
+  const connect = async (dir: string | undefined): Promise<Client> => {
+    const client = new Client({ name: 'project-files', version: '1.0.0' });
+    const headers: Record<string, string> =
+      dir === undefined ? {} : { 'X-Project-Dir': encodeURIComponent(dir) };
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(daemon.url), { requestInit: { headers } }),
+    );
+    clients.push(client);
+    return client;
+  };
+  const toolNames = async (client: Client): Promise<string[]> =>
+    (await client.listTools()).tools.map((tool) => tool.name);
+  const whoami = async (client: Client, tool = 'notes__whoami'): Promise<string> =>
+    textOf(await client.callTool({ name: tool, arguments: {} }));
+
+  test("each allowed project sees its own file's servers; nobody else does", async () => {
+    const alpha = await connect(dirs.alpha);
+    const beta = await connect(dirs.beta);
+    const gamma = await connect(dirs.gamma);
+    const nowhere = await connect(undefined);
+    // The project's servers start when it first lists (lazy), so the list may need a moment.
+    await eventually(async () =>
+      (await toolNames(alpha)).includes('notes__whoami') ? true : undefined,
+    );
+    assert.equal(await whoami(alpha), 'alpha');
+    assert.equal(await whoami(beta), 'beta');
+    assert.equal(await whoami(alpha, 'echo__whoami'), 'shared');
+    for (const client of [gamma, nowhere]) {
+      const names = await toolNames(client);
+      assert.ok(names.includes('echo__whoami'), names.join(', '));
+      assert.ok(!names.some((name) => name.startsWith('notes__')), names.join(', '));
+      await assert.rejects(whoami(client), /Unknown tool: notes__whoami/);
+    }
+    // Two processes, one per project, both the project's own.
+    const servers = (await (await fetch(`${daemon.base}/api/servers`)).json()) as {
+      servers: Array<{ id: string; pid?: number }>;
+    };
+    const ids = servers.servers.map((s) => s.id).sort();
+    assert.deepEqual(ids, ['echo', 'notes@alpha', 'notes@beta']);
+  });
+
+  test('editing a file adds its server for that project only, which hears list_changed', async () => {
+    const alpha = await connect(dirs.alpha);
+    const beta = await connect(dirs.beta);
+    const betaBefore = await toolNames(beta);
+    let alphaHeard = 0;
+    let betaHeard = 0;
+    alpha.setNotificationHandler(ToolListChangedNotificationSchema, () => void alphaHeard++);
+    beta.setNotificationHandler(ToolListChangedNotificationSchema, () => void betaHeard++);
+    writeProjectFile(dirs.alpha, {
+      notes: notes(),
+      more: fixture('echo-server', ['--label', 'more-of-${projectName}']),
+    });
+    await eventually(
+      async () => ((await toolNames(alpha)).includes('more__whoami') ? true : undefined),
+      15_000,
+      "alpha's new server",
+    );
+    assert.equal(await whoami(alpha, 'more__whoami'), 'more-of-alpha');
+    await eventually(() => (alphaHeard > 0 ? true : undefined), 5000, 'list_changed in alpha');
+    assert.deepEqual(await toolNames(beta), betaBefore);
+    assert.equal(betaHeard, 0, 'beta heard list_changed for a change in alpha');
+  });
+
+  test('a broken entry costs only itself, and the log names the file; config names win', async () => {
+    writeProjectFile(dirs.beta, {
+      notes: notes(),
+      'no spaces': notes(),
+      wrong: { command: 42 },
+      // The config's `echo` has these names already: the config's server keeps them.
+      echo: fixture('echo-server', ['--label', 'impostor']),
+    });
+    const file = join(dirs.beta, '.mcp.json');
+    await eventually(
+      () => (daemon.stderr().includes(`${file}: mcpServers.wrong.command`) ? true : undefined),
+      15_000,
+      'the problem in the log',
+    );
+    assert.match(daemon.stderr(), /mcpServers\["no spaces"\]: a server name of 1-32/);
+    const beta = await connect(dirs.beta);
+    await eventually(async () =>
+      (await toolNames(beta)).includes('notes__whoami') ? true : undefined,
+    );
+    assert.equal(await whoami(beta), 'beta');
+    assert.equal(await whoami(beta, 'echo__whoami'), 'shared');
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * A project's own `.mcp.json` (config/project-files.ts): which of its servers join the
+ * config, as what, and what a file the project got wrong costs (its own entries only).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  projectFilesOf,
+  serversOfProjectFile,
+} from '../../../../src/shared/config/project-files.js';
+import { parseConfigText } from '../../../../src/shared/config/load.js';
+import type { ProjectConfig, StdioServerConfig } from '../../../../src/shared/config/types.js';
+
+const scratch = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'mcpd-project-file-')));
+const ENV = { HOME: scratch, TOKEN: 'from-the-daemon' };
+
+/** A project folder whose `.mcp.json` has `text` (none when undefined). */
+function project(name: string, text?: string): ProjectConfig {
+  const dir = path.join(scratch, name);
+  mkdirSync(dir, { recursive: true });
+  if (text !== undefined) writeFileSync(path.join(dir, '.mcp.json'), text);
+  return { name, dir, profile: null, mcpJson: true };
+}
+
+function read(config: ProjectConfig): {
+  servers: ReturnType<typeof serversOfProjectFile>;
+  warnings: string[];
+} {
+  const warnings: string[] = [];
+  const servers = serversOfProjectFile(config, ENV, (message) => warnings.push(message));
+  return { servers, warnings };
+}
+
+describe("a project's own .mcp.json", () => {
+  it("makes each entry a server of the project: its name as prefix, the project's folder and variables", () => {
+    const site = project(
+      'site',
+      JSON.stringify({
+        mcpServers: {
+          files: {
+            command: 'npx',
+            args: ['-y', 'fs-server', '${projectDir}', '${projectName}'],
+            env: { API_TOKEN: '${TOKEN}' },
+          },
+          docs: { type: 'http', url: 'https://docs.example.com/mcp' },
+          // The director itself, as the README has Claude Code users add it: left out.
+          director: { command: 'mcp-director', args: ['connect'] },
+        },
+      }),
+    );
+    const { servers, warnings } = read(site);
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(
+      servers.map((s) => [s.id, s.prefix, s.transport, s.start, s.idleStopMs, s.share]),
+      [
+        ['files@site', 'files', 'stdio', 'lazy', 600_000, 'global'],
+        ['docs@site', 'docs', 'http', 'lazy', 600_000, 'global'],
+      ],
+    );
+    const files = servers[0] as StdioServerConfig;
+    assert.deepEqual(files.args, ['-y', 'fs-server', site.dir, 'site']);
+    assert.equal(files.cwd, site.dir);
+    assert.equal(files.env['API_TOKEN'], 'from-the-daemon');
+    assert.deepEqual(files.projectFile, {
+      project: 'site',
+      dir: site.dir,
+      file: path.join(site.dir, '.mcp.json'),
+    });
+  });
+
+  it('the project is its real folder, as a session names it', () => {
+    const real = project('real', JSON.stringify({ mcpServers: { a: { command: 'a' } } }));
+    const link = path.join(scratch, 'link');
+    symlinkSync(real.dir, link);
+    const { servers } = read({ ...real, name: 'linked', dir: link });
+    assert.equal(servers[0]?.projectFile?.dir, real.dir);
+  });
+
+  it('skips what the project got wrong, entry by entry, naming the file', () => {
+    const entries = JSON.stringify({
+      good: { command: 'ok' },
+      'has space': { command: 'x' },
+      a__b: { command: 'x' },
+      typo: { comand: 'x' },
+      numbers: { command: 42 },
+      shared: { command: 'x', share: 'project' },
+      unset: { command: '${NOT_SET_ANYWHERE}' },
+    });
+    // A key an object literal cannot hold: it would be a prototype, not an entry.
+    const messy = project(
+      'messy',
+      `{"mcpServers": {"__proto__": {"command": "x"}, ${entries.slice(1)}}`,
+    );
+    const { servers, warnings } = read(messy);
+    assert.deepEqual(
+      servers.map((s) => s.id),
+      ['good@messy'],
+    );
+    const file = path.join(messy.dir, '.mcp.json');
+    assert.ok(warnings.length >= 6, warnings.join('\n'));
+    for (const warning of warnings) assert.ok(warning.startsWith(file), warning);
+    const text = warnings.join('\n');
+    for (const name of ['["has space"]', '.a__b:', '.typo.', '.numbers.', '.shared.', '.unset.'])
+      assert.ok(text.includes(name), `${name} not named in:\n${text}`);
+    // `__proto__` is no entry: the parser makes it that object's prototype, nobody else's.
+    assert.ok(!text.includes('__proto__'), text);
+    assert.equal(({} as { command?: unknown }).command, undefined);
+  });
+
+  it('a file that is not one, is broken or too big costs its servers, and says so', () => {
+    assert.deepEqual(read(project('none')), { servers: [], warnings: [] });
+    const cases: Array<[string, string, RegExp]> = [
+      ['syntax', '{"mcpServers": {', /syntax|Expected|expected|EOF/i],
+      ['shape', '["not", "an", "object"]', /expected \{"mcpServers": \{…\}\}/],
+      ['huge', `{"mcpServers": {}, "pad": "${'x'.repeat(1024 * 1024)}"}`, /more than 1048576/],
+    ];
+    for (const [name, text, why] of cases) {
+      const { servers, warnings } = read(project(name, text));
+      assert.deepEqual(servers, [], name);
+      assert.equal(warnings.length, 1, `${name}: ${warnings.join('\n')}`);
+      assert.match(warnings[0] ?? '', why);
+    }
+    const folder = project('folder');
+    mkdirSync(path.join(folder.dir, '.mcp.json'));
+    assert.match(read(folder).warnings[0] ?? '', /is not a file/);
+  });
+
+  it('is read only for the projects that allow it, after the config file is checked', () => {
+    const allowed = project('allowed', JSON.stringify({ mcpServers: { a: { command: 'a' } } }));
+    const refused = project('refused', JSON.stringify({ mcpServers: { b: { command: 'b' } } }));
+    const config = parseConfigText(
+      JSON.stringify({
+        mcpServers: { main: { command: 'main' } },
+        projects: {
+          allowed: { dir: allowed.dir, mcpJson: true },
+          refused: { dir: refused.dir },
+        },
+      }),
+      path.join(scratch, 'config.json'),
+      ENV,
+    );
+    assert.deepEqual(
+      config.servers.map((s) => s.id),
+      ['main', 'a@allowed'],
+    );
+    // A project's server is nobody's by default: the default profile lists the config's.
+    assert.deepEqual(config.profiles['default']?.servers, ['main']);
+    assert.deepEqual(projectFilesOf(config), [path.join(allowed.dir, '.mcp.json')]);
+  });
+});
