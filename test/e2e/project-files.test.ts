@@ -1,8 +1,10 @@
 /**
- * A project's own `.mcp.json` (README: Projects), driven as users would: three scratch
- * projects named in the config, two allowing their file (`"mcpJson": true`) and one not, each
+ * A project's own servers (README: Projects), driven as users would: three scratch projects
+ * named in the config, two allowing their `.mcp.json` (`"mcpJson": true`) and one not, each
  * with a `.mcp.json` that defines a server `notes` (the echo fixture, labelled with its
- * `${projectName}`), and SDK clients over HTTP that name their folder in `X-Project-Dir`.
+ * `${projectName}`), the third with a server of its own in the config
+ * (`projects.<name>.servers`), and SDK clients over HTTP that name their folder in
+ * `X-Project-Dir`.
  * - each allowed project's sessions see its `notes__*` tools, and their calls reach that
  *   project's own process; a session elsewhere, or in the project that does not allow its
  *   file, sees none of them;
@@ -45,7 +47,11 @@ describe("projects: a project's own .mcp.json", () => {
       projects: {
         alpha: { dir: dirs.alpha, mcpJson: true },
         beta: { dir: dirs.beta, mcpJson: true },
-        gamma: { dir: dirs.gamma },
+        // gamma ignores its file, and has a server of its own in the config instead.
+        gamma: {
+          dir: dirs.gamma,
+          servers: { tasks: fixture('echo-server', ['--label', 'inline-${projectName}']) },
+        },
       },
     });
   });
@@ -87,12 +93,16 @@ describe("projects: a project's own .mcp.json", () => {
       assert.ok(!names.some((name) => name.startsWith('notes__')), names.join(', '));
       await assert.rejects(whoami(client), /Unknown tool: notes__whoami/);
     }
+    // The server the config gives gamma is gamma's only.
+    assert.equal(await whoami(gamma, 'tasks__whoami'), 'inline-gamma');
+    for (const client of [alpha, nowhere])
+      await assert.rejects(whoami(client, 'tasks__whoami'), /Unknown tool: tasks__whoami/);
     // Two processes, one per project, both the project's own.
     const servers = (await (await fetch(`${daemon.base}/api/servers`)).json()) as {
       servers: Array<{ id: string; pid?: number }>;
     };
     const ids = servers.servers.map((s) => s.id).sort();
-    assert.deepEqual(ids, ['echo', 'notes@alpha', 'notes@beta']);
+    assert.deepEqual(ids, ['echo', 'notes@alpha', 'notes@beta', 'tasks@gamma']);
   });
 
   test('editing a file adds its server for that project only, which hears list_changed', async () => {

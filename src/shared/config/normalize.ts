@@ -7,6 +7,7 @@
  * Each part has its module: servers (normalize-servers.ts), profiles, tokens and OAuth
  * (normalize-access.ts), the cluster (normalize-cluster.ts), `${VAR}` and paths (expand.ts).
  */
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 
 import { CONFIG_DEFAULTS, defaultDataDir, defaultWorkers, homeDir } from './defaults.js';
@@ -15,6 +16,7 @@ import { normalizeOauth, normalizeProfiles, normalizeTokens } from './normalize-
 import { normalizeCluster } from './normalize-cluster.js';
 import type { NormalizeContext } from './normalize-context.js';
 import { attachTokenValues, checkProjectRefs, normalizeServer } from './normalize-servers.js';
+import { ownServer } from './project-files.js';
 import type { ConfigProblem } from './problems.js';
 import { formatPath } from './problems.js';
 import type { ConfigFile } from './schema.js';
@@ -50,9 +52,16 @@ export function normalizeConfig(
         'expected at least one entry under "tokens" (or "oauth") when requireToken is true (otherwise no request could be served); add a token or set requireToken to false',
     });
   }
+  const { projectRoots, projects, projectServers } = normalizeProjects(
+    file,
+    profiles,
+    context,
+    problems,
+  );
   const config: DirectorConfig = {
     source: context.source,
-    servers,
+    // A project's own servers are in no profile: its sessions' views add them.
+    servers: [...servers, ...projectServers],
     listen: {
       host: file.listen?.host ?? defaults.listen.host,
       port: file.listen?.port ?? defaults.listen.port,
@@ -87,7 +96,8 @@ export function normalizeConfig(
     requireToken: file.requireToken ?? false,
     oauth: normalizeOauth(file, profiles, problems),
     cluster: normalizeCluster(file, context, problems),
-    ...normalizeProjects(file, profiles, context, problems),
+    projectRoots,
+    projects,
     limits: withDefaults(defaults.limits, file.limits),
   };
   return { config, problems };
@@ -106,13 +116,13 @@ function withDefaults<T extends object>(
   return merged;
 }
 
-/** Where projects may be, and the projects the file names. */
+/** Where projects may be, the projects the file names, and the servers it gives them. */
 function normalizeProjects(
   file: ConfigFile,
   profiles: Record<string, ProfileConfig>,
   context: NormalizeContext,
   problems: ConfigProblem[],
-): { projectRoots: string[]; projects: ProjectConfig[] } {
+): { projectRoots: string[]; projects: ProjectConfig[]; projectServers: ServerConfig[] } {
   const folder = (value: string, at: (string | number)[]): string =>
     resolvePath(
       expandVariables(value, context.env, (name) =>
@@ -130,6 +140,7 @@ function normalizeProjects(
     file.projectRoots === undefined
       ? [home].filter((dir) => path.resolve(dir) !== path.parse(path.resolve(dir)).root)
       : file.projectRoots.map((root, i) => folder(root, ['projectRoots', i]));
+  const projectServers: ServerConfig[] = [];
   const projects = Object.entries(file.projects ?? {}).map(([name, entry]) => {
     const profile = entry.profile ?? null;
     if (profile !== null && !Object.hasOwn(profiles, profile)) {
@@ -139,7 +150,24 @@ function normalizeProjects(
       });
     }
     const dir = folder(entry.dir, ['projects', name, 'dir']);
+    // Matched by its real folder, as a session's project is; one not there yet as written.
+    const real = realOrSame(dir);
+    for (const [id, server] of Object.entries(entry.servers ?? {})) {
+      const at = ['projects', name, 'servers', id];
+      const owner = { project: { name }, dir: real, file: context.source, env: context.env };
+      const own = ownServer(id, server, owner, problems, at);
+      if (own !== undefined) projectServers.push(own);
+    }
     return { name, dir, profile, mcpJson: entry.mcpJson === true };
   });
-  return { projectRoots, projects };
+  return { projectRoots, projects, projectServers };
+}
+
+/** The folder with every link resolved; as given when it does not exist (yet). */
+function realOrSame(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
 }

@@ -1,12 +1,14 @@
 /**
- * A project's own `.mcp.json` (README: Projects), the file Claude Code and others keep at a
- * project's root: for each project of the config with `"mcpJson": true`, the servers of its
- * file join the config as servers that only sessions working in that project see
- * (`ServerConfig.projectFile`). Each is `<name>@<project>` inside the daemon and keeps its
- * own name as its tool prefix (`github__create_issue`, as the file's author expects);
- * `${projectDir}` and `${projectName}` are the project's, `${VAR}` the daemon's environment.
- * Unless the entry says otherwise, a server starts when the project first needs it and
- * stops after ten idle minutes, like a project's own instance. An entry that runs
+ * A project's own servers (README: Projects): those the config gives it
+ * (`projects.<name>.servers`), and those of its own `.mcp.json`, the file Claude Code and
+ * others keep at a project's root, for each project of the config with `"mcpJson": true`.
+ * Only sessions working in that project see them (`ServerConfig.ownedBy`). Each is
+ * `<name>@<project>` inside the daemon and keeps its own name as its tool prefix
+ * (`github__create_issue`, as the file's author expects); `${projectDir}` and
+ * `${projectName}` are the project's, `${VAR}` the daemon's environment. Unless the entry says
+ * otherwise, a server starts when the project first needs it and stops after ten idle
+ * minutes, like a project's own instance. A name the config gives the project already is
+ * the config's: the file's entry of that name is left out. An entry of the file that runs
  * `mcp-director connect` is the director itself (the README tells Claude Code users to put
  * it in this very file): it is left out rather than started as its own backend.
  *
@@ -23,6 +25,7 @@ import { normalizeServer, PROJECT_IDLE_STOP_MS } from './normalize-servers.js';
 import type { ConfigProblem } from './problems.js';
 import { formatPath, formatProblem } from './problems.js';
 import { SERVER_ID_PATTERN } from './server-schema.js';
+import type { ServerEntry } from './schema.js';
 import type { DirectorConfig, ProjectConfig, ServerConfig } from './types.js';
 import { validateConfigFile } from './validate.js';
 
@@ -42,10 +45,18 @@ export function withProjectFiles(
   env: NodeJS.ProcessEnv,
   warn: (message: string) => void,
 ): DirectorConfig {
+  const taken = new Set(config.servers.map((server) => server.id));
   const added = config.projects.flatMap((project) =>
     project.mcpJson ? serversOfProjectFile(project, env, warn) : [],
   );
-  return added.length === 0 ? config : { ...config, servers: [...config.servers, ...added] };
+  const fresh = added.filter((server) => {
+    if (!taken.has(server.id)) return true;
+    warn(
+      `${server.ownedBy?.file ?? PROJECT_FILE}: mcpServers.${server.prefix}: the config gives project '${server.ownedBy?.project ?? ''}' a server of that name already; not added`,
+    );
+    return false;
+  });
+  return fresh.length === 0 ? config : { ...config, servers: [...config.servers, ...fresh] };
 }
 
 /** The servers of one project's file: none when it has no file, and those that are sound. */
@@ -107,8 +118,9 @@ function readProjectFile(file: string, warn: (message: string) => void): string 
   }
 }
 
-interface FileContext {
-  project: ProjectConfig;
+/** Where a project's own server is defined, and for which project. */
+export interface FileContext {
+  project: Pick<ProjectConfig, 'name'>;
   /** The project's real folder. */
   dir: string;
   file: string;
@@ -134,28 +146,48 @@ function projectServer(
   problems.push(...checked.problems);
   const valid = checked.value?.mcpServers?.[name];
   if (valid === undefined || problems.length > 0) return undefined;
-  if (valid.share === 'project') {
+  return ownServer(name, valid, context, problems, ['mcpServers', name]);
+}
+
+/**
+ * A checked entry as a server of its project. `at`: where the entry is, which the problems
+ * name (normalizing names `mcpServers.<name>`).
+ */
+export function ownServer(
+  name: string,
+  entry: ServerEntry,
+  context: FileContext,
+  problems: ConfigProblem[],
+  at: (string | number)[],
+): ServerConfig | undefined {
+  const where = formatPath(at);
+  if (entry.share === 'project') {
     problems.push({
-      path: `${at}.share`,
-      message: 'a project file\'s server is its project\'s already; leave "share" out',
+      path: `${where}.share`,
+      message: 'a project\'s own server is its project\'s already; leave "share" out',
     });
     return undefined;
   }
   const { project, dir, file, env } = context;
+  const found: ConfigProblem[] = [];
   const server = normalizeServer(
     name,
     {
-      ...valid,
-      start: valid.start ?? 'lazy',
-      idleStopMs: valid.idleStopMs ?? PROJECT_IDLE_STOP_MS,
+      ...entry,
+      start: entry.start ?? 'lazy',
+      idleStopMs: entry.idleStopMs ?? PROJECT_IDLE_STOP_MS,
     },
     { source: file, baseDir: dir, env },
-    problems,
+    found,
   );
+  const named = formatPath(['mcpServers', name]);
+  for (const problem of found) {
+    problems.push({ ...problem, path: where + problem.path.slice(named.length) });
+  }
   return {
     ...forProject(server, { dir, name: project.name }),
     id: `${name}@${project.name}`,
-    projectFile: { project: project.name, dir, file },
+    ownedBy: { project: project.name, dir, file },
   };
 }
 

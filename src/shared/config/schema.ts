@@ -163,6 +163,10 @@ export const configFileSchema = z
             description:
               'The profile of a client that names this folder (X-Project-Dir, ?project=, connect) and no profile of its own (no token, plain /mcp).',
           }),
+          servers: z.record(serverId, serverSchema).optional().meta({
+            description:
+              'Servers of this project only, as under "mcpServers": only sessions working in the folder see them, each under its own name as tool prefix. README: Projects.',
+          }),
           mcpJson: z.boolean().optional().meta({
             description:
               "Add the servers of the folder's own .mcp.json (Claude Code's project file) for this project only; re-read when it changes. It runs the commands the file names, so allow it only for folders you trust.",

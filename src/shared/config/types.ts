@@ -6,12 +6,13 @@
 /** What every backend has, whatever its transport. */
 interface ServerCommon {
   /**
-   * The key under `mcpServers`; `[A-Za-z0-9_-]`, at most 32 characters. A server of a
-   * project's own `.mcp.json` is `<name>@<project>` (no config key has an `@`).
+   * The key under `mcpServers`; `[A-Za-z0-9_-]`, at most 32 characters. A project's own
+   * server (`projects.<name>.servers`, or its `.mcp.json`) is `<name>@<project>` (no config
+   * key has an `@`).
    */
   id: string;
-  /** Set on a server read from a project's own `.mcp.json`: only that project sees it. */
-  projectFile?: ProjectFileOwner;
+  /** Set on a project's own server: only that project's sessions see it. */
+  ownedBy?: ProjectOwner;
   /** Exposed names are `<prefix>__<name>`; '' exposes the backend's names unchanged. */
   prefix: string;
   /** Per-call timeout toward this backend. */
@@ -235,13 +236,13 @@ export interface DirectorConfig {
   limits: Limits;
 }
 
-/** The project whose `.mcp.json` a server came from (README: Projects). */
-export interface ProjectFileOwner {
+/** The project a server is its own (README: Projects). */
+export interface ProjectOwner {
   /** The project's name in the config. */
   project: string;
   /** Its folder, every link resolved: a session's project is matched by this. */
   dir: string;
-  /** The file, for messages. */
+  /** Where the server is defined: the config file, or the project's `.mcp.json`. */
   file: string;
 }
 

@@ -8,10 +8,10 @@
  * and templates by matching. On a clash the first server in config order keeps the
  * name, and the clash is reported (`collisions`), never silently resolved.
  *
- * A server of a project's own `.mcp.json` (config/project-files.ts) is named among the
- * config's servers and its own project's only: two projects' files may both have a
- * `github`, each seen by its own project's sessions (`ProfileViews.viewOf`); a name a
- * config server has already is kept by the config's.
+ * A project's own server (`projects.<name>.servers`, or the project's `.mcp.json`:
+ * config/project-files.ts) is named among the config's servers and its own project's only:
+ * two projects may both have a `github`, each seen by its own project's sessions
+ * (`ProfileViews.viewOf`); a name a config server has already is kept by the config's.
  */
 import type { BackendCatalog, CacheHint } from '../../shared/backend-catalog.js';
 import type { JsonObject } from '../../shared/json.js';
@@ -65,8 +65,8 @@ export interface CatalogEntry {
 export interface ServerNaming {
   id: string;
   prefix: string;
-  /** Set for a server of a project's own file: the project's real folder. */
-  projectFile?: { dir: string } | undefined;
+  /** Set for a project's own server: the project's real folder. */
+  ownedBy?: { dir: string } | undefined;
 }
 
 export class Catalog {
@@ -137,9 +137,9 @@ export class Catalog {
     return parts.length === 0 ? undefined : parts.join('\n\n');
   }
 
-  /** The servers of the project at `dir` (from its own `.mcp.json`), in config order. */
+  /** The project's own servers of the project at `dir`, in config order. */
   projectServers(dir: string): string[] {
-    return this.#servers.filter((s) => s.projectFile?.dir === dir).map((s) => s.id);
+    return this.#servers.filter((s) => s.ownedBy?.dir === dir).map((s) => s.id);
   }
 
   prefixOf(server: string): string | undefined {
@@ -243,14 +243,14 @@ export class Catalog {
     };
     // The config's servers first, so that they keep their names whatever the order.
     const ordered = [
-      ...this.#servers.filter((s) => s.projectFile === undefined),
-      ...this.#servers.filter((s) => s.projectFile !== undefined),
+      ...this.#servers.filter((s) => s.ownedBy === undefined),
+      ...this.#servers.filter((s) => s.ownedBy !== undefined),
     ];
 
-    for (const { id: server, prefix, projectFile } of ordered) {
+    for (const { id: server, prefix, ownedBy } of ordered) {
       const catalog = this.#backends.get(server);
       if (catalog === undefined) continue;
-      const names = namesOf(projectFile?.dir);
+      const names = namesOf(ownedBy?.dir);
       for (const tool of catalog.tools) {
         const entry = renamed(tool, prefix, names.tools, server, 'tool', collisions);
         if (entry !== undefined) items.tools.push(entry);

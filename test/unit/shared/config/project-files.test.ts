@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import {
   projectFilesOf,
   serversOfProjectFile,
+  withProjectFiles,
 } from '../../../../src/shared/config/project-files.js';
 import { parseConfigText } from '../../../../src/shared/config/load.js';
 import type { ProjectConfig, StdioServerConfig } from '../../../../src/shared/config/types.js';
@@ -64,7 +65,7 @@ describe("a project's own .mcp.json", () => {
     assert.deepEqual(files.args, ['-y', 'fs-server', site.dir, 'site']);
     assert.equal(files.cwd, site.dir);
     assert.equal(files.env['API_TOKEN'], 'from-the-daemon');
-    assert.deepEqual(files.projectFile, {
+    assert.deepEqual(files.ownedBy, {
       project: 'site',
       dir: site.dir,
       file: path.join(site.dir, '.mcp.json'),
@@ -76,7 +77,7 @@ describe("a project's own .mcp.json", () => {
     const link = path.join(scratch, 'link');
     symlinkSync(real.dir, link);
     const { servers } = read({ ...real, name: 'linked', dir: link });
-    assert.equal(servers[0]?.projectFile?.dir, real.dir);
+    assert.equal(servers[0]?.ownedBy?.dir, real.dir);
   });
 
   it('skips what the project got wrong, entry by entry, naming the file', () => {
@@ -150,4 +151,47 @@ describe("a project's own .mcp.json", () => {
     assert.deepEqual(config.profiles['default']?.servers, ['main']);
     assert.deepEqual(projectFilesOf(config), [path.join(allowed.dir, '.mcp.json')]);
   });
+
+  it("the config's own servers of a project: strict like the config, and the file's same name left out", () => {
+    const site = project(
+      'both',
+      JSON.stringify({ mcpServers: { notes: { command: 'from-file' } } }),
+    );
+    const configFile = path.join(scratch, 'config.json');
+    const text = (servers: object): string =>
+      JSON.stringify({ projects: { both: { dir: site.dir, mcpJson: true, servers } } });
+    // The operator's file: a wrong project server is a config error, named where it is.
+    assert.throws(
+      () => parseConfigText(text({ notes: { command: '${UNSET_HERE}' } }), configFile, ENV),
+      /projects\.both\.servers\.notes\.command: \$\{UNSET_HERE\} is not set/,
+    );
+    const warnings: string[] = [];
+    const config = withProjectFiles(
+      parseConfigTextQuietly(text({ notes: { command: 'from-config' } }), configFile),
+      ENV,
+      (message) => warnings.push(message),
+    );
+    const notes = config.servers.filter((s) => s.id === 'notes@both') as StdioServerConfig[];
+    assert.deepEqual(
+      notes.map((s) => [s.command, s.ownedBy?.file]),
+      [['from-config', configFile]],
+    );
+    assert.match(warnings.join('\n'), /gives project 'both' a server of that name already/);
+  });
 });
+
+/** The config without its projects' files (parseConfigText reads them, and logs). */
+function parseConfigTextQuietly(text: string, file: string) {
+  const parsed = JSON.parse(text) as { projects: Record<string, { mcpJson?: boolean }> };
+  const config = parseConfigText(
+    JSON.stringify({
+      ...parsed,
+      projects: Object.fromEntries(
+        Object.entries(parsed.projects).map(([name, p]) => [name, { ...p, mcpJson: false }]),
+      ),
+    }),
+    file,
+    ENV,
+  );
+  return { ...config, projects: config.projects.map((p) => ({ ...p, mcpJson: true })) };
+}
