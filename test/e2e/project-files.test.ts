@@ -19,10 +19,9 @@ import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { eventually, fixture, startDaemon, type Daemon } from '../helpers/daemon.js';
-import { textOf } from '../helpers/mcp.js';
+import { connectInProject, textOf } from '../helpers/mcp.js';
 
 describe("projects: a project's own .mcp.json", () => {
   const root = join(realpathSync(mkdtempSync(join(tmpdir(), 'mcpd-project-files-'))), 'code');
@@ -62,12 +61,7 @@ describe("projects: a project's own .mcp.json", () => {
 
   const connect = async (dir: string | undefined): Promise<Client> => {
     const client = new Client({ name: 'project-files', version: '1.0.0' });
-    const headers: Record<string, string> =
-      dir === undefined ? {} : { 'X-Project-Dir': encodeURIComponent(dir) };
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(daemon.url), { requestInit: { headers } }),
-    );
-    clients.push(client);
+    clients.push(await connectInProject(client, daemon.url, dir));
     return client;
   };
   const toolNames = async (client: Client): Promise<string[]> =>

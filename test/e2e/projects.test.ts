@@ -21,7 +21,6 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   ListRootsRequestSchema,
   ToolListChangedNotificationSchema,
@@ -35,7 +34,7 @@ import {
   startDaemon,
   type Daemon,
 } from '../helpers/daemon.js';
-import { textOf } from '../helpers/mcp.js';
+import { connectInProject, textOf } from '../helpers/mcp.js';
 import { initializeBody, modernRequest, rawPost, type RawAnswer } from '../helpers/raw-mcp.js';
 
 /** How long a project's process may idle before it stops, in this test. */
@@ -99,12 +98,7 @@ describe('projects: one instance per project folder', () => {
     dir: string | undefined,
     client = new Client({ name: 'projects-http', version: '1.0.0' }),
   ): Promise<Client> => {
-    const headers: Record<string, string> =
-      dir === undefined ? {} : { 'X-Project-Dir': encodeURIComponent(dir) };
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(daemon.url), { requestInit: { headers } }),
-    );
-    clients.push(client);
+    clients.push(await connectInProject(client, daemon.url, dir));
     return client;
   };
   const where = async (client: Client): Promise<Where> =>

@@ -82,3 +82,20 @@ export async function modernClient(url: string, autoFulfill: boolean): Promise<M
   await client.connect(new ModernTransport(new URL(url)));
   return client;
 }
+
+/**
+ * Connects `client` over Streamable HTTP, naming its project folder in `X-Project-Dir`
+ * (percent-encoded, as `connect` sends it) unless `dir` is undefined (README: Projects).
+ */
+export async function connectInProject(
+  client: Client,
+  url: string,
+  dir: string | undefined,
+): Promise<Client> {
+  const headers: Record<string, string> =
+    dir === undefined ? {} : { 'X-Project-Dir': encodeURIComponent(dir) };
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }),
+  );
+  return client;
+}
