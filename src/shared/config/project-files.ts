@@ -33,6 +33,11 @@ import { validateConfigFile } from './validate.js';
 export const PROJECT_FILE = '.mcp.json';
 /** Larger than any real one; a larger file is refused unread. */
 const MAX_BYTES = 1024 * 1024;
+/**
+ * Servers taken from one file, at most: each may become a process when the project first
+ * lists its tools, and a file is not the operator's to size.
+ */
+export const MAX_FILE_SERVERS = 64;
 
 /** The files the config reads: one per project that allows it. */
 export function projectFilesOf(config: Pick<DirectorConfig, 'projects'>): string[] {
@@ -86,7 +91,13 @@ export function serversOfProjectFile(
     return [];
   }
   const servers: ServerConfig[] = [];
-  for (const [name, entry] of Object.entries(value['mcpServers'])) {
+  const entries = Object.entries(value['mcpServers']);
+  if (entries.length > MAX_FILE_SERVERS) {
+    warn(
+      `${file} names ${entries.length} servers; only the first ${MAX_FILE_SERVERS} are read (a project's file may add at most ${MAX_FILE_SERVERS})`,
+    );
+  }
+  for (const [name, entry] of entries.slice(0, MAX_FILE_SERVERS)) {
     if (isDirectorItself(entry)) continue;
     const problems: ConfigProblem[] = [];
     const server = projectServer(name, entry, { project, dir, file, env }, problems);

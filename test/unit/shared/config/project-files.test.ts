@@ -11,6 +11,7 @@ import {
   projectFilesOf,
   serversOfProjectFile,
   withProjectFiles,
+  MAX_FILE_SERVERS,
 } from '../../../../src/shared/config/project-files.js';
 import { parseConfigText } from '../../../../src/shared/config/load.js';
 import type { ProjectConfig, StdioServerConfig } from '../../../../src/shared/config/types.js';
@@ -124,6 +125,12 @@ describe("a project's own .mcp.json", () => {
       assert.equal(warnings.length, 1, `${name}: ${warnings.join('\n')}`);
       assert.match(warnings[0] ?? '', why);
     }
+    const many = Object.fromEntries(
+      Array.from({ length: MAX_FILE_SERVERS + 5 }, (_, i) => [`s${i}`, { command: 'x' }]),
+    );
+    const crowded = read(project('crowded', JSON.stringify({ mcpServers: many })));
+    assert.equal(crowded.servers.length, MAX_FILE_SERVERS);
+    assert.match(crowded.warnings.join('\n'), /names 69 servers; only the first 64 are read/);
     const folder = project('folder');
     mkdirSync(path.join(folder.dir, '.mcp.json'));
     assert.match(read(folder).warnings[0] ?? '', /is not a file/);
