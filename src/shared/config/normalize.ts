@@ -58,6 +58,10 @@ export function normalizeConfig(
     context,
     problems,
   );
+  // The config's own project servers may act as each token too (a project's file may not).
+  const found: ConfigProblem[] = [];
+  attachTokenValues(projectServers, tokens, found);
+  for (const problem of found) problems.push(atProjectServer(problem, projectServers));
   const config: DirectorConfig = {
     source: context.source,
     // A project's own servers are in no profile: its sessions' views add them.
@@ -170,4 +174,15 @@ function realOrSame(dir: string): string {
   } catch {
     return dir;
   }
+}
+
+/** A problem `attachTokenValues` names under `mcpServers`, named where the server is. */
+function atProjectServer(problem: ConfigProblem, servers: readonly ServerConfig[]): ConfigProblem {
+  for (const server of servers) {
+    const named = formatPath(['mcpServers', server.id]);
+    if (server.ownedBy === undefined || !problem.path.startsWith(named)) continue;
+    const at = formatPath(['projects', server.ownedBy.project, 'servers', server.prefix]);
+    return { ...problem, path: at + problem.path.slice(named.length) };
+  }
+  return problem;
 }

@@ -172,6 +172,16 @@ describe("a project's own .mcp.json", () => {
       () => parseConfigText(text({ notes: { command: '${UNSET_HERE}' } }), configFile, ENV),
       /projects\.both\.servers\.notes\.command: \$\{UNSET_HERE\} is not set/,
     );
+    // …and may act as each token, as a config server may (a project's file may not).
+    assert.throws(
+      () =>
+        parseConfigText(
+          text({ notes: { command: 'x', env: { T: '${token.a}' } } }),
+          configFile,
+          ENV,
+        ),
+      /projects\.both\.servers\.notes\.env\.T: \$\{token\.a\} takes the calling token's value/,
+    );
     const warnings: string[] = [];
     const config = withProjectFiles(
       parseConfigTextQuietly(text({ notes: { command: 'from-config' } }), configFile),
