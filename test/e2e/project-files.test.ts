@@ -10,12 +10,13 @@
  *   file, sees none of them;
  * - editing a file adds its new server for that project only: its sessions hear
  *   tools/list_changed, the other project's list stays as it was;
+ * - a project whose file appears (or goes) gets (or loses) its servers, and hears it;
  * - a broken entry costs only itself, and the daemon's log names the file and the problem;
  * - a name a config server has already stays the config server's.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -25,7 +26,12 @@ import { connectInProject, textOf } from '../helpers/mcp.js';
 
 describe("projects: a project's own .mcp.json", () => {
   const root = join(realpathSync(mkdtempSync(join(tmpdir(), 'mcpd-project-files-'))), 'code');
-  const dirs = { alpha: join(root, 'alpha'), beta: join(root, 'beta'), gamma: join(root, 'gamma') };
+  const dirs = {
+    alpha: join(root, 'alpha'),
+    beta: join(root, 'beta'),
+    gamma: join(root, 'gamma'),
+    delta: join(root, 'delta'),
+  };
   const clients: Client[] = [];
   let daemon: Daemon;
 
@@ -36,10 +42,10 @@ describe("projects: a project's own .mcp.json", () => {
     fixture('echo-server', ['--label', '${projectName}']);
 
   before(async () => {
-    for (const dir of Object.values(dirs)) {
-      mkdirSync(dir, { recursive: true });
+    for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+    // delta has no file yet.
+    for (const dir of [dirs.alpha, dirs.beta, dirs.gamma])
       writeProjectFile(dir, { notes: notes() });
-    }
     daemon = await startDaemon({
       mcpServers: { echo: fixture('echo-server', ['--label', 'shared']) },
       projectRoots: [root],
@@ -51,6 +57,7 @@ describe("projects: a project's own .mcp.json", () => {
           dir: dirs.gamma,
           servers: { tasks: fixture('echo-server', ['--label', 'inline-${projectName}']) },
         },
+        delta: { dir: dirs.delta, mcpJson: true },
       },
     });
   });
@@ -120,6 +127,27 @@ describe("projects: a project's own .mcp.json", () => {
     await eventually(() => (alphaHeard > 0 ? true : undefined), 5000, 'list_changed in alpha');
     assert.deepEqual(await toolNames(beta), betaBefore);
     assert.equal(betaHeard, 0, 'beta heard list_changed for a change in alpha');
+  });
+
+  test("a project's first file brings it servers, and its removal takes them; its sessions hear both", async () => {
+    const delta = await connect(dirs.delta);
+    let heard = 0;
+    delta.setNotificationHandler(ToolListChangedNotificationSchema, () => void heard++);
+    assert.ok(!(await toolNames(delta)).includes('notes__whoami'));
+    writeProjectFile(dirs.delta, { notes: notes() });
+    await eventually(() => (heard > 0 ? true : undefined), 15_000, 'list_changed for the new file');
+    await eventually(async () =>
+      (await toolNames(delta)).includes('notes__whoami') ? true : undefined,
+    );
+    assert.equal(await whoami(delta), 'delta');
+    const before = heard;
+    rmSync(join(dirs.delta, '.mcp.json'));
+    await eventually(
+      () => (heard > before ? true : undefined),
+      15_000,
+      'list_changed for the removal',
+    );
+    assert.ok(!(await toolNames(delta)).includes('notes__whoami'));
   });
 
   test('a broken entry costs only itself, and the log names the file; config names win', async () => {

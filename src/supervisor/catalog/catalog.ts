@@ -137,6 +137,11 @@ export class Catalog {
     return parts.length === 0 ? undefined : parts.join('\n\n');
   }
 
+  /** The real folders of the projects that have servers of their own. */
+  projectDirs(): Set<string> {
+    return new Set(this.#servers.flatMap((s) => (s.ownedBy === undefined ? [] : [s.ownedBy.dir])));
+  }
+
   /** The project's own servers of the project at `dir`, in config order. */
   projectServers(dir: string): string[] {
     return this.#servers.filter((s) => s.ownedBy?.dir === dir).map((s) => s.id);

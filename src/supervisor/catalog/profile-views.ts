@@ -1,10 +1,10 @@
 /**
  * Every profile's view (`profile-view.ts`), kept in step with the catalog and the config;
  * and for a project with servers of its own `.mcp.json` (README: Projects), one view per
- * profile used there: the profile's view with the project's servers added. A view's list
- * changes are reported under its `key`, so only the clients that use that view hear
- * `list_changed`. Project views exist only for the config's projects (a client cannot make
- * more by naming folders), and are made when a session there first asks.
+ * profile: the profile's view with the project's servers added. A view's list changes are
+ * reported under its `key`, so only the clients that use that view hear `list_changed`.
+ * Project views exist only for the config's projects with servers of their own (a client
+ * cannot make more by naming folders): profiles × such projects of them.
  */
 import { unrestrictedProfile } from '../../shared/config/defaults.js';
 import type { ProfileConfig } from '../../shared/config/types.js';
@@ -52,15 +52,8 @@ export class ProfileViews {
   viewOf(profile: string, project?: ViewPlace | null): ProfileView {
     const view = this.#views.get(profile);
     if (view === undefined) return this.#none;
-    if (project == null) return view;
-    const key = projectKey(profile, project.dir);
-    const known = this.#projectViews.get(key);
-    if (known !== undefined) return known;
-    const own = this.#catalog.projectServers(project.dir);
-    if (own.length === 0) return view;
-    const made = this.#projectView(view.config, project.dir, own);
-    this.#projectViews.set(key, made);
-    return made;
+    if (project == null || this.#projectViews.size === 0) return view;
+    return this.#projectViews.get(projectKey(profile, project.dir)) ?? view;
   }
 
   values(): IterableIterator<ProfileView> {
@@ -78,10 +71,12 @@ export class ProfileViews {
   }
 
   /**
-   * A (re)loaded config: views are rebuilt from it; the result says which lists changed
-   * for each view that existed before (a new profile has no clients yet). A project's view
-   * is made again with the project's servers now; one whose project has none left goes, and
-   * its clients hear that their lists changed.
+   * A (re)loaded config: views are rebuilt from it; the result says which lists changed for
+   * each view's clients, compared with what they saw before (a new profile has none yet).
+   * Every profile has a view in each project with servers of its own: the clients of a
+   * project that gains its first hear of it under the new view's key, and those of one that
+   * loses its last under the profile's (with its other clients: one notice too many, no
+   * change missed).
    */
   configure(
     profiles: Readonly<Record<string, ProfileConfig>>,
@@ -96,14 +91,20 @@ export class ProfileViews {
       noteChanges(this.#views.get(config.name), view, changed);
     }
     const projectViews = new Map<string, ProfileView>();
+    for (const dir of this.#catalog.projectDirs()) {
+      const own = this.#catalog.projectServers(dir);
+      for (const profile of views.values()) {
+        const view = this.#projectView(profile.config, dir, own);
+        projectViews.set(view.key, view);
+        const before = this.#projectViews.get(view.key) ?? this.#views.get(profile.name);
+        noteChanges(before, view, changed);
+      }
+    }
     for (const [key, before] of this.#projectViews) {
       const profile = views.get(before.config.name);
-      const dir = key.slice(key.indexOf('\n') + 1);
-      const own = this.#catalog.projectServers(dir);
-      if (profile === undefined) continue;
-      const view = own.length === 0 ? profile : this.#projectView(profile.config, dir, own);
-      if (own.length > 0) projectViews.set(key, view);
-      noteChanges(before, view, changed, key);
+      if (!projectViews.has(key) && profile !== undefined) {
+        noteChanges(before, profile, changed);
+      }
     }
     this.#views = views;
     this.#projectViews = projectViews;
@@ -123,16 +124,23 @@ function projectKey(profile: string, dir: string): string {
   return `${profile}\n${dir}`;
 }
 
-/** Which lists of `before` read differently in `after`, under `key`. */
+/** Which lists of `before` read differently in `after`, added under `after`'s key. */
 function noteChanges(
   before: ProfileView | undefined,
   after: ProfileView,
   changed: Map<string, Set<ListKind>>,
-  key = after.key,
 ): void {
   if (before === undefined) return;
-  const kinds = new Set(KINDS.filter((kind) => before.pageText(kind) !== after.pageText(kind)));
+  // New servers, when lazy, list nothing until a list request starts them: their clients are
+  // told to ask (docs/architecture.md#config-and-hot-reload), and hear again once they list.
+  const serversChanged = before.config.servers.join('\n') !== after.config.servers.join('\n');
+  const kinds = new Set(
+    KINDS.filter((kind) => serversChanged || before.pageText(kind) !== after.pageText(kind)),
+  );
   const toolsOf = (v: ProfileView): string => JSON.stringify(v.tools());
   if (before.meta !== after.meta || toolsOf(before) !== toolsOf(after)) kinds.add('tools');
-  if (kinds.size > 0) changed.set(key, kinds);
+  if (kinds.size === 0) return;
+  const known = changed.get(after.key);
+  if (known === undefined) changed.set(after.key, kinds);
+  else for (const kind of kinds) known.add(kind);
 }
