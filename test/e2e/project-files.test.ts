@@ -11,6 +11,8 @@
  * - editing a file adds its new server for that project only: its sessions hear
  *   tools/list_changed, the other project's list stays as it was;
  * - a project whose file appears (or goes) gets (or loses) its servers, and hears it;
+ * - a client that names its folder only in its MCP roots is asked for them at its first list
+ *   (or call), and sees its project's servers;
  * - a broken entry costs only itself, and the daemon's log names the file and the problem;
  * - a name a config server has already stays the config server's.
  */
@@ -19,8 +21,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ListRootsRequestSchema,
+  ToolListChangedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 import { eventually, fixture, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { connectInProject, textOf } from '../helpers/mcp.js';
 
@@ -47,7 +53,11 @@ describe("projects: a project's own .mcp.json", () => {
     for (const dir of [dirs.alpha, dirs.beta, dirs.gamma])
       writeProjectFile(dir, { notes: notes() });
     daemon = await startDaemon({
-      mcpServers: { echo: fixture('echo-server', ['--label', 'shared']) },
+      mcpServers: {
+        echo: fixture('echo-server', ['--label', 'shared']),
+        // A per-project server: its first call asks a client without a folder for its roots.
+        here: fixture('echo-server', [], { share: 'project', cwd: '${projectDir}' }),
+      },
       projectRoots: [root],
       projects: {
         alpha: { dir: dirs.alpha, mcpJson: true },
@@ -103,7 +113,7 @@ describe("projects: a project's own .mcp.json", () => {
       servers: Array<{ id: string; pid?: number }>;
     };
     const ids = servers.servers.map((s) => s.id).sort();
-    assert.deepEqual(ids, ['echo', 'notes@alpha', 'notes@beta', 'tasks@gamma']);
+    assert.deepEqual(ids, ['echo', 'here', 'notes@alpha', 'notes@beta', 'tasks@gamma']);
   });
 
   test('editing a file adds its server for that project only, which hears list_changed', async () => {
@@ -148,6 +158,42 @@ describe("projects: a project's own .mcp.json", () => {
       'list_changed for the removal',
     );
     assert.ok(!(await toolNames(delta)).includes('notes__whoami'));
+  });
+
+  test("a project learnt from the client's roots brings its servers: asked at the first list, or call", async () => {
+    const rooted = async (): Promise<{
+      client: Client;
+      asked: () => number;
+      heard: () => number;
+    }> => {
+      const client = new Client(
+        { name: 'project-files-roots', version: '1.0.0' },
+        { capabilities: { roots: {} } },
+      );
+      let asked = 0;
+      let heard = 0;
+      client.setRequestHandler(ListRootsRequestSchema, () => {
+        asked++;
+        return { roots: [{ uri: pathToFileURL(dirs.beta).href }] };
+      });
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => void heard++);
+      clients.push(await connectInProject(client, daemon.url, undefined));
+      return { client, asked: () => asked, heard: () => heard };
+    };
+    // Its first list asks for the roots, so it already has beta's servers.
+    const lister = await rooted();
+    assert.ok((await toolNames(lister.client)).includes('notes__whoami'));
+    assert.equal(await whoami(lister.client), 'beta');
+    assert.equal(lister.asked(), 1, 'asked once');
+    // One that calls a per-project server before it lists is asked then, and told to list.
+    const caller = await rooted();
+    const where = JSON.parse(
+      textOf(await caller.client.callTool({ name: 'here__where', arguments: {} })),
+    ) as { cwd: string };
+    assert.equal(where.cwd, dirs.beta);
+    await eventually(() => (caller.heard() > 0 ? true : undefined), 5000, 'list_changed for beta');
+    assert.ok((await toolNames(caller.client)).includes('notes__whoami'));
+    assert.equal(caller.asked(), 1, 'asked once');
   });
 
   test('a broken entry costs only itself, and the log names the file; config names win', async () => {

@@ -137,6 +137,11 @@ export class Catalog {
     return parts.length === 0 ? undefined : parts.join('\n\n');
   }
 
+  /** Whether some project has servers of its own. */
+  get hasProjectServers(): boolean {
+    return this.#servers.some((s) => s.ownedBy !== undefined);
+  }
+
   /** The real folders of the projects that have servers of their own. */
   projectDirs(): Set<string> {
     return new Set(this.#servers.flatMap((s) => (s.ownedBy === undefined ? [] : [s.ownedBy.dir])));

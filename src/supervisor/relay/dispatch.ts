@@ -102,22 +102,26 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Whether a list request of `caller` may ask its client something first (its roots, for
+   * its project's own servers), so that the transport answers it as a stream.
+   */
+  listMayAsk(caller: Caller): boolean {
+    return this.#forwarding.listsAfterProject(caller);
+  }
+
   #route(caller: Caller, id: RequestId, method: string, params: JsonObject, out: Responder): void {
-    // Every lookup goes through the caller's profile: what it does not see does not exist.
-    const view = this.#views.viewOf(caller.profile, caller.project);
     const kind = LIST_METHODS.get(method);
     if (kind !== undefined) {
-      this.#nameWaits.wakeFor(view);
-      const tasks = canCallToolsAsTasks(caller.era, caller.clientCapabilities);
-      const page = view.page(kind, params['cursor'], tasks);
-      if ('error' in page) out.respond(errorFrame(id, page.error));
-      else if (caller.era === 'legacy') out.respond(resultFrame(id, page.json));
-      else {
-        const hint = view.cacheHint(kind);
-        out.respond(resultFrame(id, modernListPage(page.json, hint, this.#serverInfo)));
+      if (this.#forwarding.listsAfterProject(caller)) {
+        // Its project may have servers of its own: the client's roots say which it is.
+        const list = (): void => this.#list(caller, id, kind, params, out);
+        return this.#forwarding.lookUpProject({ caller, id, out }, list);
       }
-      return;
+      return this.#list(caller, id, kind, params, out);
     }
+    // Every lookup goes through the caller's profile: what it does not see does not exist.
+    const view = this.#views.viewOf(caller.profile, caller.project);
     switch (method) {
       case 'tools/call':
         if (view.meta && isMetaToolName(String(params['name'])))
@@ -148,6 +152,20 @@ export class Dispatcher {
         out.respond(
           errorFrame(id, rpcError(JsonRpcCode.MethodNotFound, `Method not found: ${method}`)),
         );
+    }
+  }
+
+  /** A page of a list, from the caller's view (no worker hop). */
+  #list(caller: Caller, id: RequestId, kind: ListKind, params: JsonObject, out: Responder): void {
+    const view = this.#views.viewOf(caller.profile, caller.project);
+    this.#nameWaits.wakeFor(view);
+    const tasks = canCallToolsAsTasks(caller.era, caller.clientCapabilities);
+    const page = view.page(kind, params['cursor'], tasks);
+    if ('error' in page) out.respond(errorFrame(id, page.error));
+    else if (caller.era === 'legacy') out.respond(resultFrame(id, page.json));
+    else {
+      const hint = view.cacheHint(kind);
+      out.respond(resultFrame(id, modernListPage(page.json, hint, this.#serverInfo)));
     }
   }
 

@@ -68,7 +68,14 @@ export class Forwarding {
       release: (call: Call, leg: ClientLeg) => this.#release(call, leg),
     };
     this.#parked = new ParkedCalls(shards, serverInfo, owner, deps.sealer);
-    this.#projectLookup = new ProjectLookup(deps.projects);
+    // A project learnt from roots may bring servers of its own: the client is told to list.
+    this.#projectLookup = new ProjectLookup(deps.projects, (session, from) => {
+      const { views } = deps;
+      if (views.viewOf(session.profile, from) === views.viewOf(session.profile, session.project))
+        return;
+      for (const kind of ['tools', 'prompts', 'resources'])
+        session.notify(`notifications/${kind}/list_changed`);
+    });
   }
 
   /**
@@ -88,6 +95,19 @@ export class Forwarding {
       'resources/read',
       caller.era,
     );
+  }
+
+  /**
+   * Whether a list request of `caller` waits for its project first: some project has servers
+   * of its own, and the client names its folder only in its roots, which it was not asked yet.
+   */
+  listsAfterProject(caller: Caller): boolean {
+    return this.#catalog.hasProjectServers && this.#projectLookup.wouldAsk(caller);
+  }
+
+  /** Asks the leg's client for its roots (`listsAfterProject`), then calls `then` either way. */
+  lookUpProject(leg: ClientLeg, then: () => void): void {
+    this.#projectLookup.resolve(leg, () => then());
   }
 
   /**

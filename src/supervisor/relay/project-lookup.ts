@@ -1,5 +1,6 @@
 /**
- * The project of a call to a `share: "project"` server (README: Projects). A caller that
+ * The project of a call to a `share: "project"` server, or of a list when some project has
+ * servers of its own (README: Projects). A caller that
  * named its folder has it (session/projects.ts), checked again against the config in force
  * (a reload may have narrowed `projectRoots`). A session that did not, whose client declared
  * `roots`, is asked `roots/list` on the stream of the call that needs it (as a backend's
@@ -7,12 +8,13 @@
  * folder `connect` runs in, if allowed. Calls that arrive while the answer is awaited wait
  * for the same answer. A client is asked once until it says its roots changed; one that did
  * not answer in time is asked again by its next call. Anyone else gets an error that says how
- * to name a project.
+ * to name a project. A session whose project changes here is reported (`moved`): the project
+ * may have servers of its own, which its client must then list.
  */
 import type { JsonObject } from '../../shared/json.js';
 import { isJsonObject } from '../../shared/json.js';
 import type { ClientOutcome } from '../../shared/messages.js';
-import type { ProjectDecision, Projects } from '../session/projects.js';
+import type { Project, ProjectDecision, Projects } from '../session/projects.js';
 import { Session } from '../session/sessions.js';
 import type { ClientLeg } from './call.js';
 
@@ -33,8 +35,12 @@ export class ProjectLookup {
   /** Roots changes per session: an answer to an older question is not kept. */
   readonly #changes = new WeakMap<Session, number>();
 
-  constructor(projects: Projects) {
+  /** Told when a session's project changed here, with the one it had. */
+  readonly #moved: (session: Session, from: Project | null) => void;
+
+  constructor(projects: Projects, moved: (session: Session, from: Project | null) => void) {
     this.#projects = projects;
+    this.#moved = moved;
   }
 
   /** Calls `then` once the leg's caller has a project, or with why it has none. */
@@ -54,6 +60,16 @@ export class ProjectLookup {
     }
     this.#asking.set(caller, [then]);
     this.#ask(caller, leg.out.notify);
+  }
+
+  /** Whether `resolve` would ask the caller's client for its roots (or wait for its answer). */
+  wouldAsk(caller: ClientLeg['caller']): boolean {
+    return (
+      caller.project === null &&
+      caller instanceof Session &&
+      caller.clientCapabilities['roots'] !== undefined &&
+      !this.#answered.has(caller)
+    );
   }
 
   /** The session's client says its roots changed: its next call asks again. */
@@ -79,6 +95,7 @@ export class ProjectLookup {
       const current = (this.#changes.get(session) ?? 0) === asked;
       if (answered && current) this.#answered.add(session);
       const fallback = session.projectFallback;
+      const from = session.project;
       if (decision.ok && current) {
         session.project = decision.project;
         session.projectFromRoots = true;
@@ -88,6 +105,7 @@ export class ProjectLookup {
       } else if (!decision.ok) {
         session.projectRefused = decision.reason;
       }
+      if (session.project?.dir !== from?.dir) this.#moved(session, from);
       const outcome: ProjectOutcome =
         session.project !== null ? { ok: true } : { ok: false, why: session.projectRefused };
       for (const then of waiting) then(outcome);

@@ -42,6 +42,7 @@ import { canBeAsked } from '../session/client-capabilities.js';
 import { MODERN_PROTOCOL_VERSIONS, claimsModern } from '../../shared/eras.js';
 import { ModernEndpoint, type ModernOptions } from './stateless-http.js';
 import type { ProfileViews } from '../catalog/profile-views.js';
+import { LIST_METHODS } from '../catalog/catalog.js';
 import type { Access, Grant } from '../ingress/access.js';
 import { DEFERRED, replyRateLimited, type Admitted } from '../ingress/rate-limit.js';
 import { Batches } from './batch.js';
@@ -241,13 +242,15 @@ export class McpEndpoint {
       reply.send(202, {});
       return;
     }
-    // A stream when something may flow before the answer: progress, or a backend's request
-    // to a client that can answer one. Otherwise one JSON body, which costs less.
+    // A stream when something may flow before the answer: progress, a backend's request to a
+    // client that can answer one, or the router's own question (a list that needs the
+    // client's roots first). Otherwise one JSON body, which costs less.
     const streamed =
       accept.sse &&
       (!accept.json ||
         hasProgressToken(message.params) ||
-        (ASKING_METHODS.has(message.method) && canBeAsked(session.clientCapabilities)));
+        (ASKING_METHODS.has(message.method) && canBeAsked(session.clientCapabilities)) ||
+        (LIST_METHODS.has(message.method) && this.#dispatcher.listMayAsk(session)));
     const streams = this.#streamsOf(session);
     this.#dispatcher.request(
       session,
