@@ -71,6 +71,8 @@ export interface ServerNaming {
 
 export class Catalog {
   #servers: readonly ServerNaming[];
+  /** Whether some server is a project's own: asked by every list request (dispatch.ts). */
+  #hasProjectServers = false;
   readonly #backends = new Map<string, BackendCatalog>();
   #tools = new Map<string, Target>();
   #prompts = new Map<string, Target>();
@@ -92,6 +94,7 @@ export class Catalog {
 
   constructor(servers: readonly ServerNaming[]) {
     this.#servers = servers;
+    this.#hasProjectServers = servers.some((s) => s.ownedBy !== undefined);
     this.#rebuild();
   }
 
@@ -111,6 +114,7 @@ export class Catalog {
   /** A reloaded config: new order or prefixes; servers no longer configured are dropped. */
   setServers(servers: readonly ServerNaming[]): void {
     this.#servers = servers;
+    this.#hasProjectServers = servers.some((s) => s.ownedBy !== undefined);
     for (const id of this.#backends.keys()) {
       if (!servers.some((s) => s.id === id)) this.#backends.delete(id);
     }
@@ -139,7 +143,7 @@ export class Catalog {
 
   /** Whether some project has servers of its own. */
   get hasProjectServers(): boolean {
-    return this.#servers.some((s) => s.ownedBy !== undefined);
+    return this.#hasProjectServers;
   }
 
   /** The real folders of the projects that have servers of their own. */
