@@ -2,6 +2,7 @@
  * `${VAR}` expansion and path resolution, as the config file's values get them: shell-like
  * defaults for variables, `~` for the home folder, relative paths against the config's folder.
  */
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 
 import { homeDir } from './defaults.js';
@@ -39,4 +40,13 @@ export function resolvePath(value: string, baseDir: string, env: NodeJS.ProcessE
   if (value === '~') return homeDir(env);
   if (value.startsWith('~/')) return path.join(homeDir(env), value.slice(2));
   return path.resolve(baseDir, value);
+}
+
+/** The folder with every link resolved; as given when it does not exist (yet). */
+export function realOrSame(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
 }

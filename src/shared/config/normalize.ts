@@ -7,11 +7,10 @@
  * Each part has its module: servers (normalize-servers.ts), profiles, tokens and OAuth
  * (normalize-access.ts), the cluster (normalize-cluster.ts), `${VAR}` and paths (expand.ts).
  */
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
 
 import { CONFIG_DEFAULTS, defaultDataDir, defaultWorkers, homeDir } from './defaults.js';
-import { expandVariables, resolvePath } from './expand.js';
+import { expandVariables, realOrSame, resolvePath } from './expand.js';
 import { normalizeOauth, normalizeProfiles, normalizeTokens } from './normalize-access.js';
 import { normalizeCluster } from './normalize-cluster.js';
 import type { NormalizeContext } from './normalize-context.js';
@@ -165,15 +164,6 @@ function normalizeProjects(
     return { name, dir, profile, mcpJson: entry.mcpJson === true };
   });
   return { projectRoots, projects, projectServers };
-}
-
-/** The folder with every link resolved; as given when it does not exist (yet). */
-function realOrSame(dir: string): string {
-  try {
-    return realpathSync(dir);
-  } catch {
-    return dir;
-  }
 }
 
 /** A problem `attachTokenValues` names under `mcpServers`, named where the server is. */

@@ -16,10 +16,11 @@
  * servers (each problem is logged with the file's name), never the config. It is read with
  * the config, and again whenever it changes (the daemon watches it as it watches the config).
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isJsonObject } from '../json.js';
 import { readJsonc } from '../jsonc.js';
+import { realOrSame } from './expand.js';
 import { forProject } from './project-refs.js';
 import { normalizeServer, PROJECT_IDLE_STOP_MS } from './normalize-servers.js';
 import type { ConfigProblem } from './problems.js';
@@ -74,12 +75,7 @@ export function serversOfProjectFile(
   const text = readProjectFile(file, warn);
   if (text === undefined) return [];
   // The project's identity is its real folder, as a session's project is (session/projects.ts).
-  let dir: string;
-  try {
-    dir = realpathSync(project.dir);
-  } catch {
-    return [];
-  }
+  const dir = realOrSame(project.dir);
   const { value, errors } = readJsonc(text);
   const first = errors[0];
   if (first !== undefined) {

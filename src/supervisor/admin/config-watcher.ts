@@ -235,8 +235,11 @@ class Watcher implements ConfigWatcher {
       return;
     }
     // The new config may read other files: watch those, and count their texts from now.
-    this.#watchRelated(this.#options.relatedFiles?.(config) ?? []);
-    this.#applied = text + this.#relatedText();
+    const related = this.#options.relatedFiles?.(config) ?? [];
+    const same =
+      related.length === this.#related.length && related.every((f, i) => f === this.#related[i]);
+    this.#watchRelated(related);
+    this.#applied = same ? key : text + this.#relatedText();
     this.#rejected = undefined;
     try {
       await this.#options.onConfig(config, text);
