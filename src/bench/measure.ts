@@ -128,7 +128,7 @@ async function drive(
     bar?.update({
       elapsedS: (performance.now() - began) / 1000,
       measuring: tick.second >= 0,
-      callsPerSecond: tally.latest?.ok ?? 0,
+      callsPerSecond: tally.latestComplete?.ok ?? 0,
       errors: tally.errors,
     });
   };

@@ -101,8 +101,8 @@ export class RunTally {
   readonly errorKinds = new Map<string, number>();
   /** Seconds with every tick merged so far, in order of arrival. */
   readonly #seconds = new Map<number, { ok: number; errors: number; histogram: Histogram }>();
-  /** The latest second any driver reported: what the progress line shows. */
-  latest: { second: number; ok: number; errors: number } | undefined;
+  /** The newest second any driver reported. */
+  #newest = -Infinity;
 
   add(tick: Tick): void {
     let point = this.#seconds.get(tick.second);
@@ -124,9 +124,18 @@ export class RunTally {
         this.errorKinds.set(kind, (this.errorKinds.get(kind) ?? 0) + count);
       }
     }
-    if (this.latest === undefined || tick.second >= this.latest.second) {
-      this.latest = { second: tick.second, ok: point.ok, errors: point.errors };
-    }
+    if (tick.second > this.#newest) this.#newest = tick.second;
+  }
+
+  /**
+   * The newest second all drivers are done with, for the progress line. Each driver reports a
+   * second once it has finished a call in a later one, so the newest second reported is still
+   * partial (other threads' ticks for it are on their way); the one before it is whole.
+   */
+  get latestComplete(): { second: number; ok: number; errors: number } | undefined {
+    const second = this.#newest - 1;
+    const point = this.#seconds.get(second);
+    return point === undefined ? undefined : { second, ok: point.ok, errors: point.errors };
   }
 
   latency(): LatencySummary {
