@@ -12,7 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -62,6 +62,7 @@ describe('three nodes behind HAProxy and nginx', () => {
   let redis: RedisServer;
   let lb = '';
   let nginxLb = '';
+  let nginxPrefix = '';
   const clients: Array<{ close(): Promise<void> }> = [];
   /** The first test's sessions through HAProxy, with their ids. */
   const lbSessions: Array<{ client: Client; sessionId: string }> = [];
@@ -84,6 +85,7 @@ describe('three nodes behind HAProxy and nginx', () => {
   /** nginx with examples/nginx.conf, its addresses replaced by the nodes' (and its own). */
   const startNginx = async (nodePorts: Map<string, number>): Promise<ChildProcess> => {
     const prefix = mkdtempSync(join(tmpdir(), 'mcpd-nginx-'));
+    nginxPrefix = prefix;
     const port = await freePort();
     nginxLb = `http://127.0.0.1:${port}`;
     let site = readFileSync(join(REPO_ROOT, 'examples/nginx.conf'), 'utf8').replace(
@@ -118,6 +120,19 @@ describe('three nodes behind HAProxy and nginx', () => {
       `nginx to serve on ${nginxLb}: ${stderr}`,
     );
     return child;
+  };
+
+  /**
+   * SIGTERM, not SIGKILL: nginx's master stops its worker first; a killed master leaves
+   * the worker running, orphaned, after the test.
+   */
+  const stopNginx = async (): Promise<void> => {
+    if (nginx !== undefined && nginx.exitCode === null && nginx.signalCode === null) {
+      const exited = new Promise((resolve) => nginx.once('exit', resolve));
+      nginx.kill('SIGTERM');
+      await exited;
+    }
+    if (nginxPrefix !== '') rmSync(nginxPrefix, { recursive: true, force: true });
   };
 
   before(async () => {
@@ -168,7 +183,7 @@ describe('three nodes behind HAProxy and nginx', () => {
   after(async () => {
     await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
     haproxy?.kill('SIGKILL');
-    nginx?.kill('SIGKILL');
+    await stopNginx();
     await Promise.all([...daemons.values()].map((daemon) => daemon.stop()));
     await redis?.stop();
   });
