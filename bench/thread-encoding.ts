@@ -58,6 +58,7 @@ function callMessage(callId: number): CallMessage {
       projectName: '',
     },
     clientCapabilities: { sampling: {}, elicitation: {}, roots: {} },
+    logLevel: undefined,
   };
 }
 

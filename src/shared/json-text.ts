@@ -20,8 +20,10 @@ const CLOSE_BRACKET = 0x5d;
  * count). Linear, no allocation; malformed text is left for JSON.parse to report.
  */
 export function nestsDeeperThan(text: string, maxDepth: number): boolean {
-  // A text with fewer brackets than the limit cannot exceed it: most messages stop here.
-  if (text.length <= maxDepth) return false;
+  // Valid JSON nested past the limit holds more than `maxDepth` opening brackets and as many
+  // closing ones, so a shorter text cannot be (most messages stop here); malformed text is
+  // JSON.parse's to refuse whatever its depth.
+  if (text.length < 2 * (maxDepth + 1)) return false;
   let depth = 0;
   const length = text.length;
   for (let i = 0; i < length; i++) {

@@ -111,8 +111,11 @@ export interface CallMessage {
    * for input the client cannot give.
    */
   clientCapabilities: JsonObject;
-  /** The log level the client wants for this call; a stateless-era backend logs only then. */
-  logLevel?: string;
+  /**
+   * The log level the client wants for this call; a stateless-era backend logs only then.
+   * Always present (undefined: none), so every call message has one shape.
+   */
+  logLevel: string | undefined;
 }
 
 /** The client cancelled the call (or went away): tell the backend, send no reply. */

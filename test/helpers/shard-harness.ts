@@ -252,7 +252,7 @@ export class ShardHarness {
         options.target ?? (typeof name === 'string' ? name : typeof uri === 'string' ? uri : ''),
       context: options.context ?? TEST_CONTEXT,
       clientCapabilities: options.clientCapabilities ?? {},
-      ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+      logLevel: options.logLevel,
     });
     return callId;
   }

@@ -221,8 +221,8 @@ export class ShardPool {
       target: request.target,
       context: request.context,
       clientCapabilities: request.clientCapabilities ?? {},
+      logLevel: request.logLevel,
     };
-    if (request.logLevel !== undefined) message.logLevel = request.logLevel;
     // A server that is starting (or idle, or its worker restarting) is waited for; an idle
     // one takes a log level without being started (it applies it when it next starts).
     const open =

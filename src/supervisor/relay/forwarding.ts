@@ -164,9 +164,13 @@ export class Forwarding {
     let replied = false;
     // The pool registers the call and says where it goes; posting it here keeps the pool off
     // the call's path (docs/architecture.md#call-path).
+    // Spelled out rather than spread from `forwarded`: one object shape for every call.
     const admitted = this.#shards.admit(
       {
-        ...forwarded,
+        server,
+        method,
+        params,
+        target,
         context: contextOf(caller),
         clientCapabilities: caller.clientCapabilities,
         // A legacy client that never set a level gets everything, as from a legacy server.
