@@ -18,7 +18,7 @@ import { projectFilesOf } from '../shared/config/project-files.js';
 import { ConfigReloader } from './admin/reload.js';
 import { adminRoutes } from './admin/admin-routes.js';
 import { Access } from './ingress/access.js';
-import { FleetRedis } from './fleet/redis.js';
+import { connectFleetRedis } from './fleet/redis.js';
 import { NodeRegistry } from './fleet/node-registry.js';
 import { SharedBuckets } from './fleet/shared-buckets.js';
 import { Catalog } from './catalog/catalog.js';
@@ -104,7 +104,8 @@ export async function startDirector(
   const disarmCrashCleanup = armCrashCleanup(processes);
   // The cluster settings are read at start only (a node does not change its name, key or Redis).
   const cluster = config.cluster;
-  const fleet = cluster?.redis == null ? undefined : new FleetRedis(cluster.redis, cluster.key);
+  const fleet =
+    cluster?.redis == null ? undefined : await connectFleetRedis(cluster.redis, cluster.key);
   const registry =
     fleet === undefined || cluster === null
       ? undefined

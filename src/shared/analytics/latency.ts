@@ -10,7 +10,15 @@
  * histogram takes ~80 µs and adding it ~18 µs, so a week of hourly cells (thousands of them)
  * would take seconds; adding a trimmed array into a sum takes ~1 µs.
  */
-import * as hdr from 'hdr-histogram-js';
+// The two histogram classes by their own files: the package's index also loads its
+// WebAssembly build (the binary as base64 text, and an inflater for it), which costs ~5 MiB of
+// resident memory in every thread that imports it and is not used here
+// (docs/architecture.md#memory). The files are CommonJS: their class is `default`.
+import int32Histogram from 'hdr-histogram-js/dist/Int32Histogram.js';
+import float64Histogram from 'hdr-histogram-js/dist/Float64Histogram.js';
+
+const Int32Histogram = int32Histogram.default;
+const Float64Histogram = float64Histogram.default;
 
 /** Bump when the layout below changes: stored counts are indexed by it. */
 export const LATENCY_LAYOUT_VERSION = 1;
@@ -28,9 +36,9 @@ export const LATENCY_RELATIVE_ERROR = 1 / 32;
 /** [index of the first non-zero count, the counts from there to the last non-zero one]. */
 export type StoredLatency = [first: number, counts: number[]];
 
-function layoutHistogram(): hdr.JsHistogram {
+function layoutHistogram(): InstanceType<typeof Int32Histogram> {
   // Starts small and grows to the largest value recorded (autoResize).
-  const h = new hdr.Int32Histogram(LOWEST_US, 2, SIGNIFICANT_DIGITS);
+  const h = new Int32Histogram(LOWEST_US, 2, SIGNIFICANT_DIGITS);
   h.autoResize = true;
   return h;
 }
@@ -114,7 +122,7 @@ export class LatencySum {
 
   /** Percentiles (q in 0..100) in µs: hdr's percentile, reported as its bucket's middle. */
   percentiles(qs: readonly number[]): number[] {
-    const h = new hdr.Float64Histogram(LOWEST_US, 2, SIGNIFICANT_DIGITS);
+    const h = new Float64Histogram(LOWEST_US, 2, SIGNIFICANT_DIGITS);
     h.autoResize = true;
     for (let i = 0; i < this.end; i++) {
       const c = this.counts[i] ?? 0;

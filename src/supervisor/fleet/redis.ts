@@ -7,13 +7,31 @@
  * reconnects by itself. The first failure of an outage is logged, and so is the recovery.
  */
 import { createHmac } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { logger } from '../../shared/log.js';
 
 const log = logger('redis');
 
 /** How long a command may take before its caller decides without Redis. */
 const TIMEOUT_MS = 250;
+
+/**
+ * Connects this node to the fleet's Redis. ioredis is loaded here, on first use: a daemon
+ * without `cluster.redis` never loads it (it costs ~12 MiB of resident memory,
+ * docs/architecture.md#memory).
+ */
+export async function connectFleetRedis(url: string, clusterKey: string): Promise<FleetRedis> {
+  const { Redis } = await import('ioredis');
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: TIMEOUT_MS,
+    connectTimeout: 2000,
+    // Commands of one turn go out in one write.
+    enableAutoPipelining: true,
+  });
+  return new FleetRedis(client, url, clusterKey);
+}
 
 export class FleetRedis {
   readonly client: Redis;
@@ -26,20 +44,13 @@ export class FleetRedis {
    * `clusterKey` names this fleet's keys: fleets with different keys can share one Redis
    * without sharing state, and the key itself never reaches Redis.
    */
-  constructor(url: string, clusterKey: string) {
+  constructor(client: Redis, url: string, clusterKey: string) {
     const fleet = createHmac('sha256', clusterKey)
       .update('mcp-director redis')
       .digest('hex')
       .slice(0, 12);
     this.prefix = `mcp-director:${fleet}:`;
-    this.client = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: TIMEOUT_MS,
-      connectTimeout: 2000,
-      // Commands of one turn go out in one write.
-      enableAutoPipelining: true,
-    });
+    this.client = client;
     this.client.on('ready', () => log.info(`the fleet's state is in Redis at ${redacted(url)}`));
     // Without a listener, an 'error' event would end the daemon.
     this.client.on('error', (error: Error) => this.failed(error));

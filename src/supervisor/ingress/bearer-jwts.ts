@@ -10,11 +10,18 @@
  * digest until the token expires; `verdict` then reads it synchronously.
  */
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from 'jose';
+import type * as Jose from 'jose';
 import type { OauthIngressConfig } from '../../shared/config/types.js';
 import { logger } from '../../shared/log.js';
 
 const log = logger('oauth');
+
+let jose: Promise<typeof Jose> | undefined;
+/**
+ * jose, loaded for the first token to verify: a daemon without `oauth` never loads it (it
+ * costs ~2.4 MiB of resident memory, docs/architecture.md#memory).
+ */
+const loadJose = (): Promise<typeof Jose> => (jose ??= import('jose'));
 
 export type JwtVerdict =
   | {
@@ -61,7 +68,7 @@ function digest(token: string): string {
 }
 
 /** Whether the payload's claim holds `value`: equal, in an array, or a word of a scope string. */
-function claimHolds(payload: JWTPayload, claim: string, value: string): boolean {
+function claimHolds(payload: Jose.JWTPayload, claim: string, value: string): boolean {
   if (!Object.hasOwn(payload, claim)) return false;
   const held: unknown = payload[claim];
   if (typeof held === 'string') {
@@ -74,7 +81,7 @@ export class BearerJwts {
   readonly #config: OauthIngressConfig;
   readonly #cache = new Map<string, Cached>();
   readonly #pending = new Map<string, Promise<void>>();
-  #keys: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
+  #keys: Promise<ReturnType<typeof Jose.createRemoteJWKSet>> | undefined;
 
   constructor(config: OauthIngressConfig) {
     this.#config = config;
@@ -124,6 +131,7 @@ export class BearerJwts {
 
   async #verify(token: string, audience: string | string[]): Promise<Cached> {
     const now = Date.now();
+    const { jwtVerify, errors } = await loadJose();
     try {
       const { payload } = await jwtVerify(token, await this.#jwks(), {
         issuer: this.#config.issuer,
@@ -134,13 +142,13 @@ export class BearerJwts {
       return { verdict, until: verdict.ok ? expires : now + REFUSAL_MS };
     } catch (error) {
       return {
-        verdict: { ok: false, error: 'invalid_token', description: why(error) },
+        verdict: { ok: false, error: 'invalid_token', description: why(error, errors) },
         until: now + REFUSAL_MS,
       };
     }
   }
 
-  #profileOf(payload: JWTPayload): JwtVerdict {
+  #profileOf(payload: Jose.JWTPayload): JwtVerdict {
     const subject = typeof payload.sub === 'string' ? payload.sub : '';
     const identity = subject === '' ? null : oauthIdentity(this.#config.issuer, subject);
     const missing = this.#config.scopes.filter((scope) => !claimHolds(payload, 'scope', scope));
@@ -175,8 +183,10 @@ export class BearerJwts {
   }
 
   /** The issuer's key set: `jwksUri`, else the one its metadata names (fetched once). */
-  #jwks(): Promise<ReturnType<typeof createRemoteJWKSet>> {
-    this.#keys ??= this.#jwksUri().then((uri) => createRemoteJWKSet(new URL(uri)));
+  #jwks(): Promise<ReturnType<typeof Jose.createRemoteJWKSet>> {
+    this.#keys ??= Promise.all([this.#jwksUri(), loadJose()]).then(
+      ([uri, { createRemoteJWKSet }]) => createRemoteJWKSet(new URL(uri)),
+    );
     // A failed discovery is tried again on the next token.
     this.#keys.catch(() => (this.#keys = undefined));
     return this.#keys;
@@ -206,7 +216,7 @@ export class BearerJwts {
 }
 
 /** Why a token was refused, in words for `error_description` (never the token itself). */
-function why(error: unknown): string {
+function why(error: unknown, errors: typeof Jose.errors): string {
   if (error instanceof errors.JWTExpired) return 'the token has expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
     return `the token's "${error.claim}" claim is not accepted (${error.reason})`;
