@@ -31,6 +31,7 @@ import {
 } from '../src/shared/analytics/rollup.js';
 import type { CallRecord } from '../src/shared/analytics/types.js';
 import { freePort } from '../src/bench/local-process.js';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const node = process.execPath;
@@ -239,7 +240,8 @@ function throughputBench(argv: string[]): number {
     const scrape = analytics ? ' --scrape' : '';
     return (
       `${name}=${node} ${dist('bench/scraped.js')} --port {port}${scrape} -- ` +
-      `${node} ${dist('src/cli/main.js')} serve --no-stdio --config ${config} --port {port} ` +
+      `${node} ${NODE_FLAGS.join(' ')} ${dist('src/cli/main.js')} serve --no-stdio ` +
+      `--config ${config} --port {port} ` +
       `--data-dir ${join(work, `${name}-data`)}`
     );
   };

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { descendants, freePort } from '../src/bench/local-process.js';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
 /** The repository root, from dist/bench/. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -171,6 +172,7 @@ export async function startDirectorDaemon(
     const started = await startProcess({
       command: process.execPath,
       args: [
+        ...NODE_FLAGS,
         join(REPO_ROOT, 'dist/src/cli/main.js'),
         'serve',
         '--no-stdio',

@@ -1,7 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 /**
  * The `mcp-director` command line. Registers the commands and maps failures to one-line
- * reasons and a non-zero exit code; the commands themselves live beside this file.
+ * reasons and a non-zero exit code; the commands themselves live beside this file. The
+ * shebang passes node-flags.ts's options (`env -S` splits them: coreutils ≥ 8.30, macOS).
  */
 import { authCommand } from './auth.js';
 import { benchCommand } from './bench.js';

@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 
+import { NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { REPO_ROOT } from '../helpers/daemon.js';
 import {
   firstContact,
@@ -117,6 +118,9 @@ test(
       const addons = [...new Set(maps.match(/\/\S+\/uws_[a-z0-9]+_[a-z0-9]+_\d+\.node$/gm))];
       assert.equal(addons.length, 1, maps);
       assert.ok(addons[0]!.startsWith(packageDir + path.sep), addons[0]);
+      // The installed command runs with the daemon's Node options (its shebang passes them).
+      const daemonArgs = readFileSync(`/proc/${user.child.pid}/cmdline`, 'utf8').split('\0');
+      for (const flag of NODE_FLAGS) assert.ok(daemonArgs.includes(flag), daemonArgs.join(' '));
     }
 
     const stopped = await user.stop();

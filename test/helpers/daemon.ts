@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,12 @@ export interface StartOptions {
   env?: NodeJS.ProcessEnv;
   /** The data folder (`--data-dir`); default a fresh `data` folder beside the config. */
   dataDir?: string;
+  /**
+   * Run `dist/src/cli/main.js` as the `mcp-director` command, the way an installed one runs
+   * (its shebang picks `node` on the PATH and the options of src/cli/node-flags.ts), instead
+   * of with this test's Node and no options.
+   */
+  asCommand?: boolean;
 }
 
 export async function startDaemon(
@@ -57,10 +63,12 @@ export async function startDaemon(
   const dir = mkdtempSync(join(tmpdir(), 'mcpd-test-'));
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({ listen: { port: 0 }, ...config }, null, 2));
+  if (options.asCommand === true) chmodSync(CLI, 0o755); // as npm makes an installed bin
+  const [command, ...prefix] = options.asCommand === true ? [CLI] : [process.execPath, CLI];
   const child = spawn(
-    process.execPath,
+    command as string,
     [
-      CLI,
+      ...prefix,
       'serve',
       '--no-stdio',
       '--config',
