@@ -9,11 +9,14 @@
  * Every test listens on port 0 and works in its own temporary folder, so files are
  * independent and run in parallel: `TEST_CONCURRENCY` of them at once (default 2, the
  * machine's cores as measured in docs/architecture.md#test-layout; 1 runs them one by one).
+ * Those folders are made under one folder of this run (`TMPDIR`), removed when the run ends:
+ * a daemon's folder outlives its stop, because tests read what it left.
  *
  * Plain JavaScript so that it needs nothing compiled to start.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,9 +48,11 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   );
   process.exit(1);
 }
+const scratch = mkdtempSync(path.join(tmpdir(), 'mcpd-tests-'));
 const run = spawnSync(
   process.execPath,
   ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...compiled],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: { ...process.env, TMPDIR: scratch } },
 );
+rmSync(scratch, { recursive: true, force: true });
 process.exit(run.status ?? 1);
