@@ -31,7 +31,7 @@ import {
 } from '../src/shared/analytics/rollup.js';
 import type { CallRecord } from '../src/shared/analytics/types.js';
 import { freePort } from '../src/bench/local-process.js';
-import { NODE_FLAGS } from '../src/cli/node-flags.js';
+import { SERVE_ARGV } from './processes.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const node = process.execPath;
@@ -240,8 +240,7 @@ function throughputBench(argv: string[]): number {
     const scrape = analytics ? ' --scrape' : '';
     return (
       `${name}=${node} ${dist('bench/scraped.js')} --port {port}${scrape} -- ` +
-      `${node} ${NODE_FLAGS.join(' ')} ${dist('src/cli/main.js')} serve --no-stdio ` +
-      `--config ${config} --port {port} ` +
+      `${node} ${SERVE_ARGV.join(' ')} --config ${config} --port {port} ` +
       `--data-dir ${join(work, `${name}-data`)}`
     );
   };

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/bench/local-process.js';
-import { NODE_FLAGS } from '../src/cli/node-flags.js';
+import { SERVE_ARGV } from './processes.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -59,18 +59,10 @@ async function main(): Promise<void> {
       }),
     );
     children.push(
-      spawn(
-        process.execPath,
-        [
-          ...NODE_FLAGS,
-          join(REPO_ROOT, 'dist/src/cli/main.js'),
-          'serve',
-          '--no-stdio',
-          '--config',
-          config,
-        ],
-        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, XDG_DATA_HOME: work } },
-      ),
+      spawn(process.execPath, [...SERVE_ARGV, '--config', config], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, XDG_DATA_HOME: work },
+      }),
     );
   }
   for (const url of Object.values(urls)) {

@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../src/cli/node-flags.js';
+import { SERVE_ARGV } from './processes.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const node = process.execPath;
@@ -31,8 +31,7 @@ function director(name: string, servers: Record<string, unknown>): string {
   const config = join(work, `${name}.json`);
   writeFileSync(config, JSON.stringify({ mcpServers: servers }));
   return (
-    `${name}=${node} ${NODE_FLAGS.join(' ')} ${dist('src/cli/main.js')} serve --no-stdio ` +
-    `--config ${config} ` +
+    `${name}=${node} ${SERVE_ARGV.join(' ')} --config ${config} ` +
     `--port {port} --data-dir ${join(work, `${name}-data`)}`
   );
 }

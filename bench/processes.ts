@@ -17,6 +17,17 @@ import { NODE_FLAGS } from '../src/cli/node-flags.js';
 /** The repository root, from dist/bench/. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * How every benchmark starts the daemon, after `node` (then `--config` and the rest): as the
+ * `mcp-director` command runs it, with its Node options (src/cli/node-flags.ts).
+ */
+export const SERVE_ARGV: readonly string[] = [
+  ...NODE_FLAGS,
+  join(REPO_ROOT, 'dist/src/cli/main.js'),
+  'serve',
+  '--no-stdio',
+];
+
 export interface StartOptions {
   command: string;
   args: string[];
@@ -172,10 +183,7 @@ export async function startDirectorDaemon(
     const started = await startProcess({
       command: process.execPath,
       args: [
-        ...NODE_FLAGS,
-        join(REPO_ROOT, 'dist/src/cli/main.js'),
-        'serve',
-        '--no-stdio',
+        ...SERVE_ARGV,
         '--config',
         configPath,
         '--port',

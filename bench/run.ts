@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../src/cli/node-flags.js';
+import { SERVE_ARGV } from './processes.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const node = process.execPath;
@@ -30,8 +30,7 @@ function director(name: string, backend: string): string {
   const [command, ...args] = backend.split(' ');
   writeFileSync(config, JSON.stringify({ mcpServers: { echo: { command, args } } }));
   return (
-    `${name}=${node} ${NODE_FLAGS.join(' ')} ${dist('src/cli/main.js')} serve --no-stdio ` +
-    `--config ${config} ` +
+    `${name}=${node} ${SERVE_ARGV.join(' ')} --config ${config} ` +
     `--port {port} --data-dir ${join(work, `${name}-data`)}`
   );
 }

@@ -1,7 +1,7 @@
 /**
  * `mcp-director` run as a command (its shebang picks node and the options of
  * src/cli/node-flags.ts) has them, and they do what they are for: after a burst of requests
- * the supervisor's young generation is still at most 2 × 2 MiB (it grows to 2 × 8 MiB
+ * the supervisor's young generation is still at most 2 × 2 MiB (it grows to 2 × 16 MiB
  * without them, docs/architecture.md#memory), as the daemon's own /metrics reports it.
  */
 import { test } from 'node:test';

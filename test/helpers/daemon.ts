@@ -63,12 +63,12 @@ export async function startDaemon(
   const dir = mkdtempSync(join(tmpdir(), 'mcpd-test-'));
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, JSON.stringify({ listen: { port: 0 }, ...config }, null, 2));
-  if (options.asCommand === true) chmodSync(CLI, 0o755); // as npm makes an installed bin
-  const [command, ...prefix] = options.asCommand === true ? [CLI] : [process.execPath, CLI];
+  const asCommand = options.asCommand === true;
+  if (asCommand) chmodSync(CLI, 0o755); // as npm makes an installed bin
   const child = spawn(
-    command as string,
+    asCommand ? CLI : process.execPath,
     [
-      ...prefix,
+      ...(asCommand ? [] : [CLI]),
       'serve',
       '--no-stdio',
       '--config',
